@@ -1,0 +1,58 @@
+"""The one user-facing error type: file:line:col, the source line with a caret, a short reason."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a source text."""
+
+    message: str
+    file: str = "<input>"
+    line: int = 0  # 1-based; 0 = no position
+    col: int = 0  # 1-based
+    source_line: str = ""
+    hint: str = ""
+
+    def render(self) -> str:
+        if self.line <= 0:
+            head = f"{self.file}: error: {self.message}"
+            return head + (f"\n  {self.hint}" if self.hint else "")
+        head = f"{self.file}:{self.line}:{self.col}: error: {self.message}"
+        text = _printable(self.source_line)
+        caret = " " * (max(self.col, 1) - 1) + "^"
+        out = f"{head}\n    {text}\n    {caret}"
+        return out + (f"\n  {self.hint}" if self.hint else "")
+
+
+class NasError(Exception):
+    """Bad user input. Carries one or more diagnostics; `str()` renders them all."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:
+    """A diagnostic pointing into `text` (line and col are 1-based)."""
+    lines = text.splitlines() or [""]
+    if line < 1 or line > len(lines):  # end of input: point just past the last line's text
+        line = len(lines)
+        col = len(lines[-1]) + 1
+    return Diagnostic(message, file, line, col, lines[line - 1], hint)
+
+
+def _printable(line: str) -> str:
+    """Tabs to spaces (keeps the caret aligned), control characters escaped."""
+    out = []
+    for ch in line.replace("\t", " "):
+        out.append(ch if ch.isprintable() else repr(ch)[1:-1])
+    return "".join(out)
