@@ -1,0 +1,82 @@
+"""The `nasdsl` command. Each subcommand lives in its own module with `configure(parser)` and
+`run(args) -> int`; only the chosen one is imported (torch loads only where it is needed).
+
+Exit codes: 0 ok, 1 a check found something (e.g. `fmt --check`), 2 bad input or usage.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import NasError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("nasdsl.commands.check", "parse and validate .nas files"),
+    "fmt": ("nasdsl.commands.fmt", "print the canonical form (--check: exit 1 if a file would change)"),
+    "ir": ("nasdsl.commands.ir", "print a cell's IR, optionally after passes"),
+    "convert": ("nasdsl.commands.convert", "convert a TF-slim or DARTS genotype to .nas"),
+    "stats": ("nasdsl.commands.stats", "parameters and mult-adds per stage, from the IR alone"),
+    "compile": ("nasdsl.commands.compile", "generate a PyTorch module file"),
+    "convert-weights": ("nasdsl.commands.convert_weights", "map a reference state_dict onto ours"),
+    "export": ("nasdsl.commands.export", "export a network to ONNX"),
+    "infer": ("nasdsl.commands.infer", "classify images with an exported .onnx (onnxruntime)"),
+    "viz": ("nasdsl.commands.viz", "draw a cell as SVG, PNG or DOT"),
+    "search": ("search.cli", "search cells (ppo, reinforce, random, evolution)"),
+    "report": ("search.report_cli", "summarize a search run (table, json, report.html)"),
+    "train": ("search.train_cli", "train a compiled network on digits or CIFAR-10"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _top_help() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = ["usage: nasdsl COMMAND [options]   (nasdsl COMMAND --help for more)", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "global options: --debug (show tracebacks)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_top_help())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        from .ops import suggest
+        hint = suggest(name, COMMANDS)
+        print(f"nasdsl: error: unknown command {name!r}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        print(_top_help(), file=sys.stderr)
+        return 2
+    module_name, help_ = COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+        parser = _Parser(prog=f"nasdsl {name}", description=help_)
+        module.configure(parser)
+        args = parser.parse_args(rest)
+        args.debug = debug
+        return int(module.run(args) or 0)
+    except NasError as e:
+        if debug:
+            raise
+        print(e.render(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
