@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from . import ast
 from .errors import Diagnostic, NasError
 from .ops import CELL_INPUTS
+from .validate import output_states
 
 # geometry, in SVG user units (px)
 ROW = 58.0  # vertical distance between layers
@@ -17,7 +18,7 @@ BOX_H = 26.0
 CHAR_W = 7.0  # average glyph width of 12px sans-serif
 GAP = 12.0  # between the branches of one block
 COL_GAP = 30.0  # between blocks
-MARGIN = 24.0
+MARGIN = 30.0
 HEADER = 46.0  # title and kind line
 FOOTER = 26.0  # legend line
 
@@ -47,6 +48,7 @@ class Edge:
     sy: float
     dx: float
     dy: float
+    lane: tuple[float, float, float] | None = None  # (x, y_low, y_high): detour up a free column gap
 
 
 @dataclass(frozen=True)
@@ -77,18 +79,6 @@ def _bad(message: str, pos: ast.Pos) -> NasError:
     return NasError(Diagnostic(message, pos.file, pos.line, pos.col))
 
 
-def output_states(cell: ast.Cell) -> tuple[str, ...]:
-    """The states the output concatenates, in order (`unused` follows the NASNet rule)."""
-    out = cell.output
-    if out.mode == "blocks":
-        return tuple(b.name for b in cell.blocks)
-    if out.mode == "unused":
-        read = {br.input for b in cell.blocks for br in b.branches}
-        order = list(CELL_INPUTS) + [b.name for b in cell.blocks]
-        return tuple(s for s in order if s not in read)
-    return tuple(out.states)
-
-
 def _check(cell: ast.Cell) -> None:
     """The few facts the drawing relies on; full validation is `nasdsl.validate`'s job."""
     known = set(CELL_INPUTS)
@@ -107,8 +97,18 @@ def _check(cell: ast.Cell) -> None:
             raise _bad(f"cell {cell.name!r}: the output concatenates unknown state {s!r}", cell.output.pos)
 
 
-def layout_cell(cell: ast.Cell) -> CellLayout:
-    """Place every box of `cell`: one column per block (in block order), one row per depth."""
+def cell_depth(cell: ast.Cell) -> int:
+    """The number of rows above the inputs that `layout_cell` needs for `cell`."""
+    _check(cell)
+    depth: dict[str, int] = {s: 0 for s in CELL_INPUTS}
+    for b in cell.blocks:
+        depth[b.name] = max(depth[br.input] for br in b.branches) + 2
+    return max([depth[s] for s in output_states(cell)] + [0]) + 2
+
+
+def layout_cell(cell: ast.Cell, rows: int = 0) -> CellLayout:
+    """Place every box of `cell`: one column per block (in block order), one row per depth.
+    `rows` > the cell's own depth stretches it (cells drawn side by side share their rows)."""
     _check(cell)
     reduction = cell.kind == "reduction"
     # depth: inputs 0; a block's ops one above its deepest input; its combiner one above its ops
@@ -118,7 +118,7 @@ def layout_cell(cell: ast.Cell) -> CellLayout:
         op_depth[b.name] = max(depth[br.input] for br in b.branches) + 1
         depth[b.name] = op_depth[b.name] + 1
     outs = output_states(cell)
-    out_depth = max([depth[s] for s in outs] + [0]) + 1
+    out_depth = max(max([depth[s] for s in outs] + [0]) + 1, rows - 1)
     top = out_depth + 1  # the result state
 
     def y_of(d: int) -> float:
@@ -128,6 +128,7 @@ def layout_cell(cell: ast.Cell) -> CellLayout:
     state_node: dict[str, str] = {s: s for s in CELL_INPUTS}
     wires: list[tuple[str, str]] = []  # (src node, dst node)
     x = MARGIN
+    lanes = [MARGIN / 2]  # free vertical gaps: the margins and between block columns
     for b in cell.blocks:
         widths = []
         for br in b.branches:
@@ -150,7 +151,9 @@ def layout_cell(cell: ast.Cell) -> CellLayout:
             wires.append((f"{b.name}.{i}", b.name))
         state_node[b.name] = b.name
         x += col_w + COL_GAP
+        lanes.append(x - COL_GAP / 2)
     width = max(x - COL_GAP + MARGIN, 2 * MARGIN + 260.0)
+    lanes[-1] = width - MARGIN / 2
 
     # the output concat and the result, centred over the states they collect
     centre = width / 2
@@ -181,14 +184,15 @@ def layout_cell(cell: ast.Cell) -> CellLayout:
         tip = "this cell's input (after ReLU-1x1-BN)" if s == "h0" else "the input before it (adjusted)"
         nodes[s] = Node(s, "input", s, sx, y_of(0), in_w, BOX_H, tip=tip)
 
-    edges = _route(nodes, wires)
+    edges = _route(nodes, wires, lanes)
     height = y_of(0) + BOX_H / 2 + FOOTER + MARGIN / 2
     ordered = [nodes[s] for s in CELL_INPUTS] + [n for k, n in nodes.items() if k not in CELL_INPUTS]
     return CellLayout(cell.name, cell.kind, tuple(ordered), tuple(edges), round(width, 1), round(height, 1))
 
 
-def _route(nodes: dict[str, Node], wires: list[tuple[str, str]]) -> list[Edge]:
-    """Attach each wire to its boxes; several wires on one side are spread along it by the far end's x."""
+def _route(nodes: dict[str, Node], wires: list[tuple[str, str]], lanes: list[float]) -> list[Edge]:
+    """Attach each wire to its boxes (several wires on one side are spread along it, ordered by the
+    far end's x). A wire whose plain curve would cross a box detours up the nearest free column gap."""
     outgoing: dict[str, list[int]] = {}
     incoming: dict[str, list[int]] = {}
     for i, (src, dst) in enumerate(wires):
@@ -207,9 +211,56 @@ def _route(nodes: dict[str, Node], wires: list[tuple[str, str]]) -> list[Edge]:
         sx.update(spread(nodes[src], idx, lambda i: nodes[wires[i][1]].x))
     for dst, idx in incoming.items():
         dx.update(spread(nodes[dst], idx, lambda i: nodes[wires[i][0]].x))
-    edges = []
+    band = (ROW - BOX_H) * 0.55  # how far into the free band between two rows a detour turns
+    edges: list[Edge] = []
+    lane_use: dict[float, int] = {}
     for i, (src, dst) in enumerate(wires):
         s, d = nodes[src], nodes[dst]
-        edges.append(Edge(src, dst, round(sx[i], 1), round(s.y - s.h / 2, 1), round(dx[i], 1),
-                          round(d.y + d.h / 2, 1)))
+        e = Edge(src, dst, round(sx[i], 1), round(s.y - s.h / 2, 1), round(dx[i], 1), round(d.y + d.h / 2, 1))
+        others = [n for n in nodes.values() if n.id not in (src, dst)]
+        if _hits(edge_points(e), others):
+            mid = (e.sx + e.dx) / 2
+            tries = [Edge(src, dst, e.sx, e.sy, e.dx, e.dy, (lx, e.sy - band, e.dy + band))
+                     for lx in sorted(lanes, key=lambda lx: (abs(lx - mid), lx))]
+            e = next((t for t in tries if not _hits(edge_points(t), others)), tries[0])
+            k = lane_use.get(e.lane[0], 0)
+            lane_use[e.lane[0]] = k + 1
+            off = (k + 1) // 2 * 5.0 * (1 if k % 2 else -1)  # 0, +5, -5, +10 ... for shared gaps
+            e = Edge(src, dst, e.sx, e.sy, e.dx, e.dy, (round(e.lane[0] + off, 1), e.lane[1], e.lane[2]))
+        edges.append(e)
     return edges
+
+
+def edge_segments(e: Edge) -> list[tuple[str, tuple[float, ...]]]:
+    """An edge as path pieces: ("C", 3 points) cubic curves and ("L", 1 point) lines, from (sx, sy)."""
+    if e.lane is None:
+        k = max((e.sy - e.dy) * 0.45, 8.0)
+        return [("C", (e.sx, e.sy - k, e.dx, e.dy + k, e.dx, e.dy))]
+    lx, ylo, yhi = e.lane
+    k1, k2 = (e.sy - ylo) * 0.6, (yhi - e.dy) * 0.6
+    return [("C", (e.sx, e.sy - k1, lx, ylo + k1, lx, ylo)), ("L", (lx, yhi)),
+            ("C", (lx, yhi - k2, e.dx, e.dy + k2, e.dx, e.dy))]
+
+
+def edge_points(e: Edge, steps: int = 24) -> list[tuple[float, float]]:
+    """Points along the drawn edge (for collision checks)."""
+    pts = [(e.sx, e.sy)]
+    for kind, p in edge_segments(e):
+        x0, y0 = pts[-1]
+        if kind == "L":
+            pts += [(x0 + (p[0] - x0) * t / steps, y0 + (p[1] - y0) * t / steps) for t in range(1, steps + 1)]
+            continue
+        for t in range(1, steps + 1):
+            u = t / steps
+            a, b, c, d = (1 - u) ** 3, 3 * (1 - u) ** 2 * u, 3 * (1 - u) * u * u, u ** 3
+            pts.append((a * x0 + b * p[0] + c * p[2] + d * p[4], a * y0 + b * p[1] + c * p[3] + d * p[5]))
+    return pts
+
+
+def _hits(points: list[tuple[float, float]], boxes: list[Node], pad: float = 3.0) -> bool:
+    for n in boxes:
+        x0, x1 = n.x - n.w / 2 - pad, n.x + n.w / 2 + pad
+        y0, y1 = n.y - n.h / 2 - pad, n.y + n.h / 2 + pad
+        if any(x0 <= x <= x1 and y0 <= y <= y1 for x, y in points):
+            return True
+    return False
