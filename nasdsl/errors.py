@@ -44,9 +44,9 @@ class NasError(Exception):
 def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:
     """A diagnostic pointing into `text` (line and col are 1-based)."""
     lines = text.splitlines() or [""]
-    if line < 1 or line > len(lines):  # end of input: point just past the last line's text
-        line = len(lines)
-        col = len(lines[-1]) + 1
+    if line < 1 or line > len(lines):  # end of input: point just past the last non-blank line
+        line = max((i + 1 for i, s in enumerate(lines) if s.strip()), default=1)
+        col = len(lines[line - 1].rstrip()) + 1
     return Diagnostic(message, file, line, col, lines[line - 1], hint)
 
 

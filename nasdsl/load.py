@@ -65,8 +65,12 @@ def zoo_index() -> dict[str, Path]:
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
     path = Path(target)
-    if path.is_file():
-        return load_text(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    if _is_file(path):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise NasError(f"{target}: cannot read: {e.strerror or e}") from None
+        return load_text(text, str(path))
     if str(target).endswith(".nas") or "/" in str(target):
         raise NasError(f"{target}: no such file")
     name = str(target)
@@ -91,7 +95,20 @@ def load_text(text: str, file: str = "<input>") -> Program:
 
 
 def _key(file: str) -> str:
-    return file if file.startswith("<") else str(Path(file).resolve())
+    if file.startswith("<"):
+        return file
+    try:
+        return str(Path(file).resolve())
+    except (OSError, RuntimeError, ValueError):  # symlink loops, odd names: fall back to the text
+        return file
+
+
+def _is_file(path: Path) -> bool:
+    """`Path.is_file`, but False (not an exception) for names the OS rejects (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _resolve(module: ast.Module, program: Program, diags: list[Diagnostic], stack: tuple[str, ...]) -> None:
@@ -112,7 +129,7 @@ def _import_file(module, imp, program, diags, stack, report) -> None:
     path = (base / imp.target)
     if module.file.startswith("<zoo>"):
         path = zoo_dir() / imp.target
-    if not path.is_file():
+    if not _is_file(path):
         report(f"cannot import {imp.target!r}: no such file", imp.pos)
         return
     key = _key(str(path))
@@ -125,6 +142,9 @@ def _import_file(module, imp, program, diags, stack, report) -> None:
         sub = parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
     except NasError as e:
         diags.extend(e.diagnostics)
+        return
+    except OSError as e:
+        report(f"cannot import {imp.target!r}: {e.strerror or e}", imp.pos)
         return
     _resolve(sub, program, diags, stack + (key,))
 

@@ -164,7 +164,8 @@ def _type_problem(key: Key, v: ast.Value) -> str:
         return f"expected one of {', '.join(key.choices)}"
     if t == "cells":
         if isinstance(v, ast.CellsNP):
-            return "" if v.n > 0 and v.p > 0 else "N and P must be positive"
+            ints = all(isinstance(x, int) and not isinstance(x, bool) for x in (v.n, v.p))
+            return "" if ints and v.n > 0 and v.p > 0 else "N and P must be positive integers"
         ok = isinstance(v, int) and not isinstance(v, bool) and v > 0
         return "" if ok else "expected `N @ P` or a positive N"
     if t == "names":
@@ -186,7 +187,7 @@ def check_network(net: ast.Network, cells: dict[str, ast.Cell], report: Report) 
     if isinstance(cells_v, ast.CellsNP):
         if filters is not None:
             report("give either `cells = N @ P` or `filters = F`, not both", pos)
-        elif normal is not None:
+        elif normal is not None and isinstance(cells_v.p, int):
             k = len(output_states(normal))
             if k and cells_v.p % (4 * k):
                 f = cells_v.p / (4 * k)

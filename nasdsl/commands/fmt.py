@@ -1,0 +1,59 @@
+"""`nasdsl fmt [--check | --write] FILE...`: print (or check, or rewrite) the canonical form."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import NasError
+from ..fmt import format_text
+from ..load import zoo_index
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files (or zoo names)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="print nothing but the files that would change; exit 1 if any")
+    mode.add_argument("--write", action="store_true", help="rewrite files in place")
+
+
+def _source(target: str) -> tuple[str, Path | None]:
+    """The text to format and the file it came from (None for a zoo entry)."""
+    path = Path(target)
+    try:
+        if path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace"), path
+    except (OSError, ValueError) as e:
+        raise NasError(f"{target}: cannot read: {e}") from None
+    if target in zoo_index():
+        return zoo_index()[target].read_text(), None
+    raise NasError(f"{target}: no such file or zoo entry")
+
+
+def run(args) -> int:
+    bad, changed = False, []
+    for target in args.files:
+        try:
+            text, path = _source(target)
+            formatted = format_text(text, target)
+        except NasError as e:
+            print(e.render(), file=sys.stderr)
+            bad = True
+            continue
+        if args.check:
+            if formatted != text:
+                changed.append(target)
+                print(f"would reformat {target}")
+        elif args.write:
+            if path is None:
+                print(f"{target}: a zoo entry; not rewritten", file=sys.stderr)
+                bad = True
+            elif formatted != text:
+                path.write_text(formatted, encoding="utf-8")
+                print(f"reformatted {target}")
+        else:
+            sys.stdout.write(formatted)
+    if bad:
+        return 2
+    return 1 if changed else 0
