@@ -7,7 +7,9 @@
 
 Every node also has `kind`, `pos` (the DSL position it came from) and `meta` (a dict that
 analyses fill: channels, stride, spatial size, params, madds). Edges carry `port`, the argument
-position at the consumer. Graph attributes: `name`, `cell_kind`.
+position at the consumer, or a tuple of positions when the consumer reads that node more than once
+(after CSE a combine may read one op twice); `args()` expands them. Graph attributes: `name`,
+`cell_kind`.
 """
 from __future__ import annotations
 
@@ -51,9 +53,16 @@ def cell_graph(cell: ast.Cell) -> nx.DiGraph:
     return g
 
 
+def ports(g: nx.DiGraph, u: str, v: str) -> tuple[int, ...]:
+    """The argument positions at which `v` reads `u`: an edge's `port` is an int, or a tuple of
+    ints when one node is read more than once (e.g. after CSE, `add(%b3.0, %b3.0)`)."""
+    p = g.edges[u, v]["port"]
+    return tuple(p) if isinstance(p, (tuple, list)) else (p,)
+
+
 def args(g: nx.DiGraph, node: str) -> list[str]:
-    """The node's inputs in port order."""
-    return [u for u, _ in sorted(g.in_edges(node), key=lambda e: g.edges[e]["port"])]
+    """The node's inputs in port order (a node read twice appears twice)."""
+    return [u for _, u in sorted((p, u) for u, _ in g.in_edges(node) for p in ports(g, u, node))]
 
 
 def order(g: nx.DiGraph) -> list[str]:
@@ -74,9 +83,9 @@ def lint(g: nx.DiGraph) -> None:
         if set(d) != want:
             problems.append(f"{n}: attributes {sorted(d)} != schema {sorted(want)}")
         ins = args(g, n)
-        ports = sorted(g.edges[e]["port"] for e in g.in_edges(n))
-        if ports != list(range(len(ports))):
-            problems.append(f"{n}: ports {ports} are not 0..{len(ports) - 1}")
+        used = sorted(p for u, _ in g.in_edges(n) for p in ports(g, u, n))
+        if used != list(range(len(used))):
+            problems.append(f"{n}: ports {used} are not 0..{len(used) - 1}")
         if kind == "input" and ins:
             problems.append(f"{n}: an input has inputs")
         if kind == "op":
