@@ -1,0 +1,420 @@
+"""The search report: one self-contained HTML file (inline SVG, CSS and a little JS; no network).
+
+`render_report(trials)` turns trial dicts into the page; `write_report(run_dir)` reads the run's
+SQLite store and writes `run_dir/report.html`. A trial dict has the keys
+    id, strategy, status, reward (float or None), nas (the .nas text), params, madds,
+    started, finished (epoch seconds or ISO-8601 text; either may be None)
+and may have `error` (why it failed). Charts and tables are drawn here, in plain SVG.
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from nasdsl import ast
+from nasdsl.errors import NasError
+
+# strategy colours (colour-blind friendly), handed out in sorted strategy-name order
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
+PENDING = {"pending", "running", "queued", "started"}
+TOP = 10
+
+
+# ---------------------------------------------------------------------------------------- data
+def _time(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    try:
+        return datetime.fromisoformat(str(v)).timestamp()
+    except ValueError:
+        return None
+
+
+def _reward(t: Mapping[str, Any]) -> float | None:
+    r = t.get("reward")
+    if r is None:
+        return None
+    try:
+        r = float(r)
+    except (TypeError, ValueError):
+        return None
+    return r if math.isfinite(r) else None
+
+
+def _state(t: Mapping[str, Any]) -> str:
+    """ok (has a reward) | pending | failed."""
+    if _reward(t) is not None:
+        return "ok"
+    return "pending" if str(t.get("status", "")).lower() in PENDING else "failed"
+
+
+def _human(v: Any) -> str:
+    if v is None or v == "":
+        return "—"
+    v = float(v)
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{unit}"
+    return f"{v:.3g}"
+
+
+def _dur(s: float | None) -> str:
+    if s is None:
+        return "—"
+    s = max(0.0, s)
+    if s < 60:
+        return f"{s:.3g}s"
+    m, sec = divmod(round(s), 60)
+    if m < 60:
+        return f"{m}m{sec:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m"
+
+
+def _colours(trials: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    names = sorted({str(t.get("strategy") or "?") for t in trials})
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+# ---------------------------------------------------------------------------------------- charts
+def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, max(last, first + 1) + 1)]
+
+
+def _chart(series: list[dict], x_label: str, y_label: str, x_fmt, width: int = 1100, height: int = 340) -> str:
+    """An SVG scatter/step chart. Each series: name, colour, points [(x, y, tip)], steps [(x, y)],
+    fails [(x, tip)] (drawn as crosses under the axis)."""
+    left, right, top, bottom = 64, 180, 16, 52
+    pw, ph = width - left - right, height - top - bottom
+    xs = [p[0] for s in series for p in s["points"]] + [f[0] for s in series for f in s["fails"]]
+    ys = [p[1] for s in series for p in s["points"]]
+    x_ticks = _nice_ticks(min(xs + [0.0]), max(xs + [1.0]))
+    y_lo, y_hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    pad = (y_hi - y_lo) * 0.08 or 0.05
+    y_ticks = _nice_ticks(y_lo - pad, y_hi + pad, 5)
+    x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+
+    def X(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * pw
+
+    def Y(v: float) -> float:
+        return top + ph - (v - y0) / (y1 - y0) * ph
+
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+           f'width="{width}" height="{height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" '
+           f'font-size="11">'), (f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#ffffff" '
+           f'stroke="#bbbbbb"/>')]
+    for t in y_ticks:
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{Y(t):.1f}" y2="{Y(t):.1f}" stroke="#eeeeee"/>'
+                   f'<text x="{left - 6}" y="{Y(t) + 4:.1f}" text-anchor="end" fill="#444">{t:g}</text>')
+    for t in x_ticks:
+        out.append(f'<line x1="{X(t):.1f}" x2="{X(t):.1f}" y1="{top + ph}" y2="{top + ph + 4}" stroke="#888"/>'
+                   f'<text x="{X(t):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#444">'
+                   f'{escape(x_fmt(t))}</text>')
+    out.append(f'<text x="{left + pw / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="#222">'
+               f'{escape(x_label)}</text>')
+    out.append(f'<text transform="translate(16,{top + ph / 2:.1f}) rotate(-90)" text-anchor="middle" '
+               f'fill="#222">{escape(y_label)}</text>')
+    for s in series:
+        c = s["colour"]
+        if s["steps"]:
+            pts = []
+            for i, (x, y) in enumerate(s["steps"]):
+                if i:
+                    pts.append(f"{X(x):.1f},{Y(s['steps'][i - 1][1]):.1f}")
+                pts.append(f"{X(x):.1f},{Y(y):.1f}")
+            out.append(f'<polyline class="best" points="{" ".join(pts)}" fill="none" stroke="{c}" '
+                       f'stroke-width="2.2"/>')
+        for x, y, tip in s["points"]:
+            out.append(f'<circle class="trial" cx="{X(x):.1f}" cy="{Y(y):.1f}" r="3.6" fill="{c}" '
+                       f'fill-opacity="0.55" stroke="{c}"><title>{escape(tip)}</title></circle>')
+        for x, tip in s["fails"]:
+            px, py = X(x), top + ph - 6
+            out.append(f'<path class="failed" d="M{px - 3:.1f},{py - 3:.1f} L{px + 3:.1f},{py + 3:.1f} '
+                       f'M{px - 3:.1f},{py + 3:.1f} L{px + 3:.1f},{py - 3:.1f}" stroke="{c}" stroke-width="1.6">'
+                       f'<title>{escape(tip)}</title></path>')
+    ly = top + 6
+    for s in series:
+        n_ok, n_fail = len(s["points"]), len(s["fails"])
+        out.append(f'<line x1="{left + pw + 14}" x2="{left + pw + 34}" y1="{ly + 5}" y2="{ly + 5}" '
+                   f'stroke="{s["colour"]}" stroke-width="2.2"/><circle cx="{left + pw + 24}" cy="{ly + 5}" '
+                   f'r="3.6" fill="{s["colour"]}" fill-opacity="0.55" stroke="{s["colour"]}"/>'
+                   f'<text x="{left + pw + 40}" y="{ly + 9}" fill="#222">{escape(s["name"])}</text>'
+                   f'<text x="{left + pw + 40}" y="{ly + 23}" fill="#777" font-size="10">{n_ok} scored'
+                   + (f", {n_fail} failed (×)" if n_fail else "") + "</text>")
+        ly += 36
+    out.append(f'<text x="{left + pw + 14}" y="{ly + 8}" fill="#777" font-size="10">line: best so far</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _series(trials: list[dict], colours: dict[str, str], by_time: bool) -> list[dict]:
+    """Per strategy: scored points, failures, best-so-far steps; x = seconds since the run began
+    (by_time) or the number of that strategy's trials finished so far."""
+    t0 = min((v for t in trials for v in (_time(t.get("started")), _time(t.get("finished"))) if v is not None),
+             default=None)
+    series = []
+    for name, colour in colours.items():
+        mine = [t for t in trials if str(t.get("strategy") or "?") == name and _state(t) != "pending"]
+        mine.sort(key=lambda t: (_time(t.get("finished")) or 0.0, _sort_id(t)))
+        points, fails, steps = [], [], []
+        best = None
+        for i, t in enumerate(mine, 1):
+            fin = _time(t.get("finished"))
+            x = (fin - t0) if (by_time and fin is not None and t0 is not None) else float(i)
+            r = _reward(t)
+            when = f"at {_dur(x)}" if by_time else f"trial {i} of {name}"
+            if r is None:
+                fails.append((x, f"trial {t.get('id')} ({name}) failed {when}: {t.get('error') or t.get('status')}"))
+                continue
+            points.append((x, r, f"trial {t.get('id')} ({name}): reward {r:.4f} {when}"))
+            if best is None or r > best:
+                best = r
+            steps.append((x, best))
+        if points or fails:
+            series.append({"name": name, "colour": colour, "points": points, "fails": fails, "steps": steps})
+    return series
+
+
+def _sort_id(t: Mapping[str, Any]) -> tuple:
+    v = t.get("id")
+    return (0, v, "") if isinstance(v, int | float) else (1, 0, str(v))
+
+
+# ---------------------------------------------------------------------------------------- diagrams
+def trial_cells(nas: str) -> list[ast.Cell]:
+    """The cells a trial's .nas text defines (or, failing that, its network's cells)."""
+    from nasdsl.load import load_text
+    from nasdsl.parse import parse
+
+    try:
+        program = load_text(nas, "<trial>")
+    except NasError:
+        return list(parse(nas, "<trial>").cells.values())  # still draw what parses
+    own = [i for i in program.main.items if isinstance(i, ast.Cell)]
+    if own:
+        return own
+    names = [str(net.get(k)) for net in program.networks.values() for k in ("normal", "reduction") if net.get(k)]
+    return [program.cells[n] for n in dict.fromkeys(names) if n in program.cells]
+
+
+def _diagram(t: Mapping[str, Any]) -> str:
+    from nasdsl.viz import svg
+
+    nas = str(t.get("nas") or "")
+    if not nas.strip():
+        return '<p class="muted">no .nas text stored</p>'
+    try:
+        cells = trial_cells(nas)
+        if not cells:
+            return '<p class="muted">the text defines no cell</p>'
+        return svg(cells, id_prefix=f"t{_slug(t.get('id'))}-")
+    except NasError as e:
+        return f'<pre class="error">{escape(e.render())}</pre>'
+
+
+def _slug(v: Any) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in str(v))
+
+
+# ---------------------------------------------------------------------------------------- page
+CSS = """
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#222}
+h1{font-size:22px;margin:0 0 4px} h1 small{color:#777;font-weight:normal;font-size:15px}
+h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.muted{color:#777} .summary{margin:4px 0 12px}
+table{border-collapse:collapse;font-size:13px} th,td{padding:4px 10px;text-align:left;border-bottom:1px solid #eee}
+th{background:#f4f4f4;position:sticky;top:0} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+table.sortable th{cursor:pointer} table.sortable th:hover{background:#e8e8e8}
+tr.detail td{padding:6px 10px 18px;border-bottom:2px solid #ccc}
+.diagram{overflow-x:auto} .diagram svg{max-width:100%;height:auto;display:block}
+details.nas{margin-top:6px} details.nas summary{cursor:pointer;color:#555;font-size:12px}
+pre.nas{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;font-size:12px;margin:4px 0 0;overflow-x:auto;
+ columns:2 420px} pre.error{color:#b00020;white-space:pre-wrap}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+svg.chart{max-width:100%;height:auto}
+.state-failed{color:#b00020} .state-pending{color:#777}
+"""
+
+JS = """
+(function(){
+  function key(td){var v=td.getAttribute('data-sort');if(v===null)v=td.textContent;
+    var f=parseFloat(v);return isNaN(f)?v.toLowerCase():f;}
+  document.querySelectorAll('table.sortable').forEach(function(table){
+    table.querySelectorAll('th').forEach(function(th,col){
+      th.addEventListener('click',function(){
+        var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+        var dir=th.getAttribute('data-dir')==='asc'?-1:1;th.setAttribute('data-dir',dir>0?'asc':'desc');
+        rows.sort(function(a,b){var x=key(a.cells[col]),y=key(b.cells[col]);
+          return (x<y?-1:x>y?1:0)*dir;});
+        rows.forEach(function(r){body.appendChild(r);});
+      });
+    });
+  });
+  document.body.setAttribute('data-report-ready','1');
+})();
+"""
+
+
+def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP) -> str:
+    """The whole report page as one HTML string (self-contained, deterministic)."""
+    trials = [dict(t) for t in trials]
+    trials.sort(key=_sort_id)
+    colours = _colours(trials)
+    scored = [t for t in trials if _state(t) == "ok"]
+    failed = [t for t in trials if _state(t) == "failed"]
+    pending = [t for t in trials if _state(t) == "pending"]
+    ranked = sorted(scored, key=lambda t: (-_reward(t), _sort_id(t)))
+    parts = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>nasdsl search report: {escape(title)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>Search report <small>{escape(title)}</small></h1>"]
+    starts = [v for t in trials for v in (_time(t.get("started")), _time(t.get("finished"))) if v is not None]
+    span = (max(starts) - min(starts)) if starts else None
+    line = (f"{len(trials)} trials: {len(scored)} scored, {len(failed)} failed"
+            + (f", {len(pending)} pending" if pending else "") + f"; {len(colours)} strateg"
+            + ("y" if len(colours) == 1 else "ies") + (f"; wall time {_dur(span)}" if span is not None else ""))
+    if ranked:
+        b = ranked[0]
+        line += f". Best reward {_reward(b):.4f} (trial {escape(str(b.get('id')))}, {escape(str(b.get('strategy')))})."
+    parts.append(f'<p class="summary">{line}</p>')
+    if not trials:
+        parts.append('<p class="muted">No trials yet.</p></body></html>')
+        return "\n".join(parts) + "\n"
+
+    by_time = any(_time(t.get("finished")) is not None for t in trials)
+    parts.append("<h2>Reward of every trial over time</h2>")
+    parts.append(_chart(_series(trials, colours, by_time), "time since the run began" if by_time else "trial",
+                        "reward", _dur if by_time else (lambda v: f"{v:g}")))
+    parts.append("<h2>Best so far by trials spent</h2>")
+    parts.append(_chart(_series(trials, colours, False), "trials finished (per strategy)", "best reward",
+                        lambda v: f"{v:g}", height=300))
+    parts.append(_strategy_table(trials, colours))
+    parts.append(_top_table(ranked[:top], colours))
+    parts.append(_all_table(trials, colours))
+    parts.append(f"<script>{JS}</script></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _strategy_table(trials: list[dict], colours: dict[str, str]) -> str:
+    rows = []
+    for name, c in colours.items():
+        mine = [t for t in trials if str(t.get("strategy") or "?") == name]
+        rs = [_reward(t) for t in mine if _reward(t) is not None]
+        best = max(rs) if rs else None
+        best_id = next((t.get("id") for t in sorted(mine, key=_sort_id) if _reward(t) == best), None) if rs else None
+        fails = sum(_state(t) == "failed" for t in mine)
+        rows.append(f'<tr><td><span class="swatch" style="background:{c}"></span>{escape(name)}</td>'
+                    f'<td class="num">{len(mine)}</td><td class="num">{len(rs)}</td><td class="num">{fails}</td>'
+                    f'<td class="num">{f"{best:.4f}" if rs else "—"}</td>'
+                    f'<td class="num">{f"{sum(rs) / len(rs):.4f}" if rs else "—"}</td>'
+                    f'<td class="num">{escape(str(best_id)) if rs else "—"}</td></tr>')
+    return ("<h2>Strategies</h2><table><thead><tr><th>strategy</th><th class=num>trials</th><th class=num>scored"
+            "</th><th class=num>failed</th><th class=num>best</th><th class=num>mean</th><th class=num>best trial"
+            "</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _top_table(ranked: list[dict], colours: dict[str, str]) -> str:
+    if not ranked:
+        return '<h2>Top trials</h2><p class="muted">No trial has a reward yet.</p>'
+    rows = []
+    for rank, t in enumerate(ranked, 1):
+        s = str(t.get("strategy") or "?")
+        dur = None
+        st, fin = _time(t.get("started")), _time(t.get("finished"))
+        if st is not None and fin is not None:
+            dur = fin - st
+        rows.append(f'<tr class="trial-row" id="trial-{_slug(t.get("id"))}"><td class="num">{rank}</td>'
+                    f'<td>{escape(str(t.get("id")))}</td>'
+                    f'<td><span class="swatch" style="background:{colours[s]}"></span>{escape(s)}</td>'
+                    f'<td class="num">{_reward(t):.4f}</td><td class="num">{_human(t.get("params"))}</td>'
+                    f'<td class="num">{_human(t.get("madds"))}</td><td class="num">{_dur(dur)}</td></tr>')
+        rows.append(f'<tr class="detail"><td colspan="7"><div class="diagram">{_diagram(t)}</div>'
+                    f'<details class="nas" open><summary>.nas text</summary>'
+                    f'<pre class="nas">{escape(str(t.get("nas") or ""))}</pre></details></td></tr>')
+    return (f"<h2>Top {len(ranked)} trials</h2><table class=top><thead><tr><th class=num>rank</th><th>trial</th>"
+            "<th>strategy</th><th class=num>reward</th><th class=num>params</th><th class=num>mult-adds</th>"
+            "<th class=num>train time</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _all_table(trials: list[dict], colours: dict[str, str]) -> str:
+    t0 = min((v for t in trials for v in (_time(t.get("started")),) if v is not None), default=None)
+    rows = []
+    for t in trials:
+        s, state, r = str(t.get("strategy") or "?"), _state(t), _reward(t)
+        fin = _time(t.get("finished"))
+        at = (fin - t0) if (fin is not None and t0 is not None) else None
+        note = "" if state == "ok" else str(t.get("error") or t.get("status") or state)
+        rows.append(f'<tr><td data-sort="{escape(str(_sort_id(t)[1] or t.get("id")))}">{escape(str(t.get("id")))}'
+                    f'</td><td><span class="swatch" style="background:{colours[s]}"></span>{escape(s)}</td>'
+                    f'<td class="state-{state}">{state}</td>'
+                    f'<td class="num" data-sort="{r if r is not None else -1e300}">'
+                    f'{f"{r:.4f}" if r is not None else "—"}</td>'
+                    f'<td class="num" data-sort="{float(t.get("params") or 0)}">{_human(t.get("params"))}</td>'
+                    f'<td class="num" data-sort="{float(t.get("madds") or 0)}">{_human(t.get("madds"))}</td>'
+                    f'<td class="num" data-sort="{at if at is not None else -1}">{_dur(at)}</td>'
+                    f"<td>{escape(note[:200])}</td></tr>")
+    return (f"<h2>All trials</h2><details><summary>{len(trials)} trials (click a column to sort)</summary>"
+            "<table class=sortable><thead><tr><th>trial</th><th>strategy</th><th>state</th><th class=num>reward"
+            "</th><th class=num>params</th><th class=num>mult-adds</th><th class=num>finished at</th><th>note</th>"
+            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></details>")
+
+
+# ---------------------------------------------------------------------------------------- files
+def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Path, title: str = "search run",
+                             top: int = TOP) -> Path:
+    """Render `trials` into the HTML file `path`."""
+    path = Path(path)
+    path.write_text(render_report(trials, title, top), encoding="utf-8")
+    return path
+
+
+def write_report(run_dir: str | Path, top: int = TOP) -> Path:
+    """Read every trial of the run in `run_dir` from its SQLite store; write `run_dir/report.html`."""
+    run_dir = Path(run_dir)
+    return write_report_from_trials(load_trials(run_dir), run_dir / "report.html", run_dir.resolve().name, top)
+
+
+def load_trials(run_dir: Path) -> list[dict]:
+    """The run's trials as dicts, read straight from the SQLite store in `run_dir`."""
+    dbs = sorted(p for pat in ("*.sqlite", "*.sqlite3", "*.db") for p in run_dir.glob(pat))
+    if not run_dir.is_dir() or not dbs:
+        raise NasError(f"{run_dir}: not a search run folder (no SQLite store in it)")
+    con = sqlite3.connect(f"file:{dbs[0]}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        rows = [dict(r) for r in con.execute("SELECT * FROM trials")]
+    except sqlite3.Error as e:
+        raise NasError(f"{dbs[0]}: cannot read trials: {e}") from None
+    finally:
+        con.close()
+    return [_normalise(r) for r in rows]
+
+
+# column names other spellings map to
+_ALIASES = {"nas": ("nas", "nas_text", "text", "source"), "madds": ("madds", "mult_adds", "macs"),
+            "started": ("started", "started_at", "start_time"), "finished": ("finished", "finished_at", "end_time"),
+            "id": ("id", "trial_id", "trial"), "strategy": ("strategy", "controller")}
+
+
+def _normalise(row: dict) -> dict:
+    out = dict(row)
+    for key, names in _ALIASES.items():
+        for n in names:
+            if n in row and row[n] is not None:
+                out[key] = row[n]
+                break
+    return out
