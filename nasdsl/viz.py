@@ -36,7 +36,7 @@ RED = "#c0392b"
 EDGE = "#666666"
 INK = "#222222"
 MUTED = "#777777"
-LEGEND = "h0: this cell's input   h1: the input before it   out: the next cell's h0"
+LEGEND = "h0: this cell's input  ·  h1: the input before it  ·  out: the next cell's h0"
 
 
 def _kind_line(lay: CellLayout) -> str:
