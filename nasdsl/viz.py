@@ -249,9 +249,10 @@ def write(cells: ast.Cell | Sequence[ast.Cell], path: str | Path) -> Path:
     return path
 
 
-def plot_stage_costs(rows: Sequence[tuple[str, int | float, int | float]], path: str | Path) -> Path:
+def plot_stage_costs(rows: Sequence[tuple[str, int | float, int | float]], path: str | Path,
+                     title: str | None = None) -> Path:
     """A bar chart of parameters and mult-adds per stage (rows: (stage name, params, madds)) into
-    `path` (.png, .svg or .pdf, by suffix). Each bar is labelled with its value."""
+    `path` (.png, .svg or .pdf, by suffix), with an optional title. Each bar is labelled with its value."""
     from matplotlib.figure import Figure
 
     rows = list(rows)
@@ -266,13 +267,15 @@ def plot_stage_costs(rows: Sequence[tuple[str, int | float, int | float]], path:
               ("mult-adds", [float(r[2]) for r in rows], "#e69138")]
     fig = Figure(figsize=(max(6.0, 0.75 * len(rows) + 2.5), 6.2), dpi=100, layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
+    if title:
+        fig.suptitle(title, fontsize=13, fontweight="bold")
     positions = list(range(len(rows)))
-    for ax, (title, values, colour) in zip(axes, series):
+    for ax, (what, values, colour) in zip(axes, series):
         bars = ax.bar(positions, values, color=colour, width=0.65)
         total = sum(values)
-        ax.set_title(f"{title} per stage (total {_human(total)})", fontsize=11, loc="left")
+        ax.set_title(f"{what} per stage (total {_human(total)})", fontsize=11, loc="left")
         ax.bar_label(bars, labels=[_human(v) for v in values], fontsize=8, padding=2)
-        ax.set_ylabel(title)
+        ax.set_ylabel(what)
         ax.set_ylim(0, max(values + [1.0]) * 1.15)
         ax.yaxis.set_major_formatter(lambda v, _pos: _human(v))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)

@@ -103,7 +103,7 @@ def cell_depth(cell: ast.Cell) -> int:
     depth: dict[str, int] = {s: 0 for s in CELL_INPUTS}
     for b in cell.blocks:
         depth[b.name] = max(depth[br.input] for br in b.branches) + 2
-    return max([depth[s] for s in output_states(cell)] + [0]) + 2
+    return max(depth.values()) + 2  # the output concat sits above every block, then the result
 
 
 def layout_cell(cell: ast.Cell, rows: int = 0) -> CellLayout:
@@ -118,7 +118,7 @@ def layout_cell(cell: ast.Cell, rows: int = 0) -> CellLayout:
         op_depth[b.name] = max(depth[br.input] for br in b.branches) + 1
         depth[b.name] = op_depth[b.name] + 1
     outs = output_states(cell)
-    out_depth = max(max([depth[s] for s in outs] + [0]) + 1, rows - 1)
+    out_depth = max(max(depth.values()) + 1, rows - 1)
     top = out_depth + 1  # the result state
 
     def y_of(d: int) -> float:

@@ -1,13 +1,14 @@
 """Cell diagrams: SVG/PNG/DOT of the zoo cells, the `nasdsl viz` command, the stage-cost chart."""
 from __future__ import annotations
 
+import random
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 from PIL import Image
 
-from nasdsl import viz
+from nasdsl import ast, viz
 from nasdsl.cli import main
 from nasdsl.errors import NasError
 from nasdsl.load import load, load_text
@@ -170,11 +171,45 @@ def test_layout_rejects_a_cell_reading_an_unknown_state():
 def test_plot_stage_costs(tmp_path):
     rows = [("stem", 1_200, 30_000_000), ("stage 1", 250_000, 180_000_000), ("reduction 1", 90_000, 20_000_000),
             ("stage 2", 1_000_000, 170_000_000), ("head", 1_057_000, 1_057_000)]
-    out = viz.plot_stage_costs(rows, tmp_path / "stages.png")
+    out = viz.plot_stage_costs(rows, tmp_path / "stages.png", title="nasnet_a_mobile")
     img = Image.open(out).convert("RGB")
     assert img.size[0] >= 600 and len(img.getcolors(maxcolors=1 << 20)) > 20
     assert {(0x3D, 0x85, 0xC6), (0xE6, 0x91, 0x38)} <= {c for _, c in img.getcolors(maxcolors=1 << 20)}
+    svg_out = viz.plot_stage_costs(rows, tmp_path / "stages.svg")
+    assert ET.parse(svg_out).getroot().tag == f"{SVG_NS}svg"
+    assert svg_out.read_text().count("<path") > 20
     with pytest.raises(NasError):
         viz.plot_stage_costs([], tmp_path / "empty.png")
     with pytest.raises(NasError):
         viz.plot_stage_costs(rows, tmp_path / "stages.gif")
+
+
+OPS = ("id", "sep3x3", "sep5x5", "sep7x7", "avg3x3", "max3x3", "conv1x1", "conv3x3", "conv1x7_7x1", "dil3x3")
+
+
+def random_cell(rng: random.Random) -> ast.Cell:
+    """A valid cell of 1-7 blocks, 1-3 branches each, any combiner and output mode."""
+    blocks, states = [], ["h0", "h1"]
+    for i in range(rng.randint(1, 7)):
+        branches = tuple(ast.Branch(rng.choice(OPS), rng.choice(states)) for _ in range(rng.choice((1, 2, 2, 3))))
+        blocks.append(ast.Block(f"b{i}", rng.choice(("add", "add", "concat")), branches))
+        states.append(f"b{i}")
+    mode = rng.choice(("unused", "blocks", "list"))
+    out = ast.Output(mode, tuple(rng.sample(states, rng.randint(1, len(states)))) if mode == "list" else ())
+    cell = ast.Cell("c", rng.choice(("normal", "reduction", "any")), tuple(blocks), out)
+    return cell if viz.output_states(cell) else ast.Cell(cell.name, cell.kind, cell.blocks, ast.Output("blocks"))
+
+
+def test_random_cells_draw_without_overlaps_or_crossings():
+    for seed in range(150):
+        cell = random_cell(random.Random(seed))
+        lay = layout_cell(cell)
+        boxes = list(lay.nodes)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert abs(a.x - b.x) * 2 >= a.w + b.w or abs(a.y - b.y) * 2 >= a.h + b.h, (seed, a.id, b.id)
+        for e in lay.edges:
+            assert not _hits(edge_points(e), [n for n in boxes if n.id not in (e.src, e.dst)], pad=0.0), seed
+        assert len(lay.edges) == sum(2 * len(b.branches) for b in cell.blocks) + len(viz.output_states(cell)) + 1
+        labels = svg_texts(viz.svg(cell))
+        assert all(any(t.split(" ")[0] == br.op for t in labels) for b in cell.blocks for br in b.branches)
