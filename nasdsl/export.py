@@ -137,8 +137,7 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")  # exporter chatter (deprecations, version notes)
         try:
-            proto = _export_dynamo(module, example, opset) if exporter == "dynamo" else \
-                _export_torchscript(module, example, opset)
+            proto = onnx_proto(module, example, opset, exporter)
         except Exception as e:  # noqa: BLE001 (torch.export raises many types; name the first line)
             reason = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
             raise fail(card.network, f"ONNX export ({exporter}) failed: {reason}") from None
@@ -164,17 +163,19 @@ def _exporter_name(kind: str, opset: int) -> str:
     return f"torch {torch.__version__} {kind} exporter, opset {opset}"
 
 
-def _export_dynamo(module: nn.Module, example: torch.Tensor, opset: int):
-    program = torch.onnx.export(
-        module, (example,), dynamo=True, opset_version=opset, input_names=[INPUT_NAME],
-        output_names=[OUTPUT_NAME], dynamic_shapes=({0: torch.export.Dim("batch")},),
-        external_data=False, optimize=True, verbose=False)
-    return program.model_proto
-
-
-def _export_torchscript(module: nn.Module, example: torch.Tensor, opset: int):
+def onnx_proto(module: nn.Module, example: torch.Tensor, opset: int, exporter: str = "dynamo",
+               optimize: bool = True):
+    """The bare ModelProto from torch.onnx (batch axis dynamic, no metadata). `optimize` runs the
+    dynamo exporter's onnxscript optimizer (constant folding, dead code); the TorchScript exporter
+    always folds constants, BN into the preceding conv included."""
     import onnx
 
+    if exporter == "dynamo":
+        program = torch.onnx.export(
+            module, (example,), dynamo=True, opset_version=opset, input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME], dynamic_shapes=({0: torch.export.Dim("batch")},),
+            external_data=False, optimize=optimize, verbose=False)
+        return program.model_proto
     buf = io.BytesIO()
     torch.onnx.export(
         module, (example,), buf, dynamo=False, opset_version=opset, input_names=[INPUT_NAME],
