@@ -31,7 +31,7 @@ def run_blocked(blocked: list[str], argv: list[str]) -> subprocess.CompletedProc
     """`nasdsl ARGV` in a fresh interpreter where `blocked` packages cannot be imported."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run([sys.executable, "-c", BLOCKED_RUNNER, ",".join(blocked), *argv],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          check=False, capture_output=True, text=True, env=env, timeout=120)
 
 
 def tiny_classifier(classes: int, winner: int | None = None, seed: int = 0):
