@@ -4,7 +4,9 @@
 SQLite store and writes `run_dir/report.html`. A trial dict has the keys
     id, strategy, status, reward (float or None), nas (the .nas text), params, madds,
     started, finished (epoch seconds or ISO-8601 text; either may be None)
-and may have `error` (why it failed). Charts and tables are drawn here, in plain SVG.
+and may have `error` (why it failed), `seconds` (its work's wall time) and `proposed` (when the
+strategy proposed it). Rows of `search.store`'s table (started_at, finished_at, proposed_at) are
+read as such. Charts and tables are drawn here, in plain SVG.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from nasdsl.errors import NasError
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
 PENDING = {"pending", "running", "queued", "started"}
 TOP = 10
+STORE_NAME = "trials.sqlite"  # search.store.STORE_NAME
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -76,6 +79,19 @@ def _dur(s: float | None) -> str:
         return f"{m}m{sec:02d}s"
     h, m = divmod(m, 60)
     return f"{h}h{m:02d}m"
+
+
+def _t0(trials: Sequence[Mapping[str, Any]]) -> float | None:
+    """When the run began: the earliest time any trial carries."""
+    times = [_time(t.get(k)) for t in trials for k in ("proposed", "started", "finished")]
+    return min((v for v in times if v is not None), default=None)
+
+
+def _seconds(t: Mapping[str, Any]) -> float | None:
+    if t.get("seconds") is not None:
+        return float(t["seconds"])
+    st, fin = _time(t.get("started")), _time(t.get("finished"))
+    return fin - st if st is not None and fin is not None else None
 
 
 def _colours(trials: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -164,8 +180,7 @@ def _chart(series: list[dict], x_label: str, y_label: str, x_fmt, width: int = 1
 def _series(trials: list[dict], colours: dict[str, str], by_time: bool) -> list[dict]:
     """Per strategy: scored points, failures, best-so-far steps; x = seconds since the run began
     (by_time) or the number of that strategy's trials finished so far."""
-    t0 = min((v for t in trials for v in (_time(t.get("started")), _time(t.get("finished"))) if v is not None),
-             default=None)
+    t0 = _t0(trials)
     series = []
     for name, colour in colours.items():
         mine = [t for t in trials if str(t.get("strategy") or "?") == name and _state(t) != "pending"]
@@ -282,8 +297,8 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>nasdsl search report: {escape(title)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>Search report <small>{escape(title)}</small></h1>"]
-    starts = [v for t in trials for v in (_time(t.get("started")), _time(t.get("finished"))) if v is not None]
-    span = (max(starts) - min(starts)) if starts else None
+    ends = [_time(t.get("finished")) for t in trials if _time(t.get("finished")) is not None]
+    span = (max(ends) - _t0(trials)) if ends else None
     line = (f"{len(trials)} trials: {len(scored)} scored, {len(failed)} failed"
             + (f", {len(pending)} pending" if pending else "") + f"; {len(colours)} strateg"
             + ("y" if len(colours) == 1 else "ies") + (f"; wall time {_dur(span)}" if span is not None else ""))
@@ -333,10 +348,7 @@ def _top_table(ranked: list[dict], colours: dict[str, str]) -> str:
     rows = []
     for rank, t in enumerate(ranked, 1):
         s = str(t.get("strategy") or "?")
-        dur = None
-        st, fin = _time(t.get("started")), _time(t.get("finished"))
-        if st is not None and fin is not None:
-            dur = fin - st
+        dur = _seconds(t)
         rows.append(f'<tr class="trial-row" id="trial-{_slug(t.get("id"))}"><td class="num">{rank}</td>'
                     f'<td>{escape(str(t.get("id")))}</td>'
                     f'<td><span class="swatch" style="background:{colours[s]}"></span>{escape(s)}</td>'
@@ -351,7 +363,7 @@ def _top_table(ranked: list[dict], colours: dict[str, str]) -> str:
 
 
 def _all_table(trials: list[dict], colours: dict[str, str]) -> str:
-    t0 = min((v for t in trials for v in (_time(t.get("started")),) if v is not None), default=None)
+    t0 = _t0(trials)
     rows = []
     for t in trials:
         s, state, r = str(t.get("strategy") or "?"), _state(t), _reward(t)
@@ -389,11 +401,13 @@ def write_report(run_dir: str | Path, top: int = TOP) -> Path:
 
 
 def load_trials(run_dir: Path) -> list[dict]:
-    """The run's trials as dicts, read straight from the SQLite store in `run_dir`."""
-    dbs = sorted(p for pat in ("*.sqlite", "*.sqlite3", "*.db") for p in run_dir.glob(pat))
+    """The run's trials as dicts, read straight from the SQLite store in `run_dir` (the `trials` table
+    of `search.store`; read with sqlite3 so that a report needs neither torch nor a running search)."""
+    dbs = [run_dir / STORE_NAME] if (run_dir / STORE_NAME).is_file() else \
+        sorted(p for pat in ("*.sqlite", "*.sqlite3", "*.db") for p in run_dir.glob(pat))
     if not run_dir.is_dir() or not dbs:
-        raise NasError(f"{run_dir}: not a search run folder (no SQLite store in it)")
-    con = sqlite3.connect(f"file:{dbs[0]}?mode=ro", uri=True)
+        raise NasError(f"{run_dir}: not a search run folder (no {STORE_NAME} in it)")
+    con = sqlite3.connect(dbs[0], timeout=30)  # read only by use; WAL stores need a writable open
     con.row_factory = sqlite3.Row
     try:
         rows = [dict(r) for r in con.execute("SELECT * FROM trials")]
@@ -407,6 +421,7 @@ def load_trials(run_dir: Path) -> list[dict]:
 # column names other spellings map to
 _ALIASES = {"nas": ("nas", "nas_text", "text", "source"), "madds": ("madds", "mult_adds", "macs"),
             "started": ("started", "started_at", "start_time"), "finished": ("finished", "finished_at", "end_time"),
+            "proposed": ("proposed", "proposed_at"),
             "id": ("id", "trial_id", "trial"), "strategy": ("strategy", "controller")}
 
 

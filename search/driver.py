@@ -1,0 +1,266 @@
+"""The search loop: propose -> budget check -> run on an executor -> store -> learn, resumable.
+
+Every proposal and every finished trial is one store transaction together with the strategy's
+state, so after a kill (even -9) `resume` finds the strategy exactly as it was when the last
+trial was recorded; trials that were running are run again under their own ids.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from nasdsl.errors import NasError
+
+from .best import best_nas, transfer_settings
+from .executors import default_threads, make_executor
+from .progress import Progress
+from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
+from .store import Store, dump_state, load_state
+from .strategies import STRATEGIES, StrategyOptions, make_strategy
+from .synthetic import target
+from .trainer import TrainConfig
+
+BUDGET_NETWORKS = ("proxy", "mobile", "large")
+REWARDS = ("accuracy", "synthetic")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything that defines a run (stored in the run folder; `--resume` reads it back)."""
+
+    strategy: str = "ppo"
+    space: str = "nasnet"
+    trials: int = 60
+    seed: int = 0
+    reward: str = "accuracy"  # accuracy: train the child; synthetic: no training (tests, demos)
+    dataset: str = "digits"
+    val_size: int | None = None
+    train_size: int | None = None
+    proxy: ProxyNet = field(default_factory=ProxyNet)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    options: StrategyOptions = field(default_factory=StrategyOptions)
+    max_params: int | None = None
+    max_madds: int | None = None
+    budget_on: str = "proxy"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> SearchConfig:
+        d = dict(d)
+        d["proxy"] = ProxyNet(**d.get("proxy", {}))
+        d["train"] = TrainConfig(**d.get("train", {}))
+        d["options"] = StrategyOptions(**d.get("options", {}))
+        known = {f.name for f in fields(SearchConfig)}
+        return SearchConfig(**{k: v for k, v in d.items() if k in known})
+
+    def check(self) -> None:
+        if self.strategy not in STRATEGIES:
+            make_strategy(self.strategy, None, 0)  # raises the NasError listing the strategies
+        if self.trials < 1:
+            raise NasError(f"--trials must be at least 1, got {self.trials}")
+        if self.reward not in REWARDS:
+            raise NasError(f"unknown reward {self.reward!r}; known: {', '.join(REWARDS)}")
+        if self.budget_on not in BUDGET_NETWORKS:
+            raise NasError(f"--budget-on must be one of {', '.join(BUDGET_NETWORKS)}")
+        for name in ("max_params", "max_madds"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise NasError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
+            raise NasError("--epochs, --batch-size and --lr must be positive")
+        if self.proxy.cells < 1 or self.proxy.filters < 1:
+            raise NasError("--cells and --filters must be positive")
+        if self.options.batch < 1 or self.options.population < 1 or self.options.sample_size < 1:
+            raise NasError("--controller-batch, --population and --sample-size must be positive")
+
+
+@dataclass
+class RunSummary:
+    folder: Path
+    counts: dict[str, int]
+    best_reward: float | None
+    best_trial: int | None
+    seconds: float
+
+
+class Search:
+    """One run folder: its store, space, strategy and executor."""
+
+    def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
+                 trials: int | None = None):
+        self.folder = Path(folder)
+        if resume:
+            self.store = Store(self.folder, create=False)
+            saved = self.store.config()
+            if saved is None:
+                raise NasError(f"{self.folder}: the store holds no run configuration to resume")
+            self.config = SearchConfig.from_dict(saved)
+            if trials is not None and trials != self.config.trials:
+                self.config = replace(self.config, trials=trials)
+                self.store.set_config(self.config.to_dict())
+        else:
+            if config is None:
+                raise ValueError("a new search needs a config")
+            if (self.folder / "trials.sqlite").exists():
+                store = Store(self.folder, create=False)
+                n = sum(store.counts().values())
+                store.close()
+                if n or store.path.exists():
+                    raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
+                                   "or choose another --out")
+            config.check()
+            self.config = config
+            self.store = Store(self.folder)
+            self.store.set_config(config.to_dict())
+        self.config.check()
+        self.space: Space = load_space(self.config.space)
+        self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
+        blob = self.store.saved_state()
+        if blob is not None:
+            self.strategy.load_state_dict(load_state(blob))
+        self.proxy = self._proxy()
+        self.synthetic_extra: dict[str, Any] = {}  # synthetic reward only: "sleep", "fail_every" (tests)
+
+    def _proxy(self) -> ProxyNet:
+        """The proxy network, its image size taken from the data set."""
+        if self.config.reward != "accuracy":
+            return self.config.proxy
+        from .data import load_dataset
+
+        data = load_dataset(self.config.dataset, self.config.val_size, self.config.train_size)
+        return replace(self.config.proxy, image=data.image, classes=data.classes)
+
+    # -- one trial's life
+    def _state(self) -> bytes:
+        return dump_state(self.strategy.state_dict())
+
+    def _trial_seed(self, trial: int) -> int:
+        return (self.config.seed * 1_000_003 + trial * 7_919) % (2**31 - 1)
+
+    def _budget(self, decisions: tuple[int, ...], nas: str) -> tuple[int | None, int | None, str | None]:
+        """Static params and mult-adds of the budgeted network; an error text if over budget."""
+        import nasdsl
+
+        cfg = self.config
+        if cfg.budget_on == "proxy":
+            text, net = nas, "proxy"
+        else:
+            text = "\n\n".join([cell_text(self.space, decisions, "normal"), cell_text(self.space, decisions, "reduction"),
+                                network_text("budget", CELL_NAMES["normal"], CELL_NAMES["reduction"],
+                                             transfer_settings(self.space, decisions, cfg.budget_on))])
+            net = "budget"
+        c = nasdsl.cost(nasdsl.load_text(text, "<trial>"), network=net)
+        params, madds = int(c.params), int(c.madds)
+        if cfg.max_params is not None and params > cfg.max_params:
+            return params, madds, f"over budget: {params:,} params > --max-params {cfg.max_params:,} ({cfg.budget_on})"
+        if cfg.max_madds is not None and madds > cfg.max_madds:
+            return params, madds, f"over budget: {madds:,} mult-adds > --max-madds {cfg.max_madds:,} ({cfg.budget_on})"
+        return params, madds, None
+
+    def _payload(self, trial: dict[str, Any], threads: int) -> dict[str, Any]:
+        cfg = self.config
+        p = {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
+             "decisions": trial["decisions"], "reward": cfg.reward, "dataset": cfg.dataset,
+             "val_size": cfg.val_size, "train_size": cfg.train_size, "train": cfg.train.to_dict(),
+             "threads": threads}
+        if cfg.reward == "synthetic":
+            p["synthetic"] = {"target": list(target(self.space, cfg.seed)), **self.synthetic_extra}
+        return p
+
+    def _record(self, trial_id: int, decisions: tuple[int, ...], meta: dict, result: dict[str, Any]) -> None:
+        reward = result["reward"] if result["status"] == "done" else None
+        info = self.strategy.observe(tuple(decisions), reward, meta)
+        self.store.finish_trial(trial_id, result, self._state(), self.strategy.observed, self.strategy.updates, info)
+
+    def _propose(self) -> tuple[dict[str, Any], bool]:
+        """Propose one trial and store it; returns (trial, whether it must run). A proposal over
+        budget (or one the compiler rejects) is stored as failed at once and the strategy learns
+        `failed_reward` from it, all in the same transaction."""
+        decisions, meta = self.strategy.propose()
+        nas = to_nas(self.space, decisions, self.proxy)
+        params = madds = error = None
+        try:
+            if self._needs_cost():
+                params, madds, error = self._budget(decisions, nas)
+        except NasError as e:
+            error = f"invalid architecture: {e}"
+        finished = info = None
+        if error is not None:
+            now = time.time()
+            finished = {"status": "failed", "reward": None, "error": error, "started": now, "finished": now,
+                        "seconds": 0.0}
+            info = self.strategy.observe(tuple(decisions), None, meta)
+        tid, seed = self.store.add_trial(self.strategy.name, nas, decisions, meta, self._trial_seed, params, madds,
+                                         self._state(), self.strategy.observed, self.strategy.updates,
+                                         finished, info)
+        trial = {"id": tid, "nas": nas, "decisions": list(decisions), "meta": meta, "seed": seed}
+        return trial, error is None
+
+    def _needs_cost(self) -> bool:
+        return self.config.reward == "accuracy" or self.config.max_params is not None \
+            or self.config.max_madds is not None
+
+    # -- the loop
+    def run(self, executor: str = "local", workers: int = 1, address: str | None = None,
+            threads: int | None = None, progress: bool = True) -> RunSummary:
+        """Run until the configured number of trials have finished (done or failed)."""
+        start = time.time()
+        threads = threads or default_threads(workers)
+        bar = Progress(self.config.trials, enabled=progress)
+        ex = make_executor(executor, workers, address)
+        inflight: dict[int, dict[str, Any]] = {}
+        best = self._best_reward()
+        try:
+            for t in self.store.trials("running"):  # interrupted by a kill: run them again
+                inflight[t["id"]] = t
+                ex.submit(self._payload(t, threads))
+            while True:
+                while ex.running < workers and sum(self.store.counts().values()) < self.config.trials:
+                    trial, needs_run = self._propose()
+                    if needs_run:
+                        inflight[trial["id"]] = trial
+                        ex.submit(self._payload(trial, threads))
+                c = self.store.counts()
+                bar.update(c["done"], c["running"], c["failed"], best)
+                if not inflight:
+                    break
+                for result in ex.poll(timeout=0.5):
+                    t = inflight.pop(result["trial"])
+                    self._record(t["id"], t["decisions"], t["meta"], result)
+                    if result["status"] == "done" and (best is None or result["reward"] > best):
+                        best = result["reward"]
+                        self.write_best()
+        finally:
+            ex.shutdown()
+            bar.close()
+        self.write_best()
+        top = self.store.best(1)
+        return RunSummary(self.folder, self.store.counts(), top[0]["reward"] if top else None,
+                          top[0]["id"] if top else None, time.time() - start)
+
+    def _best_reward(self) -> float | None:
+        top = self.store.best(1)
+        return top[0]["reward"] if top else None
+
+    def write_best(self) -> Path | None:
+        """Write best.nas (atomically) from the best finished trial, if any."""
+        top = self.store.best(1)
+        if not top:
+            return None
+        t = top[0]
+        header = (f"# best of search run {self.folder.name}: trial {t['id']}, strategy {t['strategy']}, "
+                  f"reward {t['reward']:.4f} ({self.config.reward}, {self.config.dataset})\n"
+                  f"# decisions: {' '.join(map(str, t['decisions']))}")
+        text = best_nas(self.space, tuple(t["decisions"]), self.proxy, header)
+        path = self.folder / "best.nas"
+        tmp = path.with_suffix(".nas.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+        return path
+
+    def close(self) -> None:
+        self.store.close()

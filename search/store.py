@@ -1,0 +1,197 @@
+"""The run folder's SQLite store: every trial, the run's configuration, and the strategy's state.
+
+Each change (a proposal, a finished trial) is one transaction that also saves the strategy's
+state, so a run killed at any moment leaves a store that is consistent with the strategy.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nasdsl.errors import NasError
+
+STORE_NAME = "trials.sqlite"
+STATUSES = ("running", "done", "failed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,
+    strategy TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    nas TEXT NOT NULL,
+    decisions TEXT NOT NULL,          -- JSON list of ints
+    meta TEXT NOT NULL DEFAULT '{}',  -- JSON: what the strategy attached to the proposal
+    seed INTEGER NOT NULL,
+    reward REAL,
+    params INTEGER,                   -- static cost of the trained network
+    madds INTEGER,
+    error TEXT,
+    proposed_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    seconds REAL,                     -- wall time of the trial's work
+    attempts INTEGER NOT NULL DEFAULT 0,
+    observed INTEGER                  -- order in which the strategy learned from it
+);
+CREATE TABLE IF NOT EXISTS strategy_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    observed INTEGER NOT NULL,
+    updates INTEGER NOT NULL,
+    saved_at REAL NOT NULL,
+    state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS updates (
+    n INTEGER PRIMARY KEY,            -- the strategy's update count after this update
+    at REAL NOT NULL,
+    observed INTEGER NOT NULL,
+    info TEXT NOT NULL,               -- JSON (loss, baseline, population ...)
+    state BLOB NOT NULL               -- the strategy's state right after the update
+);
+"""
+
+
+def dump_state(state: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
+
+
+def load_state(blob: bytes) -> dict[str, Any]:
+    return torch.load(io.BytesIO(blob), weights_only=True)
+
+
+class Store:
+    """One run folder's trials.sqlite."""
+
+    def __init__(self, folder: str | Path, create: bool = True):
+        self.folder = Path(folder)
+        self.path = self.folder / STORE_NAME
+        if not create and not self.path.exists():
+            raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
+        if create:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            if create:
+                self.db.executescript(_SCHEMA)
+            self.db.execute("SELECT 1 FROM trials LIMIT 1")
+        except sqlite3.DatabaseError as e:
+            raise NasError(f"{self.path}: not a nasdsl trial store ({e})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- run configuration
+    def set_config(self, config: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO run VALUES ('config', ?)", (json.dumps(config, sort_keys=True),))
+
+    def config(self) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM run WHERE key = 'config'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    # -- trials
+    def add_trial(self, strategy: str, nas: str, decisions: tuple[int, ...], meta: dict, seed_of: Callable[[int], int],
+                  params: int | None, madds: int | None, state: bytes, observed: int, updates: int,
+                  finished: dict[str, Any] | None = None, update_info: dict | None = None) -> tuple[int, int]:
+        """Insert a trial and the strategy's state after proposing it, in one transaction; returns
+        (id, seed). `finished` records it as already over (a rejected proposal) in the same step."""
+        with self.transaction() as db:
+            tid = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM trials").fetchone()[0])
+            seed = seed_of(tid)
+            db.execute(
+                "INSERT INTO trials (id, strategy, status, nas, decisions, meta, seed, params, madds, proposed_at)"
+                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (tid, strategy, nas, json.dumps(list(decisions)), json.dumps(meta), seed, params, madds, time.time()))
+            if finished is not None:
+                self._finish(db, tid, finished, observed)
+                if update_info is not None:
+                    self._log_update(db, updates, observed, update_info, state)
+            self._save_state(db, state, observed, updates)
+            return tid, seed
+
+    def finish_trial(self, trial: int, result: dict[str, Any], state: bytes, observed: int, updates: int,
+                     update_info: dict | None = None) -> None:
+        """Record a finished trial together with the strategy's state after learning from it."""
+        with self.transaction() as db:
+            self._finish(db, trial, result, observed)
+            self._save_state(db, state, observed, updates)
+            if update_info is not None:
+                self._log_update(db, updates, observed, update_info, state)
+
+    def _finish(self, db: sqlite3.Connection, trial: int, result: dict[str, Any], observed: int) -> None:
+        cur = db.execute(
+            "UPDATE trials SET status = ?, reward = ?, error = ?, started_at = ?, finished_at = ?,"
+            " seconds = ?, params = COALESCE(params, ?), observed = ? WHERE id = ? AND status = 'running'",
+            (result["status"], result.get("reward"), result.get("error"), result.get("started"),
+             result.get("finished", time.time()), result.get("seconds"), result.get("params"),
+             observed, trial))
+        if cur.rowcount != 1:
+            raise RuntimeError(f"trial {trial} is not running; refusing to record it twice")
+
+    def _log_update(self, db: sqlite3.Connection, updates: int, observed: int, info: dict, state: bytes) -> None:
+        db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?, ?, ?, ?)",
+                   (updates, time.time(), observed, json.dumps(info), state))
+
+    def bump_attempts(self, trial: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE trials SET attempts = attempts + 1 WHERE id = ?", (trial,))
+
+    def _save_state(self, db: sqlite3.Connection, state: bytes, observed: int, updates: int) -> None:
+        db.execute("INSERT OR REPLACE INTO strategy_state VALUES (1, ?, ?, ?, ?)",
+                   (observed, updates, time.time(), state))
+
+    def saved_state(self) -> bytes | None:
+        row = self.db.execute("SELECT state FROM strategy_state WHERE id = 1").fetchone()
+        return bytes(row[0]) if row else None
+
+    def trials(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every trial (or those with `status`) in id order, as dicts with decoded JSON fields."""
+        q = "SELECT * FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
+        rows = self.db.execute(q, (status,) if status else ()).fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["decisions"] = json.loads(d["decisions"])
+            d["meta"] = json.loads(d["meta"])
+            out.append(d)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        c = {s: 0 for s in STATUSES}
+        for status, n in self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
+            c[status] = n
+        return c
+
+    def best(self, k: int = 1) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT id FROM trials WHERE status = 'done' ORDER BY reward DESC, id LIMIT ?",
+                               (k,)).fetchall()
+        ids = {r[0] for r in rows}
+        found = {t["id"]: t for t in self.trials("done") if t["id"] in ids}
+        return [found[r[0]] for r in rows]
+
+    def update_log(self) -> list[dict[str, Any]]:
+        return [{"n": r["n"], "at": r["at"], "observed": r["observed"], **json.loads(r["info"])}
+                for r in self.db.execute("SELECT n, at, observed, info FROM updates ORDER BY n")]
