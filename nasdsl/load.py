@@ -196,7 +196,7 @@ def _validate(program: Program, diags: list[Diagnostic]) -> None:
     for name, cell in program.cells.items():
         check_cell(cell, reporter(program.origin[name], diags))
     for name, net in program.networks.items():
-        check_network(net, program.cells, reporter(program.origin[name], diags))
+        check_network(net, program.cells, reporter(program.origin[name], diags), zoo_index())
     for name, space in program.spaces.items():
         check_space(space, reporter(program.origin[name], diags))
 

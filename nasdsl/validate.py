@@ -1,7 +1,8 @@
 """Semantic checks. Every problem in a file is reported at once, each with its position."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 
 from . import ast
 from .errors import Diagnostic, diag_at
@@ -20,13 +21,57 @@ def reporter(module: ast.Module, sink: list[Diagnostic]) -> Report:
     def report(message: str, pos: ast.Pos, hint: str = "") -> None:
         sink.append(diag_at(message, module.source, pos.file or module.file, pos.line, pos.col, hint))
 
+    report.source = module.source  # lets checks point at a word inside a node (see `_word_at`)
     return report
+
+
+def _offset(text: str, pos: ast.Pos) -> int:
+    start = 0
+    for _ in range(pos.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return -1
+    return start + pos.col - 1
+
+
+def _to_pos(text: str, offset: int, like: ast.Pos) -> ast.Pos:
+    line = text.count("\n", 0, offset) + 1
+    return ast.Pos(like.file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def _word_at(report: Report, pos: ast.Pos, word: str, nth: int = 0) -> ast.Pos:
+    """The position of the `nth` whole-word `word` at or after `pos` (else `pos` itself)."""
+    text = getattr(report, "source", "")
+    start = _offset(text, pos) if text and pos.line > 0 else -1
+    if start < 0:
+        return pos
+    pattern = re.compile(r"(?<![A-Za-z0-9_.])" + re.escape(word) + r"(?![A-Za-z0-9_])")
+    for i, m in enumerate(pattern.finditer(text, start)):
+        if i == nth:
+            return _to_pos(text, m.start(), pos)
+    return pos
+
+
+def _after(report: Report, pos: ast.Pos, mark: str) -> ast.Pos:
+    """The first non-blank after the first `mark` at or after `pos` (else `pos`): a setting's value
+    after '=', a cell's kind after ':', a branch's input after '('."""
+    text = getattr(report, "source", "")
+    start = _offset(text, pos) if text and pos.line > 0 else -1
+    at = text.find(mark, start) if start >= 0 else -1
+    if at < 0:
+        return pos
+    m = re.compile(r"\s*").match(text, at + 1)
+    return _to_pos(text, m.end(), pos)
+
+
+def _value_at(report: Report, pos: ast.Pos) -> ast.Pos:
+    return _after(report, pos, "=")
 
 
 def check_cell(cell: ast.Cell, report: Report) -> None:
     """Kind, block names, op and combiner names, state references, cycles, the output list."""
     if cell.kind not in (*CELL_KINDS, "any"):
-        report(f"unknown cell kind {cell.kind!r}; expected normal or reduction", cell.pos,
+        report(f"unknown cell kind {cell.kind!r}; expected normal or reduction", _after(report, cell.pos, ":"),
                suggest(cell.kind, CELL_KINDS))
     if not cell.blocks:
         report(f"cell {cell.name!r} has no blocks", cell.pos)
@@ -45,7 +90,7 @@ def check_cell(cell: ast.Cell, report: Report) -> None:
             if br.op not in OPS:
                 report(f"unknown op {br.op!r}", br.pos,
                        _join(suggest(br.op, OPS), f"known ops: {known_list(OPS)}"))
-            _check_state(br.input, br.pos, block.name, defined, all_blocks, report)
+            _check_state(br.input, _after(report, br.pos, "("), block.name, defined, all_blocks, report)
         defined.setdefault(block.name, block)
     out = cell.output
     if out.combine != "concat":
@@ -54,10 +99,10 @@ def check_cell(cell: ast.Cell, report: Report) -> None:
         seen: set[str] = set()
         for s in out.states:
             if s not in CELL_INPUTS and s not in defined:
-                report(f"output names unknown state {s!r}", out.pos,
+                report(f"output names unknown state {s!r}", _word_at(report, out.pos, s),
                        suggest(s, [*CELL_INPUTS, *defined]))
             if s in seen:
-                report(f"output lists {s!r} twice", out.pos)
+                report(f"output lists {s!r} twice", _word_at(report, out.pos, s, 1))
             seen.add(s)
     elif out.mode == "unused" and cell.blocks and not unused_states(cell):
         report("concat(unused) is empty: every state is read by a block", out.pos)
@@ -112,8 +157,9 @@ def output_states(cell: ast.Cell) -> tuple[str, ...]:
 
 
 def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report: Report,
-                   cells: dict[str, ast.Cell] | None) -> None:
-    """Known keys, no duplicates, values of the right type; cell names exist (when `cells` is given)."""
+                   cells: dict[str, ast.Cell] | None, zoo: Collection[str] = ()) -> None:
+    """Known keys, no duplicates, values of the right type; cell names exist (when `cells` is given;
+    a missing cell that the zoo has gets an `import` hint)."""
     kind = "network" if isinstance(node, ast.Network) else "space"
     seen: dict[str, ast.Setting] = {}
     for s in node.settings:
@@ -127,20 +173,21 @@ def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report
         seen[s.key] = s
         problem = _type_problem(key, s.value)
         if problem:
-            report(f"{s.key}: {problem}", s.pos)
+            report(f"{s.key}: {problem}", _value_at(report, s.pos))
         elif key.type == "cell" and cells is not None and s.value not in cells:
-            report(f"unknown cell {s.value!r}", s.pos,
-                   _join(suggest(str(s.value), cells), f"known cells: {known_list(cells) or '(none)'}"))
+            hint = (f"{s.value} is in the zoo: add `import {s.value}`" if s.value in zoo else
+                    _join(suggest(str(s.value), cells), f"known cells: {known_list(cells) or '(none)'}"))
+            report(f"unknown cell {s.value!r}", _value_at(report, s.pos), hint)
         elif s.key == "ops":
             for op in _names(s.value):
                 if op not in OPS:
-                    report(f"space names op {op!r}, which the registry lacks", s.pos,
+                    report(f"space names op {op!r}, which the registry lacks", _word_at(report, s.pos, op),
                            _join(suggest(op, OPS), f"known ops: {known_list(OPS)}"))
         elif s.key == "combine":
             for c in _names(s.value):
                 if c not in COMBINERS:
-                    report(f"unknown combiner {c!r}; known: {known_list(COMBINERS)}", s.pos,
-                           suggest(c, COMBINERS))
+                    report(f"unknown combiner {c!r}; known: {known_list(COMBINERS)}",
+                           _word_at(report, s.pos, c), suggest(c, COMBINERS))
 
 
 def _names(value: ast.Value) -> tuple[str, ...]:
@@ -173,16 +220,17 @@ def _type_problem(key: Key, v: ast.Value) -> str:
     return ""
 
 
-def check_network(net: ast.Network, cells: dict[str, ast.Cell], report: Report) -> None:
+def check_network(net: ast.Network, cells: dict[str, ast.Cell], report: Report,
+                  zoo: Collection[str] = ()) -> None:
     """Keys and cells, then the shape of `cells`: P = 4 * F * (states the normal cell concatenates)."""
-    check_settings(net, NETWORK_KEYS, report, cells)
+    check_settings(net, NETWORK_KEYS, report, cells, zoo)
     if net.get("normal") is None:
         report(f"network {net.name!r} needs `normal = <cell>`", net.pos)
     cells_v, filters = net.get("cells"), net.get("filters")
     if cells_v is None:
         report(f"network {net.name!r} needs `cells = N @ P` (or `cells = N` with `filters = F`)", net.pos)
         return
-    pos = next(s.pos for s in net.settings if s.key == "cells")
+    pos = _value_at(report, next(s.pos for s in net.settings if s.key == "cells"))
     normal = cells.get(str(net.get("normal")))
     if isinstance(cells_v, ast.CellsNP):
         if filters is not None:

@@ -1,0 +1,4 @@
+cell c {
+    b0 = sep3x3(h0 + id(h1)
+    out = concat(unused)
+}
