@@ -121,21 +121,35 @@ def test_report_of_no_trials_and_of_a_broken_trial():
 
 
 def make_store(run_dir, trials):
-    con = sqlite3.connect(run_dir / "store.sqlite")
-    con.execute("CREATE TABLE trials (id INTEGER PRIMARY KEY, strategy TEXT, status TEXT, reward REAL, "
-                "nas TEXT, params INTEGER, madds INTEGER, started REAL, finished REAL, error TEXT)")
-    con.executemany("INSERT INTO trials VALUES (:id, :strategy, :status, :reward, :nas, :params, :madds, "
-                    ":started, :finished, :error)", [{"error": None, **t} for t in trials])
+    """A run folder's trials.sqlite with search.store's `trials` columns, in WAL mode like the store."""
+    con = sqlite3.connect(run_dir / "trials.sqlite")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE trials (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, status TEXT NOT NULL, "
+                "nas TEXT NOT NULL, decisions TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}', seed INTEGER NOT NULL, "
+                "reward REAL, params INTEGER, madds INTEGER, error TEXT, proposed_at REAL NOT NULL, "
+                "started_at REAL, finished_at REAL, seconds REAL, attempts INTEGER NOT NULL DEFAULT 0, "
+                "observed INTEGER)")
+    for t in trials:
+        con.execute("INSERT INTO trials VALUES (?, ?, ?, ?, '[]', '{}', 0, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL)",
+                    (t["id"], t["strategy"], {"ok": "done"}.get(t["status"], t["status"]), t["nas"], t["reward"],
+                     t["params"], t["madds"], t.get("error"), t["started"] - 1.0, t["started"], t["finished"],
+                     None if t["finished"] is None else t["finished"] - t["started"]))
     con.commit()
-    con.close()
+    return con  # left open, as a running search would
 
 
 def test_write_report_reads_the_run_store(tmp_path):
     trials = make_trials(12)
-    make_store(tmp_path, trials)
+    con = make_store(tmp_path, trials)
     out = write_report(tmp_path)
+    con.close()
     assert out == tmp_path / "report.html"
-    assert out.read_text() == render_report(trials, tmp_path.name)
+    html = out.read_text()
+    rows = re.findall(r'<tr class="trial-row" id="trial-(\d+)">', html)
+    best = sorted((t for t in trials if t["reward"] is not None), key=lambda t: (-t["reward"], t["id"]))
+    assert [int(r) for r in rows] == [t["id"] for t in best[:10]]
+    assert html.count('class="state-pending"') == 1 and html.count('class="state-failed"') == 1
+    assert len(svgs(html)) == 2 + 10
     with pytest.raises(NasError, match="not a search run folder"):
         write_report(tmp_path / "nowhere")
 
