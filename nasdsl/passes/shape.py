@@ -1,0 +1,157 @@
+"""Shape pass: channels, spatial size and stride of every node of a cell at one place in a network.
+
+Contract (read by the cost model, the code generator and the interpreter):
+
+    shape(g, ctx) -> g'          pure: returns an annotated copy; impossible shapes raise NasError
+
+`ctx` (a `CellContext`) says where the cell sits: the cell input's channels and spatial size (it
+becomes h0), the previous input's (it becomes h1; `prev_channels=None` means h1 *is* the cell
+input, as in TF-slim when there is no previous layer: stem cell 0 and the first CIFAR cell), F,
+whether the cell reduces (stride 2 on every op that reads h0 or h1) and the skeleton family.
+
+Written on every node: `meta['channels']` and `meta['hw']` ((height, width) of its output).
+On op nodes also: `meta['in_channels']`, `meta['stride']` and `meta['layer']`, the runtime layer
+that implements the op at this place, which fixes its parameters exactly:
+
+    identity       nothing                          (id, stride 1, no channel change)
+    relu_conv_bn   ReLU, KxK conv (dilation d, no bias), BN      (conv ops; id strided or widening)
+    relu_conv_pair_bn  ReLU, 1xK conv, Kx1 conv, BN   (stride on the 1xK's width and Kx1's height)
+    sep_conv       twice (ReLU, depthwise KxK, pointwise 1x1, BN); stride and in->out on the first
+    dil_sep_conv   ReLU, depthwise KxK dilated, pointwise 1x1, BN (DARTS dil_conv)
+    pool           KxK avg/max pool, TF 'SAME' (avg excludes the padding)
+    pool_conv_bn   pool, then 1x1 conv + BN (no ReLU) because channels change
+    factorized     ReLU + factorized reduction (DARTS strided identity)
+    zero           zeros (DARTS 'none')
+Every conv is bias-free, every BN affine. Ops output F channels ("filter size" in TF-slim).
+
+Graph attributes written: `filters` (F), `reduction`, `family`, `in_hw`, `out_hw`,
+`preprocess = {'h0': how, 'h1': how}` with how in
+    'conv1x1'     ReLU, 1x1 conv (in -> F), BN
+    'factorized'  ReLU, factorized reduction (prev -> 2*(F//2) channels, stride 2): the previous
+                  input is spatially larger than the cell input
+    'none'        taken as is (h1 already F channels at the cell's size, or h1 is the cell input)
+and `resize = {state: how}` for each concatenated input state whose size or channels differ from
+F at the output size ('factorized': factorized reduction without ReLU, stride 2; 'conv_bn': 1x1
+conv + BN, stride 1), TF-slim's `_combine_unused_states`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..errors import NasError
+from ..ir import args, order
+from ..ops import OPS
+
+FAMILIES = ("nasnet", "pnasnet", "darts")
+
+HW = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """Where one cell instance sits in a network."""
+
+    in_channels: int
+    in_hw: HW
+    prev_channels: int | None  # None: h1 is the cell input itself (no previous layer)
+    prev_hw: HW | None
+    filters: int
+    reduction: bool = False
+    family: str = "nasnet"
+
+
+def halve(hw: HW, stride: int = 2) -> HW:
+    """Output size of TF 'SAME' at `stride`: ceil(size / stride)."""
+    return (-(-hw[0] // stride), -(-hw[1] // stride))
+
+
+def shape(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
+    """Annotate a copy of `g` with channels, spatial sizes, strides and layers (see module doc)."""
+    if ctx.family not in FAMILIES:
+        raise NasError(f"unknown skeleton family {ctx.family!r}; known: {', '.join(FAMILIES)}")
+    name = g.graph.get("name", "?")
+    F = ctx.filters
+    if F < 1 or min(ctx.in_hw) < 1:
+        raise NasError(f"cell {name}: impossible shape: {F} filters at {ctx.in_hw[0]}x{ctx.in_hw[1]}")
+    g = g.copy()
+    for n in g.nodes:
+        g.nodes[n]["meta"] = dict(g.nodes[n]["meta"])
+    out_hw = halve(ctx.in_hw) if ctx.reduction else ctx.in_hw
+    pre = {"h0": "conv1x1"}
+    g.nodes["h0"]["meta"].update(channels=F, hw=ctx.in_hw)
+    h1_channels, how = _h1(ctx, name)
+    pre["h1"] = how
+    g.nodes["h1"]["meta"].update(channels=h1_channels, hw=ctx.in_hw)
+
+    for n in order(g):
+        d = g.nodes[n]
+        kind = d["kind"]
+        if kind == "op":
+            (src,) = args(g, n)
+            m = g.nodes[src]["meta"]
+            stride = 2 if ctx.reduction and g.nodes[src]["kind"] == "input" else 1
+            d["meta"].update(in_channels=m["channels"], channels=F, stride=stride,
+                             hw=halve(m["hw"], stride), layer=_layer(d["op"], m["channels"], F, stride,
+                                                                      ctx.family))
+        elif kind == "combine":
+            ins = [g.nodes[u]["meta"] for u in args(g, n)]
+            hws = {m["hw"] for m in ins}
+            if len(hws) != 1:
+                raise NasError(f"cell {name}: block {n} combines branches of different sizes {sorted(hws)}")
+            if d["combiner"] == "add":
+                chans = {m["channels"] for m in ins}
+                if len(chans) != 1:
+                    raise NasError(f"cell {name}: block {n} adds branches with different channels {sorted(chans)}")
+                channels = ins[0]["channels"]
+            else:
+                channels = sum(m["channels"] for m in ins)
+            d["meta"].update(channels=channels, hw=ins[0]["hw"])
+    resize: dict[str, str] = {}
+    total = 0
+    for s in args(g, "out"):
+        m = g.nodes[s]["meta"]
+        if g.nodes[s]["kind"] == "input" and (m["hw"] != out_hw or m["channels"] != F):
+            if m["hw"] != out_hw and halve(m["hw"]) != out_hw:
+                raise NasError(f"cell {name}: cannot bring {s} from {m['hw']} to {out_hw}")
+            resize[s] = "factorized" if m["hw"] != out_hw else "conv_bn"
+            total += 2 * (F // 2) if resize[s] == "factorized" else F
+        elif m["hw"] != out_hw:
+            raise NasError(f"cell {name}: state {s} is {m['hw']}, the output {out_hw}")
+        else:
+            total += m["channels"]
+    g.nodes["out"]["meta"].update(channels=total, hw=out_hw)
+    g.graph.update(filters=F, reduction=ctx.reduction, family=ctx.family, in_hw=ctx.in_hw,
+                   out_hw=out_hw, preprocess=pre, resize=resize)
+    return g
+
+
+def _h1(ctx: CellContext, name: str) -> tuple[int, str]:
+    """Channels of h1 and how the previous input is brought to the cell's shape."""
+    F = ctx.filters
+    if ctx.prev_channels is None:
+        return ctx.in_channels, "none"
+    prev_hw = ctx.prev_hw or ctx.in_hw
+    if prev_hw != ctx.in_hw:
+        if halve(prev_hw) != ctx.in_hw:
+            raise NasError(f"cell {name}: impossible shape: the previous input is {prev_hw[0]}x{prev_hw[1]}, "
+                           f"the input {ctx.in_hw[0]}x{ctx.in_hw[1]} (a factorized reduction halves it)")
+        if F // 2 < 1:
+            raise NasError(f"cell {name}: a factorized reduction needs at least 2 filters, not {F}")
+        return 2 * (F // 2), "factorized"
+    if ctx.prev_channels != F or ctx.family == "darts":
+        return F, "conv1x1"
+    return F, "none"
+
+
+def _layer(op: str, cin: int, cout: int, stride: int, family: str) -> str:
+    fam = OPS[op].family
+    if fam == "identity":
+        if stride == 1 and cin == cout:
+            return "identity"
+        return "factorized" if family == "darts" and stride > 1 and cin == cout else "relu_conv_bn"
+    if fam in ("avg", "max"):
+        return "pool" if cin == cout else "pool_conv_bn"
+    return {"conv": "relu_conv_bn", "conv_pair": "relu_conv_pair_bn", "sep": "sep_conv",
+            "dil_sep": "dil_sep_conv", "zero": "zero"}[fam]
