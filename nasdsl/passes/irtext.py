@@ -26,7 +26,8 @@ _CALL = re.compile(r"(?P<fn>\w+)\((?P<args>[^)]*)\)$")
 
 def parse_graph(text: str, file: str = "<ir>") -> nx.DiGraph:
     """The graph that `print_graph` printed as `text` (linted)."""
-    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())
+             if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines or not (head := _HEAD.match(lines[0][1].strip())):
         raise NasError(f"{file}: IR text must start with 'cell NAME [: KIND]'")
     g = nx.DiGraph(name=head["name"], cell_kind=head["kind"] or "any")

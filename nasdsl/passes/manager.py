@@ -98,7 +98,11 @@ def parse_pipeline(pipeline: str | Sequence[str]) -> list[str]:
 class PipelineResult:
     graph: nx.DiGraph
     changed: dict[str, bool] = field(default_factory=dict)  # pass name -> changed anything, in order
-    dumps: list[tuple[str, str]] = field(default_factory=list)  # (after pass, printed IR) when dumping
+    dumps: list[tuple[str, nx.DiGraph]] = field(default_factory=list)  # (after pass, graph) when dumping
+
+    def dump_text(self, meta: bool = True) -> str:
+        """Every kept graph printed, each under a `# after PASS` line."""
+        return "".join(f"# after {name}\n{print_graph(g, meta)}" for name, g in self.dumps)
 
 
 def run_pipeline(g: nx.DiGraph, pipeline: str | Sequence[str], ctx: object = None,
@@ -108,11 +112,12 @@ def run_pipeline(g: nx.DiGraph, pipeline: str | Sequence[str], ctx: object = Non
     A NasError raised by a pass (bad user input, e.g. an impossible shape) is re-raised with the
     pass named; any other exception, or a graph that fails lint, becomes a PassError naming the
     failing pass and the ones that ran before it. With `dump`, the printed IR after each pass is
-    kept in `dumps` (the input graph first, as "input")."""
+    kept in `dumps` (the input graph first, as "input"); passes never mutate a graph, so each
+    stays as it was after its pass."""
     names = parse_pipeline(pipeline)
     result = PipelineResult(copy_graph(g))
     if dump:
-        result.dumps.append(("input", print_graph(result.graph)))
+        result.dumps.append(("input", result.graph))
     ran: list[str] = []
     for name in names:
         where = f"pass {name!r} (after {', '.join(ran) if ran else 'no other pass'})"
@@ -133,7 +138,7 @@ def run_pipeline(g: nx.DiGraph, pipeline: str | Sequence[str], ctx: object = Non
         result.changed[name] = bool(changed)
         ran.append(name)
         if dump:
-            result.dumps.append((name, print_graph(out)))
+            result.dumps.append((name, out))
     return result
 
 
