@@ -72,8 +72,12 @@ def _dur(s: float | None) -> str:
     if s is None:
         return "—"
     s = max(0.0, s)
+    if s == 0:
+        return "0s"
+    if s < 0.01:
+        return "<0.01s"
     if s < 60:
-        return f"{s:.3g}s"
+        return f"{s:.2f}s" if s < 10 else f"{s:.1f}s"
     m, sec = divmod(round(s), 60)
     if m < 60:
         return f"{m}m{sec:02d}s"
@@ -257,8 +261,8 @@ table.sortable th{cursor:pointer} table.sortable th:hover{background:#e8e8e8}
 tr.detail td{padding:6px 10px 18px;border-bottom:2px solid #ccc}
 .diagram{overflow-x:auto} .diagram svg{max-width:100%;height:auto;display:block}
 details.nas{margin-top:6px} details.nas summary{cursor:pointer;color:#555;font-size:12px}
-pre.nas{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;font-size:12px;margin:4px 0 0;overflow-x:auto;
- columns:2 420px} pre.error{color:#b00020;white-space:pre-wrap}
+pre.nas{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;font-size:12px;margin:4px 0 0;
+ white-space:pre-wrap;overflow-wrap:anywhere;columns:2 420px;column-gap:24px} pre.error{color:#b00020;white-space:pre-wrap}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 svg.chart{max-width:100%;height:auto}
 .state-failed{color:#b00020} .state-pending{color:#777}
@@ -394,10 +398,35 @@ def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Pa
     return path
 
 
-def write_report(run_dir: str | Path, top: int = TOP) -> Path:
-    """Read every trial of the run in `run_dir` from its SQLite store; write `run_dir/report.html`."""
+def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Path] = ()) -> Path:
+    """Read every trial of the run in `run_dir` from its SQLite store; write `run_dir/report.html`.
+    `compare`: other run folders whose trials join the charts and tables (each run's clock starts at
+    its own beginning; a strategy that ran in several folders is labelled with the folder's name)."""
     run_dir = Path(run_dir)
-    return write_report_from_trials(load_trials(run_dir), run_dir / "report.html", run_dir.resolve().name, top)
+    runs = [run_dir, *(Path(c) for c in compare)]
+    loaded = [(r, load_trials(r)) for r in runs]
+    title = run_dir.resolve().name
+    if len(runs) == 1:
+        trials = loaded[0][1]
+    else:
+        title += " compared with " + ", ".join(r.resolve().name for r in runs[1:])
+        seen: dict[str, int] = {}
+        for _, ts in loaded:
+            for name in {str(t.get("strategy") or "?") for t in ts}:
+                seen[name] = seen.get(name, 0) + 1
+        trials = []
+        for r, ts in loaded:
+            t0 = _t0(ts) or 0.0
+            for t in ts:
+                t = dict(t)
+                for k in ("proposed", "started", "finished"):
+                    if _time(t.get(k)) is not None:
+                        t[k] = _time(t.get(k)) - t0
+                name = str(t.get("strategy") or "?")
+                t["strategy"] = f"{name} ({r.resolve().name})" if seen[name] > 1 else name
+                t["id"] = f"{r.resolve().name}/{t.get('id')}"
+                trials.append(t)
+    return write_report_from_trials(trials, run_dir / "report.html", title, top)
 
 
 def load_trials(run_dir: Path) -> list[dict]:

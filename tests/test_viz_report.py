@@ -154,6 +154,24 @@ def test_write_report_reads_the_run_store(tmp_path):
         write_report(tmp_path / "nowhere")
 
 
+def test_write_report_compares_runs(tmp_path):
+    a, b = tmp_path / "run_a", tmp_path / "run_b"
+    a.mkdir()
+    b.mkdir()
+    ta = [t for t in make_trials(9, seed=1) if t["strategy"] == "ppo"]
+    tb = [dict(t, finished=t["finished"] and t["finished"] + 5000, started=t["started"] + 5000)
+          for t in make_trials(9, seed=2) if t["strategy"] in ("ppo", "random")]
+    make_store(a, ta).close()
+    make_store(b, tb).close()
+    html = write_report(a, compare=[b]).read_text()
+    assert "run_a compared with run_b" in html
+    assert "ppo (run_a)" in html and "ppo (run_b)" in html and "random" in html  # ppo ran in both
+    assert "run_b/" in html  # trial ids name their run
+    chart = svgs(html)[0]
+    ticks = [t.text for t in chart.iter(f"{SVG}text") if t.get("text-anchor") == "middle" and t.text]
+    assert "0s" in ticks and not any("h" in t for t in ticks)  # each run's clock starts at 0: no 5000 s gap
+
+
 # ------------------------------------------------------------------ the page in a real browser
 PROBE = """<script>
 (function(){var errs=[];function note(m){errs.push(String(m));
