@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from nasdsl import ast
+from nasdsl.cost import cost
 from nasdsl.errors import NasError
-from nasdsl.load import load
+from nasdsl.load import load, load_text
 from search.report_html import render_report, write_report, write_report_from_trials
 
 OPS = ("id", "sep3x3", "sep5x5", "sep7x7", "avg3x3", "max3x3", "conv1x1", "conv3x3", "conv1x7_7x1", "dil3x3")
@@ -46,7 +47,7 @@ def mutate(cell: ast.Cell, rng: random.Random, n: int) -> ast.Cell:
 def trial_text(normal: ast.Cell, reduce: ast.Cell) -> str:
     return (cell_text(normal, "normal_cell", "normal") + "\n\n" + cell_text(reduce, "reduce_cell", "reduction")
             + "\n\nnetwork proxy {\n    normal = normal_cell\n    reduction = reduce_cell\n    stem = cifar\n"
-            "    cells = 1 @ 48\n    image = 8\n    classes = 10\n}\n")
+            "    cells = 1\n    filters = 8\n    image = 8\n    classes = 10\n    stem_multiplier = 1\n}\n")
 
 
 def make_trials(n: int = 36, seed: int = 0) -> list[dict]:
@@ -63,9 +64,10 @@ def make_trials(n: int = 36, seed: int = 0) -> list[dict]:
         started = clock + rng.uniform(0, 5)
         clock += 25
         reward = round(0.55 + 0.3 * (i / n) * (1.2 if s == "ppo" else 0.9) + rng.uniform(-0.08, 0.08), 4)
-        t = {"id": i + 1, "strategy": s, "status": "ok", "reward": reward, "nas": trial_text(nc, rc),
-             "params": rng.randrange(40_000, 400_000), "madds": rng.randrange(2_000_000, 60_000_000),
-             "started": started, "finished": started + rng.uniform(20, 90)}
+        nas = trial_text(nc, rc)
+        c = cost(load_text(nas, "<trial>"), network="proxy")  # real static cost of the proxy child
+        t = {"id": i + 1, "strategy": s, "status": "ok", "reward": reward, "nas": nas, "params": int(c.params),
+             "madds": int(c.madds), "started": started, "finished": started + rng.uniform(20, 90)}
         if i % 11 == 7:
             t.update(status="failed", reward=None, error="RuntimeError: out of memory")
         trials.append(t)
@@ -217,6 +219,7 @@ def browser_findings(exe: str, page, tmp_path) -> tuple[list[str], list[str], li
     return console, attr("data-errors"), attr("data-resources"), dom
 
 
+@pytest.mark.slow
 def test_browser_probe_catches_errors(tmp_path):
     """The harness itself: a page with a script error and a remote image must be caught."""
     exe = chromium()
@@ -231,6 +234,7 @@ def test_browser_probe_catches_errors(tmp_path):
     assert resources == ["https://example.invalid/x.png"]
 
 
+@pytest.mark.slow
 def test_report_in_headless_chromium(tmp_path):
     exe = chromium()
     if exe is None:
