@@ -113,6 +113,8 @@ def test_png_written_and_not_blank(tmp_path):
     # the paper's palette is there: green add boxes, yellow concat, red reduction frame
     have = {c for _, c in colours}
     assert (0xB6, 0xD7, 0xA8) in have and (0xFF, 0xE5, 0x99) in have
+    again = viz.write([zoo_cell("nasnet_a_normal"), zoo_cell("nasnet_a_reduce")], tmp_path / "again.png")
+    assert again.read_bytes() == out.read_bytes()  # no timestamp or version stamped in
 
 
 def test_dot_text():
@@ -148,6 +150,16 @@ def test_cli_file_with_several_cells_draws_all_or_the_chosen_one(tmp_path):
     assert cells == ["a", "b"]
     assert main(["viz", str(src), "--cell", "b", "-o", str(tmp_path / "b.svg")]) == 0
     assert re.findall(r'data-cell="(\w+)"', (tmp_path / "b.svg").read_text()) == ["b"]
+
+
+def test_cli_file_with_only_a_network_draws_its_cells(tmp_path):
+    src = tmp_path / "net.nas"
+    src.write_text("import nasnet_a_normal\nimport nasnet_a_reduce\n"
+                   "network mine {\n    normal = nasnet_a_normal\n    reduction = nasnet_a_reduce\n"
+                   "    stem = cifar\n    cells = 2 @ 192\n    image = 32\n    classes = 10\n}\n")
+    assert main(["viz", str(src), "-o", str(tmp_path / "net.svg")]) == 0
+    assert re.findall(r'data-cell="(\w+)"', (tmp_path / "net.svg").read_text()) == \
+        ["nasnet_a_normal", "nasnet_a_reduce"]
 
 
 def test_cli_bad_input_is_a_clear_error(tmp_path, capsys):
