@@ -105,11 +105,11 @@ def format_value(value: ast.Value) -> str:
     return str(value)
 
 
-def format_number(x: int | float) -> str:
+def format_number(x: float) -> str:
     """Ints as digits; floats as the shortest repr, exponent without '+' or leading zeros."""
     if isinstance(x, int):
         return str(x)
-    if not math.isfinite(x) or x < 0:
+    if not math.isfinite(x) or math.copysign(1.0, x) < 0:
         raise ValueError(f"no .nas text for the number {x!r}")
     text = repr(float(x))
     if "e" in text:

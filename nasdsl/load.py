@@ -62,6 +62,16 @@ def zoo_index() -> dict[str, Path]:
     return index
 
 
+def _zoo_module(path: Path) -> ast.Module:
+    """A zoo file, parsed once per version of the file (modules are immutable, so sharing is safe)."""
+    return _parse_zoo(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
+    return parse(path.read_text(), f"<zoo>/{path.name}")
+
+
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
     path = Path(target)
@@ -158,7 +168,7 @@ def _import_zoo_name(imp, program, diags, stack, report) -> None:
     if imp.target in program.names():
         return
     path = index[imp.target]
-    sub = parse(path.read_text(), f"<zoo>/{path.name}")
+    sub = _zoo_module(path)
     scratch = Program(sub)
     _resolve(sub, scratch, diags, stack + (f"<zoo>/{path.name}",))
     wanted = {imp.target}

@@ -171,11 +171,12 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
     except UnexpectedInput as e:
         raise NasError(_syntax_diag(e, text, file)) from None
     _check_numbers(tree, text, file)
-    tokens = list(_parser().lex(text, dont_ignore=True))  # comments and braces included
-    code_lines = {t.line for t in tokens if t.type not in ("COMMENT", "WS")}
-    for tok in tokens:
-        if tok.type == "COMMENT":
-            comments.append(ast.Comment(str(tok)[1:].rstrip(), tok.line, tok.line in code_lines))
+    if "#" in text:  # lex again, keeping comments and braces (the tree drops both)
+        tokens = list(_parser().lex(text, dont_ignore=True))
+        code_lines = {t.line for t in tokens if t.type not in ("COMMENT", "WS")}
+        for tok in tokens:
+            if tok.type == "COMMENT":
+                comments.append(ast.Comment(str(tok)[1:].rstrip(), tok.line, tok.line in code_lines))
     items = _ToAst(file).transform(tree)
     return ast.Module(items, file, text, tuple(comments))
 
