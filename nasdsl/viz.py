@@ -72,7 +72,8 @@ def svg(cells: ast.Cell | Sequence[ast.Cell], id_prefix: str = "nasdsl-") -> str
     arrow = f"{id_prefix}arrow"
     out = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}" height="{_n(height)}" '
-        f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}" font-size="12">'),
+         f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}" font-size="12" role="img">'),
+        f"<title>{escape('cell diagram: ' + ', '.join(f'{lay.name} ({lay.kind})' for lay in lays))}</title>",
         (f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE}"/></marker></defs>'),
         f'<rect width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>',
