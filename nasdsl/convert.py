@@ -113,11 +113,10 @@ class _Reader:
 
     def take(self, text: str | None = None) -> tuple[str, str, int]:
         tok = self.peek()
-        if text is not None and tok[1] != text:
-            what = repr(tok[1]) if tok[0] != "end" else "end of input"
-            self.fail(f"expected {text!r}, found {what}", tok[2])
         if tok[0] == "end":
-            self.fail("unexpected end of input", tok[2])
+            self.fail("unexpected end of input" + (f"; expected {text!r}" if text else ""), tok[2])
+        if text is not None and tok[1] != text:
+            self.fail(f"expected {text!r}, found {tok[1]!r}", tok[2])
         self.i += 1
         return tok
 
