@@ -143,7 +143,8 @@ class Search:
 
     def _budget(self, decisions: tuple[int, ...], nas: str) -> tuple[int | None, int | None, str | None]:
         """Static params and mult-adds of the budgeted network; an error text if over budget."""
-        import nasdsl
+        from nasdsl.cost import cost
+        from nasdsl.load import load_text
 
         cfg = self.config
         if cfg.budget_on == "proxy":
@@ -153,7 +154,7 @@ class Search:
                                 network_text("budget", CELL_NAMES["normal"], CELL_NAMES["reduction"],
                                              transfer_settings(self.space, decisions, cfg.budget_on))])
             net = "budget"
-        c = nasdsl.cost(nasdsl.load_text(text, "<trial>"), network=net)
+        c = cost(load_text(text, "<trial>"), network=net)
         params, madds = int(c.params), int(c.madds)
         if cfg.max_params is not None and params > cfg.max_params:
             return params, madds, f"over budget: {params:,} params > --max-params {cfg.max_params:,} ({cfg.budget_on})"

@@ -43,13 +43,11 @@ class TrainResult:
 
 
 def set_progress(model: nn.Module, fraction: float) -> None:
-    """Tell ScheduledDropPath layers how far training has come (0..1), if the model has any."""
-    for m in model.modules():
-        hook = getattr(m, "set_progress", None)
-        if callable(hook) and m is not model:
-            hook(fraction)
-    if callable(getattr(model, "set_progress", None)):
-        model.set_progress(fraction)
+    """Tell the network how far training has come (0..1): compiled networks scale ScheduledDropPath
+    by it through their `set_progress`; other modules are left alone."""
+    hook = getattr(model, "set_progress", None)
+    if callable(hook):
+        hook(fraction)
 
 
 def _split_logits(out) -> tuple[torch.Tensor, torch.Tensor | None]:

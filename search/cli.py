@@ -1,0 +1,137 @@
+"""`nasdsl search`: sample cells with a strategy, train each child on proxy data, keep every trial.
+
+The defaults (ppo on digits, 1 cell per stage, 8 filters, 60 trials, 2 workers) finish in a few
+minutes on a 2-core machine. Budgets (`--max-params`, `--max-madds`) are checked with the static
+cost model before training: a proposal over budget is stored as failed ("over budget: ...") and the
+strategy receives `--failed-reward` (0 by default) for it; it counts towards `--trials`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from nasdsl.errors import NasError
+
+from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
+from .executors import EXECUTORS
+from .space import ProxyNet
+from .strategies import STRATEGIES, StrategyOptions
+from .trainer import TrainConfig
+
+# flag -> (section of SearchConfig, field); every one of them defines a run, so --resume refuses them
+_RUN_FLAGS: dict[str, tuple[str | None, str]] = {
+    "strategy": (None, "strategy"), "space": (None, "space"), "seed": (None, "seed"),
+    "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
+    "train_size": (None, "train_size"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
+    "budget_on": (None, "budget_on"),
+    "cells": ("proxy", "cells"), "filters": ("proxy", "filters"), "stem_multiplier": ("proxy", "stem_multiplier"),
+    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
+    "momentum": ("train", "momentum"), "weight_decay": ("train", "weight_decay"),
+    "controller_lr": ("options", "lr"), "entropy_weight": ("options", "entropy_weight"),
+    "baseline_decay": ("options", "baseline_decay"), "controller_batch": ("options", "batch"),
+    "lstm_units": ("options", "units"), "init_range": ("options", "init_range"),
+    "ppo_epochs": ("options", "ppo_epochs"), "ppo_clip": ("options", "ppo_clip"),
+    "population": ("options", "population"), "sample_size": ("options", "sample_size"),
+    "failed_reward": ("options", "failed_reward"),
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    d, t, o, p = SearchConfig(), TrainConfig(), StrategyOptions(), ProxyNet()
+    g = parser.add_argument_group("run")
+    g.add_argument("--out", help="run folder (default: runs/STRATEGY-TIME); holds trials.sqlite and best.nas")
+    g.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    g.add_argument("--trials", type=int, help=f"trials to finish, done or failed (default {d.trials})")
+    g.add_argument("--strategy", choices=list(STRATEGIES), help=f"default {d.strategy}")
+    g.add_argument("--space", help=f"a zoo space or FILE[:NAME] (default {d.space})")
+    g.add_argument("--seed", type=int, help=f"default {d.seed}")
+    g.add_argument("--reward", choices=REWARDS,
+                   help="accuracy: train each child (default); synthetic: no training, for testing strategies")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = parser.add_argument_group("executor")
+    g.add_argument("--executor", choices=EXECUTORS, default="local", help="default local (a process pool)")
+    g.add_argument("--workers", type=int, default=2, help="trials at once (default 2)")
+    g.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
+    g.add_argument("--threads", type=int, help="torch threads per trial (default: cores / workers)")
+    g = parser.add_argument_group("child training")
+    g.add_argument("--dataset", help=f"digits (embedded) or cifar10:PATH (default {d.dataset})")
+    g.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
+    g.add_argument("--train-size", type=int, help="use only this many training images")
+    g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
+    g.add_argument("--filters", type=int, help=f"proxy network: F (default {p.filters})")
+    g.add_argument("--stem-multiplier", type=int, help=f"default {p.stem_multiplier}")
+    g.add_argument("--epochs", type=int, help=f"default {t.epochs}")
+    g.add_argument("--batch-size", type=int, help=f"default {t.batch_size}")
+    g.add_argument("--lr", type=float, help=f"SGD learning rate, cosine schedule (default {t.lr})")
+    g.add_argument("--momentum", type=float, help=f"default {t.momentum}")
+    g.add_argument("--weight-decay", type=float, help=f"default {t.weight_decay}")
+    g = parser.add_argument_group("budgets (static cost, checked before training)")
+    g.add_argument("--max-params", type=int, help="reject proposals with more parameters")
+    g.add_argument("--max-madds", type=int, help="reject proposals with more multiply-adds")
+    g.add_argument("--budget-on", choices=BUDGET_NETWORKS,
+                   help="network the budget applies to: the proxy child (default) or a transfer skeleton")
+    g = parser.add_argument_group("strategy")
+    g.add_argument("--controller-lr", type=float, help=f"default {o.lr}")
+    g.add_argument("--entropy-weight", type=float, help=f"default {o.entropy_weight}")
+    g.add_argument("--baseline-decay", type=float, help=f"default {o.baseline_decay}")
+    g.add_argument("--controller-batch", type=int, help=f"architectures per update (default {o.batch})")
+    g.add_argument("--lstm-units", type=int, help=f"default {o.units}")
+    g.add_argument("--init-range", type=float, help=f"default {o.init_range}")
+    g.add_argument("--ppo-epochs", type=int, help=f"default {o.ppo_epochs}")
+    g.add_argument("--ppo-clip", type=float, help=f"default {o.ppo_clip}")
+    g.add_argument("--population", type=int, help=f"evolution (default {o.population})")
+    g.add_argument("--sample-size", type=int, help=f"evolution tournament (default {o.sample_size})")
+    g.add_argument("--failed-reward", type=float, help=f"reward of a failed child (default {o.failed_reward})")
+
+
+def config_from_args(args: argparse.Namespace) -> SearchConfig:
+    """A SearchConfig: the defaults with every flag that was given."""
+    cfg = SearchConfig()
+    if args.trials is not None:
+        cfg = replace(cfg, trials=args.trials)
+    sections = {}
+    for flag, (section, name) in _RUN_FLAGS.items():
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if section is None:
+            cfg = replace(cfg, **{name: value})
+        else:
+            sections.setdefault(section, {})[name] = value
+    for section, values in sections.items():
+        cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise NasError(f"--workers must be at least 1, got {args.workers}")
+    if args.threads is not None and args.threads < 1:
+        raise NasError(f"--threads must be at least 1, got {args.threads}")
+    if args.resume:
+        if not args.out:
+            raise NasError("--resume needs --out DIR (the run folder to continue)")
+        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
+        if given:
+            raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
+                           "(only --trials, --executor, --workers, --address, --threads may change)")
+        search = Search(args.out, resume=True, trials=args.trials)
+    else:
+        cfg = config_from_args(args)
+        out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
+        search = Search(out, cfg)
+    try:
+        summary = search.run(args.executor, args.workers, args.address, args.threads, progress=not args.quiet)
+    finally:
+        search.close()
+    c = summary.counts
+    print(f"run folder: {summary.folder}")
+    print(f"trials: {c['done']} done, {c['failed']} failed ({summary.seconds:.0f} s this session)")
+    if summary.best_reward is not None:
+        print(f"best: trial {summary.best_trial}, reward {summary.best_reward:.4f} -> "
+              f"{Path(summary.folder) / 'best.nas'}")
+    print(f"see: nasdsl report {summary.folder}")
+    return 0

@@ -1,0 +1,76 @@
+"""`nasdsl report DIR`: the top trials of a search run as a table, or every trial as JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nasdsl.errors import NasError
+
+from .store import Store
+
+JSON_FIELDS = ("id", "status", "reward", "nas", "strategy", "decisions", "seed", "params", "madds", "error",
+               "seconds", "proposed_at", "finished_at")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="a run folder written by `nasdsl search --out DIR`")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table: the top trials (default); json: {\"trials\": [...]} with every trial")
+    parser.add_argument("--top", type=int, default=10, help="rows in the table (default 10)")
+
+
+def report_data(folder: str | Path) -> dict:
+    """Every trial (id order), the counts, the configuration and the strategy's update log."""
+    if not Path(folder).is_dir():
+        raise NasError(f"{folder}: no such run folder")
+    store = Store(folder, create=False)
+    try:
+        trials = [{k: t[k] for k in JSON_FIELDS} for t in store.trials()]
+        return {"trials": trials, "counts": store.counts(), "config": store.config(),
+                "updates": store.update_log()}
+    finally:
+        store.close()
+
+
+def _fmt(v, spec: str = "") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def table(data: dict, top: int) -> str:
+    done = sorted((t for t in data["trials"] if t["status"] == "done"), key=lambda t: (-t["reward"], t["id"]))
+    c = data["counts"]
+    cfg = data["config"] or {}
+    lines = [(f"strategy {cfg.get('strategy', '?')}, reward {cfg.get('reward', '?')} on {cfg.get('dataset', '?')}: "
+             f"{c['done']} done, {c['failed']} failed, {c['running']} running of {cfg.get('trials', '?')} trials")]
+    head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}"
+    lines += ["", head, "-" * len(head)]
+    for rank, t in enumerate(done[:top], 1):
+        lines.append(f"{rank:>4}  {t['id']:>5}  {t['reward']:>7.4f}  {_fmt(t['params'], ','):>9}  "
+                     f"{_fmt(t['madds'], ','):>11}  {_fmt(t['seconds'], '.1f'):>7}")
+    if not done:
+        lines.append("(no finished trial yet)")
+    if done:
+        k = min(5, len(done))
+        lines += ["", f"top-{k} mean reward: {sum(t['reward'] for t in done[:k]) / k:.4f}"]
+    failed = [t for t in data["trials"] if t["status"] == "failed"]
+    if failed:
+        reasons: dict[str, int] = {}
+        for t in failed:
+            first = (t["error"] or "?").splitlines()[0]
+            reasons[first[:90]] = reasons.get(first[:90], 0) + 1
+        lines += ["", "failures:"] + [f"  {n:>4} x {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise NasError(f"--top must be at least 1, got {args.top}")
+    data = report_data(args.dir)
+    if args.format == "json":
+        json.dump(data, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(table(data, args.top))
+    return 0
