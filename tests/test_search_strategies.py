@@ -96,8 +96,8 @@ def test_controller_shape_and_init_range():
     assert all(float(p.detach().abs().max()) <= 0.1 for p in c.parameters())
     with one_thread():
         actions, logp, ent = c(4)
-    assert actions.shape == (4, 50) and logp.shape == (4,) and bool((ent > 0).all())
         _, logp2, _ = c(4, actions)
+    assert actions.shape == (4, 50) and logp.shape == (4,) and bool((ent > 0).all())
     assert logp2.detach().numpy() == pytest.approx(logp.detach().numpy(), abs=1e-5)
 
 
