@@ -177,20 +177,33 @@ class CostReport:
 
 
 def cost(program, network: str | None = None, aux_head: bool = False,
-         pipeline: str = DEFAULT_PIPELINE, spec=None) -> CostReport:
-    """Parameters and mult-adds of a network of `program` (a loaded Program), per stage.
+         pipeline: str = DEFAULT_PIPELINE, overrides: dict | None = None) -> CostReport:
+    """Parameters and mult-adds of a network, per stage, with no module built.
 
-    `aux_head=True` adds the auxiliary head (training only; the paper's counts leave it out).
-    `pipeline` is what every cell instance goes through (it must include shape and cost).
-    `spec` overrides the network's resolved NetworkSpec (e.g. a smaller copy for tests)."""
+    `program`: a loaded Program, DSL text, a .nas path or a zoo name; the network is chosen as
+    `nasdsl.compile` chooses it (the named one, the file's network, else the CIFAR network a file
+    of cells compiles to). `aux_head=True` adds the auxiliary head (training only; the paper's
+    counts leave it out). `pipeline` is what every cell instance goes through (shape, then any
+    optimization passes, then cost); `overrides` replaces NetworkSpec fields (e.g. n=1)."""
     from .skeletons import plan
 
-    spec = spec or program.network_spec(network)
     names = [p.strip() for p in pipeline.split(",")]
     if "shape" not in names or "cost" not in names or names.index("cost") < names.index("shape"):
         raise NasError(f"cost pipeline {pipeline!r} must run shape and then cost")
+    program, spec = resolve(program, network, overrides)
     layout = plan(program, spec, passes=_runner(pipeline))
     return report(layout, aux_head)
+
+
+def resolve(src, network: str | None = None, overrides: dict | None = None):
+    """(Program, NetworkSpec) chosen exactly as the code generator chooses them."""
+    from .codegen import load_program, network_spec
+
+    if network is None and isinstance(src, str) and src.isidentifier():
+        program = load_program(src)
+        network = src if src in program.networks else None  # a zoo network name
+    program = load_program(src)
+    return program, network_spec(program, network, overrides)
 
 
 def _runner(pipeline: str) -> Callable:

@@ -1,18 +1,22 @@
 """`nasdsl ir FILE|NAME [--cell C] [--passes a,b] [--network N]`: print cells' IR after passes.
 
 Without a network the plain IR is printed (passes that need shapes say so). With a network
-(`--network`, or implied by a pipeline that starts with shape), each cell is shaped where it first
-sits in that network, or at `--at ATTR` (e.g. reduction_cell_1), and prints with its metadata.
+context (`--network`, or implied by a pipeline with shape or by `--at`), each cell is shaped where
+it first sits in that network, or at `--at ATTR` (e.g. reduction_cell_1), and prints with its
+metadata. The network is chosen as `nasdsl compile` chooses it: the named one, the file's (or the
+zoo name's) network, else the CIFAR network a file of cells compiles to.
 """
 from __future__ import annotations
 
 import argparse
 
+from ..cost import resolve
 from ..errors import NasError
 from ..ir import cell_graph, print_graph
 from ..load import Program, load
 from ..ops import known_list, suggest
 from ..passes.manager import parse_pipeline, passes, run_pipeline
+from ..spec import NetworkSpec
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -35,20 +39,17 @@ def run(args) -> int:
     program = load(args.target)
     names = parse_pipeline(args.passes)
     cells = _cells(program, args.cell)
-    network = args.network
-    if network is None and ("shape" in names or args.at):
-        network = default_network(program, args.target)
-    if network is not None:
-        if network not in program.networks:
-            raise NasError(f"no network {network!r}" + _hint(network, program.networks))
+    spec = None
+    if args.network is not None or "shape" in names or args.at:
+        program, spec = resolve(args.target, args.network)
         if "shape" not in names:
             names = ["shape", *names]
     chunks = []
     for name in cells:
         g = cell_graph(program.cells[name])
         ctx, where = (None, "")
-        if network is not None:
-            ctx, where = instance_context(program, network, name, args.at)
+        if spec is not None:
+            ctx, where = instance_context(program, spec, name, args.at)
         result = run_pipeline(g, names, ctx, dump=args.dump)
         head = f"# {name}" + (f" at {where}" if where else "") + "\n"
         if names:
@@ -58,11 +59,6 @@ def run(args) -> int:
         chunks.append(head + body)
     print("\n".join(chunks), end="")
     return 0
-
-
-def default_network(program: Program, target: str) -> str:
-    """The network a target names (a zoo network name), else the program's default network."""
-    return target if target in program.networks else program.default_network()
 
 
 def _cells(program: Program, wanted: list[str] | None) -> list[str]:
@@ -82,11 +78,12 @@ def _hint(name: str, known) -> str:
     return (f"; {hint}" if hint else "") + f" (known: {known_list(known) or 'none'})"
 
 
-def instance_context(program: Program, network: str, cell: str, at: str | None = None):
-    """(CellContext, description) of where `cell` sits in `network`: its first instance, or `at`."""
+def instance_context(program: Program, spec: NetworkSpec, cell: str, at: str | None = None):
+    """(CellContext, description) of where `cell` sits in the network: its first instance, or `at`."""
     from ..skeletons import plan
 
-    layout = plan(program, program.network_spec(network))
+    network = spec.name
+    layout = plan(program, spec)
     if at is not None:
         found = [i for i in layout.cells if i.attr == at]
         if not found:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cost import DEFAULT_PIPELINE, cost
-from ..load import load
-from .ir import default_network
+from ..cost import DEFAULT_PIPELINE, cost, resolve
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -26,11 +24,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    program = load(args.target)
-    network = args.network or default_network(program, args.target)
-    spec = program.network_spec(network)
+    program, spec = resolve(args.target, args.network)
     aux = spec.aux_head if args.aux is None else args.aux
-    report = cost(program, network, aux_head=aux, pipeline=args.passes)
+    report = cost(program, spec.name if spec.name in program.networks else None, aux_head=aux,
+                  pipeline=args.passes)
     print(f"network {report.network}: {spec.image}x{spec.image} input, {report.classes} classes, "
           f"skeleton {spec.skeleton}, {spec.n} cells per stage, F={spec.filters}")
     print(report.table())
