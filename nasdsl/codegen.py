@@ -20,6 +20,7 @@ import keyword
 import linecache
 import re
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +58,37 @@ RUNTIME_NAMES = frozenset({
     "Separable", "SepConv", "DilSepConv", "PoolConvBn", "ReducePath", "FactorizedReduce", "Zero", "AuxHead",
     "F", "nn", "torch", "build", "annotations",
 })
+
+
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The generated-code conventions of a skeleton family other than TF-slim's: its layer
+    templates (keyed like LAYER_TEMPLATES), the class implementing a pool, the network template
+    and the function making that template's record, `network_record(program, plan, of)`."""
+
+    layer_templates: dict[str, str]
+    pool_class: str
+    network_template: str
+    network_record: Callable
+    names: frozenset[str] = frozenset()  # its runtime class names (kept free for cell classes)
+
+
+# skeleton family -> Runtime; a family not listed uses LAYER_TEMPLATES, Pool2dSame and network.py.j2.
+# Filled by the modules of RUNTIME_MODULES, imported on first lookup.
+RUNTIMES: dict[str, Runtime] = {}
+RUNTIME_MODULES = ("nasdsl.codegen_darts",)
+
+
+def runtime(family: str | None) -> Runtime | None:
+    """The registered Runtime of a skeleton family, or None for the TF-slim one."""
+    if not RUNTIMES:
+        import importlib
+
+        for mod in RUNTIME_MODULES:
+            importlib.import_module(mod)
+    return RUNTIMES.get(family or "")
 
 
 def comment(text: str) -> str:
@@ -131,6 +163,8 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     var: dict[str, str] = {}  # node -> python variable holding its value
     dropped: dict[str, bool] = {}  # op node -> drop path applies
     cpos = cell.pos
+    rt = runtime(g.graph.get("family"))
+    pool_class = rt.pool_class if rt else "Pool2dSame"
     init.append(Line("self.conv_1x1 = ReluConvBn(in_channels, filters, hw=hw, eps=eps)", where(cpos, "h0")))
     fwd.append(Line("h0 = self.conv_1x1(x)", where(cpos, "h0")))
     expr["h0"], var["h0"] = "filters", "h0"
@@ -159,7 +193,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             attr = f"comb_iter_{k}_{side}"
             spec = OPS[d["op"]]
             hw = "out_hw" if red and g.nodes[src]["kind"] != "input" else "hw"
-            ctor = _op_ctor(m["layer"], spec, expr[src], m["stride"], hw)
+            ctor = _op_ctor(m["layer"], spec, expr[src], m["stride"], hw, pool_class)
             note = where(d["pos"], f"{d['block']}: {d['op']}({src})")
             expr[n] = "filters"
             if ctor is None:
@@ -207,7 +241,7 @@ def _sum(exprs: list[str]) -> str:
     return " + ".join(f"({e})" for e in exprs)
 
 
-def _op_ctor(layer: str, spec, cin: str, stride: int, hw: str) -> str | None:
+def _op_ctor(layer: str, spec, cin: str, stride: int, hw: str, pool_class: str = "Pool2dSame") -> str | None:
     k, s = number(spec.kernel), number(stride)
     if layer == "identity":
         return None
@@ -222,7 +256,7 @@ def _op_ctor(layer: str, spec, cin: str, stride: int, hw: str) -> str | None:
     if layer == "dil_sep_conv":
         return f"DilSepConv({cin}, filters, {k}, {s}, {number(spec.dilation)}, hw={hw}, eps=eps)"
     if layer == "pool":
-        return f'Pool2dSame("{spec.family}", {k}, {s}, hw={hw})'
+        return f'{pool_class}("{spec.family}", {k}, {s}, hw={hw})'
     if layer == "pool_conv_bn":
         return f'PoolConvBn("{spec.family}", {k}, {cin}, filters, {s}, hw={hw}, eps=eps)'
     if layer == "factorized":
@@ -232,7 +266,7 @@ def _op_ctor(layer: str, spec, cin: str, stride: int, hw: str) -> str | None:
     raise ValueError(f"no runtime layer {layer!r}")
 
 
-def _layers_used(classes: list[CellClass], aux: bool) -> list[str]:
+def _layers_used(classes: list[CellClass], aux: bool, templates: dict[str, str] = LAYER_TEMPLATES) -> list[str]:
     text = "\n".join(ln.code for c in classes for ln in c.init_lines)
     names = ["same"]
     marks = {"relu_conv_bn": "ReluConvBn(", "relu_conv_pair_bn": "ReluConvPairBn(", "sep_conv": "SepConv(",
@@ -250,8 +284,8 @@ def _layers_used(classes: list[CellClass], aux: bool) -> list[str]:
         names.append("aux_head")
     files: list[str] = []
     for n in names:
-        if LAYER_TEMPLATES[n] not in files:
-            files.append(LAYER_TEMPLATES[n])
+        if templates[n] not in files:
+            files.append(templates[n])
     return files
 
 
@@ -337,7 +371,8 @@ def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[st
         rec.instances.append(inst)
         of[inst.attr] = rec
     classes = list(by_key.values())
-    taken = set(RUNTIME_NAMES) | {camel(p.spec.name)}
+    rt = runtime(p.spec.skeleton)
+    taken = set(RUNTIME_NAMES) | (rt.names if rt else set()) | {camel(p.spec.name)}
     per_cell: dict[str, list[CellClass]] = {}
     for c in classes:
         per_cell.setdefault(c.cell, []).append(c)
@@ -421,11 +456,13 @@ def generate_source(program, network: str | None = None, *, overrides: dict | No
     spec = network_spec(program, network, overrides)
     p = make_plan(program, spec, pipeline_passes(passes))
     classes, of = _classes(program, p)
-    net = _network_record(program, p, of)
+    rt = runtime(spec.skeleton)
+    net = (rt.network_record if rt else _network_record)(program, p, of)
     title = comment(f"Network {spec.name} compiled from {program.main.file}.")
+    layers = _layers_used(classes, net["aux_ctor"] != "None", rt.layer_templates if rt else LAYER_TEMPLATES)
     src = _env().get_template("module.py.j2").render(
-        title=title, version=__version__, layers=_layers_used(classes, net["aux_ctor"] != "None"),
-        cells=classes, network=net)
+        title=title, version=__version__, layers=layers, cells=classes, network=net,
+        network_template=rt.network_template if rt else "network.py.j2")
     return _tidy(src)
 
 

@@ -224,7 +224,8 @@ def report(layout, aux_head: bool = False) -> CostReport:
         row[1] += c[1]
         row[2].append(part)
 
-    add("stem", stem.attr, total(conv(stem.in_channels, stem.channels, 3, 3, stem.hw), bn(stem.channels)))
+    convs = stem.convs or ((stem.in_channels, stem.channels, 3, stem.stride, stem.hw),)
+    add("stem", stem.attr, total(*(total(conv(i, o, k, k, hw), bn(o)) for i, o, k, _, hw in convs)))
     instances = []
     stage = 1
     for inst in layout.cells:
@@ -242,17 +243,17 @@ def report(layout, aux_head: bool = False) -> CostReport:
         instances.append(InstanceCost(inst.attr, inst.cell, name, g.graph["params"], g.graph["madds"]))
     if aux_head and layout.aux_shape() is not None:
         channels, hw = layout.aux_shape()
-        add("aux head", "aux_head", aux_head_cost(channels, hw, spec.classes))
+        add("aux head", "aux_head", aux_head_cost(channels, hw, spec.classes, layout.aux_stride, layout.aux_bn))
     add("classifier", "last_linear", fc(layout.final.channels, spec.classes))
     out = [StageRow(k, v[0], v[1], tuple(v[2])) for k, v in rows.items()]
     return CostReport(spec.name, spec.image, spec.classes, out, instances)
 
 
-def aux_head_cost(channels: int, hw: tuple[int, int], classes: int) -> Cost:
+def aux_head_cost(channels: int, hw: tuple[int, int], classes: int, stride: int = 3, bn_768: bool = True) -> Cost:
     """TF-slim's aux head: ReLU, 5x5/3 VALID avg pool, 1x1 conv 128 + BN, ReLU, conv over the
-    remaining size to 768 + BN, ReLU, FC."""
-    pooled = ((hw[0] - 5) // 3 + 1, (hw[1] - 5) // 3 + 1)
+    remaining size to 768 + BN, ReLU, FC. (DARTS ImageNet: pool stride 2, no BN after the 768 conv.)"""
+    pooled = ((hw[0] - 5) // stride + 1, (hw[1] - 5) // stride + 1)
     if min(pooled) < 1:
         raise NasError(f"the aux head needs at least 5x5 inputs, got {hw[0]}x{hw[1]}")
     return total(conv(channels, 128, 1, 1, pooled), bn(128),
-                 conv(128, 768, pooled[0], pooled[1], (1, 1)), bn(768), fc(768, classes))
+                 conv(128, 768, pooled[0], pooled[1], (1, 1)), bn(768) if bn_768 else (0, 0), fc(768, classes))

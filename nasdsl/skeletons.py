@@ -29,6 +29,9 @@ class Stem:
     stride: int
     padding: str  # 'valid' | 'same'
     hw: HW  # output size
+    # (in, out, kernel, stride, out_hw) of each conv (+ BN) when the stem has several (DARTS ImageNet);
+    # empty: the one conv described above
+    convs: tuple[tuple[int, int, int, int, HW], ...] = ()
 
 
 @dataclass
@@ -58,6 +61,8 @@ class NetworkPlan:
     total_cells: int  # for the drop-path layer ratio (index + 1) / total_cells
     aux_after: str | None  # attr of the cell the aux head reads
     image: HW = (32, 32)
+    aux_stride: int = 3  # the aux head's 5x5 avg pool stride (DARTS ImageNet: 2)
+    aux_bn: bool = True  # BN after the aux head's 768 conv (DARTS ImageNet: none)
 
     @property
     def final(self) -> CellInstance:
@@ -201,6 +206,10 @@ SKELETONS: dict[str, Layout] = {
     "nasnet": nasnet_layout,
     "pnasnet": pnasnet_layout,
 }
+
+from .skeletons_darts import darts_layout  # imported last: it builds on the classes above
+
+SKELETONS["darts"] = darts_layout
 
 
 def with_overrides(spec: NetworkSpec, **overrides) -> NetworkSpec:

@@ -20,7 +20,7 @@ import torch
 
 from .errors import NasError
 
-SOURCES = ("cadene", "timm")
+SOURCES = ("cadene", "timm", "nni")
 _ROLE = re.compile(r"^(conv0|cell_stem_\d+|reduction_cell_\d+|cell_\d+|last_linear)$")
 _TOP_ALIASES = {"conv_0": "conv0"}
 _FR_PARTS = ("path_1.", "path_2.", "final_path_bn.")
@@ -52,6 +52,10 @@ def convert(reference: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tens
     state_dict, built without the aux head, which the references lack)."""
     if source not in SOURCES:
         raise NasError(f"unknown weight source {source!r}; known: {', '.join(SOURCES)}")
+    if source == "nni":  # NNI's DARTS-family models name modules by position: a mapping of its own
+        from .weights_nni import convert_nni
+
+        return convert_nni(reference, ours)
     if reference and all(k.startswith("module.") for k in reference):  # saved from DataParallel
         reference = {k[len("module."):]: v for k, v in reference.items()}
     ref_tops = [t for t in _tops(reference) if t in _TOP_ALIASES or _ROLE.match(t)]

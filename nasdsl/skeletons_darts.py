@@ -1,0 +1,98 @@
+"""The DARTS skeleton: the network layout most cells after NASNet are trained on (DARTS, AmoebaNet, ENAS).
+
+Facts, from the DARTS code (quark0/darts `cnn/model.py`, `operations.py`) and NNI 3.0's hub
+(`nni.nas.hub.pytorch.nasnet`, `DARTS.load_searched_model('darts-v2')`), which agree on all of them:
+
+- Layers: L = 3N + 2 cells (`cells = N` normal cells per stage). Cells L//3 = N and 2L//3 = 2N + 1
+  are reduction cells; C doubles at each, the reduction cell included. DARTS-CIFAR: C = 36, L = 20
+  (`cells = 6`); DARTS-ImageNet: C = 48, L = 14 (`cells = 4`). NNI's NDS: stages of
+  [(i+1)L//3 - iL//3] cells, the first of stages 2 and 3 a reduction: the same layout.
+- Stems. CIFAR: 3x3 conv (3C filters, `stem_multiplier`, stride 1, pad 1) + BN; both inputs of the
+  first cell are the stem output. ImageNet: stem0 = 3x3/2 conv to C/2 + BN + ReLU + 3x3/2 conv to
+  C + BN; stem1 = ReLU + 3x3/2 conv C + BN; the first cell reads stem1 (h0) and stem0 (h1, so it is
+  factorized down). No stem cells.
+- Every cell preprocesses both inputs: the previous cell's output (DARTS s1, our h0) by
+  ReLU-1x1 conv-BN to C; the one before (DARTS s0, our h1) by ReLU-1x1 conv-BN, or by a factorized
+  reduction (ReLU, two 1x1/2 convs to C/2 on x and x[1:, 1:], concat, BN) when the previous cell
+  reduced. DARTS numbers its states the other way round: input 0 = our h1, input 1 = our h0.
+- Ops (C -> C, stride 2 only on ops reading an input of a reduction cell), PyTorch symmetric
+  padding (k - 1) * d / 2, never TF 'SAME': sep_conv_KxK = (ReLU, depthwise KxK, pointwise, BN) x2,
+  stride on the first; dil_conv_KxK = ReLU, depthwise KxK dilation 2, pointwise, BN; pools 3x3 pad 1
+  (avg with count_include_pad=False) and no BN in the final model (the BN after pools is only in
+  the search supernet); skip_connect = identity, strided = the factorized reduction above;
+  conv_7x1_1x7 = ReLU, 1x7 (stride on width), 7x1 (stride on height), BN; none = zeros.
+- A node adds its two branches; the cell concatenates an explicit list of nodes (`concat`):
+  all four nodes for DARTS V1/V2, the loose ends for AmoebaNet and ENAS. Output = len(concat) * C.
+- BatchNorm: affine, eps 1e-5, momentum 0.1 (PyTorch defaults). Convs have no bias.
+- Head: global average pool (no ReLU before it, unlike TF-slim), linear classifier; no dropout.
+- Aux head after cell 2L//3 (the second reduction cell), training only, loss weight 0.4:
+  CIFAR (8x8 input): ReLU, 5x5/3 avg pool (no padding), 1x1 conv 128 + BN, ReLU, 2x2 conv 768 + BN,
+  ReLU, linear. ImageNet (7x7 input): the same with a 5x5/2 pool and no BN after the 768 conv
+  (the DARTS code leaves it out "for consistency with the experiments in the paper"; NNI adds it).
+- Drop path on every op output except the plain identity (a strided skip gets it), probability
+  `drop_path_prob * epoch / epochs`, the same in every cell (no TF-slim cell-depth scaling):
+  here ScheduledDropPath with layer_ratio 1 and progress = epoch / epochs. CIFAR: 0.2.
+- Counts: DARTS V2 on DARTS-CIFAR has 3,349,342 parameters without the aux head (NNI, counted).
+
+`darts_layout` registers itself as SKELETONS['darts'] (see nasdsl/skeletons.py); the code it
+generates uses the DARTS runtime layers of nasdsl/codegen_darts.py.
+"""
+from __future__ import annotations
+
+from .errors import NasError
+from .passes.shape import halve
+from .skeletons import NetworkPlan, Passes, Stem, _Builder
+from .spec import NetworkSpec
+
+
+def layer_count(n: int) -> int:
+    """Cells in a DARTS network with `n` normal cells per stage."""
+    return 3 * n + 2
+
+
+def reduction_layers(layers: int) -> tuple[int, int]:
+    """DARTS' reduction cells: layers // 3 and 2 * layers // 3."""
+    return layers // 3, 2 * layers // 3
+
+
+def _stem(b: _Builder, spec: NetworkSpec) -> tuple[Stem, list[str]]:
+    """The stem and the attrs the first cell reads as (h1, h0)."""
+    image = (spec.image, spec.image)
+    C = spec.filters
+    if spec.stem == "imagenet":
+        if C < 2:
+            raise NasError(f"network {spec.name}: the DARTS ImageNet stem needs filters >= 2, not {C}")
+        hw0 = halve(halve(image))
+        hw1 = halve(hw0)
+        stem = Stem("imagenet", "stem1", C, C, 2, "same", hw1,
+                    convs=((3, C // 2, 3, 2, halve(image)), (C // 2, C, 3, 2, hw0), (C, C, 3, 2, hw1)))
+        b.shapes["stem0"] = (C, hw0)
+        b.shapes["stem1"] = (C, hw1)
+        return stem, ["stem0", "stem1"]
+    stem = Stem("cifar", "stem", 3, int(spec.stem_multiplier * C), 1, "same", image)
+    if stem.channels < 1:
+        raise NasError(f"network {spec.name}: the stem has {stem.channels} filters")
+    b.shapes["stem"] = (stem.channels, stem.hw)
+    return stem, ["stem", "stem"]
+
+
+def darts_layout(cells: dict, spec: NetworkSpec, passes: Passes) -> NetworkPlan:
+    """DARTS `NetworkCIFAR` / `NetworkImageNet`: 3N + 2 cells, reductions at L//3 and 2L//3."""
+    if spec.n < 1:
+        raise NasError(f"network {spec.name}: a DARTS network needs at least 1 normal cell per stage")
+    b = _Builder(cells, spec, passes, "darts")
+    stem, outputs = _stem(b, spec)
+    layers = layer_count(spec.n)
+    reds = reduction_layers(layers)
+    filters, aux_after = spec.filters, None
+    for i in range(layers):
+        reduction = i in reds
+        if reduction:
+            filters *= 2
+        cell = spec.reduction if reduction else spec.normal
+        outputs.append(b.add(f"cell_{i}", cell, filters, reduction, outputs[-1], outputs[-2]))
+        if i == reds[1]:
+            aux_after = outputs[-1]
+    aux_stride, aux_bn = (2, False) if spec.stem == "imagenet" else (3, True)
+    return NetworkPlan(spec, stem, b.instances, layers, aux_after, (spec.image, spec.image),
+                       aux_stride=aux_stride, aux_bn=aux_bn)
