@@ -249,6 +249,8 @@ def _darts_cell(reader: _Reader, name: str, kind: str, edges, concat, at: int) -
         states = tuple(range(2, n + 2))
     else:
         states = tuple(_ints(reader, concat, f"{name} concat"))
+    if not states:
+        reader.fail(f"{name}: the concat list is empty", getattr(concat, "at", at))
     for s, s_at in zip(states, _offsets(concat, at, len(states))):
         if not 0 <= s < n + 2:
             reader.fail(f"{name}: concat names state {s}; states are 0..{n + 1}", s_at)
@@ -298,7 +300,10 @@ def _ints(reader: _Reader, value, what: str) -> list[int]:
     if isinstance(value, Call) and value.func == "range" and not value.kwargs \
             and 1 <= len(value.args) <= 2:
         bounds = [_int(reader, a, what) for a in value.args]
-        return list(range(*bounds))
+        lo, hi = (0, *bounds) if len(bounds) == 1 else bounds
+        if hi - lo > 10_000:  # checked before building it: range(2, 10**30) must not hang
+            reader.fail(f"{what}: range of {hi - lo} states is too long", value.at)
+        return list(range(lo, hi))
     if isinstance(value, Lit) and isinstance(value.value, (list, tuple)):
         return [_int(reader, x, what) for x in value.value]
     reader.fail(f"{what}: expected a list of ints or range(a, b)", getattr(value, "at", 0))
