@@ -12,8 +12,9 @@ from torch import nn
 import nasdsl
 from nasdsl.cost import cost
 from nasdsl.load import load, zoo_index
+from nasdsl.passes import OPTIMIZE
 
-OPT = "cse,fold-identity,dead-block"
+OPT = OPTIMIZE  # fold-identity,cse,dead-block
 
 
 def n_params(m: nn.Module) -> int:

@@ -3,6 +3,15 @@
 The shape pass (shape.py) and the cost pass (nasdsl/cost.py) are registered in the same registry;
 `passes()` lists them all. Run a pipeline with `run_pipeline(g, "shape,cse,cost", ctx)`.
 """
-from .manager import PASSES, PassError, PipelineResult, parse_pipeline, passes, register, run_pipeline
+from .manager import (
+    OPTIMIZE,
+    PASSES,
+    PassError,
+    PipelineResult,
+    parse_pipeline,
+    passes,
+    register,
+    run_pipeline,
+)
 
-__all__ = ["PASSES", "PassError", "PipelineResult", "parse_pipeline", "passes", "register", "run_pipeline"]
+__all__ = ["OPTIMIZE", "PASSES", "PassError", "PipelineResult", "parse_pipeline", "passes", "register", "run_pipeline"]

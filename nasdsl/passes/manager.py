@@ -41,6 +41,11 @@ BUILTIN_MODULES = (
 )
 _loaded = False
 
+# The optimization passes in the order that reaches a fixed point in one run: folding an identity
+# block can make two branches identical (`avg3x3(b1)` becomes `avg3x3(b0)`), so cse comes after it;
+# neither cse nor dead-block creates work for the passes before them.
+OPTIMIZE = "fold-identity,cse,dead-block"
+
 
 class PassError(Exception):
     """A pass failed or broke the IR: a compiler bug. Names the pass and the ones before it."""
