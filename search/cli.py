@@ -52,8 +52,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                    help="accuracy: train each child (default); synthetic: no training, for testing strategies")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = parser.add_argument_group("executor")
-    g.add_argument("--executor", choices=EXECUTORS, default="local", help="default local (a process pool)")
-    g.add_argument("--workers", type=int, default=2, help="trials at once (default 2)")
+    g.add_argument("--executor", choices=EXECUTORS, help="default local (a process pool); --resume: as before")
+    g.add_argument("--workers", type=int, help="trials at once (default 2; --resume: as before)")
     g.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
     g.add_argument("--threads", type=int, help="torch threads per trial (default: cores / workers)")
     g = parser.add_argument_group("child training")
@@ -106,8 +106,19 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
     return cfg
 
 
+def _executor_args(args: argparse.Namespace, search: Search) -> dict:
+    """--executor/--workers/--address/--threads as given, else as the run last used them, else defaults."""
+    before = (search.store.config("executor") or {}) if args.resume else {}
+    chosen = {"executor": args.executor or before.get("executor", "local"),
+              "workers": args.workers or before.get("workers", 2),
+              "address": args.address or before.get("address"),
+              "threads": args.threads or before.get("threads")}
+    search.store.set_config(chosen, "executor")
+    return chosen
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:
         raise NasError(f"--threads must be at least 1, got {args.threads}")
@@ -124,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
         search = Search(out, cfg)
     try:
-        summary = search.run(args.executor, args.workers, args.address, args.threads, progress=not args.quiet)
+        summary = search.run(**_executor_args(args, search), progress=not args.quiet)
     finally:
         search.close()
     c = summary.counts

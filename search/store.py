@@ -104,12 +104,13 @@ class Store:
         self.db.execute("COMMIT")
 
     # -- run configuration
-    def set_config(self, config: dict[str, Any]) -> None:
+    def set_config(self, config: dict[str, Any], key: str = "config") -> None:
+        """Store a JSON value in the run table: 'config' (what defines the run), 'executor' (how it ran)."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO run VALUES ('config', ?)", (json.dumps(config, sort_keys=True),))
+            db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (key, json.dumps(config, sort_keys=True)))
 
-    def config(self) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT value FROM run WHERE key = 'config'").fetchone()
+    def config(self, key: str = "config") -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM run WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     # -- trials

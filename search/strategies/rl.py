@@ -71,6 +71,7 @@ class _PolicyGradient(Strategy):
         self.generator = torch.Generator().manual_seed(seed)
         self.baseline: float | None = None
         self.buffer: list[tuple[list[int], float, float]] = []  # decisions, reward, old log-prob
+        self._weights: bytes | None = None  # serialized controller + optimizer, until the next update
 
     def propose(self) -> tuple[tuple[int, ...], dict[str, Any]]:
         with torch.no_grad(), one_thread():
@@ -87,6 +88,7 @@ class _PolicyGradient(Strategy):
             return None
         with one_thread():
             info = self._update()
+        self._weights = None
         self.buffer = []
         self.updates += 1
         return info
@@ -106,15 +108,18 @@ class _PolicyGradient(Strategy):
         raise NotImplementedError
 
     def _state(self) -> dict[str, Any]:
-        buf = io.BytesIO()
-        torch.save({"controller": self.controller.state_dict(), "optimizer": self.optimizer.state_dict()}, buf)
-        return {"weights": buf.getvalue(), "generator": self.generator.get_state(),
+        if self._weights is None:
+            buf = io.BytesIO()
+            torch.save({"controller": self.controller.state_dict(), "optimizer": self.optimizer.state_dict()}, buf)
+            self._weights = buf.getvalue()
+        return {"weights": self._weights, "generator": self.generator.get_state(),
                 "baseline": self.baseline, "buffer": [list(x) for x in self.buffer]}
 
     def _load(self, state: dict[str, Any]) -> None:
         w = torch.load(io.BytesIO(state["weights"]), weights_only=True)
         self.controller.load_state_dict(w["controller"])
         self.optimizer.load_state_dict(w["optimizer"])
+        self._weights = bytes(state["weights"])
         self.generator.set_state(state["generator"])
         self.baseline = state["baseline"]
         self.buffer = [(list(d), float(r), float(lp)) for d, r, lp in state["buffer"]]

@@ -1,0 +1,175 @@
+"""The search loop end to end: store, strategy state, budgets, failures, executors, best.nas, CLI."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from nasdsl.cli import main as nasdsl_main
+from nasdsl.errors import NasError
+from nasdsl.load import load
+from search.driver import Search, SearchConfig
+from search.executors import LocalExecutor
+from search.report_cli import report_data
+from search.space import load_space
+from search.store import Store, load_state
+from search.strategies import StrategyOptions
+from search.synthetic import synthetic_reward
+
+SPACE = load_space("nasnet")
+
+
+def synthetic(strategy="ppo", trials=30, **kw) -> SearchConfig:
+    return SearchConfig(strategy=strategy, reward="synthetic", trials=trials,
+                        options=StrategyOptions(batch=5, population=6, sample_size=3), **kw)
+
+
+def test_a_synthetic_run_stores_every_trial_and_every_update(tmp_path):
+    s = Search(tmp_path / "run", synthetic("ppo", 30))
+    summary = s.run("local", workers=2, progress=False)
+    s.close()
+    assert summary.counts == {"running": 0, "done": 30, "failed": 0}
+    store = Store(tmp_path / "run", create=False)
+    trials = store.trials()
+    assert [t["id"] for t in trials] == list(range(1, 31))
+    assert sorted(t["observed"] for t in trials) == list(range(1, 31))
+    for t in trials:  # the stored reward is the reward of the stored decisions, and the text is theirs
+        assert t["reward"] == synthetic_reward(SPACE, tuple(t["decisions"]), 0)
+        assert t["strategy"] == "ppo" and t["seconds"] is not None and t["finished_at"] >= t["proposed_at"]
+        assert f"# sampled from space nasnet: {' '.join(map(str, t['decisions']))}" in t["nas"]
+    assert len({t["seed"] for t in trials}) == 30
+    assert [u["n"] for u in store.update_log()] == [1, 2, 3, 4, 5, 6]
+    state = load_state(store.saved_state())
+    assert state["name"] == "ppo" and state["observed"] == 30 and state["updates"] == 6
+    best = max(trials, key=lambda t: (t["reward"], -t["id"]))
+    program = load(str(tmp_path / "run" / "best.nas"))
+    assert {"best_proxy", "best_mobile", "best_large"} <= set(program.networks)
+    assert f"trial {best['id']}," in (tmp_path / "run" / "best.nas").read_text()
+    store.close()
+
+
+def test_budgets_reject_before_training_and_the_search_goes_on(tmp_path):
+    cfg = synthetic("random", 40, max_params=120_000)  # the proxy child: about 50k-250k params
+    s = Search(tmp_path / "run", cfg)
+    s.run("local", workers=1, progress=False)
+    trials = s.store.trials()
+    s.close()
+    over = [t for t in trials if t["status"] == "failed"]
+    ok = [t for t in trials if t["status"] == "done"]
+    assert over and ok and len(trials) == 40
+    assert all(t["params"] <= 120_000 for t in ok)
+    assert all(t["params"] > 120_000 and t["error"].startswith("over budget:") and t["seconds"] == 0.0 for t in over)
+    s2 = Search(tmp_path / "mobile", synthetic("random", 10, max_madds=1, budget_on="mobile"))
+    s2.run("local", workers=1, progress=False)
+    assert all("mult-adds > --max-madds 1 (mobile)" in t["error"] for t in s2.store.trials())
+    s2.close()
+
+
+def test_failed_children_are_stored_and_the_search_reaches_its_trials(tmp_path):
+    s = Search(tmp_path / "run", synthetic("evolution", 20))
+    s.synthetic_extra = {"fail_every": 4}
+    summary = s.run("local", workers=2, progress=False)
+    trials = s.store.trials()
+    s.close()
+    assert summary.counts == {"running": 0, "done": 15, "failed": 5}
+    failed = [t for t in trials if t["status"] == "failed"]
+    assert [t["id"] for t in failed] == [4, 8, 12, 16, 20]
+    assert all("RuntimeError: synthetic failure of trial" in t["error"] and t["reward"] is None for t in failed)
+
+
+def test_a_killed_worker_is_retried_once_then_failed():
+    ex = LocalExecutor(1)
+    try:
+        target = list(range(50))
+        payload = {"trial": 1, "reward": "synthetic", "decisions": target,
+                   "synthetic": {"target": target, "sleep": 60}}
+        ex.submit(payload)
+        for attempt in range(2):
+            deadline = time.time() + 60
+            while not ex._pool._processes and time.time() < deadline:  # the pool starts its worker lazily
+                time.sleep(0.1)
+            time.sleep(1.0)
+            for pid in list(ex._pool._processes):
+                os.kill(pid, signal.SIGKILL)
+            results = []
+            while not results and time.time() < deadline:
+                results = ex.poll(1.0)
+                if attempt == 0 and ex.running == 1 and not results:
+                    break  # resubmitted to a fresh pool
+            if attempt == 1:
+                assert len(results) == 1 and results[0]["status"] == "failed"
+                assert "worker process died" in results[0]["error"]
+        ok = {"trial": 2, "reward": "synthetic", "decisions": target, "synthetic": {"target": target}}
+        ex.submit(ok)  # the executor still works afterwards
+        results = []
+        while not results:
+            results = ex.poll(5.0)
+        assert results[0]["status"] == "done" and results[0]["reward"] == 1.0
+    finally:
+        ex.shutdown()
+
+
+def test_resume_refuses_changes_and_new_runs_refuse_old_folders(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert nasdsl_main(["search", "--out", out, "--reward", "synthetic", "--trials", "6", "--quiet",
+                        "--strategy", "random", "--workers", "1"]) == 0
+    assert "trials: 6 done, 0 failed" in capsys.readouterr().out
+    assert nasdsl_main(["search", "--out", out, "--reward", "synthetic", "--trials", "6", "--quiet"]) == 2
+    assert "already holds a search run" in capsys.readouterr().err
+    assert nasdsl_main(["search", "--resume", "--out", out, "--strategy", "ppo"]) == 2
+    assert "drop --strategy" in capsys.readouterr().err
+    assert nasdsl_main(["search", "--resume"]) == 2
+    assert nasdsl_main(["search", "--resume", "--out", str(tmp_path / "none")]) == 2
+    assert "no search run here" in capsys.readouterr().err
+    # more trials on resume: the run goes on from its stored strategy
+    assert nasdsl_main(["search", "--resume", "--out", out, "--trials", "9", "--quiet", "--workers", "1"]) == 0
+    data = report_data(out)
+    assert [t["id"] for t in data["trials"]] == list(range(1, 10)) and data["config"]["trials"] == 9
+    for bad in (["--workers", "0"], ["--dataset", "cifar10:/nonexistent"], ["--trials", "0"],
+                ["--max-params", "-5"], ["--space", "nope"]):
+        assert nasdsl_main(["search", "--out", str(tmp_path / "x"), "--quiet", *bad]) == 2, bad
+        assert "Traceback" not in capsys.readouterr().err
+
+
+def test_report_table_and_json(tmp_path, capsys):
+    s = Search(tmp_path / "run", synthetic("random", 8))
+    s.synthetic_extra = {"fail_every": 3}
+    s.run("local", workers=1, progress=False)
+    s.close()
+    assert nasdsl_main(["report", str(tmp_path / "run"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["trials"]) == 8
+    for t in data["trials"]:
+        assert {"id", "status", "reward", "nas"} <= set(t) and t["status"] in ("done", "failed", "running")
+        assert (t["reward"] is None) == (t["status"] == "failed")
+        assert sum(line.startswith("cell ") for line in t["nas"].splitlines()) == 2
+    assert nasdsl_main(["report", str(tmp_path / "run"), "--top", "3"]) == 0
+    table = capsys.readouterr().out
+    assert "6 done, 2 failed, 0 running of 8 trials" in table
+    assert len([ln for ln in table.splitlines() if ln.strip()[:1].isdigit() and "  " in ln]) >= 3
+    assert "synthetic failure of trial" in table
+    assert nasdsl_main(["report", str(tmp_path / "nothing")]) == 2
+
+
+def test_new_search_needs_valid_config(tmp_path):
+    with pytest.raises(NasError, match="unknown strategy"):
+        Search(tmp_path / "a", SearchConfig(strategy="bayes"))
+    with pytest.raises(NasError, match="--trials"):
+        Search(tmp_path / "b", SearchConfig(trials=0))
+
+
+@pytest.mark.slow
+def test_ray_executor_runs_trials_on_a_local_cluster(tmp_path):
+    pytest.importorskip("ray")
+    s = Search(tmp_path / "run", synthetic("ppo", 12))
+    summary = s.run("ray", workers=2, progress=False)
+    trials = s.store.trials()
+    s.close()
+    assert summary.counts["done"] == 12
+    assert all(t["reward"] == synthetic_reward(SPACE, tuple(t["decisions"]), 0) for t in trials)
+    import ray
+
+    assert not ray.is_initialized()  # the cluster nasdsl started is stopped again
