@@ -42,7 +42,7 @@ def hook_madds(model: nn.Module, size: int) -> int:
 
 
 ZOO_NETWORKS = sorted(n for n in zoo_index() if n in load(n).networks)
-SMALL = {"nasnet_a_cifar", "nasnet_a_mobile", "pnasnet5_mobile"}
+SMALL = {"nasnet_a_cifar", "nasnet_a_mobile", "pnasnet5_mobile", "darts_v2_cifar"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in SMALL else pytest.mark.slow)
