@@ -103,6 +103,12 @@ def comment(text: str) -> str:
     return "".join(out)
 
 
+def docstring_text(text: str) -> str:
+    """`text` as safe content of a triple-quoted docstring: `comment`'s escaping, plus backslashes
+    and double quotes escaped, so the text can neither end the string nor form an escape."""
+    return comment(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def where(pos: ast.Pos, what: str = "") -> str:
     """`file:line` of a DSL position (+ a short note), escaped for a comment."""
     return comment(f"{pos.file}:{pos.line}" + (f" {what}" if what else ""))
@@ -458,7 +464,7 @@ def generate_source(program, network: str | None = None, *, overrides: dict | No
     classes, of = _classes(program, p)
     rt = runtime(spec.skeleton)
     net = (rt.network_record if rt else _network_record)(program, p, of)
-    title = comment(f"Network {spec.name} compiled from {program.main.file}.")
+    title = docstring_text(f"Network {spec.name} compiled from {program.main.file}.")
     layers = _layers_used(classes, net["aux_ctor"] != "None", rt.layer_templates if rt else LAYER_TEMPLATES)
     src = _env().get_template("module.py.j2").render(
         title=title, version=__version__, layers=layers, cells=classes, network=net,

@@ -51,36 +51,35 @@ class Verification:
 
 def prepare(target: str, network: str | None = None, weights: str | Path | None = None,
             image: int | None = None, classes: int | None = None, labels: str | Path | None = None,
-            crop_pct: float | None = None) -> tuple[nn.Module, ModelCard]:
-    """Compile a network from a .nas file or zoo name for export (eval mode, no aux head, no drop
-    path), optionally load weights, and describe it in a ModelCard."""
-    import nasdsl
+            crop_pct: float | None = None, overrides: dict | None = None) -> tuple[nn.Module, ModelCard]:
+    """Compile a network from a .nas file or zoo name for export: eval mode, no aux head, no drop
+    path, static TF 'SAME' padding for `image`. Optionally load weights; describe it in a ModelCard.
+    A zoo network name picks that network; a file of cells alone gets the CIFAR network.
+    `overrides`: further NetworkSpec fields to replace (e.g. n=1 for quick tests)."""
+    from .codegen import compile as compile_network
+    from .codegen import network_spec
+    from .load import load
 
-    from .ops import known_list, suggest
-
-    program = nasdsl.load(target)
-    name = network or program.default_network()
-    if name not in program.networks:
-        hint = suggest(name, program.networks)
-        raise fail(target, f"no network {name!r}" + (f"; {hint}" if hint else "")
-                       + f" (networks: {known_list(program.networks) or 'none'})")
-    spec = program.network_spec(name)
+    program = load(target)
+    if network is None and target in program.networks:
+        network = target
+    spec = network_spec(program, network)
     size = spec.image if image is None else image
     num_classes = spec.classes if classes is None else classes
     if size < 1 or num_classes < 1:
         raise fail("nasdsl", f"image size and classes must be positive (got {size}, {num_classes})")
-    module = nasdsl.compile(program, network=name, num_classes=num_classes, aux_head=False,
-                            drop_path_keep=1.0)
+    fixed = {"image": size, "classes": num_classes, "aux_head": False, "drop_path_keep": 1.0}
+    module = compile_network(program, network, overrides={**(overrides or {}), **fixed})
     if weights is not None:
         load_weights(module, weights)
     module.eval()
     sources = []  # the modules defining the network and its cells, each once
-    for item in (name, spec.normal, spec.reduction, spec.stem_cell):
-        text = program.source_of(item)
-        if text not in sources:
+    for item in (spec.name, spec.normal, spec.reduction, spec.stem_cell):
+        text = program.source_of(item) if item in program.origin else None
+        if text is not None and text not in sources:
             sources.append(text)
     card = ModelCard(
-        network=name, source="\n".join(sources), classes=num_classes,
+        network=spec.name, source="\n".join(sources), classes=num_classes,
         labels=tuple(read_labels(labels, num_classes) if labels else default_labels(num_classes)),
         preprocess=default_preprocess(spec.stem, size, crop_pct),
     )

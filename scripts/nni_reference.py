@@ -2,17 +2,17 @@
 
 Runs inside .venv-nni (scripts/nni_env.sh), never in the project's test venv, and downloads nothing.
 
-    python scripts/nni_reference.py darts-v2 OUT.pt
-    python scripts/nni_reference.py SPEC.json OUT.pt
+    python scripts/nni_reference.py darts-v2 OUT.pt [SPEC.json OUT.pt ...]
 
 `darts-v2` builds `nni.nas.hub.pytorch.DARTS.load_searched_model('darts-v2', pretrained=False)`.
 A SPEC.json gives a genotype in DARTS' numbering (input 0 = the cell input two back, 1 = the
 previous cell's output, k >= 2 = node k) and NNI op names, built with NNI's NDS model space:
     {"normal": [["sep_conv_3x3", 0], ...], "reduce": [...], "merge_op": "all" | "loose_end",
      "width": 36, "num_cells": 20, "dataset": "cifar" | "imagenet", "image": 32, "auxiliary": false}
-Every BatchNorm gets random affine parameters and statistics measured on random batches (seed 0)
-so that a comparison notices a misplaced BN; the model runs in eval mode on a fixed random batch (seed 1). OUT.pt holds
-state_dict, input, logits, params (all) and params_no_aux.
+Several (model, OUT) pairs may be given, to pay NNI's import time once. Every BatchNorm gets
+random affine parameters and statistics measured on random batches (seed 0), so that a comparison
+notices a misplaced BN; the model then runs in eval mode on a fixed random batch (seed 1).
+OUT.pt holds state_dict, input, logits, params (all) and params_no_aux.
 """
 import json
 import sys
@@ -89,6 +89,8 @@ def main(which: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    for which, out in zip(args[::2], args[1::2]):
+        main(which, out)

@@ -116,6 +116,8 @@ def shape(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
             if m["hw"] != out_hw and halve(m["hw"]) != out_hw:
                 raise NasError(f"cell {name}: cannot bring {s} from {m['hw']} to {out_hw}")
             resize[s] = "factorized" if m["hw"] != out_hw else "conv_bn"
+            if resize[s] == "factorized" and F // 2 < 1:
+                raise NasError(f"cell {name}: a factorized reduction of {s} needs at least 2 filters, not {F}")
             total += 2 * (F // 2) if resize[s] == "factorized" else F
         elif m["hw"] != out_hw:
             raise NasError(f"cell {name}: state {s} is {m['hw']}, the output {out_hw}")

@@ -1,0 +1,34 @@
+"""`nasdsl compile NAME|FILE [--network N] -o model.py`: write the generated PyTorch module file."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import NasError
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", metavar="NAME|FILE", help="a zoo network name or a .nas file")
+    p.add_argument("--network", default=None, help="the network to compile (default: the file's first; "
+                                                    "a file of cells alone gives a CIFAR network)")
+    p.add_argument("--passes", default=None, metavar="A,B", help="optimization passes after shape, e.g. cse")
+    p.add_argument("-o", "--output", default="-", metavar="model.py", help="output file ('-': stdout)")
+
+
+def run(args) -> int:
+    from ..codegen import generate_source
+
+    source = generate_source(args.target, args.network, passes=args.passes)
+    if args.output == "-":
+        sys.stdout.write(source)
+        return 0
+    out = Path(args.output)
+    if out.suffix != ".py":
+        raise NasError(f"{args.output}: the output must be a .py file")
+    try:
+        out.write_text(source, encoding="utf-8")
+    except OSError as e:
+        raise NasError(f"{args.output}: cannot write ({e.strerror})") from None
+    print(f"wrote {out} ({len(source.splitlines())} lines)", file=sys.stderr)
+    return 0
