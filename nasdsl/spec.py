@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from . import ast
 
 SKELETONS = ("nasnet", "pnasnet", "darts")
+SEARCH_SKELETONS = ("nasnet", "darts")  # the skeletons a search trains children in and transfers to
 STEMS = ("cifar", "imagenet")
 
 
@@ -46,6 +47,8 @@ SPACE_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("combine", "names", ("add",), doc="combiners a controller may choose"),
     Key("inputs", "int", 2, doc="branches per block"),
     Key("output", "choice", "unused", ("unused", "blocks"), doc="which states the cell concatenates"),
+    Key("skeleton", "choice", "nasnet", SEARCH_SKELETONS,
+        doc="the skeleton children are trained in and the best cells are transferred to"),
 ]}
 
 
@@ -80,6 +83,7 @@ class SpaceSpec:
     combine: tuple[str, ...]
     inputs: int
     output: str
+    skeleton: str = "nasnet"
 
 
 def network_spec(net: ast.Network, concat_count: int | None = None) -> NetworkSpec:
@@ -112,4 +116,4 @@ def space_spec(space: ast.Space) -> SpaceSpec:
     ops = v["ops"]
     return SpaceSpec(space.name, int(v["blocks"]), tuple(ops) if not isinstance(ops, str) else (ops,),
                      tuple(v["combine"]) if not isinstance(v["combine"], str) else (v["combine"],),
-                     int(v["inputs"]), v["output"])
+                     int(v["inputs"]), v["output"], v["skeleton"])

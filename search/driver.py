@@ -13,7 +13,7 @@ from typing import Any
 
 from nasdsl.errors import NasError
 
-from .best import best_nas, transfer_settings
+from .best import TRANSFER_NAMES, TRANSFERS, best_nas, transfer_settings
 from .executors import default_threads, make_executor
 from .progress import Progress
 from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
@@ -22,7 +22,7 @@ from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
 
-BUDGET_NETWORKS = ("proxy", "mobile", "large")
+BUDGET_NETWORKS = ("proxy", *TRANSFER_NAMES)  # the proxy child, or a transfer of the space's skeleton
 REWARDS = ("accuracy", "synthetic")
 
 
@@ -78,6 +78,16 @@ class SearchConfig:
             raise NasError("--controller-batch, --population and --sample-size must be positive")
 
 
+def space_of(config: SearchConfig) -> Space:
+    """The run's space; its skeleton must have the network the budget applies to."""
+    space = load_space(config.space)
+    transfers = TRANSFERS[space.skeleton]
+    if config.budget_on not in ("proxy", *transfers):
+        raise NasError(f"--budget-on {config.budget_on}: space {space.name!r} trains on the "
+                       f"{space.skeleton} skeleton, whose networks are proxy, {', '.join(transfers)}")
+    return space
+
+
 @dataclass
 class RunSummary:
     folder: Path
@@ -113,11 +123,12 @@ class Search:
                     raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
                                    "or choose another --out")
             config.check()
+            space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
             self.store = Store(self.folder)
             self.store.set_config(config.to_dict())
         self.config.check()
-        self.space: Space = load_space(self.config.space)
+        self.space: Space = space_of(self.config)
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
         blob = self.store.saved_state()
         if blob is not None:

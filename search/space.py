@@ -52,6 +52,7 @@ class Space:
     combine: tuple[str, ...]
     inputs: int = 2
     output: str = "unused"
+    skeleton: str = "nasnet"  # the skeleton children are trained in (nasnet | darts)
     decisions: tuple[Decision, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +88,8 @@ def space_from_spec(spec: SpaceSpec) -> Space:
     """The decision view of a resolved `space` block."""
     if spec.blocks < 1 or spec.inputs < 1 or not spec.ops or not spec.combine:
         raise NasError(f"space {spec.name!r} is empty: it needs blocks, inputs, ops and combine")
-    return Space(spec.name, spec.blocks, tuple(spec.ops), tuple(spec.combine), spec.inputs, spec.output)
+    return Space(spec.name, spec.blocks, tuple(spec.ops), tuple(spec.combine), spec.inputs, spec.output,
+                 spec.skeleton)
 
 
 def load_space(name_or_file: str = "nasnet") -> Space:
@@ -164,8 +166,10 @@ def network_text(name: str, normal: str, reduction: str, settings: dict[str, obj
     return "\n".join(lines)
 
 
-def proxy_settings(proxy: ProxyNet) -> dict[str, object]:
-    return {"stem": "cifar", "cells": proxy.cells, "filters": proxy.filters, "image": proxy.image,
+def proxy_settings(proxy: ProxyNet, skeleton: str = "nasnet") -> dict[str, object]:
+    """The proxy network's keys: the CIFAR stem of the space's skeleton, N cells per stage, F filters."""
+    head = {} if skeleton == "nasnet" else {"skeleton": skeleton}
+    return {**head, "stem": "cifar", "cells": proxy.cells, "filters": proxy.filters, "image": proxy.image,
             "classes": proxy.classes, "stem_multiplier": proxy.stem_multiplier}
 
 
@@ -174,5 +178,6 @@ def to_nas(space: Space, decisions: tuple[int, ...] | list[int], proxy: ProxyNet
     ds = space.check(decisions)
     parts = [f"# sampled from space {space.name}: {' '.join(map(str, ds))}",
              cell_text(space, ds, "normal"), cell_text(space, ds, "reduction"),
-             network_text(PROXY_NETWORK, CELL_NAMES["normal"], CELL_NAMES["reduction"], proxy_settings(proxy))]
+             network_text(PROXY_NETWORK, CELL_NAMES["normal"], CELL_NAMES["reduction"],
+                          proxy_settings(proxy, space.skeleton))]
     return "\n\n".join(parts) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 from darts_nni import nni_python, nni_spec, run_reference
+from references import missing
 
 import nasdsl
 from nasdsl.cli import main
@@ -27,7 +28,7 @@ OTHERS = {"darts_v1_cifar": False, "amoebanet_a_cifar": True, "enas_cifar": Fals
 def refs(tmp_path_factory):
     python = nni_python()
     if python is None:
-        pytest.skip("no NNI reference environment: run scripts/nni_env.sh (or set NASDSL_NNI_PYTHON)")
+        missing("no NNI reference environment: run scripts/nni_env.sh (or set NASDSL_NNI_PYTHON)")
     program = load("darts_v2_cifar")
     jobs: dict = {"darts-v2": "darts-v2"}
     jobs |= {net: nni_spec(program, net, auxiliary=aux) for net, aux in OTHERS.items()}

@@ -10,14 +10,15 @@ import pytest
 
 from nasdsl.cli import main as nasdsl_main
 from nasdsl.errors import NasError
-from nasdsl.load import load
+from nasdsl.load import load, load_text
 from search.driver import Search, SearchConfig
 from search.executors import LocalExecutor
 from search.report_cli import report_data
-from search.space import load_space
+from search.space import ProxyNet, load_space
 from search.store import Store, load_state
 from search.strategies import StrategyOptions
 from search.synthetic import synthetic_reward
+from search.trainer import TrainConfig
 
 SPACE = load_space("nasnet")
 
@@ -173,3 +174,24 @@ def test_ray_executor_runs_trials_on_a_local_cluster(tmp_path):
     import ray
 
     assert not ray.is_initialized()  # the cluster nasdsl started is stopped again
+
+
+def test_the_darts_space_is_searched_on_the_darts_skeleton_with_real_training(tmp_path):
+    """Real children on digits: every trial trains a DARTS-skeleton network and gets an accuracy."""
+    cfg = SearchConfig(strategy="random", space="darts", trials=3, seed=1, val_size=100, train_size=200,
+                       proxy=ProxyNet(filters=4), train=TrainConfig(epochs=1, batch_size=32),
+                       budget_on="imagenet", max_params=50_000_000)
+    s = Search(tmp_path / "run", cfg)
+    summary = s.run("local", workers=1, threads=1, progress=False)
+    trials = s.store.trials()
+    s.close()
+    assert summary.counts["done"] == 3, [t["error"] for t in trials]
+    for t in trials:
+        assert 0.0 <= t["reward"] <= 1.0 and "skeleton = darts" in t["nas"]
+        assert load_text(t["nas"], "<trial>").network_spec("proxy").skeleton == "darts"
+        assert t["params"] > 1_000_000  # the budget was costed on the DARTS ImageNet transfer
+    best = load(str(tmp_path / "run" / "best.nas"))
+    assert {"best_proxy", "best_cifar", "best_imagenet"} <= set(best.networks)
+    with pytest.raises(NasError, match="darts skeleton, whose networks are proxy, cifar, imagenet"):
+        Search(tmp_path / "bad", SearchConfig(space="darts", budget_on="mobile"))
+    assert not (tmp_path / "bad").exists()

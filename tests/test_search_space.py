@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from nasdsl.cost import cost
 from nasdsl.errors import NasError
-from nasdsl.load import load_text
+from nasdsl.load import load, load_text
 from nasdsl.spec import SpaceSpec
 from search.best import best_nas
 from search.space import ProxyNet, concat_count, load_space, space_from_spec, to_nas
@@ -88,3 +88,33 @@ def test_a_small_space_from_a_file(tmp_path):
 def test_empty_space_is_an_error():
     with pytest.raises(NasError):
         space_from_spec(SpaceSpec("x", 0, ("id",), ("add",), 2, "unused"))
+
+
+DARTS = load_space("darts")
+
+
+def test_darts_space_trains_children_on_the_darts_skeleton():
+    assert (DARTS.skeleton, DARTS.blocks, DARTS.output, len(DARTS.ops)) == ("darts", 4, "blocks", 8)
+    assert DARTS.sizes[:5] == (2, 2, 8, 8, 1) and len(DARTS.sizes) == 2 * 4 * 5
+    rng = random.Random(5)
+    for _ in range(20):
+        decisions = tuple(rng.randrange(n) for n in DARTS.sizes)
+        program = load_text(to_nas(DARTS, decisions, ProxyNet(cells=1, filters=8, image=8)), "<sampled>")
+        spec = program.network_spec("proxy")
+        assert (spec.skeleton, spec.stem, spec.n, spec.filters) == ("darts", "cifar", 1, 8)
+        assert cost(program, network="proxy").params > 0
+
+
+def test_best_nas_of_the_darts_space_transfers_to_the_darts_presets():
+    decisions = tuple(random.Random(8).randrange(n) for n in DARTS.sizes)
+    program = load_text(best_nas(DARTS, decisions, ProxyNet()), "best.nas")
+    assert set(program.networks) == {"best_proxy", "best_cifar", "best_imagenet"}
+    cifar, imagenet = program.network_spec("best_cifar"), program.network_spec("best_imagenet")
+    assert (cifar.skeleton, cifar.n, cifar.filters, cifar.image, cifar.stem_multiplier) == ("darts", 6, 36, 32, 3)
+    assert (imagenet.skeleton, imagenet.stem, imagenet.n, imagenet.filters, imagenet.image) == (
+        "darts", "imagenet", 4, 48, 224)
+    # the published DARTS V2 cells in the same presets give the zoo's networks
+    zoo = load("darts_v2_cifar").network_spec("darts_v2_cifar")
+    assert (zoo.n, zoo.filters, zoo.stem_multiplier, zoo.bn_eps, zoo.drop_path_keep) == (
+        cifar.n, cifar.filters, cifar.stem_multiplier, cifar.bn_eps, cifar.drop_path_keep)
+    assert cost(program, network="best_imagenet").params > cost(program, network="best_proxy").params

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from PIL import Image
+from references import missing
 
 from nasdsl import ast
 from nasdsl.cost import cost
@@ -224,7 +225,7 @@ def test_browser_probe_catches_errors(tmp_path):
     """The harness itself: a page with a script error and a remote image must be caught."""
     exe = chromium()
     if exe is None:
-        pytest.skip("chromium is not installed (Debian package: chromium)")
+        missing("chromium is not installed (Debian package: chromium)")
     page = tmp_path / "bad.html"
     page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
                     '<img src="https://example.invalid/x.png"><script>notDefined();</script></body></html>')
@@ -238,7 +239,7 @@ def test_browser_probe_catches_errors(tmp_path):
 def test_report_in_headless_chromium(tmp_path):
     exe = chromium()
     if exe is None:
-        pytest.skip("chromium is not installed (Debian package: chromium)")
+        missing("chromium is not installed (Debian package: chromium)")
     report = write_report_from_trials(make_trials(), tmp_path / "report.html", "browser-test")
     console, errors, resources, dom = browser_findings(exe, report, tmp_path)
     assert console == [], console  # chromium logs every console message as a CONSOLE line

@@ -12,11 +12,12 @@ space enas {
 }
 
 # DARTS (Liu et al. 2019): 8 primitives including the zero op, 4 nodes of two summed edges; the
-# cell concatenates all nodes.
+# cell concatenates all nodes. Children train on the DARTS skeleton, as in the DARTS code.
 space darts {
     blocks = 4
     ops = none, max3x3, avg3x3, id, sep3x3, sep5x5, dil_sep3x3, dil_sep5x5
     combine = add
     inputs = 2
     output = blocks
+    skeleton = darts
 }
