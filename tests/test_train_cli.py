@@ -1,0 +1,61 @@
+"""`nasdsl train`: a compiled network trained on digits with its aux head and ScheduledDropPath,
+saved as weights that `nasdsl export --weights` takes."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+import nasdsl
+from nasdsl.cli import main
+
+NAS = """
+import nasnet_a_normal
+import nasnet_a_reduce
+
+network small {
+    normal = nasnet_a_normal
+    reduction = nasnet_a_reduce
+    cells = 1
+    filters = 8
+    stem_multiplier = 1
+    aux_head = true
+    drop_path_keep = 0.8
+}
+"""
+
+
+@pytest.mark.slow
+def test_train_then_export_the_weights(tmp_path, capsys):
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    weights = tmp_path / "small.pt"
+    args = ["train", str(src), "--dataset", "digits", "--epochs", "4", "--batch-size", "32", "--train-size", "600",
+            "--val-size", "300", "--threads", "1", "-o", str(weights)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "aux head on" in out and "drop path keep 0.6" in out and "epoch 4/4" in out
+    acc = float(re.search(r"held-out accuracy (\d\.\d+)", out).group(1))
+    assert acc > 0.3  # chance is 0.1
+    state = torch.load(weights, weights_only=True)
+    assert any(k.startswith("aux_head.") for k in state)  # trained with the aux head
+    model = nasdsl.compile(src, overrides={"image": 16, "classes": 10})
+    model.load_state_dict(state)
+    trained_bn = [m.running_mean.abs().sum().item() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(v > 0 for v in trained_bn)
+    command = re.search(r"export it with\s+nasdsl (export .*)", out).group(1).split()
+    onnx_path = tmp_path / "small.onnx"
+    command[command.index("model.onnx")] = str(onnx_path)
+    assert main([*command, "--verify"]) == 0
+    assert onnx_path.is_file()
+    assert "top-1 agreement" in capsys.readouterr().out
+
+
+def test_train_errors(tmp_path, capsys):
+    out = str(tmp_path / "w.pt")
+    assert main(["train", "nasnet_a_cifar", "--epochs", "0", "-o", out]) == 2
+    assert main(["train", "nasnet_a_cifar", "-o", str(tmp_path / "missing" / "w.pt")]) == 2
+    assert main(["train", "nasnet_a_cifar", "--dataset", "cifar10:/no/such/folder", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "must be positive" in err and "no such folder" in err and "Traceback" not in err
