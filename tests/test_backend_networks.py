@@ -140,3 +140,22 @@ def test_cse_pipeline_is_honoured_when_available():
     with torch.no_grad():
         assert (model(x) - interpret("nasnet_a_cifar", x, model.state_dict(), overrides=dict(SMALL))
                 ).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("name", ["nasnet_a_cifar", "pnasnet5_large", "darts_v2_cifar"])
+def test_fuse_and_channels_last_keep_the_outputs(name):
+    """Inference options: BN folded into the convolutions, channels_last memory layout."""
+    overrides = dict(SMALL, classes=10)
+    model = moved_bn(nasdsl.compile(name, overrides=overrides, passes="cse")).eval()
+    for m in model.modules():  # BN biases off zero too, so folding them is checked
+        if isinstance(m, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(m.bias, std=0.1)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        plain = model(x)
+        fused = model.fuse()
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+        assert (fused(x) - plain).abs().max().item() < 1e-4
+        cl = fused.to(memory_format=torch.channels_last)
+        assert (cl(x.contiguous(memory_format=torch.channels_last)) - plain).abs().max().item() < 1e-4
+    assert plain.std().item() > 1e-2
