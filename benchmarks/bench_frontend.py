@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'file':<16}{'lines':>6}{'parse':>9}{'parse+validate':>16}{'format':>9}")
     for name, text in texts.items():
         module = parse(text, name)
-        t_parse = median_ms(lambda: parse(text, name), args.repeats)
-        t_load = median_ms(lambda: load_text(text, name), args.repeats)
-        t_fmt = median_ms(lambda: format_module(module), args.repeats)
+        t_parse = median_ms(lambda text=text, name=name: parse(text, name), args.repeats)
+        t_load = median_ms(lambda text=text, name=name: load_text(text, name), args.repeats)
+        t_fmt = median_ms(lambda module=module: format_module(module), args.repeats)
         print(f"{name:<16}{text.count(chr(10)):>6}{t_parse:>9.2f}{t_load:>16.2f}{t_fmt:>9.2f}")
 
     def whole_zoo_parse():

@@ -207,7 +207,7 @@ SKELETONS: dict[str, Layout] = {
     "pnasnet": pnasnet_layout,
 }
 
-from .skeletons_darts import darts_layout  # imported last: it builds on the classes above
+from .skeletons_darts import darts_layout  # noqa: E402 - imported last: it builds on the classes above
 
 SKELETONS["darts"] = darts_layout
 

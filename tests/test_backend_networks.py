@@ -28,7 +28,7 @@ def moved_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 def tf_networks() -> list[str]:
     names = []
-    for name, path in sorted(zoo_index().items()):
+    for name in sorted(zoo_index()):
         program = load(name)
         if name in program.networks and program.network_spec(name).skeleton in ("nasnet", "pnasnet"):
             names.append(name)

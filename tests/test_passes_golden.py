@@ -25,7 +25,9 @@ def _context(line: str | None) -> CellContext | None:
     if line is None:
         return None
     kv = dict(w.split("=", 1) for w in line.split())
-    hw = lambda s: tuple(int(x) for x in s.split("x"))
+    def hw(s: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in s.split("x"))
+
     return CellContext(int(kv["in_channels"]), hw(kv["in_hw"]),
                        int(kv["prev_channels"]) if "prev_channels" in kv else None,
                        hw(kv["prev_hw"]) if "prev_hw" in kv else None,
