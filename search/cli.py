@@ -72,7 +72,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-params", type=int, help="reject proposals with more parameters")
     g.add_argument("--max-madds", type=int, help="reject proposals with more multiply-adds")
     g.add_argument("--budget-on", choices=BUDGET_NETWORKS,
-                   help="network the budget applies to: the proxy child (default) or a transfer skeleton")
+                   help="network the budget applies to: the proxy child (default) or a transfer of the space's "
+                        "skeleton (nasnet: mobile, large; darts: cifar, imagenet)")
     g = parser.add_argument_group("strategy")
     g.add_argument("--controller-lr", type=float, help=f"default {o.lr}")
     g.add_argument("--entropy-weight", type=float, help=f"default {o.entropy_weight}")

@@ -103,6 +103,7 @@ class Search:
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
                  trials: int | None = None):
         self.folder = Path(folder)
+        space = None
         if resume:
             self.store = Store(self.folder, create=False)
             saved = self.store.config()
@@ -123,12 +124,12 @@ class Search:
                     raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
                                    "or choose another --out")
             config.check()
-            space_of(config)  # refuse a bad space before the run folder is made
+            space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
             self.store = Store(self.folder)
             self.store.set_config(config.to_dict())
         self.config.check()
-        self.space: Space = space_of(self.config)
+        self.space: Space = space or space_of(self.config)
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
         blob = self.store.saved_state()
         if blob is not None:
