@@ -30,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nasdsl  # noqa: E402
+from nasdsl.testing import randomize_bn  # noqa: E402
 from nasdsl.weights import convert  # noqa: E402
 
 
@@ -61,19 +62,6 @@ def bench_compile(repeats: int) -> None:
     print(f"  ratio ours/timm {ours_s / ref_s:.2f}  (both build and initialize NASNet-A Large)")
 
 
-def moved_bn(model: torch.nn.Module) -> torch.nn.Module:
-    """Random weights and BN statistics away from their defaults, so folding is really tested."""
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-    return model
-
-
 def variants(ref: torch.nn.Module) -> dict[str, torch.nn.Module]:
     """Cadene's model and ours with the same weights, plain and with the inference options."""
     state = convert(ref.state_dict(), nasdsl.compile("nasnet_a_mobile", aux_head=False).state_dict(), "cadene")
@@ -98,7 +86,7 @@ def bench_eager(repeats: int, batches: list[int], max_ratio: float) -> list[str]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = moved_bn(pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None)).eval()
+        ref = randomize_bn(pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None)).eval()
     models = variants(ref)
     failed = []
     print(f"\neager inference, NASNet-A Mobile 224x224 ({repeats} rounds, median ms)")

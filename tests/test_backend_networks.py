@@ -11,19 +11,9 @@ import nasdsl
 from nasdsl.codegen import generate_source
 from nasdsl.interp import interpret
 from nasdsl.load import load, zoo_index
+from nasdsl.testing import randomize_bn
 
 SMALL = {"n": 1, "filters": 8, "image": 32, "aux_head": False}
-
-
-def moved_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model
 
 
 def tf_networks() -> list[str]:
@@ -49,7 +39,7 @@ def forward_backward(model: torch.nn.Module, classes: int = 10) -> None:
 
 
 def check_against_interpreter(src, network=None, overrides=None, tol=1e-4) -> None:
-    model = moved_bn(nasdsl.compile(src, network, overrides=overrides)).eval()
+    model = randomize_bn(nasdsl.compile(src, network, overrides=overrides)).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         ours = model(x)
@@ -135,7 +125,7 @@ def test_cse_pipeline_is_honoured_when_available():
     assert merged != plain
     assert "self.drop_path(x_comb_iter_3_left) + self.drop_path(x_comb_iter_3_left)" in merged
     check_against_interpreter("nasnet_a_cifar", overrides=dict(SMALL), tol=1e-4)
-    model = moved_bn(nasdsl.compile("nasnet_a_cifar", overrides=dict(SMALL), passes="cse")).eval()
+    model = randomize_bn(nasdsl.compile("nasnet_a_cifar", overrides=dict(SMALL), passes="cse")).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         assert (model(x) - interpret("nasnet_a_cifar", x, model.state_dict(), overrides=dict(SMALL))
@@ -146,10 +136,7 @@ def test_cse_pipeline_is_honoured_when_available():
 def test_fuse_and_channels_last_keep_the_outputs(name):
     """Inference options: BN folded into the convolutions, channels_last memory layout."""
     overrides = dict(SMALL, classes=10)
-    model = moved_bn(nasdsl.compile(name, overrides=overrides, passes="cse")).eval()
-    for m in model.modules():  # BN biases off zero too, so folding them is checked
-        if isinstance(m, torch.nn.BatchNorm2d):
-            torch.nn.init.normal_(m.bias, std=0.1)
+    model = randomize_bn(nasdsl.compile(name, overrides=overrides, passes="cse")).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         plain = model(x)

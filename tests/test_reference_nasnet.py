@@ -11,6 +11,7 @@ import torch
 
 import nasdsl
 from nasdsl.cli import main as cli
+from nasdsl.testing import randomize_bn
 
 pretrainedmodels = pytest.importorskip("pretrainedmodels")
 timm = pytest.importorskip("timm")
@@ -20,22 +21,6 @@ TOL = 1e-4
 
 def n_params(m: torch.nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
-
-
-def randomize_bn(model: torch.nn.Module, seed: int = 1) -> None:
-    """Move every BN's running stats and affine terms off their defaults (1/0), deterministically."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(c, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=g) * 0.1)
-        for m in model.modules():  # a livelier classifier makes the comparison more sensitive
-            if isinstance(m, torch.nn.Linear):
-                m.weight.mul_(10.0)
 
 
 def converted(ref: torch.nn.Module, source: str, network: str, tmp_path) -> torch.nn.Module:
@@ -61,7 +46,7 @@ def assert_same_logits(ref: torch.nn.Module, ours: torch.nn.Module, size: int) -
 def test_nasnet_a_mobile_equals_cadene(tmp_path):
     ref = pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None)
     assert n_params(nasdsl.compile("nasnet_a_mobile", aux_head=False)) == n_params(ref)
-    randomize_bn(ref)
+    randomize_bn(ref, seed=1, classifier_gain=10.0)
     assert_same_logits(ref, converted(ref, "cadene", "nasnet_a_mobile", tmp_path), 224)
 
 
@@ -70,7 +55,7 @@ def test_nasnet_a_large_equals_cadene_also_from_timm_weights(tmp_path):
     cadene = pretrainedmodels.nasnetalarge(num_classes=1000, pretrained=None)
     assert n_params(nasdsl.compile("nasnet_a_large", aux_head=False)) == n_params(cadene)
     theirs = timm.create_model("nasnetalarge", pretrained=False)
-    randomize_bn(theirs)
+    randomize_bn(theirs, seed=1, classifier_gain=10.0)
     cadene.load_state_dict(theirs.state_dict())  # same names: hold timm's weights against Cadene's maths
     ours = converted(theirs, "timm", "nasnet_a_large", tmp_path)
     from_cadene = converted(cadene, "cadene", "nasnet_a_large", tmp_path)
@@ -83,7 +68,7 @@ def test_nasnet_a_large_equals_cadene_also_from_timm_weights(tmp_path):
 def test_pnasnet5_large_equals_timm(tmp_path):
     ref = timm.create_model("pnasnet5large", pretrained=False)
     assert n_params(nasdsl.compile("pnasnet5_large", aux_head=False)) == n_params(ref)
-    randomize_bn(ref)
+    randomize_bn(ref, seed=1, classifier_gain=10.0)
     assert_same_logits(ref, converted(ref, "timm", "pnasnet5_large", tmp_path), 331)
 
 

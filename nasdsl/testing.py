@@ -1,0 +1,23 @@
+"""Helpers for comparing networks (tests and benchmarks): weights that make a comparison sensitive."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def randomize_bn(model: nn.Module, seed: int = 0, classifier_gain: float = 1.0) -> nn.Module:
+    """Move every BatchNorm's running statistics and affine terms off their defaults (0/1), so that
+    a misplaced or wrongly folded BN changes the output; optionally scale every Linear's weights
+    (a livelier classifier makes logits differ more). Deterministic in `seed`; returns `model`."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.running_mean.copy_(torch.randn(c, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(c, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(c, generator=g) * 0.1)
+            elif isinstance(m, nn.Linear) and classifier_gain != 1.0:
+                m.weight.mul_(classifier_gain)
+    return model
