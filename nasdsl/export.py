@@ -10,6 +10,7 @@ emits opset 18 or later, so `exporter="torchscript"` stays available for opset 1
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import warnings
 from dataclasses import dataclass, replace
@@ -136,7 +137,7 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")  # exporter chatter (deprecations, version notes)
         try:
-            proto = onnx_proto(module, example, opset, exporter)
+            proto = onnx_proto(fused(module), example, opset, exporter)
         except Exception as e:  # noqa: BLE001 (torch.export raises many types; name the first line)
             reason = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
             raise fail(card.network, f"ONNX export ({exporter}) failed: {reason}") from None
@@ -156,6 +157,14 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     except OSError as e:
         raise fail(out, f"cannot write ({e.strerror or e})") from None
     return path
+
+
+def fused(module: nn.Module) -> nn.Module:
+    """A copy of a compiled network with every BN folded into its convolution (`fuse()`), which
+    the graph optimizers cannot always do themselves (a BN after the concat of a factorized
+    reduction); `module` itself stays as it was, so `verify` compares against the unfused one."""
+    fuse = getattr(module, "fuse", None)
+    return copy.deepcopy(module).fuse() if callable(fuse) else module
 
 
 def _exporter_name(kind: str, opset: int) -> str:
