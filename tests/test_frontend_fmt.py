@@ -61,8 +61,8 @@ nice_floats = st.one_of(
 )
 
 
-def _value(draw, key, cell_names, normal):
-    k = NETWORK_KEYS.get(key) or SPACE_KEYS[key]
+def _value(draw, schema, key, cell_names, normal):
+    k = schema[key]
     if k.type == "cell":
         return draw(st.sampled_from(cell_names))
     if k.type == "int":
@@ -89,7 +89,7 @@ def networks(draw, cell_list):
     for key in NETWORK_KEYS:
         if key in ("normal", "cells", "filters") or draw(st.booleans()):
             continue
-        settings_.append(ast.Setting(key, _value(draw, key, cell_names, normal)))
+        settings_.append(ast.Setting(key, _value(draw, NETWORK_KEYS, key, cell_names, normal)))
     if draw(st.booleans()):
         settings_.append(ast.Setting("cells", ast.CellsNP(draw(st.integers(1, 12)),
                                                           4 * k * draw(st.integers(1, 300)))))
@@ -103,10 +103,10 @@ def networks(draw, cell_list):
 
 @st.composite
 def spaces(draw):
-    settings_ = [ast.Setting("ops", _value(draw, "ops", [], None))]
+    settings_ = [ast.Setting("ops", _value(draw, SPACE_KEYS, "ops", [], None))]
     for key in SPACE_KEYS:
         if key != "ops" and draw(st.booleans()):
-            settings_.append(ast.Setting(key, _value(draw, key, [], None)))
+            settings_.append(ast.Setting(key, _value(draw, SPACE_KEYS, key, [], None)))
     order = list(SPACE_KEYS)
     settings_.sort(key=lambda s: order.index(s.key))
     return ast.Space("u_" + draw(names), tuple(settings_))
