@@ -1,4 +1,5 @@
-"""`nasdsl report DIR`: the top trials of a search run as a table, or every trial as JSON."""
+"""`nasdsl report DIR`: the top trials of a search run as a table, or every trial as JSON; and
+DIR/report.html, one self-contained page with the reward curves and the top cells drawn."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table: the top trials (default); json: {\"trials\": [...]} with every trial")
     parser.add_argument("--top", type=int, default=10, help="rows in the table (default 10)")
+    parser.add_argument("--compare", nargs="+", default=(), metavar="DIR",
+                        help="other run folders to put on the same report.html (e.g. other strategies)")
+    parser.add_argument("--no-html", action="store_true", help="do not write DIR/report.html")
 
 
 def report_data(folder: str | Path) -> dict:
@@ -73,4 +77,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(table(data, args.top))
+    if not args.no_html:
+        from .report_html import write_report
+
+        path = write_report(args.dir, top=args.top, compare=args.compare)
+        print(f"wrote {path}", file=sys.stderr)
     return 0

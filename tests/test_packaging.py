@@ -25,8 +25,25 @@ def test_wheel_works_outside_the_repo(tmp_path):
                          capture_output=True, text=True).stdout.split()
     assert all(line.startswith(str(target)) for line in out), out
     assert Path(out[1]).is_file() and Path(out[3]).is_dir()
-    check = subprocess.run([sys.executable, "-m", "nasdsl.cli", "check", "nasnet_a_mobile", "pnasnet5_large"],
-                           cwd=work, env=env, capture_output=True, text=True)
+    # every module of both packages is in the wheel
+    for package in ("nasdsl", "search"):
+        ours = {p.relative_to(REPO).as_posix() for p in (REPO / package).rglob("*.py")}
+        wheel_files = {p.relative_to(target).as_posix() for p in (target / package).rglob("*.py")}
+        assert ours == wheel_files, ours ^ wheel_files
+
+    def nasdsl(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], cwd=work, env=env,
+                              capture_output=True, text=True, check=False)
+
+    check = nasdsl("check", "nasnet_a_mobile", "pnasnet5_large")
     assert check.returncode == 0, check.stderr
+    compiled = nasdsl("compile", "nasnet_a_cifar", "-o", str(work / "model.py"))
+    assert compiled.returncode == 0 and (work / "model.py").is_file(), compiled.stderr
+    # the main job's code path: every search module imports and a short run completes
+    search = nasdsl("search", "--reward", "synthetic", "--trials", "3", "--workers", "1", "--quiet",
+                    "--out", str(work / "run"))
+    assert search.returncode == 0, search.stderr
+    report = nasdsl("report", str(work / "run"), "--format", "json")
+    assert report.returncode == 0 and (work / "run" / "report.html").is_file(), report.stderr
     shipped = sorted(p.name for p in Path(out[2]).glob("*.j2"))
     assert shipped == sorted(p.name for p in (REPO / "templates").glob("*.j2"))

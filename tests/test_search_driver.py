@@ -155,6 +155,21 @@ def test_report_table_and_json(tmp_path, capsys):
     assert nasdsl_main(["report", str(tmp_path / "nothing")]) == 2
 
 
+def test_report_writes_report_html_and_compares_runs(tmp_path, capsys):
+    for name, strategy in (("a", "random"), ("b", "evolution")):
+        s = Search(tmp_path / name, synthetic(strategy, 6))
+        s.run("local", workers=1, progress=False)
+        s.close()
+    page = tmp_path / "a" / "report.html"
+    assert nasdsl_main(["report", str(tmp_path / "a"), "--no-html"]) == 0 and not page.exists()
+    assert nasdsl_main(["report", str(tmp_path / "a"), "--compare", str(tmp_path / "b")]) == 0
+    assert f"wrote {page}" in capsys.readouterr().err
+    html = page.read_text()
+    assert "a compared with b" in html and "evolution" in html and "random" in html
+    assert html.count("<svg") >= 3  # the charts and the top cells drawn inline
+    assert nasdsl_main(["report", str(tmp_path / "a"), "--compare", str(tmp_path / "nothing")]) == 2
+
+
 def test_new_search_needs_valid_config(tmp_path):
     with pytest.raises(NasError, match="unknown strategy"):
         Search(tmp_path / "a", SearchConfig(strategy="bayes"))
