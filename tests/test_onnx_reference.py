@@ -28,6 +28,7 @@ def test_exported_top5_equals_the_reference_models(tmp_path, capsys):
     assert main(["export", "nasnet_a_mobile", "--weights", str(ours), "-o", str(onnx_path), "--verify"]) == 0
     assert "-> ok" in capsys.readouterr().out
 
+    (tmp_path / "images").mkdir()
     images = write_images(tmp_path / "images")
     clf = Classifier(onnx_path, provider="cpu")
     batch = np.stack([preprocess(load_image(p), clf.card.preprocess) for p in images.values()])
