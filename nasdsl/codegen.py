@@ -15,6 +15,7 @@ twice; removed blocks simply produce no code.
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import keyword
 import linecache
@@ -32,6 +33,7 @@ from . import __version__, ast
 from .errors import NasError
 from .ir import args, order
 from .load import Program, load, load_text
+from .naming import combine_name, op_attr
 from .ops import OPS
 from .passes.shape import CellContext
 from .resources import templates_dir
@@ -153,10 +155,6 @@ class CellClass:
     instances: list = field(default_factory=list)
 
 
-def _side(slot: int) -> str:
-    return {0: "left", 1: "right"}.get(slot, str(slot))
-
-
 def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     """The class record of one shaped cell instance (name left to the caller)."""
     F = g.graph["filters"]
@@ -195,8 +193,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
         if d["kind"] == "op":
             (src,) = args(g, n)
             m = d["meta"]
-            k, side = block_index[d["block"]], _side(d["slot"])
-            attr = f"comb_iter_{k}_{side}"
+            attr = op_attr(block_index[d["block"]], d["slot"])
             spec = OPS[d["op"]]
             hw = "out_hw" if red and g.nodes[src]["kind"] != "input" else "hw"
             ctor = _op_ctor(m["layer"], spec, expr[src], m["stride"], hw, pool_class)
@@ -215,8 +212,8 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             ins = args(g, n)
             terms = [f"self.drop_path({var[u]})" if dropped[u] else var[u] for u in ins]
             code = " + ".join(terms) if d["combiner"] == "add" else f"torch.cat([{', '.join(terms)}], 1)"
-            fwd.append(Line(f"x_comb_iter_{k} = {code}", where(d["pos"], n)))
-            var[n] = f"x_comb_iter_{k}"
+            fwd.append(Line(f"x_{combine_name(k)} = {code}", where(d["pos"], n)))
+            var[n] = f"x_{combine_name(k)}"
             exprs = [expr.get(u, "filters") for u in ins]
             expr[n] = exprs[0] if d["combiner"] == "add" else _sum(exprs)
     if any("out_hw" in ln.code for ln in init):
@@ -485,14 +482,9 @@ def load_source(source: str, name: str = "nasdsl_generated") -> types.ModuleType
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(name)
     module.__file__ = filename
-    exec(compile_(source, filename), module.__dict__)  # noqa: S102 - our own generated code only
+    # builtins.compile: this module's own `compile` (below) shadows the builtin
+    exec(builtins.compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our generated code only
     return module
-
-
-def compile_(source: str, filename: str):
-    import builtins
-
-    return builtins.compile(source, filename, "exec")
 
 
 def compile(src, network: str | None = None, *, overrides: dict | None = None, passes: str | None = None,

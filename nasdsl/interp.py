@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .ir import args, order
+from .naming import op_attr
 from .ops import OPS
 from .skeletons import NetworkPlan
 
@@ -123,9 +124,8 @@ def run_cell(inst, program, w: Weights, x: torch.Tensor, x_prev: torch.Tensor | 
     for n in order(g):
         d = g.nodes[n]
         if d["kind"] == "op":
-            side = {0: "left", 1: "right"}.get(d["slot"], str(d["slot"]))
             (src,) = args(g, n)
-            val[n] = apply_op(val[src], d["op"], d["meta"], w, f"{p}.comb_iter_{index[d['block']]}_{side}", eps)
+            val[n] = apply_op(val[src], d["op"], d["meta"], w, f"{p}.{op_attr(index[d['block']], d['slot'])}", eps)
         elif d["kind"] == "combine":
             ins = [val[u] for u in args(g, n)]
             val[n] = sum(ins[1:], ins[0]) if d["combiner"] == "add" else torch.cat(ins, 1)

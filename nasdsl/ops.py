@@ -17,11 +17,6 @@ class OpSpec:
     dilation: int = 1
     doc: str = ""
 
-    @property
-    def parameter_free(self) -> bool:
-        """Parameter-free at stride 1 with no channel change (so CSE may merge two of them)."""
-        return self.family in ("identity", "zero", "avg", "max")
-
 
 def _op(name: str, family: str, kernel: int = 1, dilation: int = 1, doc: str = "") -> OpSpec:
     return OpSpec(name, family, kernel, dilation, doc)

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 import torch
 
 from .errors import NasError
+from .naming import OP_ATTR, op_attr
 
 _CELL = re.compile(r"^stages\.(\d+)\.(\d+)\.(.+)$")
 _OP = re.compile(r"^ops\.(\d+)\.(\d+)\.(.+)$")
 _PRE = {"preprocessor.pre0": "conv_prev_1x1", "preprocessor.pre1": "conv_1x1"}
-_SIDE = {0: "left", 1: "right"}
 
 
 def _nni_part(key: str) -> tuple[tuple, str]:
@@ -39,7 +39,7 @@ def _nni_part(key: str) -> tuple[tuple, str]:
         op = _OP.match(rest)
         if op:
             node, k = int(op[1]), int(op[2])
-            return (1, stage, j, 1, node, k), f"comb_iter_{node}_{_SIDE.get(k, k)}"
+            return (1, stage, j, 1, node, k), op_attr(node, k)
         raise NasError(f"NNI key {key!r}: not a preprocessor or an op of a cell")
     top = key.split(".", 1)[0]
     if top in ("stem", "stem0", "stem1"):
@@ -57,7 +57,7 @@ def _nni_part(key: str) -> tuple[tuple, str]:
 def _our_part(key: str) -> tuple[str, str]:
     """(the top-level cell/stem/head, our module path inside it used for pairing) of one key."""
     top, _, rest = key.partition(".")
-    m = re.match(r"^(conv_1x1|conv_prev_1x1|comb_iter_\d+_\w+?)\.", rest)
+    m = re.match(rf"^(conv_1x1|conv_prev_1x1|{OP_ATTR.pattern})\.", rest)
     return top, (m[1] if m else "")
 
 

@@ -156,10 +156,6 @@ class Store:
         db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?, ?, ?, ?)",
                    (updates, time.time(), observed, json.dumps(info), state))
 
-    def bump_attempts(self, trial: int) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE trials SET attempts = attempts + 1 WHERE id = ?", (trial,))
-
     def _save_state(self, db: sqlite3.Connection, state: bytes, observed: int, updates: int) -> None:
         db.execute("INSERT OR REPLACE INTO strategy_state VALUES (1, ?, ?, ?, ?)",
                    (observed, updates, time.time(), state))
