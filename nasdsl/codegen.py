@@ -21,76 +21,30 @@ import keyword
 import linecache
 import re
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 import networkx as nx
 
-from . import __version__, ast
+from . import __version__, ast, runtime
 from .errors import NasError
 from .ir import args, order
-from .load import Program, load, load_text
+from .layers import LAYERS, Site
+from .layers import classes as layer_classes
+from .load import Program
 from .naming import combine_name, op_attr
 from .ops import OPS
-from .passes.shape import CellContext
+from .resolve import cifar_spec, load_program, network_spec, resolve  # noqa: F401 - re-exported
 from .resources import templates_dir
-from .skeletons import NetworkPlan, Passes, default_passes, plan, with_overrides
+from .skeletons import NetworkPlan, Passes, default_passes, pipeline_passes, plan, skeleton  # noqa: F401
 from .spec import NetworkSpec
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-# runtime layer -> template file; "same" (padding, drop path, fusion, ConvBn) is always included.
-LAYER_TEMPLATES: dict[str, str] = {
-    "same": "layer_same.py.j2",
-    "relu_conv_bn": "layer_relu_conv_bn.py.j2",
-    "relu_conv_pair_bn": "layer_relu_conv_pair_bn.py.j2",
-    "sep_conv": "layer_sep_conv.py.j2",
-    "dil_sep_conv": "layer_sep_conv.py.j2",
-    "dil_sep_conv_extra": "layer_dil_sep_conv.py.j2",
-    "pool_conv_bn": "layer_pool_conv_bn.py.j2",
-    "factorized": "layer_factorized.py.j2",
-    "zero": "layer_zero.py.j2",
-    "aux_head": "layer_aux_head.py.j2",
-}
-RUNTIME_NAMES = frozenset({
-    "Conv2dSame", "Pool2dSame", "ScheduledDropPath", "Fusable", "ConvBn", "ReluConvBn", "ReluConvPairBn",
-    "Separable", "SepConv", "DilSepConv", "PoolConvBn", "ReducePath", "FactorizedReduce", "Zero", "AuxHead",
-    "F", "nn", "torch", "build", "annotations",
-})
-
-
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """The generated-code conventions of a skeleton family other than TF-slim's: its layer
-    templates (keyed like LAYER_TEMPLATES), the class implementing a pool, the network template
-    and the function making that template's record, `network_record(program, plan, of)`."""
-
-    layer_templates: dict[str, str]
-    pool_class: str
-    network_template: str
-    network_record: Callable
-    names: frozenset[str] = frozenset()  # its runtime class names (kept free for cell classes)
-
-
-# skeleton family -> Runtime; a family not listed uses LAYER_TEMPLATES, Pool2dSame and network.py.j2.
-# Filled by the modules of RUNTIME_MODULES, imported on first lookup.
-RUNTIMES: dict[str, Runtime] = {}
-RUNTIME_MODULES = ("nasdsl.codegen_darts",)
-
-
-def runtime(family: str | None) -> Runtime | None:
-    """The registered Runtime of a skeleton family, or None for the TF-slim one."""
-    if not RUNTIMES:
-        import importlib
-
-        for mod in RUNTIME_MODULES:
-            importlib.import_module(mod)
-    return RUNTIMES.get(family or "")
+# names of the generated module that are not runtime definitions (kept free for cell classes)
+MODULE_NAMES = frozenset({"F", "nn", "torch", "build", "annotations"})
+# runtime definitions every generated network uses (drop path in every cell, fusion in the network)
+ALWAYS = ("ScheduledDropPath", "Fusable")
 
 
 def comment(text: str) -> str:
@@ -153,6 +107,7 @@ class CellClass:
     variant: str = ""
     key: tuple = ()
     instances: list = field(default_factory=list)
+    needs: set[str] = field(default_factory=set)  # runtime definitions its code names
 
 
 def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
@@ -167,8 +122,9 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     var: dict[str, str] = {}  # node -> python variable holding its value
     dropped: dict[str, bool] = {}  # op node -> drop path applies
     cpos = cell.pos
-    rt = runtime(g.graph.get("family"))
-    pool_class = rt.pool_class if rt else "Pool2dSame"
+    uses_out_hw = False  # some op's constructor reads the reduced size
+    pool_class = runtime.PADDINGS[skeleton(g.graph["family"]).padding].pool_class
+    needs = {"ReluConvBn"}
     init.append(Line("self.conv_1x1 = ReluConvBn(in_channels, filters, hw=hw, eps=eps)", where(cpos, "h0")))
     fwd.append(Line("h0 = self.conv_1x1(x)", where(cpos, "h0")))
     expr["h0"], var["h0"] = "filters", "h0"
@@ -181,6 +137,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
         init.append(Line("self.conv_prev_1x1 = FactorizedReduce(prev_channels, filters, eps=eps)", where(cpos, "h1")))
         fwd.append(Line("h1 = self.conv_prev_1x1(x_prev)", where(cpos, "h1")))
         expr["h1"] = "filters" if F % 2 == 0 else "filters // 2 * 2"
+        needs.add("FactorizedReduce")
     elif raw:
         fwd.append(Line("h1 = x", where(cpos, "h1 is the cell input")))
         expr["h1"] = "in_channels"
@@ -194,9 +151,9 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             (src,) = args(g, n)
             m = d["meta"]
             attr = op_attr(block_index[d["block"]], d["slot"])
-            spec = OPS[d["op"]]
             hw = "out_hw" if red and g.nodes[src]["kind"] != "input" else "hw"
-            ctor = _op_ctor(m["layer"], spec, expr[src], m["stride"], hw, pool_class)
+            ctor = LAYERS[m["layer"]].ctor(OPS[d["op"]], Site(expr[src], number(m["stride"]), hw, pool_class))
+            needs.update(layer_classes(m["layer"], pool_class))
             note = where(d["pos"], f"{d['block']}: {d['op']}({src})")
             expr[n] = "filters"
             if ctor is None:
@@ -205,6 +162,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
                 continue
             init.append(Line(f"self.{attr} = {ctor}", note))
             fwd.append(Line(f"x_{attr} = self.{attr}({var[src]})", note))
+            uses_out_hw = uses_out_hw or hw == "out_hw"
             var[n] = f"x_{attr}"
             dropped[n] = True
         elif d["kind"] == "combine":
@@ -216,14 +174,16 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             var[n] = f"x_{combine_name(k)}"
             exprs = [expr.get(u, "filters") for u in ins]
             expr[n] = exprs[0] if d["combiner"] == "add" else _sum(exprs)
-    if any("out_hw" in ln.code for ln in init):
+    if uses_out_hw:
         init.insert(0, Line("out_hw = out_size(hw)"))
+        needs.add("out_size")
     outs = []
     for s in args(g, "out"):
         if s in resize:
             attr = f"reduce_{s}"
             ctor = (f"FactorizedReduce({expr[s]}, filters, relu=False, eps=eps)" if resize[s] == "factorized"
                     else f"ConvBn({expr[s]}, filters, eps=eps)")
+            needs.add("FactorizedReduce" if resize[s] == "factorized" else "ConvBn")
             init.append(Line(f"self.{attr} = {ctor}", where(cell.output.pos, f"resize {s}")))
             fwd.append(Line(f"{s}_out = self.{attr}({var[s]})", where(cell.output.pos, f"resize {s}")))
             outs.append(f"{s}_out")
@@ -235,7 +195,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     doc = f"Cell `{identifier(cell.name)}` ({variant})."
     signature = "x: torch.Tensor" if raw else "x: torch.Tensor, x_prev: torch.Tensor"
     key = (cell.name, tuple(ln.code for ln in init), tuple(ln.code for ln in fwd))
-    return CellClass("", doc, number(float(eps)), signature, init, fwd, cell.name, variant, key)
+    return CellClass("", doc, number(float(eps)), signature, init, fwd, cell.name, variant, key, needs=needs)
 
 
 def _sum(exprs: list[str]) -> str:
@@ -244,115 +204,8 @@ def _sum(exprs: list[str]) -> str:
     return " + ".join(f"({e})" for e in exprs)
 
 
-def _op_ctor(layer: str, spec, cin: str, stride: int, hw: str, pool_class: str = "Pool2dSame") -> str | None:
-    k, s = number(spec.kernel), number(stride)
-    if layer == "identity":
-        return None
-    if layer == "relu_conv_bn":
-        kern = k if spec.family != "identity" else "1"
-        dil = f", dilation={number(spec.dilation)}" if spec.dilation != 1 else ""
-        return f"ReluConvBn({cin}, filters, {kern}, {s}{dil}, hw={hw}, eps=eps)"
-    if layer == "relu_conv_pair_bn":
-        return f"ReluConvPairBn({cin}, filters, {k}, {s}, hw={hw}, eps=eps)"
-    if layer == "sep_conv":
-        return f"SepConv({cin}, filters, {k}, {s}, hw={hw}, eps=eps)"
-    if layer == "dil_sep_conv":
-        return f"DilSepConv({cin}, filters, {k}, {s}, {number(spec.dilation)}, hw={hw}, eps=eps)"
-    if layer == "pool":
-        return f'{pool_class}("{spec.family}", {k}, {s}, hw={hw})'
-    if layer == "pool_conv_bn":
-        return f'PoolConvBn("{spec.family}", {k}, {cin}, filters, {s}, hw={hw}, eps=eps)'
-    if layer == "factorized":
-        return f"FactorizedReduce({cin}, filters, eps=eps)"
-    if layer == "zero":
-        return f"Zero(filters, {s})"
-    raise ValueError(f"no runtime layer {layer!r}")
-
-
-def _layers_used(classes: list[CellClass], aux: bool, templates: dict[str, str] = LAYER_TEMPLATES) -> list[str]:
-    text = "\n".join(ln.code for c in classes for ln in c.init_lines)
-    names = ["same"]
-    marks = {"relu_conv_bn": "ReluConvBn(", "relu_conv_pair_bn": "ReluConvPairBn(", "sep_conv": "SepConv(",
-             "dil_sep_conv": "DilSepConv(", "pool_conv_bn": "PoolConvBn(", "factorized": "FactorizedReduce(",
-             "zero": "Zero("}
-    names += [layer for layer, mark in marks.items() if mark in text]
-    if "relu_conv_bn" not in names:  # every cell preprocesses h0 with it
-        names.insert(1, "relu_conv_bn")
-    if "dil_sep_conv" in names:
-        names.remove("dil_sep_conv")
-        if "sep_conv" not in names:
-            names.append("sep_conv")
-        names.append("dil_sep_conv_extra")
-    if aux:
-        names.append("aux_head")
-    files: list[str] = []
-    for n in names:
-        if templates[n] not in files:
-            files.append(templates[n])
-    return files
-
-
 # --------------------------------------------------------------------------------------------------
 # programs and specs
-
-def load_program(src) -> Program:
-    """A Program from a Program, DSL text, a .nas path or a zoo name."""
-    if isinstance(src, Program):
-        return src
-    if isinstance(src, Path):
-        return load(src)
-    text = str(src)
-    if "\n" in text or "{" in text:
-        return load_text(text, "<input>")
-    return load(text)
-
-
-def cifar_spec(program: Program) -> NetworkSpec:
-    """The CIFAR network a file of cells compiles to (TF-slim's CIFAR config, 6 @ 768, F = 32)."""
-    own = [i for i in program.main.items if isinstance(i, ast.Cell)] or list(program.cells.values())
-    if not own:
-        raise NasError(f"{program.main.file}: no cell or network to compile")
-    normal = next((c for c in own if c.kind in ("normal", "any")), own[0])
-    reduction = next((c for c in own if c.kind == "reduction"), normal)
-    return NetworkSpec(name=f"{normal.name}_cifar", normal=normal.name, reduction=reduction.name,
-                       stem_cell=reduction.name, skeleton="nasnet", stem="cifar", n=6, filters=32,
-                       penultimate=None, image=32, classes=10, stem_multiplier=3.0,
-                       skip_reduction_input=False, aux_head=True, drop_path_keep=0.6, dropout_keep=1.0,
-                       bn_eps=1e-5)
-
-
-def network_spec(program: Program, network: str | None = None, overrides: dict | None = None) -> NetworkSpec:
-    """The spec to compile: the named network, else the file's network, else a CIFAR network."""
-    if network is not None:
-        if network not in program.networks:
-            from .ops import known_list, suggest
-
-            hint = suggest(network, program.networks)
-            raise NasError(f"no network {network!r}" + (f"; {hint}" if hint else "")
-                           + f" (known: {known_list(program.networks) or 'none'})")
-        spec = program.network_spec(network)
-    elif any(isinstance(i, ast.Network) for i in program.main.items) or (
-            program.networks and not any(isinstance(i, ast.Cell) for i in program.main.items)):
-        spec = program.network_spec(None)
-    else:
-        spec = cifar_spec(program)
-    return with_overrides(spec, **overrides) if overrides else spec
-
-
-def pipeline_passes(pipeline: str | None) -> Passes:
-    """`shape` alone, or shape followed by a named pipeline of other passes (e.g. "cse")."""
-    if not pipeline:
-        return default_passes
-    from .passes.manager import parse_pipeline, run_pipeline
-
-    names = [n for n in parse_pipeline(pipeline) if n != "shape"]
-
-    def run(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
-        g = default_passes(g, ctx)
-        return run_pipeline(g, names, ctx).graph if names else g
-
-    return run
-
 
 def make_plan(program: Program, spec: NetworkSpec, passes: Passes = default_passes) -> NetworkPlan:
     """The skeleton plan, with `h1_is_input` marked on instances whose h1 is the cell input."""
@@ -374,8 +227,7 @@ def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[st
         rec.instances.append(inst)
         of[inst.attr] = rec
     classes = list(by_key.values())
-    rt = runtime(p.spec.skeleton)
-    taken = set(RUNTIME_NAMES) | (rt.names if rt else set()) | {camel(p.spec.name)}
+    taken = set(MODULE_NAMES) | runtime.names(skeleton(p.spec.skeleton).padding) | {camel(p.spec.name)}
     per_cell: dict[str, list[CellClass]] = {}
     for c in classes:
         per_cell.setdefault(c.cell, []).append(c)
@@ -402,41 +254,42 @@ def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[st
 
 
 def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) -> dict:
-    spec = p.spec
-    stem = p.stem
-    init: list[Line] = []
-    fwd: list[Line] = []
+    """The record templates/network.py.j2 renders: stem, cells in forward order, aux head, head."""
+    spec, stem = p.spec, p.stem
+    sk = skeleton(spec.skeleton)
     net = program.networks.get(spec.name)
     npos = net.pos if net is not None else program.main.items[0].pos
-    pad = '"valid"' if stem.padding == "valid" else '"same"'
-    init.append(Line(f"self.{stem.attr} = ConvBn({stem.in_channels}, {stem.channels}, 3, {stem.stride}, "
-                     f"{pad}, hw={number(spec.image)}, eps=eps)", where(npos, f"{stem.kind} stem")))
-    fwd.append(Line(f"x_{stem.attr} = self.{stem.attr}(x)", where(npos, f"{stem.kind} stem")))
+    note = where(npos, f"{stem.kind} stem")
+    stem_init, stem_fwd = sk.stem_code(stem, spec)
+    init = [Line(code, note) for code in stem_init]
+    fwd = [Line(code, note) for code in stem_fwd]
     for inst in p.cells:
         rec = of[inst.attr]
         c = inst.ctx
         prev_c = number(c.prev_channels if c.prev_channels is not None else c.in_channels)
         cpos = program.cells[inst.cell].pos
+        # TF-slim scales drop path by the cell's depth; DARTS drops with the same probability everywhere
+        ratio = f", layer_ratio={inst.index + 1} / {p.total_cells}" if sk.depth_drop_path else ""
         init.append(Line(f"self.{inst.attr} = {rec.name}({c.in_channels}, {prev_c}, {c.filters}, "
-                         f"hw={number(c.in_hw[0])}, drop_path_keep=drop_path_keep, "
-                         f"layer_ratio={inst.index + 1} / {p.total_cells}, eps=eps)",
+                         f"hw={number(c.in_hw[0])}, drop_path_keep=drop_path_keep{ratio}, eps=eps)",
                          where(cpos, inst.cell)))
         call_args = f"x_{inst.input}" + ("" if inst.prev is None else f", x_{inst.prev}")
         fwd.append(Line(f"x_{inst.attr} = self.{inst.attr}({call_args})", where(cpos, inst.cell)))
     aux = p.aux_shape()
-    if spec.aux_head and aux is not None and min(aux[1]) < 5:
-        raise NasError(f"network {spec.name}: the aux head needs at least 5x5 after stage 2, "
+    fits = aux is not None and min(aux[1]) >= 5
+    if spec.aux_head and aux is not None and not fits:
+        raise NasError(f"network {spec.name}: the aux head needs at least 5x5 where it reads ({p.aux_after}), "
                        f"got {aux[1][0]}x{aux[1][1]}; set aux_head = false")
-    aux_ctor = (f"AuxHead({aux[0]}, {number(aux[1][0])}, num_classes, eps=eps)"
-                if aux is not None and min(aux[1]) >= 5 else "None")
+    options = f", stride={p.aux_stride}, bn={p.aux_bn}" if (p.aux_stride, p.aux_bn) != (3, True) else ""
+    aux_ctor = f"AuxHead({aux[0]}, {number(aux[1][0])}, num_classes{options}, eps=eps)" if fits else "None"
     return {
         "name": camel(spec.name), "dsl_name": identifier(spec.name),
         "doc": f"Network `{identifier(spec.name)}`: {spec.skeleton} skeleton, {spec.stem} stem, "
             f"N = {spec.n}, F = {spec.filters}, {spec.image}x{spec.image} input.",
-        "classes": number(spec.classes), "aux_head": str(bool(spec.aux_head and aux_ctor != "None")),
+        "classes": number(spec.classes), "aux_head": str(bool(spec.aux_head and fits)),
         "drop_path_keep": number(spec.drop_path_keep), "dropout_keep": number(spec.dropout_keep),
         "eps": number(spec.bn_eps), "init_lines": init, "forward_lines": fwd, "aux_ctor": aux_ctor,
-        "aux_input": (f"x_{p.aux_after}" if aux_ctor != "None" else "None"),
+        "aux_input": (f"x_{p.aux_after}" if fits else "None"), "head_relu": sk.head_relu,
         "final_channels": number(p.final.channels), "last": f"x_{p.final.attr}",
     }
 
@@ -451,21 +304,19 @@ def _env() -> jinja2.Environment:
 def generate_source(program, network: str | None = None, *, overrides: dict | None = None,
                     passes: str | None = None) -> str:
     """The torch-only Python source of a network (see module doc). `program`: a Program, DSL text,
-    a .nas path or a zoo name; `overrides`: NetworkSpec fields to replace (e.g. n=1, filters=8);
-    `passes`: a pipeline of optimization passes to run after shape (e.g. "cse")."""
-    if network is None and isinstance(program, str) and IDENT.match(program):
-        network = program if program in load_program(program).networks else None  # a zoo network name
-    program = load_program(program)
-    spec = network_spec(program, network, overrides)
+    a .nas path or a zoo network name; `overrides`: NetworkSpec fields to replace (e.g. n=1,
+    filters=8); `passes`: a pipeline of optimization passes to run after shape (e.g. "cse")."""
+    program, spec = resolve(program, network, overrides)
     p = make_plan(program, spec, pipeline_passes(passes))
     classes, of = _classes(program, p)
-    rt = runtime(spec.skeleton)
-    net = (rt.network_record if rt else _network_record)(program, p, of)
+    net = _network_record(program, p, of)
+    sk = skeleton(spec.skeleton)
+    needs = set(ALWAYS) | set(sk.stem_classes) | {n for c in classes for n in c.needs}
+    if net["aux_ctor"] != "None":
+        needs.add("AuxHead")
     title = docstring_text(f"Network {spec.name} compiled from {program.main.file}.")
-    layers = _layers_used(classes, net["aux_ctor"] != "None", rt.layer_templates if rt else LAYER_TEMPLATES)
     src = _env().get_template("module.py.j2").render(
-        title=title, version=__version__, layers=layers, cells=classes, network=net,
-        network_template=rt.network_template if rt else "network.py.j2")
+        title=title, version=__version__, runtime=runtime.source(sk.padding, needs), cells=classes, network=net)
     return _tidy(src)
 
 

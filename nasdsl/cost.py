@@ -20,61 +20,18 @@ import networkx as nx
 
 from .errors import NasError
 from .ir import args, order
+from .layers import LAYERS, Cost, bn, conv, factorized_reduction, fc, total  # noqa: F401 - re-exported
 from .ops import OPS
 from .passes.manager import register, run_pipeline
 
 # What cost() runs on every cell instance (the passes the code generator runs, plus cost).
 DEFAULT_PIPELINE = "shape,cost"
 
-Cost = tuple[int, int]  # (params, madds)
-
-
-def conv(cin: int, cout: int, kh: int, kw: int, out_hw: tuple[int, int], groups: int = 1) -> Cost:
-    """A bias-free convolution: weights and multiply-adds at its output size."""
-    w = kh * kw * (cin // groups) * cout
-    return w, w * out_hw[0] * out_hw[1]
-
-
-def bn(channels: int) -> Cost:
-    """An affine batch norm: scale and shift per channel (running statistics are buffers)."""
-    return 2 * channels, 0
-
-
-def fc(cin: int, cout: int) -> Cost:
-    """A fully connected layer with bias."""
-    return cin * cout + cout, cin * cout
-
-
-def total(*parts: Cost) -> Cost:
-    return sum(p for p, _ in parts), sum(m for _, m in parts)
-
-
-def factorized_reduction(cin: int, filters: int, out_hw: tuple[int, int]) -> Cost:
-    """Two 1x1 convs to F//2 on the two shifted, strided paths, concatenated, then BN."""
-    half = filters // 2
-    return total(conv(cin, half, 1, 1, out_hw), conv(cin, half, 1, 1, out_hw), bn(2 * half))
-
-
 def layer_cost(layer: str, op: str, cin: int, cout: int, stride: int, in_hw, out_hw) -> Cost:
     """Cost of one op node's runtime layer (the `meta['layer']` names of the shape pass)."""
-    k = OPS[op].kernel
-    if layer in ("identity", "pool", "zero"):
-        return 0, 0
-    if layer == "relu_conv_bn":
-        return total(conv(cin, cout, k, k, out_hw), bn(cout))
-    if layer == "relu_conv_pair_bn":  # 1xK strided along the width, then Kx1 strided along the height
-        mid_hw = (in_hw[0], out_hw[1])
-        return total(conv(cin, cout, 1, k, mid_hw), conv(cout, cout, k, 1, out_hw), bn(cout))
-    if layer == "sep_conv":  # stride and in->out on the first of two stacked separable convs
-        return total(conv(cin, cin, k, k, out_hw, groups=cin), conv(cin, cout, 1, 1, out_hw), bn(cout),
-                     conv(cout, cout, k, k, out_hw, groups=cout), conv(cout, cout, 1, 1, out_hw), bn(cout))
-    if layer == "dil_sep_conv":
-        return total(conv(cin, cin, k, k, out_hw, groups=cin), conv(cin, cout, 1, 1, out_hw), bn(cout))
-    if layer == "pool_conv_bn":
-        return total(conv(cin, cout, 1, 1, out_hw), bn(cout))
-    if layer == "factorized":
-        return factorized_reduction(cin, cout, out_hw)
-    raise NasError(f"cost: no formula for the layer {layer!r} of op {op!r}")
+    if layer not in LAYERS:
+        raise NasError(f"cost: no formula for the layer {layer!r} of op {op!r}")
+    return LAYERS[layer].cost(OPS[op], cin, cout, stride, in_hw, out_hw)
 
 
 def node_cost(g: nx.DiGraph, n: str, ctx) -> Cost:
@@ -195,15 +152,11 @@ def cost(program, network: str | None = None, aux_head: bool = False,
     return report(layout, aux_head)
 
 
-def resolve(src, network: str | None = None, overrides: dict | None = None):
-    """(Program, NetworkSpec) chosen exactly as the code generator chooses them."""
-    from .codegen import load_program, network_spec
+def resolve(src, network: str | None = None, overrides: dict | None = None, command: str = "nasdsl stats"):
+    """(Program, NetworkSpec) chosen exactly as the code generator chooses them (nasdsl.resolve)."""
+    from .resolve import resolve as choose
 
-    if network is None and isinstance(src, str) and src.isidentifier():
-        program = load_program(src)
-        network = src if src in program.networks else None  # a zoo network name
-    program = load_program(src)
-    return program, network_spec(program, network, overrides)
+    return choose(src, network, overrides, command)
 
 
 def _runner(pipeline: str) -> Callable:

@@ -58,13 +58,10 @@ def prepare(target: str, network: str | None = None, weights: str | Path | None 
     A zoo network name picks that network; a file of cells alone gets the CIFAR network.
     `overrides`: further NetworkSpec fields to replace (e.g. n=1 for quick tests)."""
     from .codegen import compile as compile_network
-    from .codegen import network_spec
-    from .load import load
+    from .resolve import resolve
 
-    program = load(target)
-    if network is None and target in program.networks:
-        network = target
-    spec = network_spec(program, network)
+    program, spec = resolve(target, network, command="nasdsl export")
+    network = spec.name if spec.name in program.networks else None
     size = spec.image if image is None else image
     num_classes = spec.classes if classes is None else classes
     if size < 1 or num_classes < 1:

@@ -9,15 +9,18 @@ running statistics, drop path and dropout are off, no aux head).
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
 
 from .ir import args, order
+from .layers import LAYERS
 from .naming import op_attr
 from .ops import OPS
-from .skeletons import NetworkPlan
+from .resolve import resolve
+from .skeletons import NetworkPlan, pipeline_passes, plan
 
 Weights = Mapping[str, torch.Tensor]
 
@@ -77,34 +80,15 @@ def sep_conv(x, w, prefix, eps, stride):
     return x
 
 
+def relu_conv_pair_bn(x, w, prefix, eps, stride, kernel):
+    y = conv_same(F.relu(x), w[f"{prefix}.conv_1.weight"], (1, stride))
+    y = conv_same(y, w[f"{prefix}.conv_2.weight"], (stride, 1))
+    return bn(y, w, f"{prefix}.bn", eps)
+
+
 def apply_op(x: torch.Tensor, op: str, meta: dict, w: Weights, prefix: str, eps: float) -> torch.Tensor:
-    """One op at its place (meta from the shape pass)."""
-    spec, layer, s = OPS[op], meta["layer"], meta["stride"]
-    if layer == "identity":
-        return x
-    if layer == "relu_conv_bn":
-        return relu_conv_bn(x, w, prefix, eps, s, spec.dilation)
-    if layer == "relu_conv_pair_bn":
-        y = conv_same(F.relu(x), w[f"{prefix}.conv_1.weight"], (1, s))
-        y = conv_same(y, w[f"{prefix}.conv_2.weight"], (s, 1))
-        return bn(y, w, f"{prefix}.bn", eps)
-    if layer == "sep_conv":
-        return sep_conv(x, w, prefix, eps, s)
-    if layer == "dil_sep_conv":
-        dw = w[f"{prefix}.separable.depthwise_conv2d.weight"]
-        y = conv_same(F.relu(x), dw, (s, s), spec.dilation, dw.shape[0])
-        return bn(F.conv2d(y, w[f"{prefix}.separable.pointwise_conv2d.weight"]), w, f"{prefix}.bn", eps)
-    if layer == "pool":
-        return pool_same(x, spec.family, spec.kernel, s)
-    if layer == "pool_conv_bn":
-        y = F.conv2d(pool_same(x, spec.family, spec.kernel, s), w[f"{prefix}.conv.weight"])
-        return bn(y, w, f"{prefix}.bn", eps)
-    if layer == "factorized":
-        return factorized(x, w, prefix, eps, relu=True)
-    if layer == "zero":
-        y = x[:, :1, ::s, ::s] * 0.0
-        return y.expand(-1, meta["channels"], -1, -1)
-    raise ValueError(f"the interpreter has no layer {layer!r}")
+    """One op at its place (meta from the shape pass): its layer record's interpreter function."""
+    return LAYERS[meta["layer"]].interp(sys.modules[__name__], x, OPS[op], meta, w, prefix, eps)
 
 
 def run_cell(inst, program, w: Weights, x: torch.Tensor, x_prev: torch.Tensor | None, eps: float):
@@ -158,11 +142,5 @@ def run_network(plan: NetworkPlan, program, weights: Weights, x: torch.Tensor) -
 def interpret(src, x: torch.Tensor, weights: Weights, network: str | None = None, *,
               overrides: dict | None = None, passes: str | None = None) -> torch.Tensor:
     """Logits of a DSL network (text, path, zoo name or Program) computed by the interpreter."""
-    from .codegen import load_program, make_plan, network_spec, pipeline_passes
-
-    if network is None and isinstance(src, str) and "\n" not in src and "{" not in src:
-        program = load_program(src)
-        network = src if src in program.networks else None
-    program = load_program(src)
-    spec = network_spec(program, network, overrides)
-    return run_network(make_plan(program, spec, pipeline_passes(passes)), program, weights, x)
+    program, spec = resolve(src, network, overrides, command="interpret")
+    return run_network(plan(program, spec, pipeline_passes(passes)), program, weights, x)

@@ -16,22 +16,17 @@ from __future__ import annotations
 import networkx as nx
 
 from ..ir import args, order
-from ..ops import OPS
+from ..layers import LAYERS
 from .manager import copy_graph, need_meta, register, replace_uses
 
 SHAPE_KEYS = ("stride", "in_channels", "channels")
 
 
 def parameter_free(g: nx.DiGraph, n: str) -> bool:
-    """Whether op node `n` holds no parameters where it sits (needs shape metadata, except zero)."""
-    spec = OPS[g.nodes[n]["op"]]
-    if spec.family == "zero":
-        return True
-    if spec.family not in ("identity", "avg", "max"):
-        return False
-    m = need_meta(g, n, SHAPE_KEYS, "cse")
-    same_channels = m["in_channels"] == m["channels"]
-    return same_channels and (m["stride"] == 1 or spec.family != "identity")
+    """Whether op node `n` holds no parameters where it sits: its layer's record says (needs the
+    shape pass's metadata)."""
+    m = need_meta(g, n, ("layer", *SHAPE_KEYS), "cse")
+    return LAYERS[m["layer"]].parameter_free
 
 
 @register("cse")

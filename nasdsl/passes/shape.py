@@ -11,17 +11,8 @@ whether the cell reduces (stride 2 on every op that reads h0 or h1) and the skel
 
 Written on every node: `meta['channels']` and `meta['hw']` ((height, width) of its output).
 On op nodes also: `meta['in_channels']`, `meta['stride']` and `meta['layer']`, the runtime layer
-that implements the op at this place, which fixes its parameters exactly:
-
-    identity       nothing                          (id, stride 1, no channel change)
-    relu_conv_bn   ReLU, KxK conv (dilation d, no bias), BN      (conv ops; id strided or widening)
-    relu_conv_pair_bn  ReLU, 1xK conv, Kx1 conv, BN   (stride on the 1xK's width and Kx1's height)
-    sep_conv       twice (ReLU, depthwise KxK, pointwise 1x1, BN); stride and in->out on the first
-    dil_sep_conv   ReLU, depthwise KxK dilated, pointwise 1x1, BN (DARTS dil_conv)
-    pool           KxK avg/max pool, TF 'SAME' (avg excludes the padding)
-    pool_conv_bn   pool, then 1x1 conv + BN (no ReLU) because channels change
-    factorized     ReLU + factorized reduction (DARTS strided identity)
-    zero           zeros (DARTS 'none')
+that implements the op at this place (the first layer of `nasdsl.layers.LAYERS` that selects it),
+which fixes its parameters exactly.
 Every conv is bias-free, every BN affine. Ops output F channels ("filter size" in TF-slim).
 
 Graph attributes written: `filters` (F), `reduction`, `family`, `in_hw`, `out_hw`,
@@ -42,9 +33,8 @@ import networkx as nx
 
 from ..errors import NasError
 from ..ir import args, order
+from ..layers import select
 from ..ops import OPS
-
-FAMILIES = ("nasnet", "pnasnet", "darts")
 
 HW = tuple[int, int]
 
@@ -59,7 +49,9 @@ class CellContext:
     prev_hw: HW | None
     filters: int
     reduction: bool = False
-    family: str = "nasnet"
+    family: str = "nasnet"  # the skeleton (written on the graph; the conventions below come from it)
+    strided_identity: str = "relu_conv_bn"  # the layer of an identity op at stride 2 (DARTS: factorized)
+    project_h1: bool = False  # h1 always gets ReLU-1x1-BN, even with F channels at the cell's size (DARTS)
 
 
 def halve(hw: HW, stride: int = 2) -> HW:
@@ -69,8 +61,6 @@ def halve(hw: HW, stride: int = 2) -> HW:
 
 def shape(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
     """Annotate a copy of `g` with channels, spatial sizes, strides and layers (see module doc)."""
-    if ctx.family not in FAMILIES:
-        raise NasError(f"unknown skeleton family {ctx.family!r}; known: {', '.join(FAMILIES)}")
     name = g.graph.get("name", "?")
     F = ctx.filters
     if F < 1 or min(ctx.in_hw) < 1:
@@ -93,8 +83,7 @@ def shape(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
             m = g.nodes[src]["meta"]
             stride = 2 if ctx.reduction and g.nodes[src]["kind"] == "input" else 1
             d["meta"].update(in_channels=m["channels"], channels=F, stride=stride,
-                             hw=halve(m["hw"], stride), layer=_layer(d["op"], m["channels"], F, stride,
-                                                                      ctx.family))
+                             hw=halve(m["hw"], stride), layer=select(OPS[d["op"]], m["channels"], F, stride, ctx))
         elif kind == "combine":
             ins = [g.nodes[u]["meta"] for u in args(g, n)]
             hws = {m["hw"] for m in ins}
@@ -142,18 +131,6 @@ def _h1(ctx: CellContext, name: str) -> tuple[int, str]:
         if F // 2 < 1:
             raise NasError(f"cell {name}: a factorized reduction needs at least 2 filters, not {F}")
         return 2 * (F // 2), "factorized"
-    if ctx.prev_channels != F or ctx.family == "darts":
+    if ctx.prev_channels != F or ctx.project_h1:
         return F, "conv1x1"
     return F, "none"
-
-
-def _layer(op: str, cin: int, cout: int, stride: int, family: str) -> str:
-    fam = OPS[op].family
-    if fam == "identity":
-        if stride == 1 and cin == cout:
-            return "identity"
-        return "factorized" if family == "darts" and stride > 1 and cin == cout else "relu_conv_bn"
-    if fam in ("avg", "max"):
-        return "pool" if cin == cout else "pool_conv_bn"
-    return {"conv": "relu_conv_bn", "conv_pair": "relu_conv_pair_bn", "sep": "sep_conv",
-            "dil_sep": "dil_sep_conv", "zero": "zero"}[fam]

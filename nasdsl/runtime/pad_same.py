@@ -1,5 +1,15 @@
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+"""TF 'SAME' padding (the TF-slim skeletons): convolutions and pools whose output is ceil(size / stride).
+
+Every padding module defines the same three names the shared layers call: `out_size`, `conv2d`
+and `pool2d`.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import _pair
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -18,24 +28,11 @@ def same_pads_2d(hw, kernel, stride, dilation=1) -> tuple[int, int, int, int]:
 
 
 def out_size(hw, stride: int = 2):
-    """Spatial size after a TF 'SAME' layer of this stride (None stays None)."""
+    """Spatial size after a layer of this stride: ceil(size / stride) (None stays None)."""
     if hw is None:
         return None
     h, w = _pair(hw)
     return (-(-h // stride), -(-w // stride))
-
-
-def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, start: int = 0) -> None:
-    """Fold eval-mode BN channels [start, start + conv.out_channels) into `conv` (adds a bias)."""
-    stop = start + conv.out_channels
-    scale = bn.weight[start:stop] / torch.sqrt(bn.running_var[start:stop] + bn.eps)
-    bias = bn.bias[start:stop] - bn.running_mean[start:stop] * scale
-    with torch.no_grad():
-        conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
-        if conv.bias is None:
-            conv.bias = nn.Parameter(bias.detach().clone())
-        else:
-            conv.bias.mul_(scale).add_(bias)
 
 
 class Conv2dSame(nn.Conv2d):
@@ -60,6 +57,12 @@ class Conv2dSame(nn.Conv2d):
         if any(pads):
             x = F.pad(x, pads)
         return super().forward(x)
+
+
+def conv2d(in_channels: int, out_channels: int, kernel, stride=1, dilation: int = 1, groups: int = 1,
+           hw=None) -> nn.Conv2d:
+    """A bias-free conv with TF 'SAME' padding (`hw`, the input size, makes the padding static)."""
+    return Conv2dSame(in_channels, out_channels, kernel, stride, dilation, groups, hw=hw)
 
 
 def ceil_out(size: int, kernel: int, stride: int) -> int:
@@ -115,46 +118,6 @@ class Pool2dSame(nn.Module):
                             count_include_pad=False)
 
 
-class ScheduledDropPath(nn.Module):
-    """TF-slim ScheduledDropPath: drop a whole example's branch with probability
-    progress * layer_ratio * (1 - keep), rescaling the kept ones. Identity in eval mode, so export
-    sees nothing of it; `progress` (training step / total steps) is set by `set_progress`."""
-
-    def __init__(self, keep: float = 1.0, layer_ratio: float = 1.0) -> None:
-        super().__init__()
-        self.keep, self.layer_ratio, self.progress = keep, layer_ratio, 0.0
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        drop = self.progress * self.layer_ratio * (1.0 - self.keep)
-        if not self.training or drop <= 0.0:
-            return x
-        keep = 1.0 - drop
-        mask = torch.floor(keep + torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device))
-        return x / keep * mask
-
-
-class Fusable(nn.Module):
-    """A layer whose batch norms can be folded into its convolutions for inference (`fuse`)."""
-
-    def fuse(self) -> None:
-        raise NotImplementedError
-
-
-class ConvBn(Fusable):
-    """KxK conv (no bias) then BN; 'valid' or TF 'same' padding. Stems and stride-1 resizing."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel: int = 1, stride: int = 1,
-                 padding: str = "same", hw=None, eps: float = 1e-3) -> None:
-        super().__init__()
-        if padding == "valid":
-            self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, bias=False)
-        else:
-            self.conv = Conv2dSame(in_channels, out_channels, kernel, stride, hw=hw)
-        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv(x))
-
-    def fuse(self) -> None:
-        fold_bn(self.conv, self.bn)
-        self.bn = nn.Identity()
+def pool2d(kind: str, kernel: int, stride: int = 1, hw=None) -> nn.Module:
+    """A KxK max or average pool with TF 'SAME' padding."""
+    return Pool2dSame(kind, kernel, stride, hw=hw)

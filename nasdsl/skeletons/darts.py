@@ -34,15 +34,16 @@ Facts, from the DARTS code (quark0/darts `cnn/model.py`, `operations.py`) and NN
   here ScheduledDropPath with layer_ratio 1 and progress = epoch / epochs. CIFAR: 0.2.
 - Counts: DARTS V2 on DARTS-CIFAR has 3,349,342 parameters without the aux head (NNI, counted).
 
-`darts_layout` registers itself as SKELETONS['darts'] (see nasdsl/skeletons.py); the code it
-generates uses the DARTS runtime layers of nasdsl/codegen_darts.py.
+Registered below as SKELETONS['darts']: symmetric padding, no ReLU before the pool, the same
+drop-path probability in every cell, strided identities as factorized reductions, h1 always
+projected.
 """
 from __future__ import annotations
 
-from .errors import NasError
-from .passes.shape import halve
-from .skeletons import NetworkPlan, Passes, Stem, _Builder
-from .spec import NetworkSpec
+from ..errors import NasError
+from ..passes.shape import halve
+from ..spec import NetworkSpec
+from .base import Builder, NetworkPlan, Passes, Skeleton, Stem, register
 
 
 def layer_count(n: int) -> int:
@@ -55,7 +56,7 @@ def reduction_layers(layers: int) -> tuple[int, int]:
     return layers // 3, 2 * layers // 3
 
 
-def _stem(b: _Builder, spec: NetworkSpec) -> tuple[Stem, list[str]]:
+def _stem(b: Builder, spec: NetworkSpec) -> tuple[Stem, list[str]]:
     """The stem and the attrs the first cell reads as (h1, h0)."""
     image = (spec.image, spec.image)
     C = spec.filters
@@ -80,7 +81,7 @@ def darts_layout(cells: dict, spec: NetworkSpec, passes: Passes) -> NetworkPlan:
     """DARTS `NetworkCIFAR` / `NetworkImageNet`: 3N + 2 cells, reductions at L//3 and 2L//3."""
     if spec.n < 1:
         raise NasError(f"network {spec.name}: a DARTS network needs at least 1 normal cell per stage")
-    b = _Builder(cells, spec, passes, "darts")
+    b = Builder(cells, spec, passes, "darts")
     stem, outputs = _stem(b, spec)
     layers = layer_count(spec.n)
     reds = reduction_layers(layers)
@@ -94,5 +95,43 @@ def darts_layout(cells: dict, spec: NetworkSpec, passes: Passes) -> NetworkPlan:
         if i == reds[1]:
             aux_after = outputs[-1]
     aux_stride, aux_bn = (2, False) if spec.stem == "imagenet" else (3, True)
-    return NetworkPlan(spec, stem, b.instances, layers, aux_after, (spec.image, spec.image),
-                       aux_stride=aux_stride, aux_bn=aux_bn)
+    return NetworkPlan(spec, stem, b.instances, layers, aux_after, aux_stride=aux_stride, aux_bn=aux_bn)
+
+
+def stem_code(stem: Stem, spec: NetworkSpec) -> tuple[list[str], list[str]]:
+    """CIFAR: one conv + BN. ImageNet: stem0 = conv/2-BN-ReLU-conv/2-BN, stem1 = ReLU-conv/2-BN."""
+    if not stem.convs:
+        return ([f"self.{stem.attr} = ConvBn({stem.in_channels}, {stem.channels}, 3, {stem.stride}, eps=eps)"],
+                [f"x_{stem.attr} = self.{stem.attr}(x)"])
+    (i0, o0, k0, s0, _), (i1, o1, k1, s1, _), (i2, o2, k2, s2, _) = stem.convs
+    return ([f"self.stem0_conv_1 = ConvBn({i0}, {o0}, {k0}, {s0}, eps=eps)",
+             f"self.stem0_conv_2 = ConvBn({i1}, {o1}, {k1}, {s1}, eps=eps)",
+             f"self.stem1 = ReluConvBn({i2}, {o2}, {k2}, {s2}, eps=eps)"],
+            ["x_stem0 = self.stem0_conv_2(F.relu(self.stem0_conv_1(x)))", "x_stem1 = self.stem1(x_stem0)"])
+
+
+def darts_transfer(preset: dict, concat: int) -> dict:
+    """`network` keys of a transfer preset: C and the cells per stage given directly."""
+    t = dict(preset)
+    n, f = t.pop("n"), t.pop("filters")
+    return {"skeleton": "darts", "stem": t.pop("stem"), "cells": n, "filters": f, **t}
+
+
+# the presets of the DARTS code (as in the zoo's darts_nets.nas)
+DARTS_TRANSFERS = {
+    "cifar": {"n": 6, "filters": 36, "stem": "cifar", "image": 32, "classes": 10, "stem_multiplier": 3,
+              "aux_head": True, "drop_path_keep": 0.8, "bn_eps": 1e-5},
+    "imagenet": {"n": 4, "filters": 48, "stem": "imagenet", "image": 224, "classes": 1000,
+                 "aux_head": True, "drop_path_keep": 1.0, "bn_eps": 1e-5},
+}
+
+# DARTS-CIFAR (C 36, 20 cells): what a file of DARTS cells compiles to
+CIFAR = {"stem": "cifar", "n": 6, "filters": 36, "image": 32, "classes": 10, "stem_multiplier": 3.0,
+         "skip_reduction_input": False, "aux_head": True, "drop_path_keep": 0.8, "dropout_keep": 1.0,
+         "bn_eps": 1e-5}
+
+register(Skeleton("darts", darts_layout, stem_code, "symmetric", ("ConvBn", "ReluConvBn"), doc="DARTS",
+                  head_relu=False, cifar=CIFAR,
+                  depth_drop_path=False, strided_identity="factorized", project_h1=True,
+                  proxy={"skeleton": "darts", "stem": "cifar"}, transfers=DARTS_TRANSFERS,
+                  transfer_keys=darts_transfer))

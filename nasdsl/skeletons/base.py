@@ -1,0 +1,190 @@
+"""What every skeleton shares: the plan it produces, the builder that lays cells out, the registry.
+
+A skeleton turns a `NetworkSpec` into a `NetworkPlan`: the stem, every cell instance in forward
+order with its `CellContext` and shaped IR, the aux head position and the head. The code generator,
+the interpreter and the cost model all read the same plan. `SKELETONS` is THE skeleton registry,
+keyed by the `skeleton` setting of a network: a `Skeleton` record names the layout function, the
+padding runtime its generated code uses, its head, how a search's proxy network and transfer
+networks are written, and the few conventions the shape pass needs. Families register themselves
+from their own modules (tfslim.py: NASNet and PNASNet; darts.py: DARTS).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import networkx as nx
+
+from ..errors import NasError
+from ..ir import cell_graph
+from ..passes.shape import HW, CellContext, shape
+from ..spec import NetworkSpec
+
+
+@dataclass(frozen=True)
+class Stem:
+    """`imagenet`: 3x3 conv stride 2 VALID + BN (named conv0); `cifar`: 3x3 conv SAME + BN (stem)."""
+
+    kind: str
+    attr: str
+    in_channels: int
+    channels: int
+    stride: int
+    padding: str  # 'valid' | 'same'
+    hw: HW  # output size
+    # (in, out, kernel, stride, out_hw) of each conv (+ BN) when the stem has several (DARTS ImageNet);
+    # empty: the one conv described above
+    convs: tuple[tuple[int, int, int, int, HW], ...] = ()
+
+
+@dataclass
+class CellInstance:
+    attr: str  # module attribute: cell_stem_0, cell_3, reduction_cell_0
+    cell: str  # DSL cell name
+    ctx: CellContext
+    input: str  # attr of the layer whose output is h0's source
+    prev: str | None  # attr of h1's source; None: h1 is the cell input itself
+    index: int  # TF-slim's true cell number (stem cells included), for ScheduledDropPath
+    graph: nx.DiGraph = field(repr=False, default=None)
+
+    @property
+    def channels(self) -> int:
+        return self.graph.nodes["out"]["meta"]["channels"]
+
+    @property
+    def hw(self) -> HW:
+        return self.graph.nodes["out"]["meta"]["hw"]
+
+
+@dataclass
+class NetworkPlan:
+    spec: NetworkSpec
+    stem: Stem
+    cells: list[CellInstance]
+    total_cells: int  # for the drop-path layer ratio (index + 1) / total_cells
+    aux_after: str | None  # attr of the cell the aux head reads
+    aux_stride: int = 3  # the aux head's 5x5 avg pool stride (DARTS ImageNet: 2)
+    aux_bn: bool = True  # BN after the aux head's 768 conv (DARTS ImageNet: none)
+
+    @property
+    def final(self) -> CellInstance:
+        return self.cells[-1]
+
+    def instance(self, attr: str) -> CellInstance:
+        return next(c for c in self.cells if c.attr == attr)
+
+    def aux_shape(self) -> tuple[int, HW] | None:
+        if self.aux_after is None:
+            return None
+        c = self.instance(self.aux_after)
+        return c.channels, c.hw
+
+
+Layout = Callable[[dict, NetworkSpec, "Passes"], NetworkPlan]
+Passes = Callable[[nx.DiGraph, CellContext], nx.DiGraph]
+# the generated code of a stem: (constructor lines, forward lines), attributes named like Stem.attr
+StemCode = Callable[[Stem, NetworkSpec], tuple[list[str], list[str]]]
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """Everything about one network layout that the rest of nasdsl needs."""
+
+    name: str
+    layout: Layout
+    stem_code: StemCode
+    padding: str  # the runtime padding of its layers: "same" (TF 'SAME') | "symmetric" (PyTorch)
+    stem_classes: tuple[str, ...] = ("ConvBn",)  # runtime classes its stem code names
+    doc: str = ""
+    head_relu: bool = True  # a ReLU before the global pool (TF-slim) or none (DARTS)
+    depth_drop_path: bool = True  # drop path scaled by cell depth (TF-slim layer_ratio) or not
+    # shape conventions: the layer of a strided identity op, and whether h1 always gets ReLU-1x1-BN
+    strided_identity: str = "relu_conv_bn"
+    project_h1: bool = False
+    # search: keys of the proxy network before its size (`stem = cifar`, ...), and the transfer
+    # presets (name -> keys) with the function turning one into `network` keys for given cells
+    proxy: dict = field(default_factory=dict)
+    # NetworkSpec fields (stem, n, filters, image, ...) of the CIFAR network a file of its cells compiles to
+    cifar: dict = field(default_factory=dict)
+    transfers: dict = field(default_factory=dict)
+    transfer_keys: Callable[[dict, int], dict] | None = None
+
+
+# THE skeleton registry: network `skeleton` setting -> Skeleton (filled by tfslim.py and darts.py).
+SKELETONS: dict[str, Skeleton] = {}
+
+
+def register(skeleton: Skeleton) -> Skeleton:
+    """Add a skeleton to the registry (a new family calls this from its module)."""
+    SKELETONS[skeleton.name] = skeleton
+    return skeleton
+
+
+def skeleton(name: str) -> Skeleton:
+    """The registered skeleton of that name (NasError naming the known ones otherwise)."""
+    if name not in SKELETONS:
+        raise NasError(f"no skeleton {name!r} (known: {', '.join(sorted(SKELETONS))})")
+    return SKELETONS[name]
+
+
+def default_passes(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
+    """The passes every instance gets when no pipeline is given: shape only."""
+    return shape(g, ctx)
+
+
+def pipeline_passes(pipeline: str | None) -> Passes:
+    """`shape` alone, or shape followed by a named pipeline of other passes (e.g. "cse")."""
+    if not pipeline:
+        return default_passes
+    from ..passes.manager import parse_pipeline, run_pipeline
+
+    names = [n for n in parse_pipeline(pipeline) if n != "shape"]
+
+    def run(g: nx.DiGraph, ctx: CellContext) -> nx.DiGraph:
+        g = default_passes(g, ctx)
+        return run_pipeline(g, names, ctx).graph if names else g
+
+    return run
+
+
+def plan(program, spec: NetworkSpec, passes: Passes = default_passes) -> NetworkPlan:
+    """Lay out `spec` with its skeleton; `passes(g, ctx)` shapes (and may optimize) each instance."""
+    if spec.skeleton not in SKELETONS:
+        raise NasError(f"network {spec.name}: no skeleton {spec.skeleton!r} "
+                       f"(known: {', '.join(sorted(SKELETONS))})")
+    return SKELETONS[spec.skeleton].layout(program.cells, spec, passes)
+
+
+class Builder:
+    """Appends cell instances while tracking every layer's output (channels, size)."""
+
+    def __init__(self, cells: dict, spec: NetworkSpec, passes: Passes, family: str):
+        self.cells, self.spec, self.passes, self.family = cells, spec, passes, family
+        self.skeleton = skeleton(family)
+        self.shapes: dict[str, tuple[int, HW]] = {}
+        self.instances: list[CellInstance] = []
+        self.index = 0
+
+    def add(self, attr: str, cell: str, filters: int, reduction: bool, input: str, prev: str | None):
+        in_c, in_hw = self.shapes[input]
+        prev_c, prev_hw = self.shapes[prev] if prev is not None else (None, None)
+        if min(in_hw) < 1 or filters < 1:
+            raise NasError(f"network {self.spec.name}: {attr} would have {filters} filters at "
+                           f"{in_hw[0]}x{in_hw[1]}: the image is too small or F too low")
+        sk = self.skeleton
+        ctx = CellContext(in_c, in_hw, prev_c, prev_hw, filters, reduction, self.family, sk.strided_identity,
+                          sk.project_h1)
+        g = self.passes(cell_graph(self.cells[cell]), ctx)
+        inst = CellInstance(attr, cell, ctx, input, prev, self.index, g)
+        self.index += 1
+        self.instances.append(inst)
+        self.shapes[attr] = (inst.channels, inst.hw)
+        return attr
+
+
+def with_overrides(spec: NetworkSpec, **overrides) -> NetworkSpec:
+    """A copy of `spec` with some fields replaced (e.g. n=1, filters=8, image=32 for quick tests)."""
+    unknown = set(overrides) - set(spec.__dataclass_fields__)
+    if unknown:
+        raise NasError(f"unknown network override(s): {', '.join(sorted(unknown))}")
+    return replace(spec, **overrides)
