@@ -100,6 +100,10 @@ def load_space(name_or_file: str = "nasnet") -> Space:
     if not sep or not path.endswith(".nas"):
         path, wanted = name_or_file, ""
     program = load(path)
+    if not wanted and path in program.names() and path not in program.spaces:
+        from nasdsl.resolve import need
+
+        need(program, path, "space", "nasdsl search --space")
     names = list(program.spaces)
     if not names:
         raise NasError(f"{name_or_file}: holds no `space` block")
@@ -168,8 +172,9 @@ def network_text(name: str, normal: str, reduction: str, settings: dict[str, obj
 
 def proxy_settings(proxy: ProxyNet, skeleton: str = "nasnet") -> dict[str, object]:
     """The proxy network's keys: the CIFAR stem of the space's skeleton, N cells per stage, F filters."""
-    head = {} if skeleton == "nasnet" else {"skeleton": skeleton}
-    return {**head, "stem": "cifar", "cells": proxy.cells, "filters": proxy.filters, "image": proxy.image,
+    from nasdsl.skeletons import skeleton as named
+
+    return {**named(skeleton).proxy, "cells": proxy.cells, "filters": proxy.filters, "image": proxy.image,
             "classes": proxy.classes, "stem_multiplier": proxy.stem_multiplier}
 
 

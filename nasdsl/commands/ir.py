@@ -38,10 +38,10 @@ def run(args) -> int:
         return 0
     program = load(args.target)
     names = parse_pipeline(args.passes)
-    cells = _cells(program, args.cell)
+    cells = _cells(program, args.cell or ([args.target] if args.target in program.cells else None))
     spec = None
     if args.network is not None or "shape" in names or args.at:
-        program, spec = resolve(args.target, args.network)
+        program, spec = resolve(args.target, args.network, command="nasdsl ir (with shape)")
         if "shape" not in names:
             names = ["shape", *names]
     chunks = []

@@ -7,7 +7,7 @@ and returns the definitions that `names` need, transitively, in file order, read
 the generated module; `namespace(padding)` executes all of them, as a generated file would, for
 tests. Import lines are not copied: every definition may use `torch`, `F` (torch.nn.functional),
 `nn` and the other definitions. A layer added by an extension lives in its own module and is
-named with `extra=(path, ...)`.
+registered with `register_module(path)`.
 """
 from __future__ import annotations
 
@@ -37,6 +37,18 @@ PADDINGS: dict[str, Padding] = {
 }
 
 
+# runtime modules added by extensions (a new layer's classes), inlined after layers.py
+EXTRA_MODULES: list[Path] = []
+
+
+def register_module(path: str | Path) -> Path:
+    """Make the top-level definitions of another module available to generated code."""
+    path = Path(path).resolve()
+    if path not in EXTRA_MODULES:
+        EXTRA_MODULES.append(path)
+    return path
+
+
 @dataclass(frozen=True)
 class Definition:
     name: str
@@ -62,7 +74,7 @@ def definitions(path: Path) -> tuple[Definition, ...]:
 def _modules(padding: str, extra: tuple[Path, ...]) -> list[Path]:
     if padding not in PADDINGS:
         raise ValueError(f"no padding runtime {padding!r} (known: {', '.join(PADDINGS)})")
-    return [_HERE / "common.py", _HERE / PADDINGS[padding].module, _HERE / "layers.py", *extra]
+    return [_HERE / "common.py", _HERE / PADDINGS[padding].module, _HERE / "layers.py", *EXTRA_MODULES, *extra]
 
 
 def names(padding: str, extra: tuple[Path, ...] = ()) -> frozenset[str]:
