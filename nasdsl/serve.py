@@ -38,6 +38,7 @@ class ServeConfig:
     max_wait_ms: float = 5.0
     max_queue: int = 64
     max_body: int = 10_000_000
+    read_timeout: float = 30.0  # seconds to receive a body (a stalled client must not hold its place)
     decode_threads: int = 2
     limits: ImageLimits = field(default_factory=ImageLimits)
 
@@ -78,6 +79,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
     info = card_json(clf, model_path, quantization)
     info["serving"] = {"max_batch": config.max_batch, "max_wait_ms": config.max_wait_ms,
                        "max_queue": config.max_queue, "max_body": config.max_body,
+                       "read_timeout_s": config.read_timeout,
                        "max_pixels": config.limits.max_pixels, "min_side": config.limits.min_side}
     pre = clf.card.preprocess
     decoders = ThreadPoolExecutor(max(1, config.decode_threads), thread_name_prefix="nasdsl-decode")
@@ -154,7 +156,11 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
                          {"Retry-After": str(RETRY_AFTER_S)})
         queued = False
         try:
-            body = await read_body(request)
+            try:
+                async with asyncio.timeout(config.read_timeout):
+                    body = await read_body(request)
+            except TimeoutError:
+                raise RequestError(408, f"body not received within {config.read_timeout:g} s") from None
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
                 body = await file_part(request, body)
             x = await asyncio.get_running_loop().run_in_executor(decoders, decode, body, pre, config.limits)

@@ -169,6 +169,18 @@ def test_a_full_queue_is_answered_503_with_retry_after(model, images, tmp_path):
         s.stop()
 
 
+def test_a_stalled_body_is_answered_408_and_frees_its_place(model, images, tmp_path):
+    s = ServeProcess(model, "--max-queue", "1", "--read-timeout", "0.5", log=tmp_path / "serve.log")
+    try:
+        held = held_request(s.port, images["gray.png"], hold=10)  # never finishes its body
+        status, _, answer = read_response(held)
+        assert status == 408 and "0.5 s" in answer["error"]
+        r = httpx.post(s.url + "/v1/classify", content=images["gray.png"], timeout=30)
+        assert r.status_code == 200  # the one place in the queue is free again
+    finally:
+        s.stop()
+
+
 def test_sigterm_drains_in_flight_requests_and_exits_0(model, images, tmp_path):
     s = ServeProcess(model, log=tmp_path / "serve.log")
     try:

@@ -30,6 +30,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-queue", type=int, default=64,
                    help="most requests in flight at once; more are answered 503 (default 64)")
     p.add_argument("--max-body", type=int, default=10_000_000, help="largest request body in bytes (default 10 MB)")
+    p.add_argument("--read-timeout", type=float, default=30.0,
+                   help="seconds a client may take to send its body before a 408 (default 30)")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                    help=f"largest image, in pixels, before and after resizing (default {DEFAULT_MAX_PIXELS:,})")
     p.add_argument("--min-side", type=int, default=DEFAULT_MIN_SIDE,
@@ -43,7 +45,8 @@ def _check(args) -> None:
     for flag, value, low in (("--threads", args.threads, 0), ("--max-batch", args.max_batch, 1),
                              ("--max-queue", args.max_queue, 1), ("--max-body", args.max_body, 1),
                              ("--max-pixels", args.max_pixels, 1), ("--min-side", args.min_side, 1),
-                             ("--decode-threads", args.decode_threads, 1), ("--max-wait-ms", args.max_wait_ms, 0)):
+                             ("--decode-threads", args.decode_threads, 1), ("--max-wait-ms", args.max_wait_ms, 0),
+                             ("--read-timeout", args.read_timeout, 0.001)):
         if not value >= low:
             raise fail("nasdsl", f"{flag} must be at least {low}, got {value}")
 
@@ -87,7 +90,8 @@ def run(args) -> int:
         max_batch = 1
     quantization = read_quantization(dict(clf.session.get_modelmeta().custom_metadata_map))
     config = ServeConfig(max_batch=max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
-                         max_body=args.max_body, decode_threads=args.decode_threads,
+                         max_body=args.max_body, read_timeout=args.read_timeout,
+                         decode_threads=args.decode_threads,
                          limits=ImageLimits(max_pixels=args.max_pixels, min_side=args.min_side))
     sock = _bind(args.host, args.port)
     # The service checks every image's size from its header before decoding (serve_images), so
