@@ -61,6 +61,7 @@ def card_json(clf: Classifier, model_path: str | Path, quantization: dict | None
         "labels": list(card.labels),
         "background_class": card.background_class,
         "exporter": card.exporter,
+        "weights": getattr(card, "weights", ""),  # where the weights came from (newer cards)
         "quantization": quantization,
         "providers": clf.providers,
     }
@@ -72,7 +73,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
     from starlette.applications import Starlette
     from starlette.datastructures import UploadFile
     from starlette.exceptions import HTTPException
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
@@ -161,6 +162,8 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
                     body = await read_body(request)
             except TimeoutError:
                 raise RequestError(408, f"body not received within {config.read_timeout:g} s") from None
+            except ClientDisconnect:
+                raise RequestError(400, "the client disconnected before sending its body") from None
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
                 body = await file_part(request, body)
             x = await asyncio.get_running_loop().run_in_executor(decoders, decode, body, pre, config.limits)
