@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert-weights": ("nasdsl.commands.convert_weights", "map a reference state_dict onto ours"),
     "export": ("nasdsl.commands.export", "export a network to ONNX"),
     "infer": ("nasdsl.commands.infer", "classify images with an exported .onnx (onnxruntime)"),
+    "serve": ("nasdsl.commands.serve", "serve an exported .onnx over HTTP with dynamic batching (no torch)"),
     "viz": ("nasdsl.commands.viz", "draw a cell as SVG, PNG or DOT"),
     "search": ("search.cli", "search cells (ppo, reinforce, random, evolution)"),
     "report": ("search.report_cli", "summarize a search run (table, json, report.html)"),

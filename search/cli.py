@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .data import dataset_help
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS
 from .space import ProxyNet
@@ -57,7 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
     g.add_argument("--threads", type=int, help="torch threads per trial (default: cores / workers)")
     g = parser.add_argument_group("child training")
-    g.add_argument("--dataset", help=f"digits (embedded) or cifar10:PATH (default {d.dataset})")
+    g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")

@@ -21,7 +21,16 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="torch.onnx exporter (default: dynamo; torchscript is needed for opset 17)")
     p.add_argument("-o", "--output", required=True, metavar="model.onnx", help="where to write")
     p.add_argument("--verify", action="store_true",
-                   help="compare onnxruntime with PyTorch on random inputs (max abs diff <= 1e-4)")
+                   help="compare onnxruntime with PyTorch on random inputs (max abs diff <= 1e-4); with "
+                   "--quantize also the int8 model with the float one on held-out images of --calibrate")
+    q = p.add_argument_group("int8 (onnxruntime static QDQ quantization, per-channel weights)")
+    q.add_argument("--quantize", choices=("int8",), help="write an int8 model to -o (needs --calibrate)")
+    q.add_argument("--calibrate", metavar="DATASET", help="calibration images: any data set `train` and "
+                   "`search` accept (digits, npz:PATH, cifar10:PATH, cifar100:PATH, imagefolder:PATH)")
+    q.add_argument("--calibrate-size", type=int, default=200, metavar="N",
+                   help="calibration images, from the data set's training split (default: 200)")
+    q.add_argument("--calibrate-method", choices=("minmax", "entropy", "percentile"), default="minmax",
+                   help="activation range estimation (default: minmax)")
 
 
 def run(args) -> int:
@@ -31,6 +40,8 @@ def run(args) -> int:
         raise fail("nasdsl", "exporting needs the onnx package: pip install 'nasdsl[cpu]'") from None
     from ..export import export_onnx, prepare, verify
 
+    if args.quantize or args.calibrate:
+        return _run_quantized(args)
     module, card = prepare(args.target, network=args.network, weights=args.weights, image=args.image,
                            classes=args.classes, labels=args.labels, crop_pct=args.crop_pct)
     path = export_onnx(module, card, args.output, opset=args.opset, exporter=args.exporter)
@@ -43,3 +54,46 @@ def run(args) -> int:
         print(result.summary())
         return 0 if result.ok else 1
     return 0
+
+
+VERIFY_IMAGES = 256  # held-out images on which --verify compares the int8 model with the float one
+
+
+def _run_quantized(args) -> int:
+    """--quantize int8: export the float model to a temporary file, calibrate on --calibrate's
+    training images (preprocessed as the card says), write the int8 model to -o; --verify also
+    compares the two on held-out images of the same data set."""
+    import tempfile
+    from pathlib import Path
+
+    from ..export import export_onnx, prepare, verify
+    from ..quantize import compare, quantize_int8
+    from .calibration import dataset_images
+
+    if not args.quantize:
+        raise fail("nasdsl", "--calibrate is for --quantize int8")
+    if not args.calibrate:
+        raise fail("nasdsl", "--quantize int8 needs --calibrate DATASET (e.g. digits, cifar10:PATH)")
+    if args.calibrate_size < 1:
+        raise fail("nasdsl", f"--calibrate-size must be positive, got {args.calibrate_size}")
+    module, card = prepare(args.target, network=args.network, weights=args.weights, image=args.image,
+                           classes=args.classes, labels=args.labels, crop_pct=args.crop_pct)
+    calib, _, _ = dataset_images(args.calibrate, card.preprocess, args.calibrate_size, split="train")
+    with tempfile.TemporaryDirectory(prefix="nasdsl-export-") as tmp:
+        float_path = export_onnx(module, card, Path(tmp) / "float.onnx", opset=args.opset, exporter=args.exporter)
+        quantize_int8(float_path, args.output, calib, dataset=args.calibrate,
+                               method=args.calibrate_method)
+        path = Path(args.output)
+        s = card.preprocess.image
+        print(f"wrote {path} ({card.network}, {s}x{s}, {card.classes} classes, int8 QDQ, per-channel weights, "
+              f"calibrated on {len(calib)} {args.calibrate} images, {path.stat().st_size / 1e6:.1f} MB; "
+              f"float32: {float_path.stat().st_size / 1e6:.1f} MB)")
+        if not args.verify:
+            return 0
+        result = verify(module, float_path)
+        print(result.summary().replace("verify:", "verify float32:", 1))
+        held, labels, names = dataset_images(args.calibrate, card.preprocess, VERIFY_IMAGES, split="val")
+        same_classes = len(names) == card.classes
+        agreement = compare(float_path, path, held, labels if same_classes else None)
+        print(agreement.summary())
+        return 0 if result.ok and agreement.ok else 1

@@ -1,0 +1,255 @@
+"""`nasdsl serve`: an exported model behind HTTP (Starlette on uvicorn), torch-free like `infer`.
+
+    POST /v1/classify[?top=K]   an image as the raw body or as a multipart file part
+                                -> {"top": [{"index", "label", "probability"}, ...], ...}
+    GET  /v1/model              the model card (network, .nas source, preprocessing, labels, quantization)
+    GET  /health                liveness and queue state
+
+Requests are decoded in a thread pool (off the event loop), batched by `serve_batch.Batcher` and
+answered with the batch size in the `X-Batch-Size` header. Every refusal is JSON
+`{"error": "<one line>"}` with a 4xx status; a full queue is 503 with Retry-After. One log line per
+request goes to stderr: time, method, path, status, milliseconds (and the batch size).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .infer import Classifier
+from .serve_batch import Batcher, QueueFull
+from .serve_images import ImageLimits, RequestError, decode, one_line
+
+DEFAULT_TOP = 5
+RETRY_AFTER_S = 1
+_MISSING = ("serving needs Starlette, uvicorn and python-multipart; install them with "
+            "`pip install 'nasdsl[cpu,serve]'` (or `[gpu,serve]`)")
+
+
+@dataclass
+class ServeConfig:
+    """The service's knobs (the CLI flags)."""
+
+    max_batch: int = 16
+    max_wait_ms: float = 5.0
+    max_queue: int = 64
+    max_body: int = 10_000_000
+    read_timeout: float = 30.0  # seconds to receive a body (a stalled client must not hold its place)
+    decode_threads: int = 2
+    limits: ImageLimits = field(default_factory=ImageLimits)
+
+
+def card_json(clf: Classifier, model_path: str | Path, quantization: dict | None) -> dict:
+    """What GET /v1/model answers: the model card as JSON."""
+    card, pre = clf.card, clf.card.preprocess
+    path = Path(model_path)
+    return {
+        "file": path.name,
+        "size_bytes": path.stat().st_size,
+        "network": card.network,
+        "source": card.source,
+        "image": pre.image,
+        "resize": pre.resize,
+        "interpolation": pre.interpolation,
+        "mean": list(pre.mean),
+        "std": list(pre.std),
+        "classes": card.classes,
+        "labels": list(card.labels),
+        "background_class": card.background_class,
+        "exporter": card.exporter,
+        "weights": getattr(card, "weights", ""),  # where the weights came from (newer cards)
+        "quantization": quantization,
+        "providers": clf.providers,
+    }
+
+
+def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, quantization: dict | None = None,
+               log=sys.stderr):
+    """The ASGI application serving `clf` (an onnxruntime Classifier)."""
+    from starlette.applications import Starlette
+    from starlette.datastructures import UploadFile
+    from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    info = card_json(clf, model_path, quantization)
+    info["serving"] = {"max_batch": config.max_batch, "max_wait_ms": config.max_wait_ms,
+                       "max_queue": config.max_queue, "max_body": config.max_body,
+                       "read_timeout_s": config.read_timeout,
+                       "max_pixels": config.limits.max_pixels, "min_side": config.limits.min_side}
+    pre = clf.card.preprocess
+    decoders = ThreadPoolExecutor(max(1, config.decode_threads), thread_name_prefix="nasdsl-decode")
+    runner = ThreadPoolExecutor(1, thread_name_prefix="nasdsl-ort")
+    batcher = Batcher(clf.predict, runner, max_batch=config.max_batch, max_wait=config.max_wait_ms / 1000,
+                      max_queue=config.max_queue)
+
+    def error(status: int, reason: str, headers: dict | None = None) -> JSONResponse:
+        return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+    def parse_top(request: Request) -> int:
+        raw = request.query_params.get("top")
+        if raw is None:
+            return min(DEFAULT_TOP, clf.card.classes)
+        try:
+            top = int(raw)
+        except ValueError:
+            raise RequestError(400, f"top must be an integer, got {raw[:20]!r}") from None
+        if top < 1:
+            raise RequestError(400, f"top must be at least 1, got {top}")
+        return min(top, clf.card.classes)
+
+    async def read_body(request: Request) -> bytes:
+        limit = config.max_body
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise RequestError(400, "bad Content-Length header")
+            if int(declared) > limit:
+                raise RequestError(413, f"body of {int(declared)} bytes is above the limit of {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, f"body is above the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def file_part(request: Request, body: bytes) -> bytes:
+        """The first file in a multipart/form-data body already read (and size-checked)."""
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            form = await Request(request.scope, replay).form(max_files=4, max_fields=16,
+                                                              max_part_size=config.max_body)
+        except HTTPException as e:
+            raise RequestError(400, f"bad multipart body: {one_line(e.detail)}") from None
+        except Exception as e:  # noqa: BLE001 (python-multipart's parse errors)
+            raise RequestError(400, f"bad multipart body: {one_line(e) or e.__class__.__name__}") from None
+        try:
+            upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+            if upload is None:
+                raise RequestError(400, "multipart body has no file part (send the image as a file field)")
+            return await upload.read()
+        finally:
+            await form.close()
+
+    async def classify(request: Request) -> JSONResponse:
+        start = time.perf_counter()
+        try:
+            top = parse_top(request)
+            batcher.admit()
+        except RequestError as e:
+            return error(e.status, e.reason)
+        except QueueFull:
+            return error(503, f"queue full ({config.max_queue} requests in flight); retry later",
+                         {"Retry-After": str(RETRY_AFTER_S)})
+        queued = False
+        try:
+            try:
+                async with asyncio.timeout(config.read_timeout):
+                    body = await read_body(request)
+            except TimeoutError:
+                raise RequestError(408, f"body not received within {config.read_timeout:g} s") from None
+            except ClientDisconnect:
+                raise RequestError(400, "the client disconnected before sending its body") from None
+            if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+                body = await file_part(request, body)
+            x = await asyncio.get_running_loop().run_in_executor(decoders, decode, body, pre, config.limits)
+            queued = True
+            best, batch = await batcher.submit(x, top)
+        except RequestError as e:
+            return error(e.status, e.reason)
+        finally:
+            batcher.release(queued)
+        request.state.batch = batch
+        return JSONResponse({
+            "model": clf.card.network,
+            "top": [{"index": i, "label": label, "probability": p} for i, label, p in best],
+            "batch": batch,
+            "ms": round((time.perf_counter() - start) * 1000, 2),
+        }, headers={"X-Batch-Size": str(batch)})
+
+    async def model(request: Request) -> JSONResponse:
+        return JSONResponse(info)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "model": clf.card.network, "in_flight": batcher.in_flight,
+                             "max_queue": config.max_queue,
+                             "batches": {str(k): v for k, v in sorted(batcher.batch_sizes.items())}})
+
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, one_line(exc.detail) or "error", getattr(exc, "headers", None))
+
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        return error(500, f"internal error ({exc.__class__.__name__}: {one_line(exc)})")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        batcher.start()
+        try:
+            yield
+        finally:  # uvicorn has waited for every in-flight request by now
+            await batcher.stop()
+            runner.shutdown(wait=True)
+            decoders.shutdown(wait=True)
+
+    routes = [Route("/v1/classify", classify, methods=["POST"]), Route("/v1/model", model, methods=["GET"]),
+              Route("/health", health, methods=["GET"])]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.state.batcher = batcher
+    return RequestLog(app, log)
+
+
+class RequestLog:
+    """ASGI middleware: one line per HTTP request to `out`, written when the response is complete:
+    `2026-12-02T14:30:00Z POST /v1/classify 200 12.3 ms batch=4`."""
+
+    def __init__(self, app, out):
+        self.app = app
+        self.out = out
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = 500
+
+        async def logged_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        finally:
+            ms = (time.perf_counter() - start) * 1000
+            batch = scope.get("state", {}).get("batch")
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            extra = f" batch={batch}" if batch else ""
+            print(f"{stamp} {scope['method']} {scope['path']} {status} {ms:.1f} ms{extra}", file=self.out,
+                  flush=True)
+
+
+def import_stack() -> None:
+    """Raise a NasError naming the `[serve]` extra when Starlette, uvicorn or python-multipart is missing."""
+    import importlib.util
+
+    from .modelcard import fail
+
+    for names in (("starlette",), ("uvicorn",), ("python_multipart", "multipart")):
+        if not any(importlib.util.find_spec(n) for n in names):
+            raise fail("nasdsl", _MISSING)

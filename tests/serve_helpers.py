@@ -1,0 +1,100 @@
+"""A real `nasdsl serve` in a subprocess (torch made unimportable) and raw-socket requests whose body
+is held back, so that tests can line up concurrent requests deterministically."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# `nasdsl serve` with torch blocked: the service must never import it.
+RUNNER = """
+import sys
+sys.modules["torch"] = None
+from nasdsl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+class ServeProcess:
+    """`nasdsl serve MODEL --port 0 FLAGS...`; stderr (the request log) goes to `log`."""
+
+    def __init__(self, model: str | Path, *flags: str, log: Path, timeout: float = 60.0):
+        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        self.log = log
+        self._err = open(log, "w")
+        self.proc = subprocess.Popen([sys.executable, "-c", RUNNER, "serve", str(model), "--port", "0", *flags],
+                                     stdout=subprocess.PIPE, stderr=self._err, text=True, env=env)
+        self.banner = self._line(timeout)
+        if "http://" not in self.banner:
+            self.stop()
+            raise RuntimeError(f"server did not start: {self.banner!r} {log.read_text()}")
+        self.port = int(self.banner.split("http://")[1].split()[0].rsplit(":", 1)[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _line(self, timeout: float) -> str:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if ready else ""
+
+    def terminate(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float = 30.0) -> tuple[int, str]:
+        out, _ = self.proc.communicate(timeout=timeout)
+        self._err.close()
+        return self.proc.returncode, out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self._err.close()
+
+
+def held_request(port: int, body: bytes, path: str = "/v1/classify", content_type: str = "image/png",
+                 hold: int = 1) -> socket.socket:
+    """Open a connection and send a POST whose last `hold` body bytes are held back."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    head = (f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    s.sendall(head.encode() + body[:len(body) - hold])
+    return s
+
+
+def release(s: socket.socket, body: bytes, hold: int = 1) -> None:
+    """Send a held request's last bytes."""
+    s.sendall(body[len(body) - hold:])
+
+
+def read_response(s: socket.socket) -> tuple[int, dict, dict]:
+    """(status, headers, JSON body) of the response on a `Connection: close` socket."""
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    head, _, payload = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, json.loads(payload)
+
+
+def finish_request(s: socket.socket, body: bytes, hold: int = 1) -> tuple[int, dict, dict]:
+    """Send the held-back bytes and read the response."""
+    release(s, body, hold)
+    return read_response(s)
+
+
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.02) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

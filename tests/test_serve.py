@@ -1,0 +1,229 @@
+"""`nasdsl serve`: a real server in a subprocess (torch blocked), called with a real HTTP client:
+classification as `nasdsl infer` does it, the card, batching of concurrent requests, every bad
+input answered 4xx in one line, a full queue answered 503, SIGTERM draining in-flight requests."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from onnx_helpers import tiny_classifier, write_images
+from serve_helpers import ServeProcess, finish_request, held_request, read_response, release, wait_until
+
+from nasdsl.cli import main
+from nasdsl.export import export_onnx
+from nasdsl.infer import Classifier
+from nasdsl.labels import default_labels
+from nasdsl.modelcard import ModelCard, default_preprocess
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    card = ModelCard("tiny10", "network tiny { }", 10, tuple(default_labels(10)), default_preprocess("cifar", SIZE))
+    return export_onnx(tiny_classifier(10, seed=3), card, tmp_path_factory.mktemp("m") / "tiny.onnx",
+                       exporter="torchscript", opset=17)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    return {name: path.read_bytes() for name, path in write_images(tmp_path_factory.mktemp("img")).items()}
+
+
+@pytest.fixture(scope="module")
+def server(model, tmp_path_factory):
+    s = ServeProcess(model, "--max-batch", "8", "--max-wait-ms", "3000", "--max-body", "300000",
+                     "--max-pixels", "1000000", log=tmp_path_factory.mktemp("log") / "serve.log")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def _expected(model, data: bytes, top: int):
+    (pred,) = Classifier(model, provider="cpu").classify([io.BytesIO(data)], top=top)
+    return [{"index": i, "label": label, "probability": p} for i, label, p in pred.top]
+
+
+def _close(got, want):
+    assert [g["index"] for g in got] == [w["index"] for w in want]
+    assert [g["label"] for g in got] == [w["label"] for w in want]
+    np.testing.assert_allclose([g["probability"] for g in got], [w["probability"] for w in want], atol=1e-6)
+
+
+def test_classify_raw_and_multipart_as_infer_does(server, client, model, images):
+    r = client.post("/v1/classify?top=3", content=images["rgb.jpg"], headers={"Content-Type": "image/jpeg"})
+    assert r.status_code == 200 and r.headers["x-batch-size"] == "1"
+    assert r.json()["model"] == "tiny10"
+    _close(r.json()["top"], _expected(model, images["rgb.jpg"], 3))
+    r = client.post("/v1/classify", files={"image": ("tall.png", images["tall.png"], "image/png")})
+    assert r.status_code == 200
+    _close(r.json()["top"], _expected(model, images["tall.png"], 5))  # default top 5
+    r = client.post("/v1/classify?top=50", content=images["gray.png"])  # capped at the class count
+    assert len(r.json()["top"]) == 10
+    assert abs(sum(t["probability"] for t in r.json()["top"]) - 1) < 1e-6
+
+
+def test_model_card_and_health(server, client, model):
+    card = client.get("/v1/model").json()
+    assert card["network"] == "tiny10" and card["source"] == "network tiny { }"
+    assert card["image"] == SIZE and card["classes"] == 10 and len(card["labels"]) == 10
+    assert card["mean"] == pytest.approx([0.4914, 0.4822, 0.4465]) and card["quantization"] is None
+    assert card["serving"]["max_batch"] == 8
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["in_flight"] == 0
+
+
+def test_concurrent_requests_share_one_batch(server, client, model, images):
+    names = ["rgb.jpg", "tall.png", "gray.png", "rgba.png"]
+    held = [held_request(server.port, images[n]) for n in names]
+    assert wait_until(lambda: client.get("/health").json()["in_flight"] == 4)
+    for s, n in zip(held, names):
+        release(s, images[n])
+    answers = [read_response(s) for s in held]
+    for (status, headers, body), n in zip(answers, names):
+        assert status == 200 and headers["x-batch-size"] == "4" and body["batch"] == 4
+        _close(body["top"], _expected(model, images[n], 5))  # batched rows = the files alone
+    assert wait_until(lambda: server.log.read_text().count("batch=4") == 4)
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG of width x height black pixels: a few hundred KB that would decode to
+    width * height * 3 bytes of RGB."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 30, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+BAD = {  # name -> (query, content, content type, status, a word of the reason)
+    "not an image": ("", b"hello, world" * 10, "image/jpeg", 400, "not an image"),
+    "empty body": ("", b"", "image/png", 400, "empty"),
+    "1x1 pixels": ("", None, "image/png", 422, "1x1"),
+    "20000x20000 pixels": ("", None, "image/png", 413, "20000x20000"),
+    "extreme aspect ratio": ("", None, "image/png", 422, "aspect"),
+    "truncated": ("", None, "image/jpeg", 400, "truncated"),
+    "body too large": ("", b"\xff" * 400_000, "image/jpeg", 413, "limit"),
+    "top not a number": ("?top=five", None, "image/png", 400, "top"),
+    "top zero": ("?top=0", None, "image/png", 400, "top"),
+    "multipart without a file": ("", None, "multipart", 400, "no file part"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_inputs_get_a_one_line_4xx_and_the_server_stays_up(server, client, images, case):
+    query, content, kind, status, word = BAD[case]
+    made = {"1x1 pixels": lambda: _png(1, 1), "20000x20000 pixels": lambda: _png_bomb(20000, 20000),
+            "extreme aspect ratio": lambda: _png(8, 9000), "truncated": lambda: images["rgb.jpg"][:2000]}
+    if case in made:
+        content = made[case]()
+    elif content is None:
+        content = images["gray.png"]
+    if kind == "multipart":  # a form with a text field and no file
+        r = client.post("/v1/classify", content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+                        b"hi\r\n--b--\r\n", headers={"Content-Type": "multipart/form-data; boundary=b"})
+    else:
+        r = client.post(f"/v1/classify{query}", content=content, headers={"Content-Type": kind})
+    assert r.status_code == status, r.text
+    reason = r.json()["error"]
+    assert word in reason and "\n" not in reason
+    ok = client.post("/v1/classify", content=images["rgba.png"])
+    assert ok.status_code == 200
+    assert f"POST /v1/classify {status} " in server.log.read_text()
+
+
+def test_a_full_queue_is_answered_503_with_retry_after(model, images, tmp_path):
+    s = ServeProcess(model, "--max-queue", "2", log=tmp_path / "serve.log")
+    try:
+        body = images["gray.png"]
+        held = [held_request(s.port, body) for _ in range(2)]
+        with httpx.Client(base_url=s.url, timeout=30) as client:
+            assert wait_until(lambda: client.get("/health").json()["in_flight"] == 2)
+            r = client.post("/v1/classify", content=body)
+            assert r.status_code == 503 and r.headers["retry-after"] == "1" and "queue full" in r.json()["error"]
+        assert [finish_request(h, body)[0] for h in held] == [200, 200]
+    finally:
+        s.stop()
+
+
+def test_a_stalled_body_is_answered_408_and_frees_its_place(model, images, tmp_path):
+    s = ServeProcess(model, "--max-queue", "1", "--read-timeout", "0.5", log=tmp_path / "serve.log")
+    try:
+        held = held_request(s.port, images["gray.png"], hold=10)  # never finishes its body
+        status, _, answer = read_response(held)
+        assert status == 408 and "0.5 s" in answer["error"]
+        r = httpx.post(s.url + "/v1/classify", content=images["gray.png"], timeout=30)
+        assert r.status_code == 200  # the one place in the queue is free again
+    finally:
+        s.stop()
+
+
+def test_sigterm_drains_in_flight_requests_and_exits_0(model, images, tmp_path):
+    s = ServeProcess(model, log=tmp_path / "serve.log")
+    try:
+        body = images["tall.png"]
+        held = held_request(s.port, body, hold=100)
+        with httpx.Client(base_url=s.url, timeout=30) as client:
+            assert wait_until(lambda: client.get("/health").json()["in_flight"] == 1)
+        s.terminate()
+        assert wait_until(lambda: not _accepts(s.port))  # no new connections while draining
+        status, _, answer = finish_request(held, body, hold=100)
+        assert status == 200 and len(answer["top"]) == 5
+        rc, out = s.wait()
+        assert rc == 0 and "stopped (SIGTERM, drained)" in out
+    finally:
+        s.stop()
+
+
+def _accepts(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.onnx"], "no such model file"),
+    (["{bad}"], "not a loadable ONNX model"),
+    (["{model}", "--max-batch", "0"], "--max-batch must be at least 1"),
+    (["{model}", "--port", "70000"], "--port must be in 0..65535"),
+    (["{model}", "--port", "{busy}"], "cannot listen on"),
+])
+def test_bad_flags_and_models_exit_2_in_one_line(model, tmp_path, capsys, argv, message):
+    import socket
+
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        args = [a.format(model=model, bad=bad, busy=busy.getsockname()[1]) for a in argv]
+        assert main(["serve", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
