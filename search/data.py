@@ -336,10 +336,8 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
                           f"(it holds: {', '.join(sorted(arrays)) or 'nothing'}); expected x [N,H,W,C] and y [N]")
     names = arrays.get("labels")
     x, y = _npz_images(path, "x", arrays["x"]), _npz_labels(path, "y", arrays["y"], len(arrays["x"]))
-    classes = len(names) if names is not None else int(y.max()) + 1 if len(y) else 0
     if names is not None and (names.ndim != 1 or names.dtype.kind not in "UO"):
         raise _fail(path, f"array 'labels' must be a 1-d list of class names, got {names.dtype} {names.shape}")
-    labels = [str(s) for s in names] if names is not None else [str(i) for i in range(classes)]
     parts = {}
     for split in ("val", "test"):
         if f"x_{split}" in arrays or f"y_{split}" in arrays:
@@ -349,6 +347,9 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
             parts[split] = (xs, _npz_labels(path, f"y_{split}", arrays[f"y_{split}"], len(xs)))
             if xs.shape[1:] != x.shape[1:]:
                 raise _fail(path, f"x_{split} images are {xs.shape[1:]}, x images are {x.shape[1:]}")
+    seen = [y, *(v[1] for v in parts.values())]
+    classes = len(names) if names is not None else max(int(v.max()) + 1 if len(v) else 0 for v in seen)
+    labels = [str(s) for s in names] if names is not None else [str(i) for i in range(classes)]
     for split, (_, ys) in [("", (x, y)), *((f"_{k}", v) for k, v in parts.items())]:
         if len(ys) and (ys.min() < 0 or ys.max() >= classes):
             raise _fail(path, f"labels in y{split} out of range: {int(ys.min())}..{int(ys.max())}, "
@@ -559,6 +560,8 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
         raise _fail(root, f"one class folder ({names[0]}); a classifier needs at least 2")
     index = {n: i for i, n in enumerate(names)}
     files, labels = _flatten(train_tree, index)
+    if image is None:  # the data set's own size: the first training image's shorter side
+        image = min(_check_header(files[0]))
     rng = np.random.default_rng(split_seed)
     if val_tree is None:
         val = max(1, round(0.1 * len(files))) if val_size is None else val_size
@@ -584,9 +587,6 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
     test_files, test_labels = _flatten(test_tree, index) if test_tree else ([], [])
 
     everything = files + val_files + test_files
-    if image is None:
-        w, h = _check_header(files[0])
-        image = min(w, h)
     family = "imagenet" if image >= IMAGENET_FROM else "cifar"
     crop_pct = IMAGENET_CROP_PCT if family == "imagenet" else 1.0
     pre = default_preprocess(family, image, crop_pct)
