@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,6 @@ class DataBundle:
     crop_pct: float = 1.0
     interpolation: str = "bilinear"
     in_memory: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def card(self) -> dict[str, Any]:
         """What training saw, JSON-able, to be saved with the weights and written into the model card."""
