@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .data import dataset_help
 from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
@@ -65,7 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                    "(default 1 with --device cuda or a cluster with GPUs, else 0)")
     g.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per child (default 1)")
     g = parser.add_argument_group("child training")
-    g.add_argument("--dataset", help=f"digits (embedded) or cifar10:PATH (default {d.dataset})")
+    g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
