@@ -41,7 +41,7 @@ TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_c
                "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
                "ema_decay", "eval_batch")
 # everything that defines a run: stored in the checkpoint, refused with --resume
-RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "recipe", *TRAIN_FLAGS, "no_aux_head",
+RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
 _PARSER: list[argparse.ArgumentParser] = []
 
@@ -61,6 +61,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--val-size", type=int, help="held-out images (default: the data set's)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
     g.add_argument("--split-seed", type=int, help="seed of the held-out split (default 0)")
+    g.add_argument("--stream", action="store_true", help="decode images from disk every epoch through a DataLoader "
+                   "(default: only folders too large for memory stream)")
     g.add_argument("--workers", type=int, default=4, help="DataLoader processes for streaming data sets (default 4)")
     g = parser.add_argument_group("recipe (every value overrides the recipe's)")
     g.add_argument("--recipe", choices=list(RECIPES), help="; ".join(f"{k}: {r.about}" for k, r in RECIPES.items())
@@ -283,7 +285,7 @@ def _open_data(settings: dict[str, Any], spec) -> Any:
         image = 16 if dataset == "digits" else (spec.image if dataset.startswith("imagefolder:") else None)
     return open_dataset(dataset, image=image, augment=settings.get("augment") or "auto",
                         val_size=settings.get("val_size"), train_size=settings.get("train_size"),
-                        split_seed=settings.get("split_seed") or 0)
+                        split_seed=settings.get("split_seed") or 0, in_memory=False if settings.get("stream") else None)
 
 
 def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
