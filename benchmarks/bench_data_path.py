@@ -56,7 +56,7 @@ def payloads(children: int, seed: int, epochs: int) -> list[dict]:
         decisions = [rng.randrange(n) for n in space.sizes]
         out.append({"trial": i + 1, "nas": to_nas(space, decisions, ProxyNet()), "network": "proxy",
                     "seed": 1000 + i, "decisions": decisions, "reward": "accuracy", "dataset": "digits",
-                    "val_size": None, "train_size": None, "train": {**TrainConfig().to_dict(), "epochs": epochs}, "threads": 1})
+                    "val_size": None, "train_size": None, "train": {"epochs": epochs}, "threads": 1})
     return out
 
 

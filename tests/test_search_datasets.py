@@ -173,3 +173,16 @@ def test_a_truncated_file_in_a_loader_worker_is_one_line(tmp_path):
 def test_load_dataset_reads_the_new_kinds(tmp_path):
     d = load_dataset(f"npz:{write_npz(tmp_path / 'a.npz')}")
     assert d.x_train.shape == (36, 3, 8, 8) and d.classes == 4 and d.image == 8
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_a_child_trains_on_an_image_folder_in_memory_or_streaming(tmp_path, in_memory):
+    from search.space import ProxyNet, load_space, to_nas
+    from search.trial import run_trial
+
+    root = write_folder(tmp_path / "f", train=6, val=2, size=(8, 8), classes=("a", "b"))
+    nas = to_nas(load_space("nasnet"), [1, 0, 10, 11, 0] * 10, ProxyNet(cells=1, filters=4, image=8, classes=2))
+    r = run_trial({"trial": 1, "nas": nas, "seed": 0, "dataset": f"imagefolder:{root}", "in_memory": in_memory,
+                   "train": {"epochs": 1, "batch_size": 4}, "threads": 1, "device": "cpu"})
+    assert r["status"] == "done", r["error"]
+    assert r["reward"] in (0.0, 0.25, 0.5, 0.75, 1.0)  # 4 held-out images
