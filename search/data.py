@@ -218,7 +218,7 @@ def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", 
             raise NasError(f"held-out size must be positive, got {val_size}")
         opts = {"image": image, "augment": augment, "val_size": val_size, "train_size": train_size,
                 "split_seed": split_seed, "in_memory": in_memory}
-        _CACHE[key] = kind.open(spec, Path(arg) if kind.needs_path else None, **opts)
+        _CACHE[key] = kind.open(spec, Path(arg).expanduser() if kind.needs_path else None, **opts)
     return _CACHE[key]
 
 

@@ -186,3 +186,13 @@ def test_a_child_trains_on_an_image_folder_in_memory_or_streaming(tmp_path, in_m
                    "train": {"epochs": 1, "batch_size": 4}, "threads": 1, "device": "cpu"})
     assert r["status"] == "done", r["error"]
     assert r["reward"] in (0.0, 0.25, 0.5, 0.75, 1.0)  # 4 held-out images
+
+
+def test_imagefolder_test_split_and_its_classes(tmp_path):
+    root = write_folder(tmp_path / "f", train=2, val=1, size=(8, 8), classes=("a", "b"))
+    write_tree(root / "test", {"a": 1, "b": 2}, size=(8, 8), seed=7)
+    b = open_dataset(f"imagefolder:{root}")
+    assert len(b.test) == 3 and b.test.y.tolist() == [0, 1, 1] and b.test.augment is None
+    write_tree(root / "test", {"c": 1}, size=(8, 8), seed=8)
+    with pytest.raises(NasError, match="test: error: class folders differ .*only in test/: c"):
+        open_dataset(f"imagefolder:{root}", val_size=1)
