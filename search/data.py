@@ -294,8 +294,9 @@ def _from_arrays(spec: str, a: _Arrays, image: int | None, augment: str, val_siz
         return ResizedArrays(xt, yt, size, augment_)
 
     test = wrap(*a.test, False) if a.test is not None else None
-    return DataBundle(spec, len(a.labels), list(a.labels), size,
-                      tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()),
+    stats = (a.mean, a.std) if a.mean is not None else \
+        (tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()))
+    return DataBundle(spec, len(a.labels), list(a.labels), size, *stats,
                       wrap(x_tr, y_tr, True), wrap(x_va, y_va, False), test, augment=aug.name,
                       resize=size, crop_pct=1.0, in_memory=resident)
 

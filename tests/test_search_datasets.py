@@ -196,3 +196,23 @@ def test_imagefolder_test_split_and_its_classes(tmp_path):
     write_tree(root / "test", {"c": 1}, size=(8, 8), seed=8)
     with pytest.raises(NasError, match="test: error: class folders differ .*only in test/: c"):
         open_dataset(f"imagefolder:{root}", val_size=1)
+
+
+def test_arrays_resized_in_memory_or_per_item(tmp_path):
+    from search.data import ResizedArrays
+
+    spec = f"npz:{write_npz(tmp_path / 'a.npz')}"
+    mem = open_dataset(spec, image=16)
+    lazy = open_dataset(spec, image=16, in_memory=False)
+    assert isinstance(lazy.val, ResizedArrays) and mem.val.x.shape == (4, 3, 16, 16)
+    assert all(torch.allclose(lazy.val[i][0], mem.val.x[i], atol=1e-6) for i in range(4))
+    torch.manual_seed(0)
+    assert lazy.train[0][0].shape == (3, 16, 16) and lazy.augment == "cifar"
+
+
+def test_cifar10_bundle_names_and_statistics(tmp_path):
+    from test_search_data import write_cifar
+
+    b = open_dataset(f"cifar10:{write_cifar(tmp_path / 'c')}", val_size=8)
+    assert b.labels == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    assert b.mean == CIFAR10_MEAN and b.augment == "cifar" and len(b.test) == 20 and len(b.val) == 8
