@@ -477,6 +477,8 @@ def _open_cifar100(spec: str, folder: Path, **opts) -> DataBundle:
 # -- image folders -------------------------------------------------------------------------------
 def _decode(path: Path):
     """An RGB Pillow image (as `nasdsl infer` loads it), or a DataError naming the file."""
+    from PIL import Image
+
     from nasdsl.infer import load_image
 
     try:
@@ -485,6 +487,8 @@ def _decode(path: Path):
         raise
     except NasError as e:
         raise DataError(path, e.diagnostics[0].message) from None
+    except Image.DecompressionBombError as e:
+        raise DataError(path, f"cannot read image ({e})") from None
 
 
 def _to_tensor(img, pre: Preprocess) -> torch.Tensor:
@@ -534,7 +538,7 @@ def _check_header(path: Path) -> tuple[int, int]:
             return img.size
     except UnidentifiedImageError:
         raise _fail(path, "not an image Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as e:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise _fail(path, f"cannot read image ({e})") from None
 
 
