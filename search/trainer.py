@@ -375,6 +375,20 @@ class Trainer:
         for b in self.model.buffers():
             torch.distributed.broadcast(b.data, src=0)
 
+    def replica_difference(self) -> float:
+        """Under torch.distributed: the largest difference between any rank's weights and buffers
+        and rank 0's (0.0 when the replicas are identical, as they should be); 0.0 alone."""
+        if self.world == 1:
+            return 0.0
+        tensors = [t.detach().float().reshape(-1) for t in self.model.state_dict().values()
+                   if t.is_floating_point()]
+        flat = torch.cat(tensors)
+        ref = flat.clone()
+        torch.distributed.broadcast(ref, src=0)
+        diff = (flat - ref).abs().max().reshape(1).double()
+        torch.distributed.all_reduce(diff, op=torch.distributed.ReduceOp.MAX)
+        return float(diff[0])
+
     # -- evaluation
     @torch.no_grad()
     def evaluate(self, data=None) -> dict:
@@ -413,7 +427,8 @@ class Trainer:
 
         share = Subset(data, range(self.rank, len(data), self.world))
         loader = DataLoader(share, batch_size=b, shuffle=False, num_workers=self.workers,
-                            pin_memory=self.device.type == "cuda")
+                            pin_memory=self.device.type == "cuda",
+                            generator=torch.Generator().manual_seed(self.seed))  # not the global RNG
         for xb, yb in loader:
             yield xb, torch.as_tensor(yb, dtype=torch.int64)
 

@@ -1,8 +1,9 @@
 """One trial, as plain data in and plain data out, so a process pool and Ray run the same code.
 
 payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "train_size", "image",
-          "augment", "device", "in_memory" (optional: the data set's own size, "auto", "auto", by size),
-          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only)}
+          "augment", "in_memory" (the last three optional: the data set's own size, "auto", by size),
+          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only),
+          "device" ("auto" | "cpu" | "cuda[:N]", default cpu), "amp" (bool)}
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
           "seconds", "pid"}
 """
@@ -13,6 +14,8 @@ import os
 import time
 import traceback
 from typing import Any
+
+from .devices import free_cuda_memory
 
 
 def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +36,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
             msg = "out of memory: " + msg
         result["error"] = msg + "\n" + "".join(traceback.format_tb(e.__traceback__)[-3:])
+    if result["status"] != "done":
+        free_cuda_memory()  # after a CUDA out-of-memory the worker can take the next child
     result["finished"] = time.time()
     result["seconds"] = result["finished"] - started
     return result
@@ -64,7 +69,7 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
     trainer = Trainer(model, TrainConfig(**payload.get("train", {})), data.train, data.val, seed=payload["seed"],
-                      device=resolve_device(payload.get("device", "auto")), workers=0)
+                      device=resolve_device(payload.get("device") or "cpu"), amp=bool(payload.get("amp")), workers=0)
     while trainer.epoch < trainer.config.epochs:
         trainer.train_epoch()
     return trainer.evaluate()["top1"], params
