@@ -218,7 +218,7 @@ def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", 
             raise NasError(f"held-out size must be positive, got {val_size}")
         opts = {"image": image, "augment": augment, "val_size": val_size, "train_size": train_size,
                 "split_seed": split_seed, "in_memory": in_memory}
-        _CACHE[key] = kind.open(spec, Path(arg) if kind.needs_path else None, **opts)
+        _CACHE[key] = kind.open(spec, Path(arg).expanduser() if kind.needs_path else None, **opts)
     return _CACHE[key]
 
 
@@ -294,8 +294,9 @@ def _from_arrays(spec: str, a: _Arrays, image: int | None, augment: str, val_siz
         return ResizedArrays(xt, yt, size, augment_)
 
     test = wrap(*a.test, False) if a.test is not None else None
-    return DataBundle(spec, len(a.labels), list(a.labels), size,
-                      tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()),
+    stats = (a.mean, a.std) if a.mean is not None else \
+        (tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()))
+    return DataBundle(spec, len(a.labels), list(a.labels), size, *stats,
                       wrap(x_tr, y_tr, True), wrap(x_va, y_va, False), test, augment=aug.name,
                       resize=size, crop_pct=1.0, in_memory=resident)
 
@@ -476,6 +477,8 @@ def _open_cifar100(spec: str, folder: Path, **opts) -> DataBundle:
 # -- image folders -------------------------------------------------------------------------------
 def _decode(path: Path):
     """An RGB Pillow image (as `nasdsl infer` loads it), or a DataError naming the file."""
+    from PIL import Image
+
     from nasdsl.infer import load_image
 
     try:
@@ -484,6 +487,8 @@ def _decode(path: Path):
         raise
     except NasError as e:
         raise DataError(path, e.diagnostics[0].message) from None
+    except Image.DecompressionBombError as e:
+        raise DataError(path, f"cannot read image ({e})") from None
 
 
 def _to_tensor(img, pre: Preprocess) -> torch.Tensor:
@@ -533,7 +538,7 @@ def _check_header(path: Path) -> tuple[int, int]:
             return img.size
     except UnidentifiedImageError:
         raise _fail(path, "not an image Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as e:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise _fail(path, f"cannot read image ({e})") from None
 
 

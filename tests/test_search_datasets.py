@@ -173,3 +173,46 @@ def test_a_truncated_file_in_a_loader_worker_is_one_line(tmp_path):
 def test_load_dataset_reads_the_new_kinds(tmp_path):
     d = load_dataset(f"npz:{write_npz(tmp_path / 'a.npz')}")
     assert d.x_train.shape == (36, 3, 8, 8) and d.classes == 4 and d.image == 8
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_a_child_trains_on_an_image_folder_in_memory_or_streaming(tmp_path, in_memory):
+    from search.space import ProxyNet, load_space, to_nas
+    from search.trial import run_trial
+
+    root = write_folder(tmp_path / "f", train=6, val=2, size=(8, 8), classes=("a", "b"))
+    nas = to_nas(load_space("nasnet"), [1, 0, 10, 11, 0] * 10, ProxyNet(cells=1, filters=4, image=8, classes=2))
+    r = run_trial({"trial": 1, "nas": nas, "seed": 0, "dataset": f"imagefolder:{root}", "in_memory": in_memory,
+                   "train": {"epochs": 1, "batch_size": 4}, "threads": 1, "device": "cpu"})
+    assert r["status"] == "done", r["error"]
+    assert r["reward"] in (0.0, 0.25, 0.5, 0.75, 1.0)  # 4 held-out images
+
+
+def test_imagefolder_test_split_and_its_classes(tmp_path):
+    root = write_folder(tmp_path / "f", train=2, val=1, size=(8, 8), classes=("a", "b"))
+    write_tree(root / "test", {"a": 1, "b": 2}, size=(8, 8), seed=7)
+    b = open_dataset(f"imagefolder:{root}")
+    assert len(b.test) == 3 and b.test.y.tolist() == [0, 1, 1] and b.test.augment is None
+    write_tree(root / "test", {"c": 1}, size=(8, 8), seed=8)
+    with pytest.raises(NasError, match="test: error: class folders differ .*only in test/: c"):
+        open_dataset(f"imagefolder:{root}", val_size=1)
+
+
+def test_arrays_resized_in_memory_or_per_item(tmp_path):
+    from search.data import ResizedArrays
+
+    spec = f"npz:{write_npz(tmp_path / 'a.npz')}"
+    mem = open_dataset(spec, image=16)
+    lazy = open_dataset(spec, image=16, in_memory=False)
+    assert isinstance(lazy.val, ResizedArrays) and mem.val.x.shape == (4, 3, 16, 16)
+    assert all(torch.allclose(lazy.val[i][0], mem.val.x[i], atol=1e-6) for i in range(4))
+    torch.manual_seed(0)
+    assert lazy.train[0][0].shape == (3, 16, 16) and lazy.augment == "cifar"
+
+
+def test_cifar10_bundle_names_and_statistics(tmp_path):
+    from test_search_data import write_cifar
+
+    b = open_dataset(f"cifar10:{write_cifar(tmp_path / 'c')}", val_size=8)
+    assert b.labels == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    assert b.mean == CIFAR10_MEAN and b.augment == "cifar" and len(b.test) == 20 and len(b.val) == 8
