@@ -191,20 +191,20 @@ def _dist():
 
 
 class Trainer:
-    """Trains `model` epoch by epoch; see the module docstring. `device`: "cpu", "cuda", "cuda:N"
-    or a torch.device (resolve "auto" with search.devices.resolve_device first). `amp`: mixed
-    precision on CUDA (bf16 where supported, else fp16 with a GradScaler); ignored on the CPU.
-    `channels_last`: None = on for CUDA. `workers`: DataLoader processes for streaming sets."""
+    """Trains `model` epoch by epoch; see the module docstring. `device`: "auto", "cpu", "cuda",
+    "cuda:N" or a torch.device. `amp`: mixed precision on CUDA (bf16 where supported, else fp16
+    with a GradScaler); ignored on the CPU. `channels_last`: None = on for CUDA. `workers`:
+    DataLoader processes for streaming sets."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, train_data, val_data=None, *, seed: int = 0,
                  device="cpu", amp: bool = False, channels_last: bool | None = None, workers: int = 2,
                  check_every: int | None = None):
-        from .devices import amp_dtype
+        from .devices import amp_dtype, resolve_device
 
         self.config = config.check()
         self.train_data, self.val_data = train_data, val_data
         self.seed, self.workers = seed, workers
-        self.device = torch.device(device)
+        self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
         self.rank, self.world = _dist()
         self.amp_dtype = amp_dtype(self.device) if amp else None
         cuda = self.device.type == "cuda"
