@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,6 @@ class DataBundle:
     crop_pct: float = 1.0
     interpolation: str = "bilinear"
     in_memory: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def card(self) -> dict[str, Any]:
         """What training saw, JSON-able, to be saved with the weights and written into the model card."""
@@ -219,7 +218,7 @@ def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", 
             raise NasError(f"held-out size must be positive, got {val_size}")
         opts = {"image": image, "augment": augment, "val_size": val_size, "train_size": train_size,
                 "split_seed": split_seed, "in_memory": in_memory}
-        _CACHE[key] = kind.open(spec, Path(arg) if kind.needs_path else None, **opts)
+        _CACHE[key] = kind.open(spec, Path(arg).expanduser() if kind.needs_path else None, **opts)
     return _CACHE[key]
 
 
@@ -295,8 +294,9 @@ def _from_arrays(spec: str, a: _Arrays, image: int | None, augment: str, val_siz
         return ResizedArrays(xt, yt, size, augment_)
 
     test = wrap(*a.test, False) if a.test is not None else None
-    return DataBundle(spec, len(a.labels), list(a.labels), size,
-                      tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()),
+    stats = (a.mean, a.std) if a.mean is not None else \
+        (tuple(float(v) for v in mean.ravel()), tuple(float(v) for v in std.ravel()))
+    return DataBundle(spec, len(a.labels), list(a.labels), size, *stats,
                       wrap(x_tr, y_tr, True), wrap(x_va, y_va, False), test, augment=aug.name,
                       resize=size, crop_pct=1.0, in_memory=resident)
 
@@ -336,10 +336,8 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
                           f"(it holds: {', '.join(sorted(arrays)) or 'nothing'}); expected x [N,H,W,C] and y [N]")
     names = arrays.get("labels")
     x, y = _npz_images(path, "x", arrays["x"]), _npz_labels(path, "y", arrays["y"], len(arrays["x"]))
-    classes = len(names) if names is not None else int(y.max()) + 1 if len(y) else 0
     if names is not None and (names.ndim != 1 or names.dtype.kind not in "UO"):
         raise _fail(path, f"array 'labels' must be a 1-d list of class names, got {names.dtype} {names.shape}")
-    labels = [str(s) for s in names] if names is not None else [str(i) for i in range(classes)]
     parts = {}
     for split in ("val", "test"):
         if f"x_{split}" in arrays or f"y_{split}" in arrays:
@@ -349,6 +347,9 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
             parts[split] = (xs, _npz_labels(path, f"y_{split}", arrays[f"y_{split}"], len(xs)))
             if xs.shape[1:] != x.shape[1:]:
                 raise _fail(path, f"x_{split} images are {xs.shape[1:]}, x images are {x.shape[1:]}")
+    seen = [y, *(v[1] for v in parts.values())]
+    classes = len(names) if names is not None else max(int(v.max()) + 1 if len(v) else 0 for v in seen)
+    labels = [str(s) for s in names] if names is not None else [str(i) for i in range(classes)]
     for split, (_, ys) in [("", (x, y)), *((f"_{k}", v) for k, v in parts.items())]:
         if len(ys) and (ys.min() < 0 or ys.max() >= classes):
             raise _fail(path, f"labels in y{split} out of range: {int(ys.min())}..{int(ys.max())}, "
@@ -476,6 +477,8 @@ def _open_cifar100(spec: str, folder: Path, **opts) -> DataBundle:
 # -- image folders -------------------------------------------------------------------------------
 def _decode(path: Path):
     """An RGB Pillow image (as `nasdsl infer` loads it), or a DataError naming the file."""
+    from PIL import Image
+
     from nasdsl.infer import load_image
 
     try:
@@ -484,6 +487,8 @@ def _decode(path: Path):
         raise
     except NasError as e:
         raise DataError(path, e.diagnostics[0].message) from None
+    except Image.DecompressionBombError as e:
+        raise DataError(path, f"cannot read image ({e})") from None
 
 
 def _to_tensor(img, pre: Preprocess) -> torch.Tensor:
@@ -533,7 +538,7 @@ def _check_header(path: Path) -> tuple[int, int]:
             return img.size
     except UnidentifiedImageError:
         raise _fail(path, "not an image Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as e:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise _fail(path, f"cannot read image ({e})") from None
 
 
@@ -559,6 +564,8 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
         raise _fail(root, f"one class folder ({names[0]}); a classifier needs at least 2")
     index = {n: i for i, n in enumerate(names)}
     files, labels = _flatten(train_tree, index)
+    if image is None:  # the data set's own size: the first training image's shorter side
+        image = min(_check_header(files[0]))
     rng = np.random.default_rng(split_seed)
     if val_tree is None:
         val = max(1, round(0.1 * len(files))) if val_size is None else val_size
@@ -584,9 +591,6 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
     test_files, test_labels = _flatten(test_tree, index) if test_tree else ([], [])
 
     everything = files + val_files + test_files
-    if image is None:
-        w, h = _check_header(files[0])
-        image = min(w, h)
     family = "imagenet" if image >= IMAGENET_FROM else "cifar"
     crop_pct = IMAGENET_CROP_PCT if family == "imagenet" else 1.0
     pre = default_preprocess(family, image, crop_pct)

@@ -1,8 +1,9 @@
 """One trial, as plain data in and plain data out, so a process pool and Ray run the same code.
 
 payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "train_size", "image",
-          "augment" (the last two optional: the data set's own size, "auto"),
-          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only)}
+          "augment", "in_memory" (the last three optional: the data set's own size, "auto", by size),
+          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only),
+          "device" ("auto" | "cpu" | "cuda[:N]", default cpu), "amp" (bool)}
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
           "seconds", "pid"}
 """
@@ -13,6 +14,8 @@ import os
 import time
 import traceback
 from typing import Any
+
+from .devices import free_cuda_memory
 
 
 def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +36,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
             msg = "out of memory: " + msg
         result["error"] = msg + "\n" + "".join(traceback.format_tb(e.__traceback__)[-3:])
+    if result["status"] != "done":
+        free_cuda_memory()  # after a CUDA out-of-memory the worker can take the next child
     result["finished"] = time.time()
     result["seconds"] = result["finished"] - started
     return result
@@ -55,19 +60,27 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
 
     import nasdsl
 
-    from .data import InMemoryDataset, open_dataset
-    from .trainer import TrainConfig, train
+    from .devices import resolve_device
+    from .trainer import TrainConfig, Trainer
 
     torch.set_num_threads(int(payload.get("threads", 1)))
-    data = open_dataset(payload["dataset"], image=payload.get("image"), augment=payload.get("augment", "auto"),
-                        val_size=payload.get("val_size"), train_size=payload.get("train_size"),
-                        split_seed=payload.get("split_seed", 0))
-    if not isinstance(data.train, InMemoryDataset) or not isinstance(data.val, InMemoryDataset):
-        raise ValueError(f"{payload['dataset']}: children train on in-memory data sets only "
-                         "(this one streams from disk)")
+    data = child_data(payload)
     torch.manual_seed(payload["seed"])
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
-    res = train(model, data.train.x.numpy(), data.train.y.numpy(), data.val.x.numpy(), data.val.y.numpy(),
-                TrainConfig(**payload.get("train", {})), seed=payload["seed"])
-    return res.accuracy, params
+    trainer = Trainer(model, TrainConfig(**payload.get("train", {})), data.train, data.val, seed=payload["seed"],
+                      device=resolve_device(payload.get("device") or "cpu"), amp=bool(payload.get("amp")), workers=0)
+    while trainer.epoch < trainer.config.epochs:
+        trainer.train_epoch()
+    return trainer.evaluate()["top1"], params
+
+
+def child_data(payload: dict[str, Any]):
+    """The DataBundle a child trains on (search.data.open_dataset, cached per worker process).
+    Streaming sets are decoded in the child's own process (no DataLoader workers: pool workers
+    run one child each, and the pool already uses the cores)."""
+    from .data import open_dataset
+
+    return open_dataset(payload["dataset"], image=payload.get("image"), augment=payload.get("augment", "auto"),
+                        val_size=payload.get("val_size"), train_size=payload.get("train_size"),
+                        split_seed=payload.get("split_seed", 0), in_memory=payload.get("in_memory"))
