@@ -23,6 +23,11 @@ def _crashed(payload: dict[str, Any], why: str) -> dict[str, Any]:
             "error": why, "started": now, "finished": now, "seconds": 0.0, "pid": None}
 
 
+def _job(payload: dict[str, Any]) -> tuple[int, int | None]:
+    """A job's identity: its trial, and under early stopping the rung it trains to."""
+    return payload["trial"], payload.get("rung")
+
+
 class Executor:
     """submit(payload) then poll(timeout) -> finished results; `running` = trials in flight."""
 
@@ -51,13 +56,14 @@ class LocalExecutor(Executor):
         self.workers = workers
         self._pool = self._new_pool()
         self._futures: dict[cf.Future, dict[str, Any]] = {}
-        self._attempts: dict[int, int] = {}
+        self._attempts: dict[tuple[int, int | None], int] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, payload: dict[str, Any]) -> None:
-        self._attempts[payload["trial"]] = self._attempts.get(payload["trial"], 0) + 1
+        key = _job(payload)
+        self._attempts[key] = self._attempts.get(key, 0) + 1
         self._futures[self._pool.submit(run_trial, payload)] = payload
 
     @property
@@ -84,7 +90,7 @@ class LocalExecutor(Executor):
                 del self._futures[fut]
             self._pool = self._new_pool()
             for payload in retry:
-                if self._attempts[payload["trial"]] >= MAX_ATTEMPTS:
+                if self._attempts[_job(payload)] >= MAX_ATTEMPTS:
                     results.append(_crashed(payload, "worker process died (killed or out of memory)"))
                 else:
                     self.submit(payload)

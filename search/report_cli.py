@@ -33,7 +33,7 @@ def report_data(folder: str | Path) -> dict:
     try:
         trials = [{k: t[k] for k in JSON_FIELDS} for t in store.trials()]
         return {"trials": trials, "counts": store.counts(), "config": store.config(),
-                "updates": store.update_log()}
+                "updates": store.update_log(), "rungs": store.rungs()}
     finally:
         store.close()
 

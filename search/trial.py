@@ -2,8 +2,11 @@
 
 payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "train_size",
           "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only)}
+          and, for a job of an early-stopped run (ASHA), "rung", "until_epoch", "checkpoint": train
+          on from the checkpoint (if any) to `until_epoch` epochs of a schedule over train["epochs"],
+          saving the trainer's state there after every epoch; the reward is the accuracy then.
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
-          "seconds", "pid"}
+          "seconds", "pid"} (+ "rung" for a rung job)
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     started = time.time()
     result: dict[str, Any] = {"trial": payload["trial"], "status": "failed", "reward": None, "error": None,
                               "params": None, "started": started, "pid": os.getpid()}
+    if "rung" in payload:
+        result["rung"] = payload["rung"]
     try:
         reward, params = _reward(payload)
         if reward is None or not math.isfinite(reward):
@@ -47,7 +52,10 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
             raise RuntimeError(f"synthetic failure of trial {payload['trial']}")
         if syn.get("sleep"):
             time.sleep(syn["sleep"])
-        return match_fraction(payload["decisions"], syn["target"]), None
+        reward = match_fraction(payload["decisions"], syn["target"])
+        if "until_epoch" in payload:  # more epochs, more reward; the ranking stays the same
+            reward *= 0.5 + 0.5 * payload["until_epoch"] / payload["train"]["epochs"]
+        return reward, None
     if kind != "accuracy":
         raise ValueError(f"unknown reward {kind!r}")
     import torch

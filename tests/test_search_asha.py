@@ -1,0 +1,136 @@
+"""`nasdsl search --scheduler asha`: the driver with early stopping, on synthetic rewards (fast) and
+on real training (a promoted child trains exactly as an unstopped one; kill -9 then --resume)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from nasdsl.cli import main as nasdsl_main
+from search.driver import Search, SearchConfig
+from search.report_cli import report_data
+from search.scheduler import rung_epochs
+from search.store import Store
+from search.strategies import StrategyOptions
+from search.trainer import TrainConfig
+
+
+def asha_config(strategy="random", trials=18, epochs=9, min_epochs=1, reduction=3, **kw) -> SearchConfig:
+    return SearchConfig(strategy=strategy, reward="synthetic", trials=trials, scheduler="asha",
+                        min_epochs=min_epochs, reduction=reduction, train=TrainConfig(epochs=epochs),
+                        options=StrategyOptions(batch=4, population=5, sample_size=2), **kw)
+
+
+def check_run(folder, trials: int, rungs: tuple[int, ...], eta: int) -> list[dict]:
+    """What every early-stopped run must satisfy, read back from its store."""
+    store = Store(folder, create=False)
+    ts, results, promotions = store.trials(), store.rungs(), store.promotions()
+    store.close()
+    assert len(ts) == trials and all(t["status"] in ("done", "failed") for t in ts)
+    assert sorted(t["observed"] for t in ts) == list(range(1, trials + 1))  # each told to the strategy once
+    by_trial: dict[int, list[dict]] = {}
+    for r in results:
+        by_trial.setdefault(r["trial"], []).append(r)
+        assert r["epochs"] == rungs[r["rung"]]
+    promoted = {(p["trial"], p["rung"]) for p in promotions}
+    for t in ts:
+        mine = sorted(by_trial.get(t["id"], []), key=lambda r: r["rung"])
+        assert [r["rung"] for r in mine] == list(range(len(mine)))  # no rung skipped or repeated
+        assert {(t["id"], k) for k in range(1, len(mine))} <= promoted  # each rung above 0 was a promotion
+        if t["status"] == "done":  # the reward is the accuracy at the highest rung reached
+            assert mine and t["reward"] == mine[-1]["accuracy"]
+    # every promotion was of a trial in the top 1/eta of the results its rung had at that moment
+    for p in promotions:
+        before = sorted((r for r in results if r["rung"] == p["rung"] - 1 and r["at"] <= p["at"]),
+                        key=lambda r: (-r["accuracy"], r["trial"]))
+        assert p["trial"] in [r["trial"] for r in before[:len(before) // eta]], p
+    return ts
+
+
+@pytest.mark.parametrize("strategy", ["random", "ppo", "reinforce", "evolution"])
+def test_every_strategy_runs_under_asha_with_the_local_pool(tmp_path, strategy):
+    s = Search(tmp_path / "run", asha_config(strategy))
+    summary = s.run("local", workers=2, progress=False)
+    s.close()
+    assert summary.counts["done"] == 18 and summary.counts["running"] == 0
+    ts = check_run(tmp_path / "run", 18, (1, 3, 9), 3)
+    store = Store(tmp_path / "run", create=False)
+    rungs = store.rungs()
+    store.close()
+    top = {r["trial"] for r in rungs if r["rung"] == 2}
+    assert 1 <= len(top) < 18  # some trials stopped early, some trained to the end
+    epochs = sum(r["epochs"] - (rung_epochs(1, 9, 3)[r["rung"] - 1] if r["rung"] else 0) for r in rungs)
+    assert epochs < 18 * 9 / 2  # far cheaper than training all of them to 9 epochs
+    best = max((t for t in ts if t["id"] in top), key=lambda t: (t["reward"], -t["id"]))
+    assert f"trial {best['id']}," in (tmp_path / "run" / "best.nas").read_text()
+
+
+def test_one_worker_asha_run_matches_the_scheduler_alone(tmp_path):
+    """With one worker the driver makes exactly the decisions of search/scheduler.py."""
+    from search.scheduler import Asha
+    from search.synthetic import match_fraction, target
+    s = Search(tmp_path / "run", asha_config("random", trials=12))
+    s.run("local", workers=1, progress=False)
+    ts = s.store.trials()
+    rows = s.store.rungs()
+    s.close()
+    tgt = target(s.space, 0)
+    quality = {t["id"]: match_fraction(t["decisions"], tgt) for t in ts}
+    asha, log, next_id = Asha((1, 3, 9), 3, 12), [], 1
+    while (job := asha.next_job()) is not None:
+        kind, trial, rung = job
+        if kind == "new":
+            trial, next_id = next_id, next_id + 1
+            asha.start(trial)
+        else:
+            asha.promote(trial, rung - 1)
+        log.append((trial, rung))
+        asha.report(trial, rung, quality[trial] * (0.5 + 0.5 * (1, 3, 9)[rung] / 9))
+        for t in asha.to_settle():
+            asha.settle(t)
+    assert [(r["trial"], r["rung"]) for r in rows] == log
+
+
+def test_failures_and_budget_rejections_under_asha(tmp_path):
+    s = Search(tmp_path / "run", asha_config("evolution", trials=15, max_params=120_000))
+    s.synthetic_extra = {"fail_every": 5}
+    summary = s.run("local", workers=2, progress=False)
+    s.close()
+    assert summary.counts["running"] == 0 and summary.counts["failed"] >= 3
+    ts = check_run(tmp_path / "run", 15, (1, 3, 9), 3)
+    assert all(t["status"] == "failed" for t in ts if t["id"] % 5 == 0)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--min-epochs", "5", "--max-epochs", "4"], "--min-epochs 5 is above --max-epochs 4"),
+    (["--reduction", "1"], "--reduction must be at least 2, got 1"),
+    (["--min-epochs", "3", "--epochs", "3"], "needs at least two rungs"),
+    (["--epochs", "4", "--max-epochs", "5"], "--epochs 4 and --max-epochs 5 disagree"),
+])
+def test_bad_scheduler_settings_are_one_line_errors_before_anything_runs(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    assert nasdsl_main(["search", "--scheduler", "asha", "--reward", "synthetic", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_scheduler_flags_need_asha(tmp_path, capsys):
+    assert nasdsl_main(["search", "--min-epochs", "2", "--reward", "synthetic", "--out", str(tmp_path / "r")]) == 2
+    assert "--min-epochs only apply to --scheduler asha" in capsys.readouterr().err
+
+
+def test_old_run_folders_gain_the_rung_table(tmp_path):
+    s = Search(tmp_path / "old", SearchConfig(strategy="random", reward="synthetic", trials=3))
+    s.run("local", workers=1, progress=False)
+    s.close()
+    con = sqlite3.connect(tmp_path / "old" / "trials.sqlite")
+    con.execute("DROP TABLE rungs")
+    con.execute("DROP TABLE promotions")
+    con.commit()
+    con.close()
+    data = report_data(tmp_path / "old")  # opening the store creates them again
+    assert data["rungs"] == [] and len(data["trials"]) == 3
+    con = sqlite3.connect(tmp_path / "old" / "trials.sqlite")
+    assert {"rungs", "promotions"} <= {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.close()
