@@ -134,3 +134,28 @@ def test_old_run_folders_gain_the_rung_table(tmp_path):
     con = sqlite3.connect(tmp_path / "old" / "trials.sqlite")
     assert {"rungs", "promotions"} <= {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
     con.close()
+
+
+def test_report_shows_the_rungs(tmp_path, capsys):
+    s = Search(tmp_path / "run", asha_config("random", trials=9))
+    s.run("local", workers=1, progress=False)
+    rows = s.store.rungs()
+    s.close()
+    assert nasdsl_main(["report", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "early stopping: asha, reduction 3" in out
+    reached = [sum(r["rung"] == k for r in rows) for k in range(3)]
+    assert f"   0       1  {reached[0]:>6}" in out and f"   2       9  {reached[2]:>6}" in out
+    spent = reached[0] * 1 + reached[1] * 2 + reached[2] * 6
+    assert f"child-epochs spent: {spent} (all 9 trials to 9 epochs: 81)" in out
+    assert nasdsl_main(["report", str(tmp_path / "run"), "--format", "json", "--no-html"]) == 0
+    import json
+    data = json.loads(capsys.readouterr().out)
+    assert [(r["trial"], r["rung"], r["epochs"]) for r in data["rungs"]] == [(r["trial"], r["rung"], r["epochs"])
+                                                                            for r in rows]
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Early stopping: accuracy at each rung" in html
+    stopped = {r["trial"] for r in rows} - {r["trial"] for r in rows if r["rung"] == 2}
+    assert html.count('class="rung stopped"') == sum(r["trial"] in stopped for r in rows)
+    assert html.count('class="rung finished"') == sum(r["trial"] not in stopped for r in rows)
+    assert f"stopped early ({len(stopped)})" in html
