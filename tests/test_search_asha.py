@@ -159,3 +159,16 @@ def test_report_shows_the_rungs(tmp_path, capsys):
     assert html.count('class="rung stopped"') == sum(r["trial"] in stopped for r in rows)
     assert html.count('class="rung finished"') == sum(r["trial"] not in stopped for r in rows)
     assert f"stopped early ({len(stopped)})" in html
+
+
+@pytest.mark.slow
+def test_asha_on_a_local_ray_cluster(tmp_path):
+    pytest.importorskip("ray")
+    s = Search(tmp_path / "run", asha_config("evolution", trials=12))
+    summary = s.run("ray", workers=2, progress=False)
+    s.close()
+    assert summary.counts["done"] == 12
+    check_run(tmp_path / "run", 12, (1, 3, 9), 3)
+    import ray
+
+    assert not ray.is_initialized()
