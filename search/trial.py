@@ -14,6 +14,7 @@ import math
 import os
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 
@@ -58,6 +59,8 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
         return reward, None
     if kind != "accuracy":
         raise ValueError(f"unknown reward {kind!r}")
+    if "until_epoch" in payload:
+        return _rung_reward(payload)
     import torch
 
     import nasdsl
@@ -74,3 +77,56 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
     res = train(model, data.x_train, data.y_train, data.x_val, data.y_val,
                 TrainConfig(**payload.get("train", {})), seed=payload["seed"])
     return res.accuracy, params
+
+
+class _Arrays:
+    """An in-memory data set (contract 1's fast path): tensors `x`, `y`; no augmentation."""
+
+    def __init__(self, x, y):
+        import torch
+
+        self.x, self.y = torch.as_tensor(x), torch.as_tensor(y)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        return self.x[i], int(self.y[i])
+
+    def augment_batch(self, xb, generator):
+        return xb
+
+
+def _rung_reward(payload: dict[str, Any]) -> tuple[float, int]:
+    """Train on from the trial's checkpoint (if any) to `until_epoch`, saving the trainer's state
+    after every epoch; the schedule runs over train["epochs"] (the top rung), so a trial promoted
+    through every rung trains exactly as one trained to the top in one go."""
+    import torch
+
+    import nasdsl
+
+    from .data import load_dataset
+    from .trainer import TrainConfig, Trainer
+
+    torch.set_num_threads(int(payload.get("threads", 1)))
+    data = load_dataset(payload["dataset"], payload.get("val_size"), payload.get("train_size"),
+                        payload.get("split_seed", 0))
+    torch.manual_seed(payload["seed"])
+    model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
+    params = sum(p.numel() for p in model.parameters())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    trainer = Trainer(model, TrainConfig(**payload.get("train", {})), _Arrays(data.x_train, data.y_train),
+                      _Arrays(data.x_val, data.y_val), seed=payload["seed"], device=device)
+    path = Path(payload["checkpoint"])
+    if path.exists():
+        trainer.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    until = int(payload["until_epoch"])
+    if trainer.epoch > until:
+        raise RuntimeError(f"checkpoint {path} is at epoch {trainer.epoch}, past this rung's {until}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while trainer.epoch < until:
+        trainer.train_epoch()
+        tmp = path.with_suffix(".pt.tmp")
+        torch.save(trainer.state_dict(), tmp)
+        os.replace(tmp, path)  # a kill leaves the previous epoch's checkpoint or this one, never half
+    return trainer.evaluate()["top1"], params

@@ -172,3 +172,140 @@ def test_asha_on_a_local_ray_cluster(tmp_path):
     import ray
 
     assert not ray.is_initialized()
+
+
+# ---------------------------------------------------------------------------------------- real training
+def rung_payload(tmp_path, name: str, until: int, rung: int, epochs: int = 4) -> dict:
+    import random as _random
+
+    from search.space import ProxyNet, load_space, to_nas
+
+    space = load_space("nasnet")
+    rng = _random.Random(3)
+    decisions = tuple(rng.randrange(n) for n in space.sizes)
+    return {"trial": 1, "nas": to_nas(space, decisions, ProxyNet(filters=4)), "network": "proxy", "seed": 11,
+            "decisions": list(decisions), "reward": "accuracy", "dataset": "digits", "val_size": 100,
+            "train_size": 96, "train": TrainConfig(epochs=epochs, batch_size=32).to_dict(), "threads": 1,
+            "rung": rung, "until_epoch": until, "checkpoint": str(tmp_path / name)}
+
+
+def test_a_promoted_child_trains_exactly_as_an_unstopped_one(tmp_path):
+    """Rungs 1, 2, 4 epochs, each job a fresh process-like start from the checkpoint, against one job
+    that trains to 4 epochs at once: the same weights, bit for bit, and the same accuracy (CPU)."""
+    import torch
+
+    from search.trial import run_trial
+
+    staged = [run_trial(rung_payload(tmp_path, "staged.pt", until, k)) for k, until in enumerate((1, 2, 4))]
+    assert all(r["status"] == "done" for r in staged), staged
+    once = run_trial(rung_payload(tmp_path, "once.pt", 4, 0))
+    assert once["status"] == "done", once
+    assert staged[-1]["reward"] == once["reward"]
+    a = torch.load(tmp_path / "staged.pt", weights_only=True)
+    b = torch.load(tmp_path / "once.pt", weights_only=True)
+    assert a["epoch"] == b["epoch"] == 4 and a["step"] == b["step"]
+    assert a["model"].keys() == b["model"].keys()
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    # a rung job rerun after a kill (its checkpoint already at the rung) gives the same result again
+    again = run_trial(rung_payload(tmp_path, "staged.pt", 4, 2))
+    assert again["reward"] == once["reward"]
+
+
+def nasdsl(*args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=root, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+KILL_ARGS = ["--strategy", "ppo", "--controller-batch", "2", "--trials", "7", "--workers", "1", "--threads", "1",
+             "--scheduler", "asha", "--min-epochs", "1", "--max-epochs", "4", "--reduction", "2",
+             "--train-size", "96", "--val-size", "100", "--filters", "4", "--batch-size", "32", "--quiet"]
+
+
+def _count(run, sql: str) -> int:
+    import sqlite3 as _sqlite3
+
+    if not (run / "trials.sqlite").exists():
+        return 0
+    try:
+        con = _sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
+        n = con.execute(sql).fetchone()[0]
+        con.close()
+        return n
+    except _sqlite3.OperationalError:
+        return 0
+
+
+def _table(run, sql: str) -> list[tuple]:
+    con = sqlite3.connect(run / "trials.sqlite")
+    rows = [tuple(r) for r in con.execute(sql)]
+    con.close()
+    return rows
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_at_any_moment_then_resume(tmp_path):
+    """SIGKILL the CLI twice (after a rung result; in the middle of a promoted trial's job, once its
+    checkpoint moved on), then --resume: every rung result once, the same results, decisions and
+    strategy updates as an uninterrupted run, and no checkpoint left behind."""
+    import os
+    import signal
+    import time
+
+    reference = tmp_path / "reference"
+    ref = nasdsl("search", "--out", str(reference), *KILL_ARGS)
+    _, err = ref.communicate(timeout=900)
+    assert ref.returncode == 0, err
+
+    run = tmp_path / "run"
+    ckpts = run / "checkpoints"
+
+    def kill_when(proc, ready, timeout=300):
+        deadline = time.time() + timeout
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.time() < deadline, "the search made no progress"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    proc = nasdsl("search", "--out", str(run), *KILL_ARGS)
+    kill_when(proc, lambda: _count(run, "SELECT COUNT(*) FROM rungs") >= 3)
+    seen = _table(run, "SELECT trial, rung, epochs, accuracy FROM rungs ORDER BY rowid")
+
+    def mid_promoted_job():  # a trial past rung 0 whose checkpoint is beyond its last rung result
+        for f in (ckpts.glob("trial-*.pt") if ckpts.is_dir() else ()):
+            tid = int(f.name.split("-")[1].split(".")[0])
+            done = _count(run, f"SELECT COALESCE(MAX(epochs), 0) FROM rungs WHERE trial = {tid}")
+            promoted = _count(run, f"SELECT COUNT(*) FROM promotions WHERE trial = {tid}")
+            if promoted and done:
+                try:
+                    import torch
+                    if torch.load(f, weights_only=True)["epoch"] > done:
+                        return True
+                except Exception:  # noqa: BLE001 - being replaced right now
+                    pass
+        return False
+
+    proc = nasdsl("search", "--resume", "--out", str(run))
+    kill_when(proc, lambda: _count(run, "SELECT COUNT(*) FROM rungs") > len(seen) and mid_promoted_job())
+    assert _table(run, "SELECT trial, rung, epochs, accuracy FROM rungs ORDER BY rowid")[:len(seen)] == seen
+    proc = nasdsl("search", "--resume", "--out", str(run), "--quiet")
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err
+
+    q_rungs = "SELECT trial, rung, epochs, accuracy FROM rungs ORDER BY rowid"
+    assert _table(run, q_rungs) == _table(reference, q_rungs)  # none lost, none repeated, same values
+    q_trials = "SELECT id, status, decisions, reward, observed, meta FROM trials ORDER BY id"
+    assert _table(run, q_trials) == _table(reference, q_trials)
+    q_updates = "SELECT n, observed, info FROM updates ORDER BY n"
+    assert _table(run, q_updates) == _table(reference, q_updates) and len(_table(run, q_updates)) == 3
+    assert _table(run, "SELECT trial, rung FROM promotions ORDER BY rowid") == \
+        _table(reference, "SELECT trial, rung FROM promotions ORDER BY rowid")
+    assert not list(ckpts.glob("*")) and not list((reference / "checkpoints").glob("*"))
