@@ -106,6 +106,7 @@ def _rung_reward(payload: dict[str, Any]) -> tuple[float, int]:
     import nasdsl
 
     from .data import load_dataset
+    from .devices import resolve_device
     from .trainer import TrainConfig, Trainer
 
     torch.set_num_threads(int(payload.get("threads", 1)))
@@ -114,7 +115,7 @@ def _rung_reward(payload: dict[str, Any]) -> tuple[float, int]:
     torch.manual_seed(payload["seed"])
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device(payload.get("device", "auto"))  # CUDA by itself where torch sees it
     trainer = Trainer(model, TrainConfig(**payload.get("train", {})), _Arrays(data.x_train, data.y_train),
                       _Arrays(data.x_val, data.y_val), seed=payload["seed"], device=device)
     path = Path(payload["checkpoint"])
