@@ -309,3 +309,28 @@ def test_kill_minus_nine_at_any_moment_then_resume(tmp_path):
     assert _table(run, "SELECT trial, rung FROM promotions ORDER BY rowid") == \
         _table(reference, "SELECT trial, rung FROM promotions ORDER BY rowid")
     assert not list(ckpts.glob("*")) and not list((reference / "checkpoints").glob("*"))
+
+
+def test_strategies_learn_from_a_stopped_trial_its_accuracy_at_the_highest_rung(tmp_path):
+    """PPO's minibatches and evolution's population hold exactly the trials' stored rewards (the
+    accuracy at the highest rung reached), in the order the trials were settled."""
+    import json as _json
+
+    from search.store import load_state
+    for strategy in ("ppo", "evolution"):
+        s = Search(tmp_path / strategy, asha_config(strategy, trials=16))
+        s.run("local", workers=1, progress=False)
+        ts = sorted(s.store.trials(), key=lambda t: t["observed"])
+        log = s.store.update_log()
+        state = load_state(s.store.saved_state())
+        s.close()
+        assert any(t["reward"] < max(x["reward"] for x in ts) / 1.5 for t in ts)  # low rungs are in there
+        if strategy == "ppo":  # batch 4: update n saw trials observed 4n-3 .. 4n
+            assert len(log) == 4
+            for u in log:
+                batch = ts[(u["n"] - 1) * 4:u["n"] * 4]
+                assert u["mean_reward"] == pytest.approx(sum(t["reward"] for t in batch) / 4, abs=1e-6)
+        else:  # the population: the last 5 trials settled, with their stored rewards
+            assert [(list(d), r) for d, r in state["population"]] == \
+                [(t["decisions"], t["reward"]) for t in ts[-5:]]
+        assert _json.dumps(state["observed"]) == "16"
