@@ -273,7 +273,7 @@ def _rung_chart(trials: list[dict], rungs: Sequence[Mapping[str, Any]], colours:
     for name, c in colours.items():
         out.append(f'<line x1="{left + pw + 14}" x2="{left + pw + 34}" y1="{ly + 5}" y2="{ly + 5}" stroke="{c}" '
                    f'stroke-width="2"/><text x="{left + pw + 40}" y="{ly + 9}" fill="#222">{escape(name)}: '
-                   f'reached {max_epochs:g} epochs</text>')
+                   f'to {max_epochs:g} epochs</text>')
         ly += 22
     out.append("</svg>")
     return "\n".join(out)
