@@ -8,6 +8,12 @@ as a user pays it), trials per minute, the start-up time alone, and the speed-up
 worker. Exits 1 if a trial fails or if two workers are no faster than one.
 
     python benchmarks/bench_search.py [--trials 8] [--executors local,ray] [--workers 1,2]
+    python benchmarks/bench_search.py --child-formats [--cells 3] [--rounds 2]
+
+`--child-formats`: one child, before and after the channels_last change: the same default
+children (one thread each, in this process) trained in the contiguous (NCHW) memory format and in
+channels_last, interleaved round by round so that both see the same machine; prints children per
+minute for each and exits 1 if channels_last is not faster.
 """
 from __future__ import annotations
 
@@ -31,13 +37,60 @@ def startup_seconds(executor: str, workers: int) -> float:
     return time.perf_counter() - t
 
 
+def child_formats(cells: int, rounds: int, seed: int) -> int:
+    import random
+
+    import torch
+
+    from search.data import load_dataset
+    from search.space import load_space, to_nas
+    from search.trial import run_trial
+
+    torch.set_num_threads(1)
+    cfg = SearchConfig()
+    data = load_dataset(cfg.dataset)
+    proxy = type(cfg.proxy)(**{**cfg.proxy.__dict__, "image": data.image, "classes": data.classes})
+    space = load_space(cfg.space)
+    rng = random.Random(seed)
+    decisions = [tuple(rng.randrange(n) for n in space.sizes) for _ in range(cells)]
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    for r in range(rounds):
+        for i, d in enumerate(decisions):
+            for fmt in ((False, True) if (r + i) % 2 == 0 else (True, False)):
+                p = {"trial": i, "nas": to_nas(space, d, proxy), "seed": i, "decisions": list(d),
+                     "reward": "accuracy", "dataset": cfg.dataset, "train": cfg.train.to_dict(), "threads": 1,
+                     "channels_last": fmt}
+                res = run_trial(p)
+                if res["status"] != "done":
+                    print(f"FAIL: child {i} ({'channels_last' if fmt else 'NCHW'}): {res['error']}")
+                    return 1
+                seconds[fmt].append(res["seconds"])
+                print(f"  cell {i} {'channels_last' if fmt else 'NCHW'}: {res['seconds']:.1f} s, "
+                      f"accuracy {res['reward']:.4f}", file=sys.stderr, flush=True)
+    print(f"\n{cells} default children x {rounds} rounds per format (digits, {cfg.train.epochs} epochs, F = "
+          f"{cfg.proxy.filters}, one thread, in-process, interleaved)")
+    print(f"{'format':<16}{'child s (median)':>18}{'children/min':>14}")
+    rate = {}
+    for fmt, xs in seconds.items():
+        med = statistics.median(xs)
+        rate[fmt] = 60 / med
+        print(f"{'channels_last' if fmt else 'NCHW (before)':<16}{med:>18.2f}{rate[fmt]:>14.2f}")
+    print(f"speed-up {rate[True] / rate[False]:.2f}x")
+    return 0 if rate[True] > rate[False] else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child-formats", action="store_true", help="time one child in NCHW and channels_last")
+    ap.add_argument("--cells", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--executors", default="local,ray")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.child_formats:
+        return child_formats(args.cells, args.rounds, args.seed)
     failed = []
     rows = []
     for executor in args.executors.split(","):

@@ -59,24 +59,7 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
         return reward, None
     if kind != "accuracy":
         raise ValueError(f"unknown reward {kind!r}")
-    if "until_epoch" in payload:
-        return _rung_reward(payload)
-    import torch
-
-    import nasdsl
-
-    from .data import load_dataset
-    from .trainer import TrainConfig, train
-
-    torch.set_num_threads(int(payload.get("threads", 1)))
-    data = load_dataset(payload["dataset"], payload.get("val_size"), payload.get("train_size"),
-                        payload.get("split_seed", 0))
-    torch.manual_seed(payload["seed"])
-    model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
-    params = sum(p.numel() for p in model.parameters())
-    res = train(model, data.x_train, data.y_train, data.x_val, data.y_val,
-                TrainConfig(**payload.get("train", {})), seed=payload["seed"])
-    return res.accuracy, params
+    return _train_child(payload)
 
 
 class _Arrays:
@@ -97,10 +80,13 @@ class _Arrays:
         return xb
 
 
-def _rung_reward(payload: dict[str, Any]) -> tuple[float, int]:
-    """Train on from the trial's checkpoint (if any) to `until_epoch`, saving the trainer's state
-    after every epoch; the schedule runs over train["epochs"] (the top rung), so a trial promoted
-    through every rung trains exactly as one trained to the top in one go."""
+def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
+    """Build the child, train it, return (held-out accuracy, parameters). A rung job of an
+    early-stopped run (payload "until_epoch", "checkpoint") trains on from the trial's checkpoint
+    (if any) to `until_epoch`, saving the trainer's state after every epoch; the schedule runs over
+    train["epochs"] (the top rung), so a trial promoted through every rung trains exactly as one
+    trained to the top in one go. Children train in channels_last memory format unless the
+    payload says "channels_last": false (about 1.3x faster on the CPU: see bench_search.py)."""
     import torch
 
     import nasdsl
@@ -116,8 +102,13 @@ def _rung_reward(payload: dict[str, Any]) -> tuple[float, int]:
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
     device = resolve_device(payload.get("device", "auto"))  # CUDA by itself where torch sees it
-    trainer = Trainer(model, TrainConfig(**payload.get("train", {})), _Arrays(data.x_train, data.y_train),
-                      _Arrays(data.x_val, data.y_val), seed=payload["seed"], device=device)
+    config = TrainConfig(**payload.get("train", {}))
+    trainer = Trainer(model, config, _Arrays(data.x_train, data.y_train), _Arrays(data.x_val, data.y_val),
+                      seed=payload["seed"], device=device, channels_last=payload.get("channels_last", True))
+    if "until_epoch" not in payload:
+        while trainer.epoch < config.epochs:
+            trainer.train_epoch()
+        return trainer.evaluate()["top1"], params
     path = Path(payload["checkpoint"])
     if path.exists():
         trainer.load_state_dict(torch.load(path, map_location=device, weights_only=True))
