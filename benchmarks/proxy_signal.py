@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import json
 import multiprocessing
 import random
@@ -109,7 +110,7 @@ def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], long
             if kind == "long" and longer <= 1:
                 continue
             key = f"{name}/{i}/{kind}"
-            if key not in cache:
+            if key not in cache and pool is not None:
                 jobs[key] = payload(cfg, d, seed, epochs, threads)
     futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
     for fut in cf.as_completed(futures):
@@ -142,6 +143,10 @@ def stats(name: str, cfg: SearchConfig, n: int, longer: int, cache: dict) -> dic
             "filters": cfg.proxy.filters}
 
 
+def longer_cell(r: dict) -> str:
+    return f"{r['longer']:.2f} (n={r['n_longer']})" if r["n_longer"] else "not run"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, default=30)
@@ -151,6 +156,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", default="runs/proxy_signal.json")
     ap.add_argument("--list", action="store_true", help="list the candidates and exit")
+    ap.add_argument("--cached-only", action="store_true", help="train nothing: report what --cache holds")
     args = ap.parse_args()
     if args.list:
         for k, v in CANDIDATES.items():
@@ -166,11 +172,13 @@ def main() -> int:
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     decisions = cells(args.cells)
     rows = []
-    with cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = None if args.cached_only else \
+        cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+    with pool or contextlib.nullcontext():
         for name in names:
             rows.append(measure(name, config_of(CANDIDATES[name]), decisions, args.longer, pool, args.threads,
                                 cache, cache_path))
-    print(f"\n{args.cells} random nasnet cells, 2 seeds each, on digits; {args.workers} workers x {args.threads} "
+    print(f"\nup to {args.cells} random nasnet cells, 2 seeds each, on digits; {args.workers} workers x {args.threads} "
           f"thread(s); bars: spearman >= {BAR_ALL}, better half >= {BAR_HALF}, main job <= {BAR_MINUTES:g} min\n")
     print("| candidate | train / val / epochs / F | cells | spearman seeds | better half | seed sd | spread sd "
           f"(range) | vs {args.longer}x longer | child s | main job min |")
@@ -178,7 +186,7 @@ def main() -> int:
     for r in rows:
         print(f"| {r['name']} | {r['train'] or 'all'} / {r['val'] or 'default'} / {r['epochs']} / {r['filters']} | "
               f"{r['cells']} | {r['spearman']:.2f} | {r['half']:.2f} | {r['seed_sd']:.4f} | {r['spread']:.4f} "
-              f"({r['lo']:.3f}-{r['hi']:.3f}) | {r['longer']:.2f} (n={r['n_longer']}) | {r['child_s']:.1f} | "
+              f"({r['lo']:.3f}-{r['hi']:.3f}) | {longer_cell(r)} | {r['child_s']:.1f} | "
               f"{r['main_min']:.1f} |")
     default = next((r for r in rows if r["name"] == "default"), None)
     if default is None:

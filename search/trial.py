@@ -86,7 +86,7 @@ def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
     (if any) to `until_epoch`, saving the trainer's state after every epoch; the schedule runs over
     train["epochs"] (the top rung), so a trial promoted through every rung trains exactly as one
     trained to the top in one go. Children train in channels_last memory format unless the
-    payload says "channels_last": false (about 1.3x faster on the CPU: see bench_search.py)."""
+    payload says "channels_last": false (`benchmarks/bench_search.py --child-formats` times both)."""
     import torch
 
     import nasdsl
