@@ -8,6 +8,13 @@ as a user pays it), trials per minute, the start-up time alone, and the speed-up
 worker. Exits 1 if a trial fails or if two workers are no faster than one.
 
     python benchmarks/bench_search.py [--trials 8] [--executors local,ray] [--workers 1,2]
+    python benchmarks/bench_search.py --child-formats [--cells 3] [--steps 20]
+
+`--child-formats`: one child before and after the channels_last change: training steps of the
+same default children (one thread, in this process) in the contiguous (NCHW) memory format and in
+channels_last, alternating step by step so that both see the same load on a shared machine;
+prints ms per step, the estimated child seconds and children per minute for each, and exits 1 if
+channels_last is not faster.
 """
 from __future__ import annotations
 
@@ -31,13 +38,84 @@ def startup_seconds(executor: str, workers: int) -> float:
     return time.perf_counter() - t
 
 
+def child_formats(cells: int, steps: int, seed: int) -> int:
+    """Per-step cost of the default child in NCHW and in channels_last, measured step by step in
+    alternation (A, B, A, B, ...) so that both formats see the same load on a shared machine."""
+    import random
+
+    import torch
+
+    import nasdsl
+    from search.data import load_dataset
+    from search.space import load_space, to_nas
+    from search.trainer import Trainer
+    from search.trial import _Arrays
+
+    torch.set_num_threads(1)
+    cfg = SearchConfig()
+    data = load_dataset(cfg.dataset)
+    proxy = type(cfg.proxy)(**{**cfg.proxy.__dict__, "image": data.image, "classes": data.classes})
+    space = load_space(cfg.space)
+    rng = random.Random(seed)
+    train, val = _Arrays(data.x_train, data.y_train), _Arrays(data.x_val, data.y_val)
+    step_ms: dict[bool, list[float]] = {False: [], True: []}
+    eval_s: dict[bool, list[float]] = {False: [], True: []}
+    per_child = 0
+    for i in range(cells):
+        nas = to_nas(space, tuple(rng.randrange(n) for n in space.sizes), proxy)
+        trainers, batches = {}, {}
+        for fmt in (False, True):
+            torch.manual_seed(i)
+            trainers[fmt] = Trainer(nasdsl.compile(nas, network="proxy", num_classes=data.classes), cfg.train,
+                                    train, val, seed=i, channels_last=fmt)
+            trainers[fmt].net.train()
+            batches[fmt] = trainers[fmt]._train_batches()
+        per_child = trainers[False].steps_per_epoch * cfg.train.epochs
+        for k in range(steps + 1):  # the first step of each is a warm-up
+            for fmt in ((False, True) if k % 2 else (True, False)):
+                t = trainers[fmt]
+                xb, yb = t._to_device(*next(batches[fmt]))
+                t0 = time.perf_counter()
+                logits = t.net(xb)
+                logits = logits[0] if isinstance(logits, tuple) else logits
+                loss = t.lossf(logits, yb)
+                t.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                t.optimizer.step()
+                if k:
+                    step_ms[fmt].append((time.perf_counter() - t0) * 1000)
+        for fmt in ((False, True) if i % 2 else (True, False)):
+            t0 = time.perf_counter()
+            trainers[fmt].evaluate()
+            eval_s[fmt].append(time.perf_counter() - t0)
+        print(f"  cell {i}: NCHW {statistics.median(step_ms[False][-steps:]):.0f} ms/step, channels_last "
+              f"{statistics.median(step_ms[True][-steps:]):.0f} ms/step", file=sys.stderr, flush=True)
+    print(f"\n{cells} default children (digits, batch {cfg.train.batch_size}, F = {cfg.proxy.filters}, one thread), "
+          f"{steps} training steps per format and cell, formats alternating step by step; a child is "
+          f"{per_child} steps + one evaluation")
+    print(f"{'format':<16}{'ms/step (median)':>18}{'eval s':>8}{'child s (est.)':>16}{'children/min':>14}")
+    rate = {}
+    for fmt in (False, True):
+        ms, ev = statistics.median(step_ms[fmt]), statistics.median(eval_s[fmt])
+        child = per_child * ms / 1000 + ev
+        rate[fmt] = 60 / child
+        print(f"{'channels_last' if fmt else 'NCHW (before)':<16}{ms:>18.1f}{ev:>8.2f}{child:>16.1f}{rate[fmt]:>14.2f}")
+    print(f"speed-up {rate[True] / rate[False]:.2f}x")
+    return 0 if rate[True] > rate[False] else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child-formats", action="store_true", help="time one child in NCHW and channels_last")
+    ap.add_argument("--cells", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=20, help="--child-formats: timed steps per format and cell")
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--executors", default="local,ray")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.child_formats:
+        return child_formats(args.cells, args.steps, args.seed)
     failed = []
     rows = []
     for executor in args.executors.split(","):

@@ -1,88 +1,160 @@
-"""Strategies side by side on real child training: ppo, reinforce, random and evolution, each given
-the same number of trials on the same data set, over several seeds.
+"""Strategies side by side on real child training at an equal compute budget counted in child-epochs:
+ppo, reinforce, random, evolution and random+asha (random search with early stopping), over
+several seeds, with a one-sided Mann-Whitney U test of each strategy against random.
 
-Prints, per strategy, the best reward and the top-5 mean reward of each seed, and their mean and
-standard deviation over seeds; also how many trials failed and the best reward after each quarter
-of the budget (so a slow starter is visible). Every run is a normal run folder under --out
-(trials.sqlite, best.nas), resumed where it stopped when the script is started again.
+A plain strategy gets budget // epochs trials, each trained `--epochs`. A strategy with `+asha`
+runs `nasdsl search --scheduler asha` (rungs --min-epochs .. --epochs, eta --reduction) with
+enough trials to spend the budget; its best-so-far counts only accuracies at the top rung (the
+full --epochs, so they are comparable with the plain runs) and stops counting at the budget.
+Printed: per strategy the best and the top-5 mean full-training reward within the budget (mean
+± sd over seeds), the best-so-far at 1/4, 1/2, 3/4 and all of the budget, the p-value of
+"better than random", and for each +asha strategy the child-epochs it needed to reach the best
+reward plain random reached with its whole budget (the saving; target 3x). Every run is a normal
+run folder under --out, resumed where it stopped when the script is started again.
 
-    python benchmarks/compare_strategies.py [--trials 40] [--seeds 0,1,2] [--workers 2]
-        [--controller-batch 10] [--out runs/compare] [--dataset digits]
+    python benchmarks/compare_strategies.py [--budget 160] [--seeds 0,1,2,3,4] [--workers 2]
+        [--strategies ppo,reinforce,random,evolution,random+asha] [--epochs 4] [--min-epochs 1]
+        [--reduction 3] [--out runs/compare] [--dataset digits] [--reward accuracy|synthetic]
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from search.driver import Search, SearchConfig  # noqa: E402
+from search.scheduler import rung_epochs  # noqa: E402
 from search.strategies import StrategyOptions  # noqa: E402
 
-STRATEGIES = ("ppo", "reinforce", "random", "evolution")
+STRATEGIES = ("ppo", "reinforce", "random", "evolution", "random+asha")
 
 
-def run_one(folder: Path, cfg: SearchConfig, workers: int) -> list[dict]:
+def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], list[dict]]:
     resume = (folder / "trials.sqlite").exists()
     s = Search(folder, None if resume else cfg, resume=resume)
     s.run("local", workers=workers, progress=False)
-    trials = s.store.trials()
+    trials, rungs = s.store.trials(), s.store.rungs()
     s.close()
-    return trials
+    return trials, rungs
 
 
-def summary(trials: list[dict]) -> dict[str, float]:
-    rewards = [t["reward"] for t in sorted(trials, key=lambda t: t["id"]) if t["status"] == "done"]
-    top = sorted(rewards, reverse=True)
-    n = len(trials)
-    ordered = sorted(trials, key=lambda t: t["id"])
-    quarters = []
+def curve(trials: list[dict], rungs: list[dict], epochs: int, rung_list: tuple[int, ...] | None) -> list[tuple]:
+    """(child-epochs spent so far, full-training reward) for every full-training result, in the
+    order they were recorded. Plain runs: each trial costs `epochs`, in finishing order."""
+    if rung_list is None:
+        done = sorted((t for t in trials if t["status"] in ("done", "failed")),
+                      key=lambda t: (t["finished_at"] or 0, t["id"]))
+        out, spent = [], 0
+        for t in done:
+            spent += epochs if t["seconds"] else 0  # rejected proposals cost nothing
+            out.append((spent, t["reward"] if t["status"] == "done" else None))
+        return out
+    out, spent = [], 0
+    for r in rungs:  # in the order they were stored
+        spent += rung_list[r["rung"]] - (rung_list[r["rung"] - 1] if r["rung"] else 0)
+        out.append((spent, r["accuracy"] if r["rung"] == len(rung_list) - 1 else None))
+    return out
+
+
+def summary(points: list[tuple], budget: int) -> dict:
+    within = [r for spent, r in points if spent <= budget and r is not None]
+    top = sorted(within, reverse=True)
+    marks = []
     for q in (1, 2, 3, 4):
-        seen = [t["reward"] for t in ordered[: n * q // 4] if t["status"] == "done"]
-        quarters.append(max(seen) if seen else float("nan"))
+        seen = [r for spent, r in points if spent <= budget * q / 4 and r is not None]
+        marks.append(max(seen) if seen else float("nan"))
     return {"best": top[0] if top else float("nan"), "top5": statistics.fmean(top[:5]) if top else float("nan"),
-            "failed": sum(t["status"] == "failed" for t in trials), "quarters": quarters}
+            "marks": marks, "points": points, "spent": max((s for s, _ in points if s <= budget), default=0)}
+
+
+def epochs_to_reach(points: list[tuple], target: float) -> float:
+    return next((spent for spent, r in points if r is not None and r >= target), math.inf)
 
 
 def mean_sd(xs: list[float]) -> str:
     return f"{statistics.fmean(xs):.4f} ± {statistics.stdev(xs) if len(xs) > 1 else 0.0:.4f}"
 
 
+def mann_whitney_greater(x: list[float], y: list[float]) -> float:
+    """One-sided p-value that x tends to be larger than y."""
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(x, y, alternative="greater").pvalue)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=40)
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--budget", type=int, default=160, help="child-epochs per run (default 160: 40 trials x 4)")
+    ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=4, help="full training of a child (ASHA's top rung)")
+    ap.add_argument("--min-epochs", type=int, default=1)
+    ap.add_argument("--reduction", type=int, default=3)
     ap.add_argument("--controller-batch", type=int, default=10, help="architectures per ppo/reinforce update")
     ap.add_argument("--population", type=int, default=10, help="regularized evolution's population")
     ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--val-size", type=int)
+    ap.add_argument("--train-size", type=int)
+    ap.add_argument("--reward", default="accuracy", choices=("accuracy", "synthetic"))
     ap.add_argument("--out", default="runs/compare")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     options = StrategyOptions(batch=args.controller_batch, population=args.population)
+    base = SearchConfig(dataset=args.dataset, val_size=args.val_size, train_size=args.train_size,
+                        reward=args.reward, options=options)
+    base = replace(base, train=replace(base.train, epochs=args.epochs))
+    rungs = rung_epochs(args.min_epochs, args.epochs, args.reduction)
+    # expected child-epochs of one ASHA trial: each rung's extra epochs, reached by 1/eta^k of them
+    per_trial = sum((e - (rungs[k - 1] if k else 0)) / args.reduction ** k for k, e in enumerate(rungs))
     results: dict[str, list[dict]] = {}
     t0 = time.time()
-    for strategy in args.strategies.split(","):
+    for name in args.strategies.split(","):
+        strategy, _, sched = name.partition("+")
         for seed in seeds:
-            cfg = SearchConfig(strategy=strategy, trials=args.trials, seed=seed, dataset=args.dataset,
-                               options=options)
-            folder = Path(args.out) / f"{strategy}-s{seed}"
-            trials = run_one(folder, cfg, args.workers)
-            results.setdefault(strategy, []).append(summary(trials))
-            r = results[strategy][-1]
-            print(f"  {strategy:<10} seed {seed}: best {r['best']:.4f}  top-5 {r['top5']:.4f}  "
-                  f"failed {r['failed']}  ({time.time() - t0:.0f} s so far)", file=sys.stderr, flush=True)
-    print(f"\n{args.trials} trials per run on {args.dataset}, seeds {args.seeds}, controller batch "
-          f"{args.controller_batch}, population {args.population}; mean ± sd over seeds")
-    print(f"{'strategy':<11}{'best':>18}{'top-5 mean':>18}{'failed':>8}   best after 1/4, 1/2, 3/4 of the trials")
-    for strategy, rs in results.items():
-        quarters = "  ".join(f"{statistics.fmean(r['quarters'][q] for r in rs):.4f}" for q in range(3))
-        print(f"{strategy:<11}{mean_sd([r['best'] for r in rs]):>18}{mean_sd([r['top5'] for r in rs]):>18}"
-              f"{sum(r['failed'] for r in rs):>8}   {quarters}")
+            if sched == "asha":
+                trials = math.ceil(args.budget / per_trial * 1.25)  # spend the whole budget
+                cfg = replace(base, strategy=strategy, seed=seed, trials=trials, scheduler="asha",
+                              min_epochs=args.min_epochs, reduction=args.reduction)
+            else:
+                cfg = replace(base, strategy=strategy, seed=seed, trials=args.budget // args.epochs)
+            trials, rung_rows = run_one(Path(args.out) / f"{name}-s{seed}", cfg, args.workers)
+            r = summary(curve(trials, rung_rows, args.epochs, rungs if sched else None), args.budget)
+            results.setdefault(name, []).append(r)
+            print(f"  {name:<12} seed {seed}: best {r['best']:.4f}  top-5 {r['top5']:.4f}  "
+                  f"({r['spent']} child-epochs, {time.time() - t0:.0f} s so far)", file=sys.stderr, flush=True)
+    print(f"\nbudget {args.budget} child-epochs per run on {args.dataset} ({args.reward}), {args.epochs} epochs a "
+          f"full child; asha rungs {list(rungs)}, eta {args.reduction}; seeds {args.seeds}; mean ± sd over seeds\n")
+    print("| strategy | best | top-5 mean | best at 1/4, 1/2, 3/4 of the budget | p (better than random) |")
+    print("|---|---|---|---|---|")
+    rnd = [r["best"] for r in results.get("random", [])]
+    verdicts = []
+    for name, rs in results.items():
+        marks = ", ".join(f"{statistics.fmean(r['marks'][q] for r in rs):.4f}" for q in range(3))
+        p = "—"
+        if name != "random" and len(rnd) == len(rs) and len(rs) > 1:
+            pv = mann_whitney_greater([r["best"] for r in rs], rnd)
+            p = f"{pv:.3f}"
+            verdicts.append(f"{name} {'is' if pv < 0.05 else 'is not'} significantly better than random "
+                            f"(one-sided Mann-Whitney U, p = {pv:.3f}, {len(rs)} seeds each)")
+        print(f"| {name} | {mean_sd([r['best'] for r in rs])} | {mean_sd([r['top5'] for r in rs])} | {marks} | {p} |")
+    for name, rs in results.items():
+        if not name.endswith("+asha") or "random" not in results:
+            continue
+        needed = [epochs_to_reach(a["points"], r["best"]) for a, r in zip(rs, results["random"])]
+        reached = [n for n in needed if math.isfinite(n)]
+        text = ", ".join("not reached" if not math.isfinite(n) else f"{n:g}" for n in needed)
+        saving = (f"{args.budget / statistics.fmean(reached):.2f}x fewer child-epochs on the seeds that reached it"
+                  if reached else "never reached")
+        verdicts.append(f"{name}: child-epochs to reach plain random's best (per seed: {text}) against random's "
+                        f"{args.budget}: {saving} (target 3x)")
+    print("\n" + "\n".join(verdicts))
     return 0
 
 

@@ -19,6 +19,7 @@ from .data import dataset_help
 from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
+from .scheduler import SCHEDULERS
 from .space import ProxyNet
 from .strategies import STRATEGIES, StrategyOptions
 from .trainer import TrainConfig
@@ -29,6 +30,8 @@ _RUN_FLAGS: dict[str, tuple[str | None, str]] = {
     "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
     "train_size": (None, "train_size"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
     "budget_on": (None, "budget_on"),
+    "scheduler": (None, "scheduler"), "min_epochs": (None, "min_epochs"), "reduction": (None, "reduction"),
+    "max_epochs": ("train", "epochs"),
     "cells": ("proxy", "cells"), "filters": ("proxy", "filters"), "stem_multiplier": ("proxy", "stem_multiplier"),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
     "momentum": ("train", "momentum"), "weight_decay": ("train", "weight_decay"),
@@ -77,6 +80,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=float, help=f"SGD learning rate, cosine schedule (default {t.lr})")
     g.add_argument("--momentum", type=float, help=f"default {t.momentum}")
     g.add_argument("--weight-decay", type=float, help=f"default {t.weight_decay}")
+    g = parser.add_argument_group("early stopping")
+    g.add_argument("--scheduler", choices=SCHEDULERS,
+                   help="none: every child trains --epochs (default); asha: asynchronous successive halving over "
+                        "rungs of epochs, each promoted child continuing from its own checkpoint")
+    g.add_argument("--min-epochs", type=int, help=f"asha: epochs of the bottom rung (default {d.min_epochs})")
+    g.add_argument("--max-epochs", type=int,
+                   help="asha: epochs of the top rung, over which the learning-rate schedule runs (= --epochs)")
+    g.add_argument("--reduction", type=int,
+                   help=f"asha: eta; the top 1/eta of a rung goes on to eta times the epochs (default {d.reduction})")
     g = parser.add_argument_group("budgets (static cost, checked before training)")
     g.add_argument("--max-params", type=int, help="reject proposals with more parameters")
     g.add_argument("--max-madds", type=int, help="reject proposals with more multiply-adds")
@@ -99,6 +111,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SearchConfig:
     """A SearchConfig: the defaults with every flag that was given."""
+    if args.epochs is not None and args.max_epochs is not None and args.epochs != args.max_epochs:
+        raise NasError(f"--epochs {args.epochs} and --max-epochs {args.max_epochs} disagree; give one of them")
+    if args.scheduler != "asha":
+        given = [f"--{f.replace('_', '-')}" for f in ("min_epochs", "max_epochs", "reduction")
+                 if getattr(args, f) is not None]
+        if given:
+            raise NasError(f"{', '.join(given)} only apply to --scheduler asha")
     cfg = SearchConfig()
     if args.trials is not None:
         cfg = replace(cfg, trials=args.trials)

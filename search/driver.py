@@ -16,12 +16,14 @@ from nasdsl.errors import NasError
 from .best import TRANSFER_NAMES, TRANSFERS, best_nas, transfer_settings
 from .executors import default_threads, make_executor
 from .progress import Progress
+from .scheduler import SCHEDULERS, Asha, rung_epochs
 from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
 from .store import Store, dump_state, load_state
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
 
+CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
 BUDGET_NETWORKS = ("proxy", *TRANSFER_NAMES)  # the proxy child, or a transfer of the space's skeleton
 REWARDS = ("accuracy", "synthetic")
 
@@ -44,6 +46,9 @@ class SearchConfig:
     max_params: int | None = None
     max_madds: int | None = None
     budget_on: str = "proxy"
+    scheduler: str = "none"  # asha: early stopping over rungs of epochs, up to train.epochs
+    min_epochs: int = 1  # the bottom rung (asha)
+    reduction: int = 3  # eta: the top 1/eta of a rung goes on, with eta times the epochs (asha)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +81,14 @@ class SearchConfig:
             raise NasError("--cells and --filters must be positive")
         if self.options.batch < 1 or self.options.population < 1 or self.options.sample_size < 1:
             raise NasError("--controller-batch, --population and --sample-size must be positive")
+        if self.scheduler not in SCHEDULERS:
+            raise NasError(f"unknown scheduler {self.scheduler!r}; known: {', '.join(SCHEDULERS)}")
+        if self.scheduler == "asha":
+            rung_epochs(self.min_epochs, self.train.epochs, self.reduction)  # raises for bad settings
+
+    def rungs(self) -> tuple[int, ...] | None:
+        """The rungs' epoch counts under --scheduler asha, else None."""
+        return rung_epochs(self.min_epochs, self.train.epochs, self.reduction) if self.scheduler == "asha" else None
 
 
 def space_of(config: SearchConfig) -> Space:
@@ -186,6 +199,18 @@ class Search:
             p["synthetic"] = {"target": list(target(self.space, cfg.seed)), **self.synthetic_extra}
         return p
 
+    def _rung_payload(self, trial: dict[str, Any], threads: int, rung: int) -> dict[str, Any]:
+        """A job of an early-stopped run: train `trial` on from its checkpoint to the rung's epochs."""
+        return {**self._payload(trial, threads), "rung": rung, "until_epoch": self.config.rungs()[rung],
+                "checkpoint": str(self._checkpoint(trial["id"]))}
+
+    def _checkpoint(self, trial: int) -> Path:
+        return self.folder / CHECKPOINTS / f"trial-{trial}.pt"
+
+    def _drop_checkpoint(self, trial: int) -> None:
+        for p in (self._checkpoint(trial), self._checkpoint(trial).with_suffix(".pt.tmp")):
+            p.unlink(missing_ok=True)
+
     def _record(self, trial_id: int, decisions: tuple[int, ...], meta: dict, result: dict[str, Any]) -> None:
         reward = result["reward"] if result["status"] == "done" else None
         info = self.strategy.observe(tuple(decisions), reward, meta)
@@ -227,28 +252,11 @@ class Search:
         threads = threads or default_threads(workers)
         bar = Progress(self.config.trials, enabled=progress)
         ex = make_executor(executor, workers, address)
-        inflight: dict[int, dict[str, Any]] = {}
-        best = self._best_reward()
         try:
-            for t in self.store.trials("running"):  # interrupted by a kill: run them again
-                inflight[t["id"]] = t
-                ex.submit(self._payload(t, threads))
-            while True:
-                while ex.running < workers and sum(self.store.counts().values()) < self.config.trials:
-                    trial, needs_run = self._propose()
-                    if needs_run:
-                        inflight[trial["id"]] = trial
-                        ex.submit(self._payload(trial, threads))
-                c = self.store.counts()
-                bar.update(c["done"], c["running"], c["failed"], best)
-                if not inflight:
-                    break
-                for result in ex.poll(timeout=0.5):
-                    t = inflight.pop(result["trial"])
-                    self._record(t["id"], t["decisions"], t["meta"], result)
-                    if result["status"] == "done" and (best is None or result["reward"] > best):
-                        best = result["reward"]
-                        self.write_best()
+            if self.config.scheduler == "asha":
+                self._loop_asha(ex, workers, threads, bar)
+            else:
+                self._loop(ex, workers, threads, bar)
         finally:
             ex.shutdown()
             bar.close()
@@ -256,6 +264,115 @@ class Search:
         top = self.store.best(1)
         return RunSummary(self.folder, self.store.counts(), top[0]["reward"] if top else None,
                           top[0]["id"] if top else None, time.time() - start)
+
+    def _loop(self, ex, workers: int, threads: int, bar: Progress) -> None:
+        """Every trial trains to the end: propose while a worker is free, record what finishes."""
+        inflight: dict[int, dict[str, Any]] = {}
+        best = self._best_reward()
+        for t in self.store.trials("running"):  # interrupted by a kill: run them again
+            inflight[t["id"]] = t
+            ex.submit(self._payload(t, threads))
+        while True:
+            while ex.running < workers and sum(self.store.counts().values()) < self.config.trials:
+                trial, needs_run = self._propose()
+                if needs_run:
+                    inflight[trial["id"]] = trial
+                    ex.submit(self._payload(trial, threads))
+            c = self.store.counts()
+            bar.update(c["done"], c["running"], c["failed"], best)
+            if not inflight:
+                break
+            for result in ex.poll(timeout=0.5):
+                t = inflight.pop(result["trial"])
+                self._record(t["id"], t["decisions"], t["meta"], result)
+                if result["status"] == "done" and (best is None or result["reward"] > best):
+                    best = result["reward"]
+                    self.write_best()
+
+    # -- early stopping (ASHA)
+    def _asha(self) -> Asha:
+        """The scheduler's state rebuilt from the store: what reached which rung, what was sent on,
+        which jobs were in flight (a trial still running whose last job has no result yet)."""
+        asha = Asha(self.config.rungs(), self.config.reduction, self.config.trials)
+        for r in self.store.rungs():
+            asha.results[r["rung"]][r["trial"]] = r["accuracy"]
+        last_job: dict[int, int] = {}
+        for p in self.store.promotions():
+            asha.promoted[p["rung"] - 1].add(p["trial"])
+            last_job[p["trial"]] = max(last_job.get(p["trial"], 0), p["rung"])
+        for t in self.store.trials():
+            asha.started.add(t["id"])
+            if t["status"] == "failed":
+                asha.fail(t["id"])
+            elif t["status"] == "done":
+                asha.settle(t["id"])
+            elif t["id"] not in asha.results[last_job.get(t["id"], 0)]:
+                asha.jobs[t["id"]] = last_job.get(t["id"], 0)
+        return asha
+
+    def _settle(self, asha: Asha, trials: dict[int, dict[str, Any]]) -> None:
+        """Tell the strategy about every trial that is now over (finished the top rung, or can never be
+        promoted): its reward is its accuracy at the highest rung it reached. Each is one transaction."""
+        settled = asha.to_settle()
+        for tid in settled:
+            t = trials[tid]
+            first, seconds = self.store.rung_time(tid)
+            result = {"status": "done", "reward": asha.accuracy(tid), "started": first, "finished": time.time(),
+                      "seconds": seconds}
+            self._record(tid, t["decisions"], t["meta"], result)
+            asha.settle(tid)
+            self._drop_checkpoint(tid)
+        if settled:
+            self.write_best()
+
+    def _loop_asha(self, ex, workers: int, threads: int, bar: Progress) -> None:
+        """ASHA: whenever a worker is free, promote a trial from the top 1/eta of its rung, else start
+        a new one; every rung result is stored before anything is decided from it."""
+        asha = self._asha()
+        trials = {t["id"]: t for t in self.store.trials("running")}
+        self._settle(asha, trials)  # a kill may have come between a rung result and its consequences
+        folder = self.folder / CHECKPOINTS
+        if folder.is_dir():  # and between settling a trial and deleting its checkpoint
+            for path in folder.iterdir():
+                tid = path.name.removeprefix("trial-").split(".")[0]
+                if not tid.isdigit() or int(tid) in asha.settled:
+                    path.unlink(missing_ok=True)
+        for tid, rung in sorted(asha.jobs.items()):  # in flight when killed: on from their last checkpoint
+            ex.submit(self._rung_payload(trials[tid], threads, rung))
+        while True:
+            while ex.running < workers:
+                job = asha.next_job()
+                if job is None:
+                    break
+                kind, tid, rung = job
+                if kind == "new":
+                    trial, needs_run = self._propose()
+                    tid = trial["id"]
+                    asha.start(tid)
+                    trials[tid] = trial
+                    if not needs_run:  # rejected before training: already stored as failed
+                        asha.fail(tid)
+                        self._settle(asha, trials)
+                        continue
+                else:
+                    self.store.add_promotion(tid, rung)
+                    asha.promote(tid, rung - 1)
+                ex.submit(self._rung_payload(trials[tid], threads, rung))
+            c = self.store.counts()
+            bar.update(c["done"], c["running"], c["failed"], self._best_reward())
+            if ex.running == 0:
+                break
+            for result in ex.poll(timeout=0.5):
+                tid = result["trial"]
+                rung = asha.jobs[tid]
+                if result["status"] == "done":
+                    self.store.add_rung(tid, rung, asha.rungs[rung], result["reward"], result.get("seconds"))
+                    asha.report(tid, rung, result["reward"])
+                else:
+                    asha.fail(tid)
+                    self._record(tid, trials[tid]["decisions"], trials[tid]["meta"], result)
+                    self._drop_checkpoint(tid)
+                self._settle(asha, trials)
 
     def _best_reward(self) -> float | None:
         top = self.store.best(1)

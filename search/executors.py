@@ -25,6 +25,11 @@ def _crashed(payload: dict[str, Any], why: str) -> dict[str, Any]:
             "error": why, "started": now, "finished": now, "seconds": 0.0, "pid": None}
 
 
+def _job(payload: dict[str, Any]) -> tuple[int, int | None]:
+    """A job's identity: its trial, and under early stopping the rung it trains to."""
+    return payload["trial"], payload.get("rung")
+
+
 class Executor:
     """submit(payload) then poll(timeout) -> finished results; `running` = trials in flight.
     `hardware` ({"device", "amp"}) goes into every payload: where children train is the executor's
@@ -60,14 +65,15 @@ class LocalExecutor(Executor):
         self._pinning = (multiprocessing.get_context("spawn").Value("i", 0), list(range(gpus))) if gpus > 1 else None
         self._pool = self._new_pool()
         self._futures: dict[cf.Future, dict[str, Any]] = {}
-        self._attempts: dict[int, int] = {}
+        self._attempts: dict[tuple[int, int | None], int] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         pin = {"initializer": pin_worker, "initargs": self._pinning} if self._pinning else {}
         return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), **pin)
 
     def submit(self, payload: dict[str, Any]) -> None:
-        self._attempts[payload["trial"]] = self._attempts.get(payload["trial"], 0) + 1
+        key = _job(payload)
+        self._attempts[key] = self._attempts.get(key, 0) + 1
         self._futures[self._pool.submit(run_trial, {**payload, **self.hardware})] = payload
 
     @property
@@ -94,7 +100,7 @@ class LocalExecutor(Executor):
                 del self._futures[fut]
             self._pool = self._new_pool()
             for payload in retry:
-                if self._attempts[payload["trial"]] >= MAX_ATTEMPTS:
+                if self._attempts[_job(payload)] >= MAX_ATTEMPTS:
                     results.append(_crashed(payload, "worker process died (killed or out of memory)"))
                 else:
                     self.submit(payload)

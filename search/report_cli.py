@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .scheduler import rung_epochs
 from .store import Store
 
 JSON_FIELDS = ("id", "status", "reward", "nas", "strategy", "decisions", "seed", "params", "madds", "error",
@@ -33,7 +34,7 @@ def report_data(folder: str | Path) -> dict:
     try:
         trials = [{k: t[k] for k in JSON_FIELDS} for t in store.trials()]
         return {"trials": trials, "counts": store.counts(), "config": store.config(),
-                "updates": store.update_log()}
+                "updates": store.update_log(), "rungs": store.rungs()}
     finally:
         store.close()
 
@@ -58,6 +59,7 @@ def table(data: dict, top: int) -> str:
     if done:
         k = min(5, len(done))
         lines += ["", f"top-{k} mean reward: {sum(t['reward'] for t in done[:k]) / k:.4f}"]
+    lines += rung_lines(data)
     failed = [t for t in data["trials"] if t["status"] == "failed"]
     if failed:
         reasons: dict[str, int] = {}
@@ -66,6 +68,31 @@ def table(data: dict, top: int) -> str:
             reasons[first[:90]] = reasons.get(first[:90], 0) + 1
         lines += ["", "failures:"] + [f"  {n:>4} x {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])]
     return "\n".join(lines)
+
+
+def rung_lines(data: dict) -> list[str]:
+    """An early-stopped run's rungs: how many trials reached each, the best there, the child-epochs spent."""
+    rungs = data.get("rungs") or []
+    if not rungs:
+        return []
+    cfg = data["config"] or {}
+    try:
+        epochs = list(rung_epochs(cfg["min_epochs"], cfg["train"]["epochs"], cfg["reduction"]))
+    except (KeyError, TypeError, NasError):
+        epochs = sorted({r["epochs"] for r in rungs})
+    lines = ["", f"early stopping: {cfg.get('scheduler', 'asha')}, reduction {cfg.get('reduction', '?')}",
+             f"{'rung':>4}  {'epochs':>6}  {'trials':>6}  {'best':>7}  {'median':>7}"]
+    spent = 0
+    for k, e in enumerate(epochs):
+        accs = sorted((r["accuracy"] for r in rungs if r["rung"] == k), reverse=True)
+        spent += len(accs) * (e - (epochs[k - 1] if k else 0))
+        if accs:
+            lines.append(f"{k:>4}  {e:>6}  {len(accs):>6}  {accs[0]:>7.4f}  {accs[len(accs) // 2]:>7.4f}")
+        else:
+            lines.append(f"{k:>4}  {e:>6}  {0:>6}  {'-':>7}  {'-':>7}")
+    started = len({r["trial"] for r in rungs})
+    lines.append(f"child-epochs spent: {spent} (all {started} trials to {epochs[-1]} epochs: {started * epochs[-1]})")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:

@@ -208,6 +208,77 @@ def _series(trials: list[dict], colours: dict[str, str], by_time: bool) -> list[
     return series
 
 
+STOPPED = "#b8b8b8"
+
+
+def _rung_chart(trials: list[dict], rungs: Sequence[Mapping[str, Any]], colours: dict[str, str],
+                width: int = 1100, height: int = 340) -> str:
+    """Held-out accuracy against epochs trained, one line per trial through the rungs it reached.
+    Trials stopped below the top rung are grey; those that reached it take their strategy's colour."""
+    left, right, top, bottom = 64, 180, 16, 52
+    pw, ph = width - left - right, height - top - bottom
+    lines: dict[Any, list[tuple[float, float]]] = {}
+    for r in sorted(rungs, key=lambda r: (_sort_id({"id": r["trial"]}), r["rung"])):
+        lines.setdefault(r["trial"], []).append((float(r["epochs"]), float(r["accuracy"])))
+    strategy = {t.get("id"): str(t.get("strategy") or "?") for t in trials}
+    max_epochs = max(x for pts in lines.values() for x, _ in pts)
+    xs = sorted({x for pts in lines.values() for x, _ in pts})
+    ys = [y for pts in lines.values() for _, y in pts]
+    pad = (max(ys) - min(ys)) * 0.08 or 0.05
+    y_ticks = _nice_ticks(min(ys) - pad, max(ys) + pad, 5)
+    y0, y1 = y_ticks[0], y_ticks[-1]
+
+    def X(v: float) -> float:  # log scale: rungs are geometric
+        lo, hi = math.log(xs[0]), math.log(max_epochs)
+        return left + (0.5 if hi == lo else (math.log(v) - lo) / (hi - lo)) * pw
+
+    def Y(v: float) -> float:
+        return top + ph - (v - y0) / (y1 - y0) * ph
+
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart rungs" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" '
+            f'font-size="11">'), f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>']
+    for t in y_ticks:
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{Y(t):.1f}" y2="{Y(t):.1f}" stroke="#eee"/>'
+                   f'<text x="{left - 6}" y="{Y(t) + 4:.1f}" text-anchor="end" fill="#444">{t:g}</text>')
+    for x in xs:
+        out.append(f'<line x1="{X(x):.1f}" x2="{X(x):.1f}" y1="{top}" y2="{top + ph + 4}" stroke="#eee"/>'
+                   f'<text x="{X(x):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#444">{x:g}</text>')
+    out.append(f'<text x="{left + pw / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="#222">'
+               f'epochs trained (rungs)</text><text transform="translate(16,{top + ph / 2:.1f}) rotate(-90)" '
+               f'text-anchor="middle" fill="#222">held-out accuracy</text>')
+    # stopped trials first, so that those that reached the top rung are drawn over them
+    order = sorted(lines, key=lambda k: (lines[k][-1][0] >= max_epochs, _sort_id({"id": k})))
+    n_stopped = 0
+    for k in order:
+        pts = lines[k]
+        stopped = pts[-1][0] < max_epochs
+        n_stopped += stopped
+        c = STOPPED if stopped else colours.get(strategy.get(k, "?"), PALETTE[0])
+        cls = "stopped" if stopped else "finished"
+        tip = (f"trial {k}: " + ", ".join(f"{y:.4f} at {x:g} epochs" for x, y in pts)
+               + (" (stopped)" if stopped else ""))
+        if len(pts) > 1:
+            out.append(f'<polyline class="rung-line {cls}" points="'
+                       + " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in pts)
+                       + f'" fill="none" stroke="{c}" stroke-width="{1.2 if stopped else 2}"/>')
+        for x, y in pts:
+            out.append(f'<circle class="rung {cls}" cx="{X(x):.1f}" cy="{Y(y):.1f}" r="3.2" fill="{c}" '
+                       f'fill-opacity="0.6" stroke="{c}"><title>{escape(tip)}</title></circle>')
+    ly = top + 6
+    out.append(f'<line x1="{left + pw + 14}" x2="{left + pw + 34}" y1="{ly + 5}" y2="{ly + 5}" stroke="{STOPPED}" '
+               f'stroke-width="2"/><text x="{left + pw + 40}" y="{ly + 9}" fill="#222">stopped early '
+               f'({n_stopped})</text>')
+    ly += 22
+    for name, c in colours.items():
+        out.append(f'<line x1="{left + pw + 14}" x2="{left + pw + 34}" y1="{ly + 5}" y2="{ly + 5}" stroke="{c}" '
+                   f'stroke-width="2"/><text x="{left + pw + 40}" y="{ly + 9}" fill="#222">{escape(name)}: '
+                   f'to {max_epochs:g} epochs</text>')
+        ly += 22
+    out.append("</svg>")
+    return "\n".join(out)
+
+
 def _sort_id(t: Mapping[str, Any]) -> tuple:
     v = t.get("id")
     return (0, v, "") if isinstance(v, int | float) else (1, 0, str(v))
@@ -288,8 +359,10 @@ JS = """
 """
 
 
-def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP) -> str:
-    """The whole report page as one HTML string (self-contained, deterministic)."""
+def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP,
+                  rungs: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The whole report page as one HTML string (self-contained, deterministic). `rungs`: the rung
+    results of an early-stopped run (dicts with trial, rung, epochs, accuracy), drawn as a rung chart."""
     trials = [dict(t) for t in trials]
     trials.sort(key=_sort_id)
     colours = _colours(trials)
@@ -321,6 +394,9 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
     parts.append("<h2>Best so far by trials spent</h2>")
     parts.append(_chart(_series(trials, colours, False), "trials finished (per strategy)", "best reward",
                         lambda v: f"{v:g}", height=300))
+    if rungs:
+        parts.append("<h2>Early stopping: accuracy at each rung</h2>")
+        parts.append(_rung_chart(trials, rungs, colours))
     parts.append(_strategy_table(trials, colours))
     parts.append(_top_table(ranked[:top], colours))
     parts.append(_all_table(trials, colours))
@@ -391,10 +467,10 @@ def _all_table(trials: list[dict], colours: dict[str, str]) -> str:
 
 # ---------------------------------------------------------------------------------------- files
 def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Path, title: str = "search run",
-                             top: int = TOP) -> Path:
-    """Render `trials` into the HTML file `path`."""
+                             top: int = TOP, rungs: Sequence[Mapping[str, Any]] = ()) -> Path:
+    """Render `trials` (and an early-stopped run's `rungs`) into the HTML file `path`."""
     path = Path(path)
-    path.write_text(render_report(trials, title, top), encoding="utf-8")
+    path.write_text(render_report(trials, title, top, rungs), encoding="utf-8")
     return path
 
 
@@ -406,6 +482,7 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
     runs = [run_dir, *(Path(c) for c in compare)]
     loaded = [(r, load_trials(r)) for r in runs]
     title = run_dir.resolve().name
+    rungs = load_rungs(run_dir)  # the rung chart shows this run's rungs
     if len(runs) == 1:
         trials = loaded[0][1]
     else:
@@ -426,7 +503,23 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                 t["strategy"] = f"{name} ({r.resolve().name})" if seen[name] > 1 else name
                 t["id"] = f"{r.resolve().name}/{t.get('id')}"
                 trials.append(t)
-    return write_report_from_trials(trials, run_dir / "report.html", title, top)
+        rungs = [{**x, "trial": f"{run_dir.resolve().name}/{x['trial']}"} for x in rungs]
+    return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs)
+
+
+def load_rungs(run_dir: Path) -> list[dict]:
+    """The rung results of an early-stopped run (none for other runs, or stores older than them)."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return []
+    con = sqlite3.connect(path, timeout=30)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT trial, rung, epochs, accuracy, seconds FROM rungs ORDER BY rowid")]
+    except sqlite3.Error:
+        return []
+    finally:
+        con.close()
 
 
 def load_trials(run_dir: Path) -> list[dict]:

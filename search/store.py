@@ -58,6 +58,25 @@ CREATE TABLE IF NOT EXISTS updates (
 );
 """
 
+# Early stopping (ASHA); created on every open, so run folders written before it gain them too.
+_RUNG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rungs (    -- a trial's held-out accuracy each time it reached a rung
+    trial INTEGER NOT NULL,
+    rung INTEGER NOT NULL,            -- 0 = the bottom rung
+    epochs INTEGER NOT NULL,          -- epochs trained in all when it was measured
+    accuracy REAL NOT NULL,
+    seconds REAL,                     -- wall time of this rung's work
+    at REAL NOT NULL,
+    PRIMARY KEY (trial, rung)
+);
+CREATE TABLE IF NOT EXISTS promotions (  -- a trial sent on from rung - 1 to rung
+    trial INTEGER NOT NULL,
+    rung INTEGER NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (trial, rung)
+);
+"""
+
 
 def dump_state(state: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
@@ -87,6 +106,8 @@ class Store:
             if create:
                 self.db.executescript(_SCHEMA)
             self.db.execute("SELECT 1 FROM trials LIMIT 1")
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only folder: reading still works
+                self.db.executescript(_RUNG_SCHEMA)
         except sqlite3.DatabaseError as e:
             raise NasError(f"{self.path}: not a nasdsl trial store ({e})") from None
 
@@ -183,7 +204,11 @@ class Store:
         return c
 
     def best(self, k: int = 1) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT id FROM trials WHERE status = 'done' ORDER BY reward DESC, id LIMIT ?",
+        """The k best finished trials: the highest rung reached first (early-stopped runs), then reward."""
+        order = "reward DESC, id"
+        if self._has("rungs"):
+            order = "COALESCE((SELECT MAX(rung) FROM rungs WHERE trial = trials.id), -1) DESC, " + order
+        rows = self.db.execute(f"SELECT id FROM trials WHERE status = 'done' ORDER BY {order} LIMIT ?",
                                (k,)).fetchall()
         ids = {r[0] for r in rows}
         found = {t["id"]: t for t in self.trials("done") if t["id"] in ids}
@@ -192,3 +217,39 @@ class Store:
     def update_log(self) -> list[dict[str, Any]]:
         return [{"n": r["n"], "at": r["at"], "observed": r["observed"], **json.loads(r["info"])}
                 for r in self.db.execute("SELECT n, at, observed, info FROM updates ORDER BY n")]
+
+    # -- early stopping: rung results and promotions
+    def _has(self, table: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (table,)).fetchone() is not None
+
+    def add_rung(self, trial: int, rung: int, epochs: int, accuracy: float, seconds: float | None) -> None:
+        """Record that `trial` reached `rung`; a second record of the same rung is refused."""
+        with self.transaction() as db:
+            try:
+                db.execute("INSERT INTO rungs VALUES (?, ?, ?, ?, ?, ?)",
+                           (trial, rung, epochs, accuracy, seconds, time.time()))
+            except sqlite3.IntegrityError:
+                raise RuntimeError(f"trial {trial} already reached rung {rung}; refusing to record it twice") from None
+
+    def add_promotion(self, trial: int, rung: int) -> None:
+        """Record that `trial` goes on to `rung` (before its job is submitted)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO promotions VALUES (?, ?, ?)", (trial, rung, time.time()))
+
+    def rungs(self) -> list[dict[str, Any]]:
+        """Every rung result, in the order they were recorded."""
+        if not self._has("rungs"):
+            return []
+        return [dict(r) for r in self.db.execute("SELECT * FROM rungs ORDER BY rowid")]
+
+    def rung_time(self, trial: int) -> tuple[float | None, float | None]:
+        """When `trial`'s first rung job started, and the wall time of all its rung jobs."""
+        row = self.db.execute("SELECT MIN(at - COALESCE(seconds, 0)), SUM(seconds) FROM rungs WHERE trial = ?",
+                              (trial,)).fetchone()
+        return row[0], row[1]
+
+    def promotions(self) -> list[dict[str, Any]]:
+        if not self._has("promotions"):
+            return []
+        return [dict(r) for r in self.db.execute("SELECT * FROM promotions ORDER BY rowid")]

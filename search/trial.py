@@ -4,8 +4,11 @@ payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "t
           "augment", "in_memory" (the last three optional: the data set's own size, "auto", by size),
           "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only),
           "device" ("auto" | "cpu" | "cuda[:N]", default cpu), "amp" (bool)}
+          and, for a job of an early-stopped run (ASHA), "rung", "until_epoch", "checkpoint": train
+          on from the checkpoint (if any) to `until_epoch` epochs of a schedule over train["epochs"],
+          saving the trainer's state there after every epoch; the reward is the accuracy then.
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
-          "seconds", "pid"}
+          "seconds", "pid"} (+ "rung" for a rung job)
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import math
 import os
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from .devices import free_cuda_memory
@@ -24,6 +28,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     started = time.time()
     result: dict[str, Any] = {"trial": payload["trial"], "status": "failed", "reward": None, "error": None,
                               "params": None, "started": started, "pid": os.getpid()}
+    if "rung" in payload:
+        result["rung"] = payload["rung"]
     try:
         reward, params = _reward(payload)
         if reward is None or not math.isfinite(reward):
@@ -53,9 +59,22 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
             raise RuntimeError(f"synthetic failure of trial {payload['trial']}")
         if syn.get("sleep"):
             time.sleep(syn["sleep"])
-        return match_fraction(payload["decisions"], syn["target"]), None
+        reward = match_fraction(payload["decisions"], syn["target"])
+        if "until_epoch" in payload:  # more epochs, more reward; the ranking stays the same
+            reward *= 0.5 + 0.5 * payload["until_epoch"] / payload["train"]["epochs"]
+        return reward, None
     if kind != "accuracy":
         raise ValueError(f"unknown reward {kind!r}")
+    return _train_child(payload)
+
+
+def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
+    """Build the child, train it, return (held-out accuracy, parameters). A rung job of an
+    early-stopped run (payload "until_epoch", "checkpoint") trains on from the trial's checkpoint
+    (if any) to `until_epoch`, saving the trainer's state after every epoch; the schedule runs over
+    train["epochs"] (the top rung), so a trial promoted through every rung trains exactly as one
+    trained to the top in one go. Children train in channels_last memory format unless the
+    payload says "channels_last": false (`benchmarks/bench_search.py --child-formats` times both)."""
     import torch
 
     import nasdsl
@@ -68,10 +87,26 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
     torch.manual_seed(payload["seed"])
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
-    trainer = Trainer(model, TrainConfig(**payload.get("train", {})), data.train, data.val, seed=payload["seed"],
-                      device=resolve_device(payload.get("device") or "cpu"), amp=bool(payload.get("amp")), workers=0)
-    while trainer.epoch < trainer.config.epochs:
+    device = resolve_device(payload.get("device") or "cpu")
+    config = TrainConfig(**payload.get("train", {}))
+    trainer = Trainer(model, config, data.train, data.val, seed=payload["seed"], device=device,
+                      amp=bool(payload.get("amp")), workers=0, channels_last=payload.get("channels_last", True))
+    if "until_epoch" not in payload:
+        while trainer.epoch < config.epochs:
+            trainer.train_epoch()
+        return trainer.evaluate()["top1"], params
+    path = Path(payload["checkpoint"])
+    if path.exists():
+        trainer.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    until = int(payload["until_epoch"])
+    if trainer.epoch > until:
+        raise RuntimeError(f"checkpoint {path} is at epoch {trainer.epoch}, past this rung's {until}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while trainer.epoch < until:
         trainer.train_epoch()
+        tmp = path.with_suffix(".pt.tmp")
+        torch.save(trainer.state_dict(), tmp)
+        os.replace(tmp, path)  # a kill leaves the previous epoch's checkpoint or this one, never half
     return trainer.evaluate()["top1"], params
 
 

@@ -48,7 +48,12 @@ class Strategy:
 
     def observe(self, decisions: tuple[int, ...], reward: float | None, meta: dict[str, Any]) -> dict | None:
         """Learn from one finished child (reward None = failed). Returns update info when the
-        strategy's model changed (a controller step, a population change), else None."""
+        strategy's model changed (a controller step, a population change), else None.
+
+        Under early stopping (`--scheduler asha`) each trial is observed exactly once, when it is
+        over: it finished the top rung, failed, or can never be promoted again; its reward is then
+        its held-out accuracy at the highest rung it reached (the trial's stored reward). The RL
+        baselines and buffers and evolution's population all take that same number."""
         self.observed += 1
         return self._observe(decisions, self.options.failed_reward if reward is None else float(reward), meta)
 

@@ -1,0 +1,209 @@
+"""Does the proxy reward rank architectures? Seed-to-seed agreement of candidate proxy tasks.
+
+For each candidate proxy (data set and subset, held-out size, epochs, width, batch), the same
+random cells of the nasnet space are trained with two seeds, and once more (first seed) for
+`--longer` times the epochs. Printed per candidate, side by side with the bar:
+
+  spearman seeds     rank correlation between the two seeds' rewards over all cells   (bar >= 0.8)
+  better half        the same within the better half of the cells (by mean reward)     (bar >= 0.5)
+  seed sd            seed-to-seed standard deviation of a cell's reward, sqrt(mean((a - b)^2 / 2))
+  spread             standard deviation of the cells' mean rewards, and their range
+  vs Nx longer       rank correlation of the proxy reward (first seed) with N times the epochs
+  child s            median wall seconds of one child (workers in parallel, --threads each)
+  main job min       60 trials x child s / 2 workers: the default main job's training time
+
+Exits 1 when the default candidate (SearchConfig's defaults) misses either correlation bar, or its
+main job estimate exceeds 10 minutes. Children run through search.trial.run_trial (the code the
+search runs), on a spawned process pool. Results are cached in --cache (JSON), so a run that was
+stopped continues where it stopped; a candidate is reported with however many cells it finished.
+
+    python benchmarks/proxy_signal.py [--cells 30] [--candidates default,val1000] [--longer 4]
+        [--workers 2] [--threads 1] [--cache runs/proxy_signal.json] [--list]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import contextlib
+import json
+import multiprocessing
+import random
+import statistics
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from search.data import load_dataset  # noqa: E402
+from search.driver import SearchConfig  # noqa: E402
+from search.space import load_space, to_nas  # noqa: E402
+from search.trial import run_trial  # noqa: E402
+
+BAR_ALL, BAR_HALF, BAR_MINUTES, MAIN_TRIALS, MAIN_WORKERS = 0.8, 0.5, 10.0, 60, 2
+
+# name -> overrides of SearchConfig's defaults (dataset, val_size, train_size, proxy filters/cells,
+# train epochs/batch_size); "default" is SearchConfig() itself.
+CANDIDATES: dict[str, dict] = {
+    "default": {},
+    "val1000": {"val_size": 1000},  # more held-out images: one image is worth 0.001
+    "val1000-e2": {"val_size": 1000, "epochs": 2},  # fewer epochs: further from the ceiling
+    "val1000-t300": {"val_size": 1000, "train_size": 300},  # fewer training images: headroom
+    "val1000-t300-e8": {"val_size": 1000, "train_size": 300, "epochs": 8},
+    "val1000-f16": {"val_size": 1000, "filters": 16},
+}
+
+
+def config_of(overrides: dict) -> SearchConfig:
+    cfg = SearchConfig()
+    top = {k: v for k, v in overrides.items() if k in ("dataset", "val_size", "train_size")}
+    proxy = {k: v for k, v in overrides.items() if k in ("filters", "cells")}
+    train = {k: v for k, v in overrides.items() if k in ("epochs", "batch_size", "lr")}
+    return replace(cfg, **top, proxy=replace(cfg.proxy, **proxy), train=replace(cfg.train, **train))
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    """Spearman's rank correlation (average ranks for ties)."""
+    def ranks(v: list[float]) -> list[float]:
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        i = 0
+        while i < len(v):
+            j = i
+            while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                r[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return r
+
+    if len(a) < 3:
+        return float("nan")
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    var = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
+    return cov / var if var else float("nan")
+
+
+def cells(n: int, seed: int = 0) -> list[tuple[int, ...]]:
+    space = load_space("nasnet")
+    rng = random.Random(f"proxy-signal-{seed}")
+    return [tuple(rng.randrange(k) for k in space.sizes) for _ in range(n)]
+
+
+def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: int, threads: int) -> dict:
+    data = load_dataset(cfg.dataset, cfg.val_size, cfg.train_size)
+    proxy = replace(cfg.proxy, image=data.image, classes=data.classes)
+    return {"trial": seed, "nas": to_nas(load_space("nasnet"), decisions, proxy), "network": "proxy", "seed": seed,
+            "decisions": list(decisions), "reward": "accuracy", "dataset": cfg.dataset, "val_size": cfg.val_size,
+            "train_size": cfg.train_size, "train": replace(cfg.train, epochs=epochs).to_dict(), "threads": threads}
+
+
+def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], longer: int, pool, threads: int,
+            cache: dict, cache_path: Path) -> dict:
+    """Train every (cell, seed) this candidate still lacks; return its statistics."""
+    jobs = {}
+    for i, d in enumerate(decisions):
+        for kind, seed, epochs in (("a", 1000 + i, cfg.train.epochs), ("b", 2000 + i, cfg.train.epochs),
+                                   ("long", 1000 + i, cfg.train.epochs * longer)):
+            if kind == "long" and longer <= 1:
+                continue
+            key = f"{name}/{i}/{kind}"
+            if key not in cache and pool is not None:
+                jobs[key] = payload(cfg, d, seed, epochs, threads)
+    futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
+    for fut in cf.as_completed(futures):
+        r = fut.result()
+        cache[futures[fut]] = {"reward": r["reward"], "seconds": r["seconds"], "error": r["error"]}
+        cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+        print(f"  {futures[fut]}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+    return stats(name, cfg, len(decisions), longer, cache)
+
+
+def stats(name: str, cfg: SearchConfig, n: int, longer: int, cache: dict) -> dict:
+    got = [(cache.get(f"{name}/{i}/a"), cache.get(f"{name}/{i}/b"), cache.get(f"{name}/{i}/long")) for i in range(n)]
+    pairs = [(a["reward"], b["reward"], (lg or {}).get("reward")) for a, b, lg in got
+             if a and b and a["reward"] is not None and b["reward"] is not None]
+    a = [p[0] for p in pairs]
+    b = [p[1] for p in pairs]
+    mean = [(x + y) / 2 for x, y in zip(a, b)]
+    half = sorted(range(len(pairs)), key=lambda i: -mean[i])[:len(pairs) // 2]
+    longs = [(p[0], p[2]) for p in pairs if p[2] is not None]
+    secs = [r["seconds"] for ra, rb, _ in got for r in (ra, rb) if r and r.get("seconds")]
+    child = statistics.median(secs) if secs else float("nan")
+    return {"name": name, "cells": len(pairs), "spearman": spearman(a, b),
+            "half": spearman([a[i] for i in half], [b[i] for i in half]),
+            "seed_sd": (statistics.fmean([(x - y) ** 2 / 2 for x, y in zip(a, b)]) ** 0.5) if pairs else float("nan"),
+            "spread": statistics.pstdev(mean) if mean else float("nan"),
+            "lo": min(mean, default=float("nan")), "hi": max(mean, default=float("nan")),
+            "longer": spearman([x for x, _ in longs], [y for _, y in longs]), "n_longer": len(longs),
+            "child_s": child, "main_min": MAIN_TRIALS * child / MAIN_WORKERS / 60,
+            "epochs": cfg.train.epochs, "val": cfg.val_size, "train": cfg.train_size,
+            "filters": cfg.proxy.filters}
+
+
+def longer_cell(r: dict) -> str:
+    return f"{r['longer']:.2f} (n={r['n_longer']})" if r["n_longer"] else "not run"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cells", type=int, default=30)
+    ap.add_argument("--candidates", default="default,val1000,val1000-t300")
+    ap.add_argument("--longer", type=int, default=4, help="also train each cell N times longer (1: skip)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--cache", default="runs/proxy_signal.json")
+    ap.add_argument("--list", action="store_true", help="list the candidates and exit")
+    ap.add_argument("--cached-only", action="store_true", help="train nothing: report what --cache holds")
+    args = ap.parse_args()
+    if args.list:
+        for k, v in CANDIDATES.items():
+            print(f"{k}: {v or 'SearchConfig defaults'}")
+        return 0
+    names = args.candidates.split(",")
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        print(f"unknown candidates: {', '.join(unknown)}; known: {', '.join(CANDIDATES)}", file=sys.stderr)
+        return 2
+    cache_path = Path(args.cache)
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    decisions = cells(args.cells)
+    rows = []
+    pool = None if args.cached_only else \
+        cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+    with pool or contextlib.nullcontext():
+        for name in names:
+            rows.append(measure(name, config_of(CANDIDATES[name]), decisions, args.longer, pool, args.threads,
+                                cache, cache_path))
+    print(f"\nup to {args.cells} random nasnet cells, 2 seeds each, on digits; {args.workers} workers x {args.threads} "
+          f"thread(s); bars: spearman >= {BAR_ALL}, better half >= {BAR_HALF}, main job <= {BAR_MINUTES:g} min\n")
+    print("| candidate | train / val / epochs / F | cells | spearman seeds | better half | seed sd | spread sd "
+          f"(range) | vs {args.longer}x longer | child s | main job min |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['name']} | {r['train'] or 'all'} / {r['val'] or 'default'} / {r['epochs']} / {r['filters']} | "
+              f"{r['cells']} | {r['spearman']:.2f} | {r['half']:.2f} | {r['seed_sd']:.4f} | {r['spread']:.4f} "
+              f"({r['lo']:.3f}-{r['hi']:.3f}) | {longer_cell(r)} | {r['child_s']:.1f} | "
+              f"{r['main_min']:.1f} |")
+    default = next((r for r in rows if r["name"] == "default"), None)
+    if default is None:
+        print("\nthe default candidate was not measured: no verdict")
+        return 0
+    missed = []
+    if not default["spearman"] >= BAR_ALL:
+        missed.append(f"spearman over all cells {default['spearman']:.2f} < {BAR_ALL}")
+    if not default["half"] >= BAR_HALF:
+        missed.append(f"spearman within the better half {default['half']:.2f} < {BAR_HALF}")
+    if not default["main_min"] <= BAR_MINUTES:
+        missed.append(f"main job {default['main_min']:.1f} min > {BAR_MINUTES:g}")
+    if default["cells"] < 30:
+        missed.append(f"only {default['cells']} cells measured (the bar asks for 30)")
+    print("\ndefault proxy: " + ("meets the bar" if not missed else "MISSES the bar: " + "; ".join(missed)))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
