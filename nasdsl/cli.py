@@ -1,13 +1,18 @@
 """The `nasdsl` command. Each subcommand lives in its own module with `configure(parser)` and
 `run(args) -> int`; only the chosen one is imported (torch loads only where it is needed).
 
-Exit codes: 0 ok, 1 a check found something (e.g. `fmt --check`), 2 bad input or usage.
+Exit codes: 0 ok, 1 a check found something (e.g. `fmt --check`), 2 bad input or usage (a NasError:
+one located message), 3 an internal error (one line; `--debug` shows the traceback of either),
+128 + N stopped by signal N (`search`: 130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
+import traceback
 
 from .errors import NasError
 
@@ -40,7 +45,7 @@ def _top_help() -> str:
     width = max(len(n) for n in COMMANDS)
     lines = ["usage: nasdsl COMMAND [options]   (nasdsl COMMAND --help for more)", "", "commands:"]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "global options: --debug (show tracebacks)"]
+    lines += ["", "global options: --debug (show the traceback of any error), --version"]
     return "\n".join(lines)
 
 
@@ -51,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(_top_help())
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        from . import __version__
+        print(f"nasdsl {__version__}")
+        return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
         from .ops import suggest
@@ -58,24 +67,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nasdsl: error: unknown command {name!r}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         print(_top_help(), file=sys.stderr)
         return 2
+    return _run(name, rest, debug)
+
+
+def _run(name: str, rest: list[str], debug: bool) -> int:
+    """Run one command under the one rule: a user mistake (NasError) is its message and exit 2;
+    anything else is an internal error, one line and exit 3; --debug adds the traceback to both."""
     module_name, help_ = COMMANDS[name]
+    prog = f"nasdsl {name}"
     try:
         module = importlib.import_module(module_name)
-        parser = _Parser(prog=f"nasdsl {name}", description=help_)
+        parser = _Parser(prog=prog, description=help_)
         module.configure(parser)
         args = parser.parse_args(rest)
         args.debug = debug
         return int(module.run(args) or 0)
     except NasError as e:
         if debug:
-            raise
-        print(e.render(), file=sys.stderr)
+            traceback.print_exc()
+        print(e.render(prog), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `nasdsl ... | head`: the reader is gone, nothing more to say
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as e:  # noqa: BLE001 - the one place where an unexpected error becomes a line
+        if debug:
+            traceback.print_exc()
+        what = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        print(f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
+              file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

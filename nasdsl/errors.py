@@ -3,21 +3,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NO_FILE = "<input>"
+
 
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a source text."""
 
     message: str
-    file: str = "<input>"
+    file: str = "<input>"  # NO_FILE: a message about no input text
     line: int = 0  # 1-based; 0 = no position
     col: int = 0  # 1-based
     source_line: str = ""
     hint: str = ""
 
-    def render(self) -> str:
+    def render(self, prog: str | None = None) -> str:
+        """The message; one with neither input text nor position is headed by `prog` (the command)
+        or plain `error:`, never by a made-up file name."""
         if self.line <= 0:
-            head = f"{self.file}: error: {self.message}"
+            where = self.file if self.file != NO_FILE else prog
+            head = f"{where}: error: {self.message}" if where else f"error: {self.message}"
             return head + (f"\n  {self.hint}" if self.hint else "")
         head = f"{self.file}:{self.line}:{self.col}: error: {self.message}"
         text = _printable(self.source_line)
@@ -37,8 +42,8 @@ class NasError(Exception):
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         super().__init__(self.render())
 
-    def render(self) -> str:
-        return "\n".join(d.render() for d in self.diagnostics)
+    def render(self, prog: str | None = None) -> str:
+        return "\n".join(d.render(prog) for d in self.diagnostics)
 
 
 def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from nasdsl.errors import NasError
 
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS
+from .lifetime import Interrupted
 from .space import ProxyNet
 from .strategies import STRATEGIES, StrategyOptions
 from .trainer import TrainConfig
@@ -137,6 +139,11 @@ def run(args: argparse.Namespace) -> int:
         search = Search(out, cfg)
     try:
         summary = search.run(**_executor_args(args, search), progress=not args.quiet)
+    except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
+        name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"
+        print(f"\nstopped by {name}; the trials in flight will run again. Continue with:\n"
+              f"  nasdsl search --resume --out {search.folder}", file=sys.stderr)
+        return e.code if isinstance(e, Interrupted) else 130
     finally:
         search.close()
     c = summary.counts

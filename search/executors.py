@@ -11,6 +11,7 @@ from typing import Any
 
 from nasdsl.errors import NasError
 
+from .lifetime import die_with_parent, kill_all
 from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
@@ -54,7 +55,9 @@ class LocalExecutor(Executor):
         self._attempts: dict[int, int] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        # each worker dies with this process, even when it is killed with -9 (lifetime.die_with_parent)
+        return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
 
     def submit(self, payload: dict[str, Any]) -> None:
         self._attempts[payload["trial"]] = self._attempts.get(payload["trial"], 0) + 1
@@ -91,7 +94,10 @@ class LocalExecutor(Executor):
         return results
 
     def shutdown(self) -> None:
+        """Cancel what has not started and stop every worker now (a trial in flight is abandoned)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        kill_all(processes)
 
 
 class RayExecutor(Executor):
