@@ -3,7 +3,6 @@ on plain-data payloads and hand back plain-data results; a worker that dies is a
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from nasdsl.errors import NasError
 
-from .lifetime import die_with_parent, kill_all
+from .lifetime import die_with_parent, kill_all, worker_context
 from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
@@ -56,7 +55,7 @@ class LocalExecutor(Executor):
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # each worker dies with this process, even when it is killed with -9 (lifetime.die_with_parent)
-        return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+        return cf.ProcessPoolExecutor(self.workers, mp_context=worker_context(),
                                       initializer=die_with_parent, initargs=(os.getpid(),))
 
     def submit(self, payload: dict[str, Any]) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import multiprocessing.context
 import os
 import signal
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 
 PR_SET_PDEATHSIG = 1
@@ -98,3 +100,28 @@ def kill_all(processes, grace: float = 2.0) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
+
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned worker that does not import the driver's `__main__` again: a worker needs only
+    `search.trial`, so a script without an `if __name__ == "__main__":` guard, code read from stdin
+    and a notebook all work (a plain spawned process would rerun the script, or fail to find it)."""
+
+    @staticmethod
+    def _Popen(process_obj):
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to rerun
+        try:
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The start method of the local pool: spawn, without re-importing the driver's `__main__`."""
+    return _WorkerContext()
