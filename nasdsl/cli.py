@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import math
 import os
 import sys
 import traceback
 
 from .errors import NasError
+from .spec import MAX_CLASSES, MAX_FILTERS, MAX_IMAGE, MAX_N
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,6 +34,41 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("search.report_cli", "summarize a search run (table, json, report.html)"),
     "train": ("search.train_cli", "train a compiled network on digits or CIFAR-10"),
 }
+
+
+# numeric flags of every command (by their dest): the allowed range (lo, hi, lo excluded); checked
+# after parsing, before any work. The .nas keys' bounds (nasdsl.spec) apply to the same flags.
+_INF = float("inf")
+FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "image": (1, MAX_IMAGE, False), "classes": (1, MAX_CLASSES, False), "cells": (1, MAX_N, False),
+    "filters": (1, MAX_FILTERS, False), "stem_multiplier": (1, 16, False),
+    "threads": (1, 1024, False), "workers": (1, 1024, False), "trials": (1, 10**7, False),
+    "epochs": (1, 10**5, False), "batch": (1, 10**6, False), "batch_size": (1, 10**6, False),
+    "top": (1, 10**9, False), "train_size": (1, 10**9, False), "val_size": (1, 10**9, False),
+    "controller_batch": (1, 10**5, False), "lstm_units": (1, 4096, False), "ppo_epochs": (1, 1000, False),
+    "population": (1, 10**6, False), "sample_size": (1, 10**6, False), "max_params": (1, _INF, False),
+    "max_madds": (1, _INF, False), "seed": (0, 2**32 - 1, False), "opset": (1, 10**3, False),
+    "crop_pct": (0, 1, True), "drop_path_keep": (0, 1, True), "lr": (0, 1e3, True),
+    "controller_lr": (0, 1e3, True), "momentum": (0, 1, False), "weight_decay": (0, 1, False),
+    "entropy_weight": (0, 1e3, False), "baseline_decay": (0, 1, False), "init_range": (0, 1e3, True),
+    "ppo_clip": (0, 1e3, True), "aux_weight": (0, 1e3, False), "failed_reward": (-1e6, 1e6, False),
+}
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Every numeric flag given is finite and within FLAG_BOUNDS (NasError naming the flag)."""
+    for dest, (lo, hi, lo_open) in FLAG_BOUNDS.items():
+        v = getattr(args, dest, None)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        low_ok = v > lo if lo_open else v >= lo
+        if not (math.isfinite(v) and low_ok and v <= hi):
+            span = f"{'(' if lo_open else '['}{_num(lo)}, {_num(hi)}]"
+            raise NasError(f"--{dest.replace('_', '-')} {v:g}: out of range; expected {span}")
+
+
+def _num(x: float) -> str:
+    return "∞" if math.isinf(x) else str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +117,7 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
         parser = _Parser(prog=prog, description=help_)
         module.configure(parser)
         args = parser.parse_args(rest)
+        check_flags(args)
         args.debug = debug
         return int(module.run(args) or 0)
     except NasError as e:

@@ -25,8 +25,8 @@ class Diagnostic:
             head = f"{where}: error: {self.message}" if where else f"error: {self.message}"
             return head + (f"\n  {self.hint}" if self.hint else "")
         head = f"{self.file}:{self.line}:{self.col}: error: {self.message}"
-        text = _printable(self.source_line)
-        caret = " " * (max(self.col, 1) - 1) + "^"
+        text, col = _window(_printable(self.source_line), max(self.col, 1))
+        caret = " " * (col - 1) + "^"
         out = f"{head}\n    {text}\n    {caret}"
         return out + (f"\n  {self.hint}" if self.hint else "")
 
@@ -61,3 +61,19 @@ def _printable(line: str) -> str:
     for ch in line.replace("\t", " "):
         out.append(ch if ch.isprintable() else repr(ch)[1:-1])
     return "".join(out)
+
+
+WIDTH = 120  # longest source excerpt shown under a message
+
+
+def _window(text: str, col: int) -> tuple[str, int]:
+    """A long source line cut to WIDTH characters around `col` (marked with ...); the new col."""
+    if len(text) <= WIDTH:
+        return text, col
+    start = max(0, min(col - 1 - WIDTH // 2, len(text) - WIDTH))
+    cut = text[start:start + WIDTH]
+    if start > 0:
+        cut, col = "..." + cut[3:], col - start
+    if start + WIDTH < len(text):
+        cut = cut[:-3] + "..."
+    return cut, col
