@@ -61,10 +61,13 @@ def check_flags(args: argparse.Namespace) -> None:
         v = getattr(args, dest, None)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
-        low_ok = v > lo if lo_open else v >= lo
-        if not (math.isfinite(v) and low_ok and v <= hi):
-            span = f"{'(' if lo_open else '['}{_num(lo)}, {_num(hi)}]"
-            raise NasError(f"--{dest.replace('_', '-')} {v:g}: out of range; expected {span}")
+        flag = "--" + dest.replace("_", "-")
+        if not math.isfinite(v):
+            raise NasError(f"{flag} must be a finite number, got {v}")
+        if (v <= lo) if lo_open else (v < lo):
+            raise NasError(f"{flag} must be {'greater than' if lo_open else 'at least'} {_num(lo)}, got {v:g}")
+        if v > hi:
+            raise NasError(f"{flag} must be at most {_num(hi)}, got {v:g}")
 
 
 def _num(x: float) -> str:
