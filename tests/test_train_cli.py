@@ -58,4 +58,4 @@ def test_train_errors(tmp_path, capsys):
     assert main(["train", "nasnet_a_cifar", "-o", str(tmp_path / "missing" / "w.pt")]) == 2
     assert main(["train", "nasnet_a_cifar", "--dataset", "cifar10:/no/such/folder", "-o", out]) == 2
     err = capsys.readouterr().err
-    assert "must be positive" in err and "no such folder" in err and "Traceback" not in err
+    assert "--epochs must be at least 1" in err and "no such folder" in err and "Traceback" not in err
