@@ -137,7 +137,16 @@ class _Reader:
         return out
 
     def value(self):
+        self.depth = getattr(self, "depth", 0) + 1
+        try:
+            return self._value()
+        finally:
+            self.depth -= 1
+
+    def _value(self):
         kind, text, at = self.take()
+        if self.depth > MAX_NESTING:
+            self.fail(f"nested more than {MAX_NESTING} levels deep; a genotype needs 3", at)
         if kind == "int":
             return Lit(int(text), at)
         if kind == "str":
@@ -178,6 +187,9 @@ class _Reader:
                 self.take(",")
         self.take(")")
         return args, kwargs
+
+
+MAX_NESTING = 64  # lists and calls inside each other (a genotype uses 3); deeper is not a genotype
 
 
 def read_literals(text: str, file: str = "<input>") -> list[tuple[str | None, object]]:

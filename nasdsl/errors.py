@@ -3,25 +3,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NO_FILE = "<input>"
+
 
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a source text."""
 
     message: str
-    file: str = "<input>"
+    file: str = "<input>"  # NO_FILE: a message about no input text
     line: int = 0  # 1-based; 0 = no position
     col: int = 0  # 1-based
     source_line: str = ""
     hint: str = ""
 
-    def render(self) -> str:
+    def render(self, prog: str | None = None) -> str:
+        """The message; one with neither input text nor position is headed by `prog` (the command)
+        or plain `error:`, never by a made-up file name."""
         if self.line <= 0:
-            head = f"{self.file}: error: {self.message}"
+            where = self.file if self.file != NO_FILE else prog
+            head = f"{where}: error: {self.message}" if where else f"error: {self.message}"
             return head + (f"\n  {self.hint}" if self.hint else "")
         head = f"{self.file}:{self.line}:{self.col}: error: {self.message}"
-        text = _printable(self.source_line)
-        caret = " " * (max(self.col, 1) - 1) + "^"
+        text, col = _window(_printable(self.source_line), max(self.col, 1))
+        caret = " " * (col - 1) + "^"
         out = f"{head}\n    {text}\n    {caret}"
         return out + (f"\n  {self.hint}" if self.hint else "")
 
@@ -37,8 +42,8 @@ class NasError(Exception):
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         super().__init__(self.render())
 
-    def render(self) -> str:
-        return "\n".join(d.render() for d in self.diagnostics)
+    def render(self, prog: str | None = None) -> str:
+        return "\n".join(d.render(prog) for d in self.diagnostics)
 
 
 def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:
@@ -56,3 +61,19 @@ def _printable(line: str) -> str:
     for ch in line.replace("\t", " "):
         out.append(ch if ch.isprintable() else repr(ch)[1:-1])
     return "".join(out)
+
+
+WIDTH = 120  # longest source excerpt shown under a message
+
+
+def _window(text: str, col: int) -> tuple[str, int]:
+    """A long source line cut to WIDTH characters around `col` (marked with ...); the new col."""
+    if len(text) <= WIDTH:
+        return text, col
+    start = max(0, min(col - 1 - WIDTH // 2, len(text) - WIDTH))
+    cut = text[start:start + WIDTH]
+    if start > 0:
+        cut, col = "..." + cut[3:], col - start
+    if start + WIDTH < len(text):
+        cut = cut[:-3] + "..."
+    return cut, col

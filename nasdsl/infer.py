@@ -5,12 +5,13 @@ names come from the model's own metadata (see `nasdsl.modelcard`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .errors import NasError
 from .modelcard import ModelCard, Preprocess, fail
 
 PROVIDERS = ("auto", "cpu", "cuda")
@@ -59,7 +60,7 @@ def load_image(path: str | Path):
     try:
         with Image.open(path) as img:
             img.load()
-            return img.convert("RGB")
+            return to_rgb(img)
     except FileNotFoundError:
         raise fail(path, "no such image file") from None
     except UnidentifiedImageError:
@@ -68,11 +69,34 @@ def load_image(path: str | Path):
         raise fail(path, f"cannot read image ({e})") from None
 
 
+def to_rgb(img):
+    """A Pillow image of any mode as 8-bit RGB. 16-bit and 32-bit integer images (mode I;16, I) are
+    scaled from their bit depth to 0..255, and float images (F) from 0..1, never clipped: a 16-bit
+    gradient stays a gradient (Pillow's own convert("RGB") would clip everything above 255)."""
+    from PIL import Image
+
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode.startswith("I") or mode == "F":
+        a = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16") or (mode == "I" and a.max(initial=0) > 255):
+            top = 65535.0 if a.max(initial=0) <= 65535 else float(2**32 - 1)
+        elif mode == "F":
+            top = 1.0 if a.max(initial=0) <= 1.0 else 255.0
+        else:
+            top = 255.0
+        a = np.clip(np.rint(a * (255.0 / top)), 0, 255).astype(np.uint8)
+        return Image.fromarray(a, "L").convert("RGB")
+    return img.convert("RGB")
+
+
 def preprocess(img, pre: Preprocess) -> np.ndarray:
     """Pillow RGB image -> float32 CHW array, following torchvision's Resize(int) + CenterCrop
     (shorter side to `pre.resize`, the longer one scaled and truncated; crop offsets rounded)."""
     from PIL import Image
 
+    img = to_rgb(img)
     resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
     w, h = img.size
     short, long = (w, h) if w <= h else (h, w)
@@ -144,16 +168,28 @@ class Classifier:
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
         return [[(int(i), self.card.labels[i], float(row[i])) for i in idx] for row, idx in zip(probs, order)]
 
-    def classify(self, images: Iterable[str | Path], top: int = 5, batch: int = 8) -> Iterator[Prediction]:
-        """Load, preprocess and classify image files `batch` at a time; yields one Prediction each."""
+    def classify(self, images: Iterable[str | Path], top: int = 5, batch: int = 8,
+                 on_error: Callable[[str, NasError], None] | None = None) -> Iterator[Prediction]:
+        """Load, preprocess and classify image files `batch` at a time; yields one Prediction each.
+        A file that cannot be read raises NasError, or, with `on_error`, is handed to it and skipped
+        (the other images are still classified)."""
         if batch < 1:
             raise fail("nasdsl", f"batch size must be at least 1, got {batch}")
         if top < 1:
             raise fail("nasdsl", f"--top must be at least 1, got {top}")
         for chunk in _chunks(list(images), batch):
-            arrays = [preprocess(load_image(p), self.card.preprocess) for p in chunk]
-            for p, best in zip(chunk, self.predict(np.stack(arrays), top)):
-                yield Prediction(str(p), best)
+            good, arrays = [], []
+            for p in chunk:
+                try:
+                    arrays.append(preprocess(load_image(p), self.card.preprocess))
+                    good.append(p)
+                except NasError as e:
+                    if on_error is None:
+                        raise
+                    on_error(str(p), e)
+            if arrays:
+                for p, best in zip(good, self.predict(np.stack(arrays), top)):
+                    yield Prediction(str(p), best)
 
 
 def _optimization_level(ort, name: str):

@@ -10,6 +10,7 @@ from .errors import Diagnostic, NasError
 from .ops import known_list, suggest
 from .parse import parse
 from .resources import zoo_dir
+from .source import read_text
 from .spec import NetworkSpec, SpaceSpec, network_spec, space_spec
 from .validate import check_cell, check_network, check_space, output_states, reporter
 
@@ -75,12 +76,9 @@ def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
     path = Path(target)
-    if _is_file(path):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise NasError(f"{target}: cannot read: {e.strerror or e}") from None
-        return load_text(text, str(path))
+    if str(target) == "-" or _is_file(path) or path.is_dir():
+        text = read_text(path if str(target) != "-" else "-")  # UTF-8 (BOM allowed) or a located error
+        return load_text(text, str(path) if str(target) != "-" else "<stdin>")
     if str(target).endswith(".nas") or "/" in str(target):
         raise NasError(f"{target}: no such file")
     name = str(target)
@@ -149,12 +147,9 @@ def _import_file(module, imp, program, diags, stack, report) -> None:
     if key in _loaded(program):
         return
     try:
-        sub = parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
+        sub = parse(read_text(path), str(path))
     except NasError as e:
         diags.extend(e.diagnostics)
-        return
-    except OSError as e:
-        report(f"cannot import {imp.target!r}: {e.strerror or e}", imp.pos)
         return
     _resolve(sub, program, diags, stack + (key,))
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from . import ast
 from .errors import Diagnostic, diag_at
 from .ops import CELL_INPUTS, COMBINERS, OPS, known_list, suggest
-from .spec import NETWORK_KEYS, SPACE_KEYS, Key
+from .spec import MAX_FILTERS, MAX_N, MAX_PARAMS_ESTIMATE, NETWORK_KEYS, SPACE_KEYS, Key
 
 RESERVED = frozenset({"h0", "h1", "out", "unused", "blocks", "cell", "network", "space", "import"})
 CELL_KINDS = ("normal", "reduction")
@@ -171,7 +171,7 @@ def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report
         if s.key in seen:
             report(f"duplicate key {s.key!r} (first set at line {seen[s.key].pos.line})", s.pos)
         seen[s.key] = s
-        problem = _type_problem(key, s.value)
+        problem = _type_problem(key, s.value) or _range_problem(key, s.value)
         if problem:
             report(f"{s.key}: {problem}", _value_at(report, s.pos))
         elif key.type == "cell" and cells is not None and s.value not in cells:
@@ -192,6 +192,16 @@ def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report
 
 def _names(value: ast.Value) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (str(value),)
+
+
+def _range_problem(key: Key, v: ast.Value) -> str:
+    """A well-typed number outside the key's bounds (for `cells`: N)."""
+    n = v.n if isinstance(v, ast.CellsNP) else v
+    if isinstance(n, bool) or not isinstance(n, (int, float)) or key.in_range(n):
+        return ""
+    what = "N" if key.type == "cells" else "value"
+    return f"{what} {n:g} is out of range; expected {key.range_text()}" if isinstance(n, float) else \
+        f"{what} {n} is out of range; expected {key.range_text()}"
 
 
 def _type_problem(key: Key, v: ast.Value) -> str:
@@ -243,6 +253,29 @@ def check_network(net: ast.Network, cells: dict[str, ast.Cell], report: Report,
                        f"so P must be a multiple of {4 * k}; {cells_v.p} gives F = {f:g}", pos)
     elif isinstance(cells_v, int) and filters is None:
         report("`cells = N` needs `filters = F` (or write `cells = N @ P`)", pos)
+    _check_size(net, cells_v, filters, normal, pos, report)
+
+
+def _check_size(net: ast.Network, cells_v: ast.Value, filters: ast.Value, normal: ast.Cell | None,
+                pos: ast.Pos, report: Report) -> None:
+    """F within bounds (also when it comes from P), and the weights of the whole network, estimated
+    from N, F and the normal cell's branches, within MAX_PARAMS_ESTIMATE (so that it builds)."""
+    k = len(output_states(normal)) if normal is not None else 0
+    n = cells_v.n if isinstance(cells_v, ast.CellsNP) else cells_v
+    f = cells_v.p / (4 * k) if isinstance(cells_v, ast.CellsNP) and k and filters is None else filters
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (n, f)) or n > MAX_N:
+        return
+    if f > MAX_FILTERS:
+        if isinstance(cells_v, ast.CellsNP) and filters is None:
+            report(f"P = {cells_v.p} gives F = {f:g} filters, more than {MAX_FILTERS}; "
+                   f"expected P <= {4 * k * MAX_FILTERS}", pos)
+        return
+    branches = sum(len(b.branches) for b in normal.blocks) if normal is not None else 2
+    # per stage: N cells x branches x a separable conv's 2 pointwise convs at that stage's width
+    estimate = sum(n * branches * 2 * (f * 2 ** stage) ** 2 for stage in range(3))
+    if estimate > MAX_PARAMS_ESTIMATE:
+        report(f"network {net.name!r} is too large to build: about {estimate:,.0f} weights "
+               f"(limit {MAX_PARAMS_ESTIMATE:,}); lower N, P or the cell's blocks", pos)
 
 
 def check_space(space: ast.Space, report: Report) -> None:

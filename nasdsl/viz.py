@@ -134,6 +134,9 @@ def _svg_node(n: Node) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- PNG
+MAX_PNG_PIXELS = 16_000  # longest side of a PNG; matplotlib's Agg buffer grows with its area
+
+
 def png(cells: ast.Cell | Sequence[ast.Cell], path: str | Path, scale: float = 2.0) -> Path:
     """Draw the same layout as `svg` with matplotlib (Agg, no display needed) into a PNG file."""
     from matplotlib.figure import Figure
@@ -143,6 +146,10 @@ def png(cells: ast.Cell | Sequence[ast.Cell], path: str | Path, scale: float = 2
     lays = _layouts(cells)
     width = sum(lay.width for lay in lays) + CELL_GAP * (len(lays) - 1)
     height = max(lay.height for lay in lays)
+    scale = min(scale, MAX_PNG_PIXELS / max(width, height))  # a huge cell: fewer pixels per unit
+    if scale < 0.25:
+        raise NasError(Diagnostic(f"the drawing is too large for a PNG ({width:.0f} x {height:.0f} units); "
+                                  "write .svg or .dot instead", str(path)))
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)

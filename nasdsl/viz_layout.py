@@ -21,6 +21,7 @@ COL_GAP = 30.0  # between blocks
 MARGIN = 30.0
 HEADER = 46.0  # title and kind line
 FOOTER = 26.0  # legend line
+MAX_ROUTED_WIRES = 240  # above this (about 80 blocks), wires are drawn without detours around boxes
 
 
 @dataclass(frozen=True)
@@ -214,11 +215,12 @@ def _route(nodes: dict[str, Node], wires: list[tuple[str, str]], lanes: list[flo
     band = (ROW - BOX_H) * 0.55  # how far into the free band between two rows a detour turns
     edges: list[Edge] = []
     lane_use: dict[float, int] = {}
+    detours = len(wires) <= MAX_ROUTED_WIRES  # collision checks cost wires x boxes: huge cells get plain curves
     for i, (src, dst) in enumerate(wires):
         s, d = nodes[src], nodes[dst]
         e = Edge(src, dst, round(sx[i], 1), round(s.y - s.h / 2, 1), round(dx[i], 1), round(d.y + d.h / 2, 1))
-        others = [n for n in nodes.values() if n.id not in (src, dst)]
-        if _hits(edge_points(e), others):
+        others = [n for n in nodes.values() if n.id not in (src, dst)] if detours else []
+        if detours and _hits(edge_points(e), others):
             mid = (e.sx + e.dx) / 2
             tries = [Edge(src, dst, e.sx, e.sy, e.dx, e.dy, (lx, e.sy - band, e.dy + band))
                      for lx in sorted(lanes, key=lambda lx: (abs(lx - mid), lx))]

@@ -97,7 +97,10 @@ def load_state_dict(path: str) -> dict[str, torch.Tensor]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise NasError(f"{path}: no such file") from None
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as e:
+    except IsADirectoryError:
+        raise NasError(f"{path}: is a directory, not a .pth file") from None
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, KeyError, IndexError,
+            TypeError, AttributeError, UnicodeDecodeError, OverflowError) as e:  # any bytes that are not a state_dict
         raise NasError(f"{path}: not a PyTorch state_dict ({type(e).__name__}: {e})") from None
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from .data import dataset_help
 from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
+from .lifetime import Interrupted
 from .scheduler import SCHEDULERS
 from .space import ProxyNet
 from .strategies import STRATEGIES, StrategyOptions
@@ -180,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
         hardware = {k: chosen.pop(k) for k in HARDWARE}
         executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
         summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet)
+    except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
+        name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"
+        print(f"\nstopped by {name}; the trials in flight will run again. Continue with:\n"
+              f"  nasdsl search --resume --out {search.folder}", file=sys.stderr)
+        return e.code if isinstance(e, Interrupted) else 130
     finally:
         search.close()
     c = summary.counts

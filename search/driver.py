@@ -6,6 +6,8 @@ trial was recorded; trials that were running are run again under their own ids.
 """
 from __future__ import annotations
 
+import functools
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -15,10 +17,12 @@ from nasdsl.errors import NasError
 
 from .best import TRANSFER_NAMES, TRANSFERS, best_nas, transfer_settings
 from .executors import default_threads, make_executor
+from .lifetime import Interrupted, stop_on_signals
 from .progress import Progress
+from .runlock import RunLock
 from .scheduler import SCHEDULERS, Asha, rung_epochs
 from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
-from .store import Store, dump_state, load_state
+from .store import STORE_NAME, Store, dump_state, load_state
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
@@ -101,6 +105,20 @@ def space_of(config: SearchConfig) -> Space:
     return space
 
 
+def interruptible(run):
+    """Search.run under `stop_on_signals`: SIGINT, SIGTERM and SIGHUP stop the loop (its `finally`
+    stops the workers), the trials in flight are marked interrupted, and the exception goes on up."""
+    @functools.wraps(run)
+    def wrapper(self, *args, **kwargs):
+        with stop_on_signals():
+            try:
+                return run(self, *args, **kwargs)
+            except KeyboardInterrupt as e:
+                self.mark_interrupted(e)
+                raise
+    return wrapper
+
+
 @dataclass
 class RunSummary:
     folder: Path
@@ -116,8 +134,30 @@ class Search:
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
                  trials: int | None = None):
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise NasError(f"{self.folder}: not a directory (the run folder: a new or an existing directory)")
+        self._lock = None
+        try:
+            self._open(config, resume, trials)
+        except BaseException:
+            self.close()
+            raise
+
+    def _lock_folder(self) -> None:
+        """Create the run folder if needed and take its driver lock (NasError if another driver holds it)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise NasError(f"{self.folder}: cannot create the run folder: {e.strerror or e}") from None
+        self._lock = RunLock(self.folder)
+
+    def _open(self, config: SearchConfig | None, resume: bool, trials: int | None) -> None:
         space = None
+        self.store = None
         if resume:
+            if not (self.folder / STORE_NAME).is_file():
+                raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
+            self._lock_folder()
             self.store = Store(self.folder, create=False)
             saved = self.store.config()
             if saved is None:
@@ -129,16 +169,15 @@ class Search:
         else:
             if config is None:
                 raise ValueError("a new search needs a config")
-            if (self.folder / "trials.sqlite").exists():
-                store = Store(self.folder, create=False)
-                n = sum(store.counts().values())
-                store.close()
-                if n or store.path.exists():
-                    raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
-                                   "or choose another --out")
+            if (self.folder / STORE_NAME).exists():
+                raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
+                               "or choose another --out")
             config.check()
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
+            self._lock_folder()
+            if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
+                raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
             self.store = Store(self.folder)
             self.store.set_config(config.to_dict())
         self.config.check()
@@ -149,6 +188,8 @@ class Search:
             self.strategy.load_state_dict(load_state(blob))
         self.proxy = self._proxy()
         self.synthetic_extra: dict[str, Any] = {}  # synthetic reward only: "sleep", "fail_every" (tests)
+        if os.environ.get("NASDSL_SYNTHETIC_SLEEP"):  # tests of the CLI: seconds each synthetic trial takes
+            self.synthetic_extra["sleep"] = float(os.environ["NASDSL_SYNTHETIC_SLEEP"])
 
     def _proxy(self) -> ProxyNet:
         """The proxy network, its image size and classes taken from the data set (opening it here
@@ -244,7 +285,14 @@ class Search:
         return self.config.reward == "accuracy" or self.config.max_params is not None \
             or self.config.max_madds is not None
 
+    def mark_interrupted(self, why: BaseException) -> int:
+        """Say on every trial still running why it did not finish (`--resume` runs it again)."""
+        what = f"interrupted by {why.args[0] if isinstance(why, Interrupted) else 'SIGINT'}; --resume runs it again"
+        with self.store.transaction() as db:
+            return db.execute("UPDATE trials SET error = ? WHERE status = 'running'", (what,)).rowcount
+
     # -- the loop
+    @interruptible
     def run(self, executor: str = "local", workers: int = 1, address: str | None = None,
             threads: int | None = None, progress: bool = True) -> RunSummary:
         """Run until the configured number of trials have finished (done or failed)."""
@@ -395,4 +443,9 @@ class Search:
         return path
 
     def close(self) -> None:
-        self.store.close()
+        if getattr(self, "store", None) is not None:
+            self.store.close()
+            self.store = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -13,6 +13,7 @@ from typing import Any
 from nasdsl.errors import NasError
 
 from .devices import check_device, cuda_count, pin_worker
+from .lifetime import die_with_parent, kill_all, worker_context
 from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
@@ -28,6 +29,13 @@ def _crashed(payload: dict[str, Any], why: str) -> dict[str, Any]:
 def _job(payload: dict[str, Any]) -> tuple[int, int | None]:
     """A job's identity: its trial, and under early stopping the rung it trains to."""
     return payload["trial"], payload.get("rung")
+
+
+def _start_worker(parent: int, pinning: tuple | None) -> None:
+    """Pool initializer: die with the driver; see one GPU when there are several."""
+    die_with_parent(parent)
+    if pinning:
+        pin_worker(*pinning)
 
 
 class Executor:
@@ -68,8 +76,10 @@ class LocalExecutor(Executor):
         self._attempts: dict[tuple[int, int | None], int] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        pin = {"initializer": pin_worker, "initargs": self._pinning} if self._pinning else {}
-        return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), **pin)
+        # each worker dies with this process, even when it is killed with -9 (lifetime.die_with_parent),
+        # and with several GPUs sees one of them, round-robin (devices.pin_worker)
+        return cf.ProcessPoolExecutor(self.workers, mp_context=worker_context(),
+                                      initializer=_start_worker, initargs=(os.getpid(), self._pinning))
 
     def submit(self, payload: dict[str, Any]) -> None:
         key = _job(payload)
@@ -107,7 +117,10 @@ class LocalExecutor(Executor):
         return results
 
     def shutdown(self) -> None:
+        """Cancel what has not started and stop every worker now (a trial in flight is abandoned)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        kill_all(processes)
 
 
 class RayExecutor(Executor):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .runlock import driver_alive
 from .scheduler import rung_epochs
 from .store import Store
 
@@ -33,7 +34,13 @@ def report_data(folder: str | Path) -> dict:
     store = Store(folder, create=False)
     try:
         trials = [{k: t[k] for k in JSON_FIELDS} for t in store.trials()]
-        return {"trials": trials, "counts": store.counts(), "config": store.config(),
+        counts = store.counts()
+        if counts["running"] and not driver_alive(folder):  # no driver holds the run: they were interrupted
+            counts["interrupted"], counts["running"] = counts["running"], 0
+            for t in trials:
+                if t["status"] == "running":
+                    t["status"] = "interrupted"
+        return {"trials": trials, "counts": counts, "config": store.config(),
                 "updates": store.update_log(), "rungs": store.rungs()}
     finally:
         store.close()
@@ -48,7 +55,10 @@ def table(data: dict, top: int) -> str:
     c = data["counts"]
     cfg = data["config"] or {}
     lines = [(f"strategy {cfg.get('strategy', '?')}, reward {cfg.get('reward', '?')} on {cfg.get('dataset', '?')}: "
-             f"{c['done']} done, {c['failed']} failed, {c['running']} running of {cfg.get('trials', '?')} trials")]
+             f"{c['done']} done, {c['failed']} failed, "
+             + (f"{c['running']} running" if not c.get("interrupted") else
+                f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
+             + f" of {cfg.get('trials', '?')} trials")]
     head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}"
     lines += ["", head, "-" * len(head)]
     for rank, t in enumerate(done[:top], 1):

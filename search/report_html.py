@@ -23,7 +23,7 @@ from nasdsl.errors import NasError
 
 # strategy colours (colour-blind friendly), handed out in sorted strategy-name order
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
-PENDING = {"pending", "running", "queued", "started"}
+PENDING = {"pending", "running", "queued", "started", "interrupted"}
 TOP = 10
 STORE_NAME = "trials.sqlite"  # search.store.STORE_NAME
 
@@ -537,6 +537,10 @@ def load_trials(run_dir: Path) -> list[dict]:
         raise NasError(f"{dbs[0]}: cannot read trials: {e}") from None
     finally:
         con.close()
+    from .runlock import driver_alive
+
+    if not driver_alive(run_dir):  # no driver holds the run: its "running" trials were interrupted
+        rows = [{**r, "status": "interrupted"} if r.get("status") == "running" else r for r in rows]
     return [_normalise(r) for r in rows]
 
 

@@ -32,6 +32,7 @@ def test_keys_documented_with_defaults(key):
         want = str(default)
     assert cells[2] == want, (key.name, cells)
     assert cells[1].startswith(key.type)
+    assert cells[3] == key.range_text(), (key.name, cells)  # the bounds `check` enforces
 
 
 @pytest.mark.parametrize("op", list(OPS.values()), ids=lambda o: o.name)

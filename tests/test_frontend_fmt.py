@@ -65,10 +65,10 @@ def _value(draw, schema, key, cell_names, normal):
     k = schema[key]
     if k.type == "cell":
         return draw(st.sampled_from(cell_names))
-    if k.type == "int":
-        return draw(st.integers(1, 10**6))
+    if k.type == "int":  # within the key's bounds (nasdsl.spec), which `check` enforces
+        return draw(st.integers(int(k.lo if k.lo is not None else 1), int(k.hi if k.hi is not None else 10**6)))
     if k.type == "float":
-        return draw(nice_floats)
+        return draw(nice_floats.filter(k.in_range))
     if k.type == "bool":
         return draw(st.booleans())
     if k.type == "choice":
@@ -92,10 +92,10 @@ def networks(draw, cell_list):
         settings_.append(ast.Setting(key, _value(draw, NETWORK_KEYS, key, cell_names, normal)))
     if draw(st.booleans()):
         settings_.append(ast.Setting("cells", ast.CellsNP(draw(st.integers(1, 12)),
-                                                          4 * k * draw(st.integers(1, 300)))))
-    else:
+                                                          4 * k * draw(st.integers(1, 60)))))
+    else:  # F and N small enough for the size bound (spec.MAX_PARAMS_ESTIMATE)
         settings_ += [ast.Setting("cells", draw(st.integers(1, 12))),
-                      ast.Setting("filters", draw(st.integers(1, 500)))]
+                      ast.Setting("filters", draw(st.integers(1, 60)))]
     order = list(NETWORK_KEYS)
     settings_.sort(key=lambda s: order.index(s.key))
     return ast.Network("u_" + draw(names), tuple(settings_))

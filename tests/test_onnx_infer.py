@@ -141,9 +141,10 @@ def test_errors_are_one_line_exit_2(models, images, tmp_path, capsys):
     assert "no such image file" in _cli_error(["infer", model, str(tmp_path / "nope.png")], capsys)
     assert "not an image Pillow can read" in _cli_error(["infer", model, str(not_image)], capsys)
     assert "cannot read image" in _cli_error(["infer", model, str(cut_jpeg)], capsys)
-    assert "cannot read image" in _cli_error(["infer", model, str(tmp_path)], capsys)
+    (tmp_path / "empty").mkdir()  # a folder is read for its image files; one without any is an error
+    assert "no image files" in _cli_error(["infer", model, str(tmp_path / "empty")], capsys)
     assert "--top must be at least 1" in _cli_error(["infer", model, img, "--top", "0"], capsys)
-    assert "batch size" in _cli_error(["infer", model, img, "--batch", "0"], capsys)
+    assert "--batch must be at least 1" in _cli_error(["infer", model, img, "--batch", "0"], capsys)
 
 
 def test_model_without_nasdsl_metadata(tmp_path, capsys):

@@ -61,7 +61,7 @@ def test_train_errors(tmp_path, capsys):
     assert main(["train", "nasnet_a_cifar", "-o", str(tmp_path / "missing" / "w.pt")]) == 2
     assert main(["train", "nasnet_a_cifar", "--dataset", "cifar10:/no/such/folder", "-o", out]) == 2
     err = capsys.readouterr().err
-    assert "must be positive" in err and "no such folder" in err and "Traceback" not in err
+    assert "--epochs must be at least 1" in err and "no such folder" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -84,3 +84,4 @@ def test_outputs_and_values_are_checked_before_training(tmp_path, capsys, args, 
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert time.perf_counter() - start < 30  # refused up front, not after training
+

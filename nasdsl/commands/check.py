@@ -9,7 +9,7 @@ from ..load import load
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files or zoo names")
+    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files or zoo names; - reads standard input")
 
 
 def run(args) -> int:

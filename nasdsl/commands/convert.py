@@ -7,9 +7,10 @@ from pathlib import Path
 
 from .. import ast
 from ..convert import from_darts, from_tfslim, to_darts, to_tfslim
-from ..errors import NasError
+from ..errors import Diagnostic, NasError
 from ..fmt import format_module
 from ..load import load
+from ..source import looks_like_path, read_text
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -31,23 +32,29 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="with --to darts: the reduction cell (default: the network's, or none)")
 
 
-def _text(source: str) -> str:
+def _text(source: str) -> tuple[str, str]:
+    """(text, file name for messages): stdin for `-`, a file's text, or the argument itself when it
+    is genotype text (it has brackets); a name that is neither is a missing file."""
     if source == "-":
-        return sys.stdin.read()
+        return read_text("-"), "<stdin>"
     try:
         path = Path(source)
-        if "\n" not in source and len(source) < 4096 and path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace")
+        if "\n" not in source and len(source) < 4096 and (path.is_file() or path.is_dir()):
+            return read_text(path), source
     except (OSError, ValueError):
         pass
-    return source
+    if not any(c in source for c in "([") and looks_like_path(source):
+        raise NasError(Diagnostic("no such file (and not genotype text)", source))
+    return source, ""
 
 
 def _module(args) -> ast.Module:
     if args.src == "darts":
-        return from_darts(_text(args.source), args.name or "darts")
+        text, file = _text(args.source)
+        return from_darts(text, args.name or "darts", *([file] if file else []))
     if args.src == "tfslim":
-        return from_tfslim(_text(args.source), args.name or "cell", args.kind)
+        text, file = _text(args.source)
+        return from_tfslim(text, args.name or "cell", args.kind, *([file] if file else []))
     program = load(args.source)
     names = args.cell or _default_cells(args.source, program)
     missing = [n for n in names if n not in program.cells]

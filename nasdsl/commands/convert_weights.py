@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import Diagnostic, NasError
+from ..source import check_output
 from ..weights import SOURCES
 
 
@@ -21,9 +23,14 @@ def run(args) -> int:
     from ..codegen import compile as compile_network
     from ..weights import convert, load_state_dict
 
+    check_output(args.output)
     reference = load_state_dict(args.src)
     ours = compile_network(args.network, args.name, aux_head=False).state_dict()
-    converted = convert(reference, ours, args.source)
+    try:
+        converted = convert(reference, ours, args.source)
+    except (KeyError, ValueError, IndexError, TypeError) as e:  # names that do not follow the source's scheme
+        raise NasError(Diagnostic(f"these do not look like {args.source} weights ({type(e).__name__}: {e}); "
+                                  "check --from", args.src)) from None
     torch.save(converted, args.output)
     n = sum(v.numel() for k, v in converted.items() if not k.endswith("num_batches_tracked"))
     print(f"{args.output}: {len(converted)} tensors ({n:,} values) from {args.source} {args.src}")

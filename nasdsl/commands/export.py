@@ -36,12 +36,18 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from ..source import check_output
+
     try:
-        import onnx  # noqa: F401  (export needs onnx; onnxruntime only for --verify)
+        import onnx  # export needs onnx; onnxruntime only for --verify
     except ImportError:
         raise fail("nasdsl", "exporting needs the onnx package: pip install 'nasdsl[cpu]'") from None
     from ..export import export_onnx, prepare, verify
 
+    check_output(args.output)  # before any expensive work
+    newest = onnx.defs.onnx_opset_version()
+    if args.opset > newest:
+        raise fail("nasdsl", f"opset {args.opset} is newer than this onnx package knows (up to {newest})")
     if args.quantize or args.calibrate:
         return _run_quantized(args)
     module, card = prepare(args.target, network=args.network, weights=args.weights, image=args.image,

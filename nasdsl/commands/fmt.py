@@ -8,10 +8,11 @@ from pathlib import Path
 from ..errors import NasError
 from ..fmt import format_text
 from ..load import zoo_index
+from ..source import BOM, read_text
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files (or zoo names)")
+    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files (or zoo names); - reads standard input")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="print nothing but the files that would change; exit 1 if any")
@@ -19,15 +20,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _source(target: str) -> tuple[str, Path | None]:
-    """The text to format and the file it came from (None for a zoo entry)."""
+    """The text to format and the file it came from (None for a zoo entry or stdin)."""
+    if target == "-":
+        return read_text("-"), None
     path = Path(target)
-    try:
-        if path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace"), path
-    except (OSError, ValueError) as e:
-        raise NasError(f"{target}: cannot read: {e}") from None
+    if path.is_file() or path.is_dir():
+        return read_text(path), path
     if target in zoo_index():
-        return zoo_index()[target].read_text(), None
+        return zoo_index()[target].read_text(encoding="utf-8"), None
     raise NasError(f"{target}: no such file or zoo entry")
 
 
@@ -47,10 +47,12 @@ def run(args) -> int:
                 print(f"would reformat {target}")
         elif args.write:
             if path is None:
-                print(f"{target}: a zoo entry; not rewritten", file=sys.stderr)
+                print(f"{target}: {'standard input' if target == '-' else 'a zoo entry'}; not rewritten",
+                      file=sys.stderr)
                 bad = True
             elif formatted != text:
-                path.write_text(formatted, encoding="utf-8")
+                bom = BOM if path.read_bytes().startswith(BOM) else b""  # keep what the formatter does not own
+                path.write_bytes(bom + formatted.encode("utf-8"))
                 print(f"reformatted {target}")
         else:
             sys.stdout.write(formatted)

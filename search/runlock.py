@@ -1,0 +1,66 @@
+"""One driver per run folder: an exclusive `fcntl` lock on DIR/driver.lock, held for the driver's
+life. The kernel drops it when the holder dies (even by `kill -9`), so a dead holder's lock is simply
+taken over; the file records the holder's pid and host for the message a second driver gets."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from nasdsl.errors import NasError
+
+LOCK_NAME = "driver.lock"
+
+
+class RunLock:
+    """Take the folder's lock or raise NasError naming the driver that holds it."""
+
+    def __init__(self, folder: str | Path):
+        self.path = Path(folder) / LOCK_NAME
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise NasError(f"{folder}: another search driver is using this run folder "
+                           f"(pid {holder.get('pid', '?')} on host {holder.get('host', '?')}); "
+                           "wait for it to end or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                  "since": time.time()}).encode() + b"\n", 0)
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing the descriptor drops the lock
+            self._fd = None
+
+
+def _holder(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def driver_alive(folder: str | Path) -> bool:
+    """Whether a live driver holds the folder's lock (False for a run whose driver is gone)."""
+    path = Path(folder) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False

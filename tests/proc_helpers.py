@@ -1,0 +1,95 @@
+"""Run the real `nasdsl` CLI in a subprocess and find every process it started, even after they
+were reparented: each one carries a marker in its environment (inherited by spawned pool workers,
+the multiprocessing resource tracker and the processes of a local Ray cluster)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "NASDSL_TEST_MARKER"
+
+
+def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) -> subprocess.Popen:
+    """`python -m nasdsl.cli ARGS` in its own session, its descendants tagged with `marker`."""
+    e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    if marker:
+        e[MARKER] = marker
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=kw.pop("cwd", ROOT), env=e,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None) -> subprocess.CompletedProcess:
+    e = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], cwd=cwd or ROOT, env=e, input=input,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def new_marker() -> str:
+    return uuid.uuid4().hex
+
+
+def marked(marker: str) -> list[int]:
+    """Live (non-zombie) pids whose environment holds MARKER=marker."""
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as f:
+                env = f.read()
+            with open(f"/proc/{d}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in env.split(b"\0") and state != b"Z":
+            found.append(int(d))
+    return found
+
+
+def wait_gone(marker: str, seconds: float) -> list[int]:
+    """Poll until no marked process is left (returns []) or `seconds` pass (returns the survivors)."""
+    deadline = time.time() + seconds
+    while True:
+        left = marked(marker)
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def reap(pids: list[int]) -> None:
+    """Kill leftovers so that a failed test does not leave load on the machine."""
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
+def finished(run: Path) -> int:
+    """Trials of the run folder that are done or failed (0 before the store exists)."""
+    if not (run / "trials.sqlite").exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
+        n = con.execute("SELECT COUNT(*) FROM trials WHERE status != 'running'").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_for(pred, timeout: float, proc: subprocess.Popen | None = None, what: str = "condition") -> None:
+    deadline = time.time() + timeout
+    while not pred():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process ended before {what}: {proc.communicate()}")
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -1,0 +1,96 @@
+"""The Python API: names keep meaning the functions on every call and after their submodules are
+imported; `nasdsl.search(...)` works from a script (with or without a `__main__` guard) and from a
+notebook-like session (code from stdin, no file): the pool's workers never re-import `__main__`."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from proc_helpers import ROOT
+
+
+def _python(code: str, tmp_path, as_file: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    code = textwrap.dedent(code)
+    if as_file:
+        script = tmp_path / "script.py"
+        script.write_text(code)
+        return subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    return subprocess.run([sys.executable, "-"], input=code, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_api_names_stay_functions(tmp_path):
+    r = _python("""
+        import sys
+        import nasdsl
+        text = "cell c : normal {\\n    b0 = id(h0) + id(h1)\\n    out = concat(b0)\\n}\\n"
+        first = nasdsl.parse(text)
+        p = nasdsl.load("nasnet_a_cifar")
+        a = nasdsl.cost(p, network="nasnet_a_cifar")
+        b = nasdsl.cost(p, network="nasnet_a_cifar")           # the second call
+        assert a.params == b.params > 0
+        import nasdsl.cost, nasdsl.load, nasdsl.parse, nasdsl.codegen   # the submodules, imported explicitly
+        assert callable(nasdsl.cost) and callable(nasdsl.load) and callable(nasdsl.parse)
+        assert nasdsl.parse(text) == first and nasdsl.load("nasnet_a_cifar") is not None
+        from nasdsl import cost, load, parse, compile
+        assert cost(p, network="nasnet_a_cifar").params == a.params
+        assert [f.__name__ for f in (cost, load, parse, compile)] == ["cost", "load", "parse", "compile"]
+        from nasdsl.cost import cost as c2
+        assert c2 is cost
+        assert "search" not in sys.modules           # the compiler does not import the search package
+        print("ok")
+    """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+SEARCH_CALL = 'nasdsl.search(out="run", strategy="random", trials=4, reward="synthetic", workers=2)'
+
+
+def test_search_api_from_a_guarded_script(tmp_path):
+    r = _python(f"""
+        import nasdsl
+        if __name__ == "__main__":
+            s = {SEARCH_CALL}
+            print(s.counts["done"], s.best_trial is not None, (s.folder / "best.nas").is_file())
+            s = nasdsl.search(out="run", resume=True, trials=6)
+            print(s.counts["done"])
+    """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4", "True", "True", "6"]
+
+
+def test_search_api_from_a_notebook_like_session(tmp_path):
+    r = _python(f"""
+        import nasdsl
+        s = {SEARCH_CALL}
+        print(s.counts["done"])
+    """, tmp_path, as_file=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4"]
+
+
+def test_search_api_from_a_script_without_main_guard(tmp_path):
+    # the pool's workers do not import the driver's script again, so no guard is needed
+    r = _python(f"""
+        import nasdsl
+        s = {SEARCH_CALL}
+        print(s.counts["done"], s.counts["failed"])
+    """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4", "0"]
+
+
+def test_search_api_rejects_unknown_settings(tmp_path):
+    r = _python("""
+        import nasdsl
+        try:
+            nasdsl.search(out="run", strategy="random", trails=4)
+        except nasdsl.NasError as e:
+            print(e)
+    """, tmp_path)
+    assert "unknown setting(s) trails" in r.stdout, r.stderr
+    assert not (tmp_path / "run").exists()

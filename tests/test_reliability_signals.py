@@ -1,0 +1,82 @@
+"""Signals and process lifetime of `nasdsl search`, through the real CLI and real signals.
+
+SIGTERM, SIGHUP and SIGINT stop the run, mark the trials in flight interrupted, print how to resume
+and exit 128 + the signal; `kill -9` of the driver alone takes its pool workers (and the
+processes of a local Ray cluster it started) down with it. The processes are found by a marker in
+their environment, so a worker reparented to init is still found.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+from proc_helpers import cli, finished, marked, new_marker, reap, run_cli, wait_for, wait_gone
+
+SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
+SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
+
+
+def _start(run: Path, *extra: str, workers: int = 2):
+    marker = new_marker()
+    proc = cli(*SEARCH, "--out", str(run), "--workers", str(workers), *extra, marker=marker, env=SLOW_TRIALS)
+    # the driver, its workers and the resource tracker are up, and trials are finishing
+    wait_for(lambda: finished(run) >= 2 and len(marked(marker)) >= workers + 1, 180, proc, "trials to finish")
+    return proc, marker
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+def test_signal_stops_workers_and_says_how_to_resume(tmp_path, sig, code):
+    run = tmp_path / "run"
+    proc, marker = _start(run)
+    try:
+        os.kill(proc.pid, sig)  # the driver alone, not its process group
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == code, err
+        assert "Traceback" not in err
+        assert f"nasdsl search --resume --out {run}" in err
+        left = wait_gone(marker, 10)
+        assert left == [], f"processes alive 10 s after {sig.name}: {left}"
+    finally:
+        reap(marked(marker))
+    con = sqlite3.connect(run / "trials.sqlite")
+    running = con.execute("SELECT COUNT(*), COUNT(error) FROM trials WHERE status = 'running'").fetchone()
+    con.close()
+    assert running[0] == running[1]  # every trial left in flight says why it did not finish
+    # the run folder is free again and the run continues to exactly the trials asked for
+    done = finished(run)
+    r = run_cli("search", "--resume", "--out", str(run), "--trials", str(done + 3), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert finished(run) == done + 3
+
+
+def test_kill_minus_nine_of_the_driver_takes_the_workers_down(tmp_path):
+    run = tmp_path / "run"
+    proc, marker = _start(run)
+    try:
+        workers = [p for p in marked(marker) if p != proc.pid]
+        assert workers
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        left = wait_gone(marker, 30)
+        assert left == [], f"orphans alive 30 s after kill -9 of the driver: {left}"
+    finally:
+        reap(marked(marker))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
+    pytest.importorskip("ray")
+    run = tmp_path / "run"
+    proc, marker = _start(run, "--executor", "ray", workers=1)
+    try:
+        assert len(marked(marker)) >= 3  # driver, raylet, gcs, workers ...
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=60)
+        left = wait_gone(marker, 30 if sig == signal.SIGKILL else 10)
+        assert left == [], f"Ray processes alive after {sig.name} of the driver: {left}"
+    finally:
+        reap(marked(marker))
