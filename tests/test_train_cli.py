@@ -66,8 +66,8 @@ def test_train_errors(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["-o", "{tmp}"], "is a folder; -o names the weights file"),
-    (["--image", "100000", "-o", "{tmp}/w.pt"], "--image must be between 1 and 1024"),
-    (["--image", "0", "-o", "{tmp}/w.pt"], "--image must be between 1 and 1024"),
+    (["--image", "100000", "-o", "{tmp}/w.pt"], "--image must be at most 1024"),
+    (["--image", "0", "-o", "{tmp}/w.pt"], "--image must be at least 1"),
     ([], "say where to save"),
     (["--resume", "-o", "{tmp}/w.pt"], "--resume needs --out DIR"),
     (["--resume", "--out", "{tmp}"], "holds no checkpoint.pt"),
