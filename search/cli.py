@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .augment import AUGMENTATIONS
 from .data import dataset_help
 from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
@@ -30,7 +31,7 @@ from .trainer import TrainConfig
 _RUN_FLAGS: dict[str, tuple[str | None, str]] = {
     "strategy": (None, "strategy"), "space": (None, "space"), "seed": (None, "seed"),
     "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
-    "train_size": (None, "train_size"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
+    "train_size": (None, "train_size"), "image": (None, "image"), "augment": (None, "augment"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
     "budget_on": (None, "budget_on"),
     "scheduler": (None, "scheduler"), "min_epochs": (None, "min_epochs"), "reduction": (None, "reduction"),
     "max_epochs": ("train", "epochs"),
@@ -72,7 +73,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per child (default 1)")
     g = parser.add_argument_group("child training")
     g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
-    g.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
+    g.add_argument("--val-size", type=int,
+                   help="held-out images (default: 500 digits, 5000 cifar10/cifar100, 10%% of npz and single-tree "
+                        "folders; a folder's val/ when it has one)")
+    g.add_argument("--image", type=int, help="children's input size in pixels (default: the data set's own)")
+    g.add_argument("--augment", choices=("auto", *AUGMENTATIONS),
+                   help="training augmentation (default auto: the data set family's usual one)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
     g.add_argument("--filters", type=int, help=f"proxy network: F (default {p.filters})")

@@ -44,6 +44,8 @@ class SearchConfig:
     dataset: str = "digits"
     val_size: int | None = None
     train_size: int | None = None
+    image: int | None = None  # children's input size (None: the data set's own)
+    augment: str = "auto"  # search.augment: the data set family's default, or a name
     proxy: ProxyNet = field(default_factory=ProxyNet)
     train: TrainConfig = field(default_factory=TrainConfig)
     options: StrategyOptions = field(default_factory=StrategyOptions)
@@ -163,6 +165,7 @@ class Search:
             if saved is None:
                 raise NasError(f"{self.folder}: the store holds no run configuration to resume")
             self.config = SearchConfig.from_dict(saved)
+            self.proxy = self._proxy()
             if trials is not None and trials != self.config.trials:
                 self.config = replace(self.config, trials=trials)
                 self.store.set_config(self.config.to_dict())
@@ -175,6 +178,7 @@ class Search:
             config.check()
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
+            self.proxy = self._proxy()  # and bad data too
             self._lock_folder()
             if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
@@ -186,7 +190,6 @@ class Search:
         blob = self.store.saved_state()
         if blob is not None:
             self.strategy.load_state_dict(load_state(blob))
-        self.proxy = self._proxy()
         self.synthetic_extra: dict[str, Any] = {}  # synthetic reward only: "sleep", "fail_every" (tests)
         if os.environ.get("NASDSL_SYNTHETIC_SLEEP"):  # tests of the CLI: seconds each synthetic trial takes
             self.synthetic_extra["sleep"] = float(os.environ["NASDSL_SYNTHETIC_SLEEP"])
@@ -198,7 +201,7 @@ class Search:
             return self.config.proxy
         from .data import open_dataset
 
-        data = open_dataset(self.config.dataset, image=getattr(self.config, "image", None),
+        data = open_dataset(self.config.dataset, image=self.config.image, augment=self.config.augment,
                             val_size=self.config.val_size, train_size=self.config.train_size)
         return replace(self.config.proxy, image=data.image, classes=data.classes)
 
@@ -234,7 +237,8 @@ class Search:
         cfg = self.config
         p = {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
              "decisions": trial["decisions"], "reward": cfg.reward, "dataset": cfg.dataset,
-             "val_size": cfg.val_size, "train_size": cfg.train_size, "train": cfg.train.to_dict(),
+             "val_size": cfg.val_size, "train_size": cfg.train_size, "image": cfg.image, "augment": cfg.augment,
+             "train": cfg.train.to_dict(),
              "threads": threads}
         if cfg.reward == "synthetic":
             p["synthetic"] = {"target": list(target(self.space, cfg.seed)), **self.synthetic_extra}

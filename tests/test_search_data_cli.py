@@ -122,3 +122,28 @@ def test_a_two_trial_search_on_an_image_folder(tmp_path):
         rows = db.execute("SELECT status, reward FROM trials").fetchall()
     assert len(rows) == 2 and all(s == "done" and 0.0 <= r <= 1.0 for s, r in rows), rows
     assert "classes = 2" in (out / "best.nas").read_text() or "classes=2" in (out / "best.nas").read_text()
+
+
+def test_bad_data_leaves_no_run_folder_so_the_same_out_can_be_used_again(tmp_path, capsys):
+    spec, _ = _not_an_image(tmp_path)
+    out = tmp_path / "run"
+    assert main(["search", "--dataset", spec, "--trials", "1", "--quiet", "--out", str(out)]) == 2
+    assert not (out / "trials.sqlite").exists()
+    good = write_folder(tmp_path / "g", train=2, val=1, size=(8, 8))
+    assert main(["search", "--dataset", f"imagefolder:{good}", "--reward", "synthetic", "--trials", "1",
+                 "--quiet", "--out", str(out)]) == 0  # not "already holds a search run"
+    capsys.readouterr()
+
+
+def test_search_image_and_augment_define_the_children(tmp_path):
+    from search.driver import Search, SearchConfig
+
+    s = Search(tmp_path / "run", SearchConfig(trials=1, image=12, augment="none"))
+    try:
+        payload = s._payload({"id": 1, "nas": "", "seed": 0, "decisions": []}, threads=1)
+        assert s.proxy.image == 12 and payload["image"] == 12 and payload["augment"] == "none"
+    finally:
+        s.close()
+    with pytest.raises(SystemExit) as e:
+        main(["search", "--augment", "sideways", "--out", str(tmp_path / "r2")])
+    assert e.value.code == 2
