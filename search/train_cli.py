@@ -246,6 +246,9 @@ def _start_distributed(device_spec: str):
         return 0, 1, device
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
+        if local >= torch.cuda.device_count():
+            raise NasError(f"process {local} of this machine has no GPU of its own ({torch.cuda.device_count()} "
+                           "here): use at most one process per GPU, or --device cpu")
         device = torch.device("cuda", local)
     torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo", device_id=device
                                          if device.type == "cuda" else None)
