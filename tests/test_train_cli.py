@@ -85,3 +85,19 @@ def test_outputs_and_values_are_checked_before_training(tmp_path, capsys, args, 
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert time.perf_counter() - start < 30  # refused up front, not after training
 
+
+def test_nproc_relaunches_the_same_command_line():
+    """--nproc K runs torchrun on the command line it was given, less --nproc."""
+    import argparse
+
+    from search import train_cli
+
+    parser = argparse.ArgumentParser()
+    train_cli.configure(parser)
+    argv = ["best.nas", "--network", "best_mobile", "--dataset", "imagefolder:/d", "--recipe", "nasnet-imagenet",
+            "--lr", "0.02", "--no-aux-head", "--no-channels-last", "--amp", "--nproc", "4", "--out", "run"]
+    rebuilt = train_cli._argv_without_nproc(parser.parse_args(argv))
+    assert "--nproc" not in rebuilt and rebuilt[0] == "best.nas"
+    again = parser.parse_args(rebuilt)
+    assert {**vars(again), "nproc": 4} == vars(parser.parse_args(argv))
+
