@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = _executor_args(args, search)
         hardware = {k: chosen.pop(k) for k in HARDWARE}
         executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
+        search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
         summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet)
     finally:
         search.close()
