@@ -2,12 +2,14 @@
 on plain-data payloads and hand back plain-data results; a worker that dies is a failed trial."""
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import contextlib
 import math
 import multiprocessing
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
 MAX_ATTEMPTS = 2  # a trial whose worker dies is retried once, then stored as failed
-LOST_AFTER_S = 30.0  # Ray: the head unreachable this long = the cluster is lost
+LOST_AFTER_S = float(os.environ.get("NASDSL_RAY_LOST_AFTER", 30))  # Ray: head unreachable this long = lost
+EXIT_CLUSTER_LOST = 2  # the exit status of a process whose Ray cluster was lost (as for any NasError)
 
 
 class ClusterLost(NasError):
@@ -151,6 +154,12 @@ class RayExecutor(Executor):
         root = str(Path(__file__).resolve().parent.parent)
         env = {"env_vars": {"PYTHONPATH": os.pathsep.join([root, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)}}
         self._started = not ray.is_initialized()
+        if self._started and address:
+            target = _resolve(address)
+            if target and not _reachable(target):  # ray.init would retry for minutes
+                raise NasError(f"cannot reach the Ray cluster at {address}"
+                               f"{f' ({target})' if target != address else ''}: nothing answers there; "
+                               "start its head (ray start --head) or check --address")
         if self._started:
             try:
                 if address:
@@ -242,18 +251,34 @@ class RayExecutor(Executor):
                               f"{self.lost_after:.0f} s); start it again and continue with --resume")
 
     def shutdown(self) -> None:
-        if self._lost:  # every Ray call would wait for the head (a minute), so make none, at exit neither
-            import atexit
-
-            from ray._private import worker
-
-            atexit.unregister(worker.shutdown)
+        if self._lost:  # every Ray call would wait for the head (a minute), so make none; and at exit
+            # skip Ray's teardown too (its core worker crashes without a head): leave with status 2
+            atexit.unregister(self.ray.shutdown)
+            atexit.register(_leave, EXIT_CLUSTER_LOST)
             return
         for ref in getattr(self, "_refs", {}):
             with contextlib.suppress(Exception):
                 self.ray.cancel(ref, force=True)
         if self._started:
             self.ray.shutdown()
+
+
+def _leave(code: int) -> None:
+    """Last at-exit step after the cluster was lost: flush and end the process now."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _resolve(address: str) -> str | None:
+    """The HOST:PORT that `address` names for Ray: "auto" is $RAY_ADDRESS when set; None when only Ray
+    can tell (auto without it, ray:// client addresses)."""
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS") or ""
+    if not address or "://" in address or ":" not in address:
+        return None
+    return address
 
 
 def _reachable(address: str | None, timeout: float = 2.0) -> bool:
