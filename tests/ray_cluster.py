@@ -82,7 +82,7 @@ class LocalCluster:
         self.env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
 
     def _start(self, name: str, ip: str | None, cpus: float, extra: list[str], gpus: int = 0,
-               resources: dict | None = None) -> Node:
+               resources: dict | None = None, hide: Path | None = None) -> Node:
         p = free_ports(8 + 12)
         args = [str(RAY), "start", "--block", f"--num-cpus={cpus}", f"--num-gpus={gpus}",
                 f"--resources={json.dumps(resources or {})}", "--object-store-memory=80000000",
@@ -93,6 +93,9 @@ class LocalCluster:
                 f"--worker-port-list={','.join(map(str, p[8:]))}", *extra]
         if ip:
             args.append(f"--node-ip-address={ip}")
+        if hide is not None:  # the node's own view of the file system: `hide` is an empty tmpfs there
+            args = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount -t tmpfs nasdsl-hidden "$0" && exec "$@"', str(hide), *args]
         log = self.root / f"{name}.log"
         env = {**os.environ, **self.env}
         proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
@@ -133,10 +136,12 @@ class LocalCluster:
         return node
 
     def add_node(self, ip: str = "127.0.0.2", cpus: float = 1, gpus: int = 0, resources: dict | None = None,
-                 timeout: float = 180) -> Node:
+                 timeout: float = 180, hide: Path | None = None) -> Node:
+        """A worker node; `hide`: a folder this node sees empty (a private mount namespace, as a
+        machine without that shared folder: needs root or CAP_SYS_ADMIN)."""
         assert self.address, "start the head first"
         return self._started(lambda: self._start(f"node-{len(self.nodes)}", ip, cpus, [f"--address={self.address}"],
-                                                 gpus, resources), timeout)
+                                                 gpus, resources, hide), timeout)
 
     def _wait_for(self, text: str, node: Node, timeout: float) -> None:
         deadline = time.time() + timeout
