@@ -169,7 +169,9 @@ class RayExecutor(Executor):
                              logging_level="ERROR", log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
                 where = f" at {address}" if address else ""
-                raise NasError(f"cannot start or reach a Ray cluster{where}: {_first_line(e)}") from None
+                hint = ("; is its head running, and does this machine have the cluster's auth token "
+                        "(RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)?") if address else ""
+                raise NasError(f"cannot start or reach a Ray cluster{where}: {_first_line(e)}{hint}") from None
         self.address = address or "local"
         gpus = gpus_per_trial
         if gpus is None:  # cuda: one GPU per child; auto: one where the cluster has GPUs

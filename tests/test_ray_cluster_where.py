@@ -6,6 +6,9 @@ import json
 import os
 import socket
 import sqlite3
+import time
+
+import pytest
 
 from nasdsl.cli import main as nasdsl_main
 from search.driver import Search, SearchConfig
@@ -94,3 +97,18 @@ def test_the_run_line_names_the_cluster_and_its_nodes():
              "ip": "10.1.2.4", "host": "w1", "pid": 77}
     html = render_report([trial], "t", run=run_line(data))
     assert "10.1.2.4/abcdef01 pid 77" in html and "executor ray at auto" in html
+
+
+def test_an_address_where_nothing_answers_fails_fast(tmp_path, capsys):
+    """No Ray cluster at --address: one line and exit 2 at once, not minutes of Ray retrying."""
+    pytest.importorskip("ray")
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    address = f"127.0.0.1:{port.getsockname()[1]}"
+    port.close()  # nothing listens there now
+    t = time.time()
+    assert nasdsl_main(["search", "--reward", "synthetic", "--trials", "2", "--executor", "ray", "--device", "cpu",
+                        "--address", address, "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach the Ray cluster at {address}: nothing answers there" in err and len(err.splitlines()) == 1
+    assert time.time() - t < 30
