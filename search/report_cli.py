@@ -45,7 +45,7 @@ def where(t: dict) -> str:
     node, host, ip = t.get("node"), t.get("host"), t.get("ip")
     if node is None:
         return host or "-"
-    return host or "-" if node == "local" else f"{ip or host or '?'}/{node[:8]}"
+    return (host or "-") if node == "local" else f"{ip or host or '?'}/{node[:8]}"
 
 
 def _fmt(v, spec: str = "") -> str:
