@@ -57,9 +57,36 @@ class Node:
         return self.proc.poll() is None
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Signal every process of the node (ray start, raylet, agents, workers)."""
+        """Signal every process of the node (ray start, raylet, agents, workers): its process group
+        and everything below its processes (a worker may have a group of its own)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
+
+    def processes(self) -> list[int]:
+        """The node's live processes: its process group and all their descendants."""
+        table = _processes()
+        mine = {pid for pid, (_, pgid) in table.items() if pgid == self.proc.pid}
+        grew = True
+        while grew:
+            more = {pid for pid, (ppid, _) in table.items() if ppid in mine} - mine
+            mine |= more
+            grew = bool(more)
+        return sorted(mine)
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid -> (ppid, pgid) of every live (not zombie) process."""
+    out = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                if fields[0] != "Z":
+                    out[int(proc.name)] = (int(fields[1]), int(fields[2]))
+    return out
 
 
 @dataclass
@@ -179,16 +206,18 @@ class LocalCluster:
                 node.proc.wait(5)
         shutil.rmtree(self.temp, ignore_errors=True)
 
+    def running(self, node: Node, task: str) -> list[int]:
+        """Pids of the node's workers running a task of function `task` now (Ray names a worker
+        process after the function it runs, `ray::IDLE` between tasks)."""
+        return [pid for pid in node.processes() if _cmdline(pid).startswith("ray::") and task in _cmdline(pid)]
+
     def leftovers(self) -> list[int]:
-        """Pids still in any node's process group (empty after stop)."""
-        pids = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            with contextlib.suppress(OSError):
-                stat = (proc / "stat").read_text()
-                fields = stat.rsplit(")", 1)[1].split()
-                state, pgid = fields[0], int(fields[2])
-                if state != "Z" and pgid in {n.proc.pid for n in self.nodes}:
-                    pids.append(int(proc.name))
-        return pids
+        """Pids still alive of any node (empty after stop)."""
+        return [pid for node in self.nodes for pid in node.processes()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
