@@ -7,7 +7,11 @@ and the number of workers differ. Reports the wall time of each run (executor st
 as a user pays it), trials per minute, the start-up time alone, and the speed-up over one local
 worker. Exits 1 if a trial fails or if two workers are no faster than one.
 
-    python benchmarks/bench_search.py [--trials 8] [--executors local,ray] [--workers 1,2]
+The `ray-2node` row runs the same trials with 2 workers on a real two-node Ray cluster (a head and
+a worker node started with the `ray` CLI on this machine, 1 CPU each; see tests/ray_cluster.py),
+driven by `--address`; its start-up is starting both nodes.
+
+    python benchmarks/bench_search.py [--trials 8] [--executors local,ray,ray-2node] [--workers 1,2]
     python benchmarks/bench_search.py --child-formats [--cells 3] [--steps 20]
 
 `--child-formats`: one child before and after the channels_last change: training steps of the
@@ -46,18 +50,17 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
     import torch
 
     import nasdsl
-    from search.data import load_dataset
+    from search.data import open_dataset
     from search.space import load_space, to_nas
     from search.trainer import Trainer
-    from search.trial import _Arrays
 
     torch.set_num_threads(1)
     cfg = SearchConfig()
-    data = load_dataset(cfg.dataset)
+    data = open_dataset(cfg.dataset)
     proxy = type(cfg.proxy)(**{**cfg.proxy.__dict__, "image": data.image, "classes": data.classes})
     space = load_space(cfg.space)
     rng = random.Random(seed)
-    train, val = _Arrays(data.x_train, data.y_train), _Arrays(data.x_val, data.y_val)
+    train, val = data.train, data.val
     step_ms: dict[bool, list[float]] = {False: [], True: []}
     eval_s: dict[bool, list[float]] = {False: [], True: []}
     per_child = 0
@@ -104,13 +107,60 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
     return 0 if rate[True] > rate[False] else 1
 
 
+# A driver process: Ray's auth token must be in its environment before Ray is imported.
+_TWO_NODE_DRIVER = """
+import json, sys, time
+from search.driver import Search, SearchConfig
+a = json.loads(sys.argv[1])
+s = Search(a["out"], SearchConfig(strategy="random", trials=a["trials"], seed=a["seed"]))
+t = time.perf_counter()
+summary = s.run("ray", workers=2, address=a["address"], progress=False)
+wall = time.perf_counter() - t
+print(json.dumps({"wall": wall, "done": summary.counts["done"], "nodes": sorted({t["ip"] for t in s.store.trials()}),
+                  "seconds": [t["seconds"] for t in s.store.trials() if t["seconds"]]}))
+"""
+
+
+def two_node_row(trials: int, seed: int) -> tuple[tuple, str | None]:
+    """(executor, workers, wall, trials/min, start-up, child median) on a two-node cluster, and a
+    failure text if a trial failed or one node ran nothing."""
+    import json
+    import os
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from ray_cluster import LocalCluster
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_search_ray2node_"))
+    cluster = LocalCluster(folder / "cluster")
+    t = time.perf_counter()
+    try:
+        cluster.head(cpus=1)
+        cluster.add_node("127.0.0.2", cpus=1)
+        start = time.perf_counter() - t
+        env = {**os.environ, **cluster.env,
+               "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+        arg = json.dumps({"out": str(folder / "run"), "trials": trials, "seed": seed, "address": cluster.address})
+        run = subprocess.run([sys.executable, "-c", _TWO_NODE_DRIVER, arg], capture_output=True, text=True, env=env)
+    finally:
+        cluster.stop()
+    if run.returncode:
+        return ("ray-2node", 2, float("nan"), 0.0, start, float("nan")), f"ray-2node: driver failed: {run.stderr[-500:]}"
+    r = json.loads(run.stdout.strip().splitlines()[-1])
+    row = ("ray-2node", 2, r["wall"], trials / r["wall"] * 60, start, statistics.median(r["seconds"]))
+    failed = None
+    if r["done"] != trials or len(r["nodes"]) != 2:
+        failed = f"ray-2node: {r['done']} of {trials} done, on nodes {r['nodes']}"
+    return row, failed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--child-formats", action="store_true", help="time one child in NCHW and channels_last")
     ap.add_argument("--cells", type=int, default=3)
     ap.add_argument("--steps", type=int, default=20, help="--child-formats: timed steps per format and cell")
     ap.add_argument("--trials", type=int, default=8)
-    ap.add_argument("--executors", default="local,ray")
+    ap.add_argument("--executors", default="local,ray,ray-2node")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -119,6 +169,12 @@ def main() -> int:
     failed = []
     rows = []
     for executor in args.executors.split(","):
+        if executor == "ray-2node":
+            row, why = two_node_row(args.trials, args.seed)
+            rows.append(row)
+            failed += [why] if why else []
+            print(f"  ray-2node x2: {row[2]:.1f} s", file=sys.stderr, flush=True)
+            continue
         for workers in (int(w) for w in args.workers.split(",")):
             start = startup_seconds(executor, workers)
             folder = Path(tempfile.mkdtemp(prefix=f"bench_search_{executor}{workers}_"))

@@ -62,7 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("executor")
     g.add_argument("--executor", choices=EXECUTORS, help="default local (a process pool); --resume: as before")
     g.add_argument("--workers", type=int, help="trials at once (default 2; --resume: as before)")
-    g.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
+    g.add_argument("--address", help="Ray cluster to run on: HEAD:PORT, or auto ($RAY_ADDRESS, else the cluster "
+                   "this machine belongs to); default: start a local cluster")
     g.add_argument("--threads", type=int, help="torch threads per trial (default: cores / workers)")
     g.add_argument("--device", help="where children train: auto (CUDA when available, the default), cpu, cuda, "
                    "cuda:N; with several GPUs local workers are pinned round-robin")
@@ -187,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = _executor_args(args, search)
         hardware = {k: chosen.pop(k) for k in HARDWARE}
         executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
+        search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
         summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
         name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"

@@ -2,10 +2,14 @@
 on plain-data payloads and hand back plain-data results; a worker that dies is a failed trial."""
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
+import contextlib
 import math
 import multiprocessing
 import os
+import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,13 @@ from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
 MAX_ATTEMPTS = 2  # a trial whose worker dies is retried once, then stored as failed
+LOST_AFTER_S = float(os.environ.get("NASDSL_RAY_LOST_AFTER", 30))  # Ray: head unreachable this long = lost
+EXIT_CLUSTER_LOST = 2  # the exit status of a process whose Ray cluster was lost (as for any NasError)
+
+
+class ClusterLost(NasError):
+    """The Ray cluster went away under a running search (head down, network cut): the run stops and
+    `--resume` continues it on a cluster that is back."""
 
 
 def _crashed(payload: dict[str, Any], why: str) -> dict[str, Any]:
@@ -59,6 +70,10 @@ class Executor:
     def shutdown(self) -> None:
         pass
 
+    def describe(self) -> dict[str, Any]:
+        """Where this session runs trials (stored in the run table as "cluster", shown by `report`)."""
+        return {"executor": type(self).__name__, "host": socket.gethostname()}
+
 
 class LocalExecutor(Executor):
     """A pool of `workers` spawned processes. Children on CUDA with several GPUs: each worker is
@@ -74,6 +89,9 @@ class LocalExecutor(Executor):
         self._pool = self._new_pool()
         self._futures: dict[cf.Future, dict[str, Any]] = {}
         self._attempts: dict[tuple[int, int | None], int] = {}
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "local", "host": socket.gethostname(), "workers": self.workers}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # each worker dies with this process, even when it is killed with -9 (lifetime.die_with_parent),
@@ -124,19 +142,28 @@ class LocalExecutor(Executor):
 
 
 class RayExecutor(Executor):
-    """Trials as Ray tasks on the cluster at `address`, or on a local cluster (`workers` trials at
-    once) that this process starts and stops. Each task asks Ray for `cpus_per_trial` CPUs and
-    `gpus_per_trial` GPUs (fractions allowed: 0.5 = two children share a GPU); Ray then sets the
-    task's CUDA_VISIBLE_DEVICES. With --device cuda and no --gpus-per-trial, a child asks for 1 GPU."""
+    """Trials as Ray tasks on the cluster at `address` ("auto": the cluster this machine belongs to),
+    or on a local cluster (`workers` trials at once) that this process starts and stops. Each task
+    asks Ray for `cpus_per_trial` CPUs and `gpus_per_trial` GPUs (fractions allowed: 0.5 = two
+    children share a GPU); Ray then sets the task's CUDA_VISIBLE_DEVICES. With --device cuda and no
+    --gpus-per-trial, a child asks for 1 GPU. A request that no node of the cluster can meet is
+    refused before anything is submitted.
+
+    A node that dies takes its running trials with it: Ray runs each again once on the nodes left
+    (MAX_ATTEMPTS), then it is stored as failed with Ray's reason. If the cluster itself is lost
+    (head down, connection cut), `poll` raises ClusterLost within `lost_after` seconds."""
 
     def __init__(self, workers: int = 1, address: str | None = None, device: str = "cpu", amp: bool = False,
-                 gpus_per_trial: float | None = None, cpus_per_trial: float | None = None):
+                 gpus_per_trial: float | None = None, cpus_per_trial: float | None = None,
+                 lost_after: float = LOST_AFTER_S):
         try:
             import ray
         except ImportError:
             raise NasError("--executor ray needs Ray: pip install 'nasdsl[ray]'") from None
         self.ray = ray
+        self._lost = False
         self.workers = workers
+        self.lost_after = lost_after
         self.hardware = {"device": check_device(device), "amp": amp}
         cpus = 1.0 if cpus_per_trial is None else cpus_per_trial
         if cpus <= 0 or (gpus_per_trial is not None and gpus_per_trial < 0):
@@ -146,6 +173,12 @@ class RayExecutor(Executor):
         root = str(Path(__file__).resolve().parent.parent)
         env = {"env_vars": {"PYTHONPATH": os.pathsep.join([root, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)}}
         self._started = not ray.is_initialized()
+        if self._started and address:
+            target = _resolve(address)
+            if target and not _reachable(target):  # ray.init would retry for minutes
+                raise NasError(f"cannot reach the Ray cluster at {address}"
+                               f"{f' ({target})' if target != address else ''}: nothing answers there; "
+                               "start its head (ray start --head) or check --address")
         if self._started:
             try:
                 if address:
@@ -153,15 +186,50 @@ class RayExecutor(Executor):
                 else:
                     ray.init(num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False, runtime_env=env,
                              logging_level="ERROR", log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                raise NasError(f"cannot start or reach a Ray cluster{f' at {address}' if address else ''}: {e}") from None
+            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
+                where = f" at {address}" if address else ""
+                hint = ("; is its head running, and does this machine have the cluster's auth token "
+                        "(RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)?") if address else ""
+                raise NasError(f"cannot start or reach a Ray cluster{where}: {_first_line(e)}{hint}") from None
+        self.address = address or "local"
         gpus = gpus_per_trial
         if gpus is None:  # cuda: one GPU per child; auto: one where the cluster has GPUs
             has_gpus = device == "auto" and ray.cluster_resources().get("GPU", 0) > 0
             gpus = 1.0 if device.startswith("cuda") or has_gpus else 0.0
         self.resources = {"num_cpus": cpus, "num_gpus": gpus}
-        self._task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=MAX_ATTEMPTS - 1)(run_trial)
+        try:
+            self._check_fits(cpus, gpus)
+        except NasError:
+            self.shutdown()
+            raise
+        self._task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=MAX_ATTEMPTS - 1)(_run_on_ray)
         self._refs: dict[Any, dict[str, Any]] = {}
+        self._gcs = getattr(ray.get_runtime_context(), "gcs_address", None)
+        self._gcs_lost_since: float | None = None
+        self._probed = 0.0
+
+    def _alive_nodes(self) -> list[dict[str, Any]]:
+        return [n for n in self.ray.nodes() if n.get("Alive")]
+
+    def _check_fits(self, cpus: float, gpus: float) -> None:
+        """Refuse a trial that no alive node can hold: Ray would keep it pending forever."""
+        nodes = self._alive_nodes()
+        if any(n["Resources"].get("CPU", 0) >= cpus and n["Resources"].get("GPU", 0) >= gpus for n in nodes):
+            return
+        have = ", ".join(f"{n['NodeManagerAddress']}: {n['Resources'].get('CPU', 0):g} CPU, "
+                         f"{n['Resources'].get('GPU', 0):g} GPU" for n in nodes) or "no alive node"
+        raise NasError(f"no node of the Ray cluster at {self.address} has {cpus:g} CPU and {gpus:g} GPU for one "
+                       f"trial ({have}); lower --cpus-per-trial/--gpus-per-trial or use --device cpu")
+
+    def describe(self) -> dict[str, Any]:
+        """The cluster as this session found it: address, nodes and their resources."""
+        ctx = self.ray.get_runtime_context()
+        return {"executor": "ray", "address": self.address, "gcs": getattr(ctx, "gcs_address", None),
+                "started_here": self.address == "local",
+                "resources_per_trial": self.resources,
+                "nodes": [{"node": n["NodeID"], "ip": n["NodeManagerAddress"], "host": n.get("NodeManagerHostname"),
+                           "cpus": n["Resources"].get("CPU", 0), "gpus": n["Resources"].get("GPU", 0)}
+                          for n in self._alive_nodes()]}
 
     def submit(self, payload: dict[str, Any]) -> None:
         self._refs[self._task.remote({**payload, **self.hardware})] = payload
@@ -181,15 +249,84 @@ class RayExecutor(Executor):
             payload = self._refs.pop(ref)
             try:
                 results.append(self.ray.get(ref))
-            except Exception as e:  # noqa: BLE001 - worker crash, out of memory, ...
-                results.append(_crashed(payload, f"ray task failed: {type(e).__name__}: {e}"))
+            except Exception as e:  # noqa: BLE001 - worker crash, node died, out of memory, ...
+                results.append(_crashed(payload, f"ray task failed: {type(e).__name__}: {_first_line(e)}"))
+        if not results:
+            self._check_cluster()
         return results
 
+    def _check_cluster(self) -> None:
+        """Raise ClusterLost once the head's GCS port has refused or ignored us for `lost_after`
+        seconds (a plain TCP probe: Ray's own calls block for a minute, then end the process)."""
+        now = time.monotonic()
+        if now - self._probed < 1.0:
+            return
+        self._probed = now
+        if _reachable(self._gcs):
+            self._gcs_lost_since = None
+            return
+        self._gcs_lost_since = self._gcs_lost_since or now
+        if now - self._gcs_lost_since >= self.lost_after:
+            self._lost = True
+            raise ClusterLost(f"lost the Ray cluster at {self.address} (head {self._gcs} unreachable for "
+                              f"{self.lost_after:.0f} s); start it again and continue with --resume")
+
     def shutdown(self) -> None:
-        for ref in self._refs:
-            self.ray.cancel(ref, force=True)
+        if self._lost:  # every Ray call would wait for the head (a minute), so make none; and at exit
+            # skip Ray's teardown too (its core worker crashes without a head): leave with status 2
+            atexit.unregister(self.ray.shutdown)
+            atexit.register(_leave, EXIT_CLUSTER_LOST)
+            return
+        for ref in getattr(self, "_refs", {}):
+            with contextlib.suppress(Exception):
+                self.ray.cancel(ref, force=True)
         if self._started:
             self.ray.shutdown()
+
+
+def _leave(code: int) -> None:
+    """Last at-exit step after the cluster was lost: flush and end the process now."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _resolve(address: str) -> str | None:
+    """The HOST:PORT that `address` names for Ray: "auto" is $RAY_ADDRESS when set; None when only Ray
+    can tell (auto without it, ray:// client addresses)."""
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS") or ""
+    if not address or "://" in address or ":" not in address:
+        return None
+    return address
+
+
+def _reachable(address: str | None, timeout: float = 2.0) -> bool:
+    """Whether a TCP connection to HOST:PORT opens."""
+    if not address:
+        return True
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _run_on_ray(payload: dict[str, Any]) -> dict[str, Any]:
+    """`run_trial` in a Ray task; the result says which Ray node ran it."""
+    import ray
+
+    from .trial import where
+
+    place = {**where(), "node": ray.get_runtime_context().get_node_id(), "ip": ray.util.get_node_ip_address()}
+    return run_trial(payload, place)
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0] if lines else type(e).__name__
 
 
 def make_executor(name: str | Executor, workers: int, address: str | None = None, device: str = "cpu",

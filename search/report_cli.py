@@ -9,12 +9,13 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .report_html import run_line
 from .runlock import driver_alive
 from .scheduler import rung_epochs
 from .store import Store
 
 JSON_FIELDS = ("id", "status", "reward", "nas", "strategy", "decisions", "seed", "params", "madds", "error",
-               "seconds", "proposed_at", "finished_at")
+               "seconds", "proposed_at", "started_at", "finished_at", "node", "host", "ip", "pid")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def report_data(folder: str | Path) -> dict:
         raise NasError(f"{folder}: no such run folder")
     store = Store(folder, create=False)
     try:
-        trials = [{k: t[k] for k in JSON_FIELDS} for t in store.trials()]
+        trials = [{k: t.get(k) for k in JSON_FIELDS} for t in store.trials()]
         counts = store.counts()
         if counts["running"] and not driver_alive(folder):  # no driver holds the run: they were interrupted
             counts["interrupted"], counts["running"] = counts["running"], 0
@@ -41,9 +42,18 @@ def report_data(folder: str | Path) -> dict:
                 if t["status"] == "running":
                     t["status"] = "interrupted"
         return {"trials": trials, "counts": counts, "config": store.config(),
+                "executor": store.config("executor"), "cluster": store.config("cluster"),
                 "updates": store.update_log(), "rungs": store.rungs()}
     finally:
         store.close()
+
+
+def where(t: dict) -> str:
+    """Where a trial ran, short: the host in the local pool; IP and Ray node id (8 chars) on Ray."""
+    node, host, ip = t.get("node"), t.get("host"), t.get("ip")
+    if node is None:
+        return host or "-"
+    return (host or "-") if node == "local" else f"{ip or host or '?'}/{node[:8]}"
 
 
 def _fmt(v, spec: str = "") -> str:
@@ -58,18 +68,24 @@ def table(data: dict, top: int) -> str:
              f"{c['done']} done, {c['failed']} failed, "
              + (f"{c['running']} running" if not c.get("interrupted") else
                 f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
-             + f" of {cfg.get('trials', '?')} trials")]
-    head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}"
+             + f" of {cfg.get('trials', '?')} trials"), run_line(data)]
+    head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}  where"
     lines += ["", head, "-" * len(head)]
     for rank, t in enumerate(done[:top], 1):
         lines.append(f"{rank:>4}  {t['id']:>5}  {t['reward']:>7.4f}  {_fmt(t['params'], ','):>9}  "
-                     f"{_fmt(t['madds'], ','):>11}  {_fmt(t['seconds'], '.1f'):>7}")
+                     f"{_fmt(t['madds'], ','):>11}  {_fmt(t['seconds'], '.1f'):>7}  {where(t)}")
     if not done:
         lines.append("(no finished trial yet)")
     if done:
         k = min(5, len(done))
         lines += ["", f"top-{k} mean reward: {sum(t['reward'] for t in done[:k]) / k:.4f}"]
     lines += rung_lines(data)
+    places: dict[str, list[int]] = {}
+    for t in data["trials"]:
+        if t["status"] in ("done", "failed") and (t.get("node") or t.get("host")):
+            places.setdefault(where(t), [0, 0])[t["status"] != "done"] += 1
+    if places:
+        lines += ["", "where trials ran:"] + [f"  {w}: {d} done, {f} failed" for w, (d, f) in sorted(places.items())]
     failed = [t for t in data["trials"] if t["status"] == "failed"]
     if failed:
         reasons: dict[str, int] = {}

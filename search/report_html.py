@@ -10,6 +10,7 @@ read as such. Charts and tables are drawn here, in plain SVG.
 """
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -360,9 +361,10 @@ JS = """
 
 
 def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP,
-                  rungs: Sequence[Mapping[str, Any]] = ()) -> str:
+                  rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None) -> str:
     """The whole report page as one HTML string (self-contained, deterministic). `rungs`: the rung
-    results of an early-stopped run (dicts with trial, rung, epochs, accuracy), drawn as a rung chart."""
+    results of an early-stopped run (dicts with trial, rung, epochs, accuracy), drawn as a rung chart.
+    `run`: one line on how the run was executed (executor, cluster address, nodes), under the title."""
     trials = [dict(t) for t in trials]
     trials.sort(key=_sort_id)
     colours = _colours(trials)
@@ -383,6 +385,8 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
         b = ranked[0]
         line += f". Best reward {_reward(b):.4f} (trial {escape(str(b.get('id')))}, {escape(str(b.get('strategy')))})."
     parts.append(f'<p class="summary">{line}</p>')
+    if run:
+        parts.append(f'<p class="run">{escape(run)}</p>')
     if not trials:
         parts.append('<p class="muted">No trials yet.</p></body></html>')
         return "\n".join(parts) + "\n"
@@ -458,19 +462,28 @@ def _all_table(trials: list[dict], colours: dict[str, str]) -> str:
                     f'<td class="num" data-sort="{float(t.get("params") or 0)}">{_human(t.get("params"))}</td>'
                     f'<td class="num" data-sort="{float(t.get("madds") or 0)}">{_human(t.get("madds"))}</td>'
                     f'<td class="num" data-sort="{at if at is not None else -1}">{_dur(at)}</td>'
-                    f"<td>{escape(note[:200])}</td></tr>")
+                    f"<td>{escape(_where(t))}</td><td>{escape(note[:200])}</td></tr>")
     return (f"<h2>All trials</h2><details><summary>{len(trials)} trials (click a column to sort)</summary>"
             "<table class=sortable><thead><tr><th>trial</th><th>strategy</th><th>state</th><th class=num>reward"
-            "</th><th class=num>params</th><th class=num>mult-adds</th><th class=num>finished at</th><th>note</th>"
-            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></details>")
+            "</th><th class=num>params</th><th class=num>mult-adds</th><th class=num>finished at</th><th>where</th>"
+            "<th>note</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></details>")
+
+
+def _where(t: Mapping[str, Any]) -> str:
+    """Where a trial ran: the host (local pool), or IP/Ray node id; with the pid."""
+    node, host, ip, pid = t.get("node"), t.get("host"), t.get("ip"), t.get("pid")
+    if node is None and host is None:
+        return "—"
+    place = (host or "?") if node in (None, "local") else f"{ip or host or '?'}/{str(node)[:8]}"
+    return place + (f" pid {pid}" if pid is not None else "")
 
 
 # ---------------------------------------------------------------------------------------- files
 def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Path, title: str = "search run",
-                             top: int = TOP, rungs: Sequence[Mapping[str, Any]] = ()) -> Path:
+                             top: int = TOP, rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None) -> Path:
     """Render `trials` (and an early-stopped run's `rungs`) into the HTML file `path`."""
     path = Path(path)
-    path.write_text(render_report(trials, title, top, rungs), encoding="utf-8")
+    path.write_text(render_report(trials, title, top, rungs, run), encoding="utf-8")
     return path
 
 
@@ -504,7 +517,7 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                 t["id"] = f"{r.resolve().name}/{t.get('id')}"
                 trials.append(t)
         rungs = [{**x, "trial": f"{run_dir.resolve().name}/{x['trial']}"} for x in rungs]
-    return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs)
+    return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs, run_line_of(run_dir))
 
 
 def load_rungs(run_dir: Path) -> list[dict]:
@@ -520,6 +533,41 @@ def load_rungs(run_dir: Path) -> list[dict]:
         return []
     finally:
         con.close()
+
+
+def run_line(data: dict) -> str:
+    """How the run was executed: the executor, the cluster's address and nodes (last session)."""
+    ex, cl = data.get("executor") or {}, data.get("cluster") or {}
+    name = cl.get("executor") or ex.get("executor")
+    if not name:
+        return "executor: unknown (run made before executors were recorded)"
+    line = f"executor {name}"
+    if name == "ray":
+        address = cl.get("address") or ex.get("address") or "local"
+        line += " on a cluster started by nasdsl" if address == "local" else f" at {address}"
+        if cl.get("gcs") and cl.get("gcs") != address:
+            line += f" ({cl['gcs']})"
+        nodes = cl.get("nodes") or []
+        if nodes:
+            line += f", {len(nodes)} node{'s' if len(nodes) != 1 else ''} " + \
+                ", ".join(f"{n.get('ip')} ({n.get('cpus', 0):g} CPU, {n.get('gpus', 0):g} GPU)" for n in nodes)
+    else:
+        line += f", {ex.get('workers', '?')} workers on {cl.get('host') or 'this machine'}"
+    return line
+
+
+def run_line_of(run_dir: Path) -> str | None:
+    """The run's executor line (see report_cli.run_line) from the store's run table, if recorded."""
+    if not (run_dir / STORE_NAME).is_file():
+        return None
+    con = sqlite3.connect(run_dir / STORE_NAME, timeout=30)
+    try:
+        rows = dict(con.execute("SELECT key, value FROM run WHERE key IN ('executor', 'cluster')").fetchall())
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return run_line({k: json.loads(v) for k, v in rows.items()}) if rows else None
 
 
 def load_trials(run_dir: Path) -> list[dict]:

@@ -78,6 +78,12 @@ CREATE TABLE IF NOT EXISTS promotions (  -- a trial sent on from rung - 1 to run
 """
 
 
+# Columns added after the first release: created when a store is opened, old run folders included.
+# Where a trial ran: the Ray node id ("local" in the process pool), the machine's hostname and IP,
+# and the pid of the process that ran it.
+ADDED_COLUMNS = {"node": "TEXT", "host": "TEXT", "ip": "TEXT", "pid": "INTEGER"}
+
+
 def dump_state(state: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     torch.save(state, buf)
@@ -108,11 +114,19 @@ class Store:
             self.db.execute("SELECT 1 FROM trials LIMIT 1")
             with contextlib.suppress(sqlite3.OperationalError):  # a read-only folder: reading still works
                 self.db.executescript(_RUNG_SCHEMA)
+            self._add_columns()
         except sqlite3.DatabaseError as e:
             raise NasError(f"{self.path}: not a nasdsl trial store ({e})") from None
 
     def close(self) -> None:
         self.db.close()
+
+    def _add_columns(self) -> None:
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(trials)")}
+        for name, kind in ADDED_COLUMNS.items():
+            if name not in have:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only folder: read without them
+                    self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,6 +186,8 @@ class Store:
              observed, trial))
         if cur.rowcount != 1:
             raise RuntimeError(f"trial {trial} is not running; refusing to record it twice")
+        db.execute("UPDATE trials SET node = ?, host = ?, ip = ?, pid = ? WHERE id = ?",
+                   (result.get("node"), result.get("host"), result.get("ip"), result.get("pid"), trial))
 
     def _log_update(self, db: sqlite3.Connection, updates: int, observed: int, info: dict, state: bytes) -> None:
         db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?, ?, ?, ?)",

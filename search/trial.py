@@ -8,26 +8,33 @@ payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "t
           on from the checkpoint (if any) to `until_epoch` epochs of a schedule over train["epochs"],
           saving the trainer's state there after every epoch; the reward is the accuracy then.
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
-          "seconds", "pid"} (+ "rung" for a rung job)
+          "seconds", "pid", "host", "ip", "node"} (+ "rung" for a rung job)
+         (where it ran: this process's pid, the machine's hostname and IP; `node` is the Ray node id
+         on a Ray cluster, "local" in the local pool)
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import socket
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from nasdsl.errors import NasError
+
 from .devices import free_cuda_memory
 
 
-def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
+def run_trial(payload: dict[str, Any], place: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the child from its .nas text, train it, return its reward. Never raises: a failure
-    (exception, out of memory, NaN) comes back as status "failed" with the error text."""
+    (exception, out of memory, NaN) comes back as status "failed" with the error text. `place`:
+    where this runs (see `where`), when the caller knows better (a Ray node's own address)."""
     started = time.time()
     result: dict[str, Any] = {"trial": payload["trial"], "status": "failed", "reward": None, "error": None,
-                              "params": None, "started": started, "pid": os.getpid()}
+                              "params": None, "started": started, **(place or where())}
     if "rung" in payload:
         result["rung"] = payload["rung"]
     try:
@@ -37,6 +44,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         result.update(status="done", reward=float(reward), params=params)
     except MemoryError as e:
         result["error"] = f"out of memory: {e}"
+    except NasError as e:  # the user's setup, e.g. a data set this node cannot read: its message, no traceback
+        result["error"] = f"{e} [on {result['host']}, {result['ip']}]"
     except Exception as e:  # noqa: BLE001 - a child's failure is data, the search goes on
         msg = f"{type(e).__name__}: {e}"
         if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
@@ -47,6 +56,23 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     result["finished"] = time.time()
     result["seconds"] = result["finished"] - started
     return result
+
+
+def where(node: str = "local") -> dict[str, Any]:
+    """Where this process runs: {"pid", "host", "ip", "node"}."""
+    host = socket.gethostname()
+    return {"pid": os.getpid(), "host": host, "ip": _ip(host), "node": node}
+
+
+def _ip(host: str) -> str | None:
+    """The address other machines reach this one at (the route out; no packet is sent), else the
+    hostname's address."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # TEST-NET: a UDP connect only picks the outgoing interface
+        return s.getsockname()[0]
+    with contextlib.suppress(OSError):
+        return socket.gethostbyname(host)
+    return None
 
 
 def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
