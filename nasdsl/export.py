@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .labels import default_labels, read_labels
-from .modelcard import ModelCard, default_preprocess, fail
+from .modelcard import ModelCard, Preprocess, default_preprocess, fail
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_OPSET = 18
@@ -62,41 +62,88 @@ def prepare(target: str, network: str | None = None, weights: str | Path | None 
 
     program, spec = resolve(target, network, command="nasdsl export")
     network = spec.name if spec.name in program.networks else None
-    size = spec.image if image is None else image
-    num_classes = spec.classes if classes is None else classes
+    state, trained = read_weights(weights) if weights is not None else (None, None)
+    # a `nasdsl train` weights file says what training saw: image size, classes, normalization, labels
+    size = image if image is not None else int(trained["image"]) if trained else spec.image
+    num_classes = classes if classes is not None else len(trained["labels"]) if trained else spec.classes
     if size < 1 or num_classes < 1:
         raise fail("nasdsl", f"image size and classes must be positive (got {size}, {num_classes})")
     fixed = {"image": size, "classes": num_classes, "aux_head": False, "drop_path_keep": 1.0}
     module = compile_network(program, network, overrides={**(overrides or {}), **fixed})
-    if weights is not None:
-        load_weights(module, weights)
+    if state is not None:
+        _load_state(module, state, weights)
     module.eval()
     sources = []  # the modules defining the network and its cells, each once
     for item in (spec.name, spec.normal, spec.reduction, spec.stem_cell):
         text = program.source_of(item) if item in program.origin else None
         if text is not None and text not in sources:
             sources.append(text)
+    if labels:
+        names = read_labels(labels, num_classes)
+    elif trained and len(trained["labels"]) == num_classes:
+        names = list(trained["labels"])
+    else:
+        names = default_labels(num_classes)
+    preprocess = default_preprocess(spec.stem, size, crop_pct)
+    if trained:
+        preprocess = trained_preprocess(trained, size, crop_pct, preprocess)
     card = ModelCard(
-        network=spec.name, source="\n".join(sources), classes=num_classes,
-        labels=tuple(read_labels(labels, num_classes) if labels else default_labels(num_classes)),
-        preprocess=default_preprocess(spec.stem, size, crop_pct),
+        network=spec.name, source="\n".join(sources), classes=num_classes, labels=tuple(names),
+        preprocess=preprocess, weights=describe_weights(weights, trained),
     )
     return module, card
 
 
-def load_weights(module: nn.Module, path: str | Path) -> None:
-    """Load a saved state_dict (as written by `torch.save` or `nasdsl convert-weights`) strictly.
-    Auxiliary-head tensors are skipped: the exported graph has no aux head."""
+RANDOM_WEIGHTS = "random (exported without --weights: untrained, predictions are meaningless)"
+
+
+def describe_weights(path: str | Path | None, trained: dict | None) -> str:
+    """The model card's `weights` entry: random, trained by `nasdsl train` (on what), or a file."""
+    if path is None:
+        return RANDOM_WEIGHTS
+    if trained:
+        return f"trained on {trained.get('dataset', '?')} at {trained['image']}x{trained['image']} ({Path(path).name})"
+    return f"loaded from {Path(path).name}"
+
+
+def trained_preprocess(trained: dict, size: int, crop_pct: float | None, fallback: Preprocess) -> Preprocess:
+    """The eval preprocessing training used (its normalization always; its resize when the size is
+    the trained one and no --crop-pct overrides it)."""
+    mean, std = tuple(float(v) for v in trained["mean"]), tuple(float(v) for v in trained["std"])
+    if size == int(trained["image"]) and crop_pct is None:
+        resize = int(trained.get("resize") or size)
+        interpolation = trained.get("interpolation") or fallback.interpolation
+        return Preprocess(image=size, resize=resize, mean=mean, std=std, interpolation=interpolation)
+    return replace(fallback, mean=mean, std=std)
+
+
+def read_weights(path: str | Path) -> tuple[dict, dict | None]:
+    """(state_dict, the training card or None) from a weights file: a bare state_dict (torch.save,
+    `nasdsl convert-weights`) or a dict with "state_dict" and "card" (`nasdsl train`)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise fail(path, "no such weights file") from None
     except Exception as e:  # noqa: BLE001 (unpickling errors come in many types)
         raise fail(path, f"not a PyTorch state_dict file ({e.__class__.__name__})") from None
+    card = None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        card = state.get("card")
         state = state["state_dict"]
+        if card is not None and not (isinstance(card, dict) and {"image", "mean", "std", "labels"} <= card.keys()):
+            raise fail(path, "its training card lacks image, mean, std or labels")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise fail(path, "expected a dict of tensors (a state_dict)")
+    return state, card
+
+
+def load_weights(module: nn.Module, path: str | Path) -> None:
+    """Load a saved state_dict (as written by `torch.save`, `nasdsl convert-weights` or
+    `nasdsl train`) strictly. Auxiliary-head tensors are skipped: the exported graph has no aux head."""
+    _load_state(module, read_weights(path)[0], path)
+
+
+def _load_state(module: nn.Module, state: dict, path: str | Path) -> None:
     own = module.state_dict()
     state = {k: v for k, v in state.items() if k in own or "aux" not in k}
     missing = [k for k in own if k not in state]

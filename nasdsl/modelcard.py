@@ -67,6 +67,7 @@ class ModelCard:
     labels: tuple[str, ...]
     preprocess: Preprocess
     exporter: str = ""  # e.g. "torch 2.14.1 dynamo, opset 18"
+    weights: str = ""  # where the weights came from, e.g. "random (no --weights)", "trained on digits ..."
 
     def __post_init__(self) -> None:
         if len(self.labels) != self.classes:
@@ -96,6 +97,7 @@ class ModelCard:
             "color": "RGB",
             "layout": "NCHW",
             "exporter": self.exporter,
+            "weights": self.weights,
         }
         return {PREFIX + k: v for k, v in props.items()}
 
@@ -148,4 +150,5 @@ class ModelCard:
         if len(labels) != classes:
             raise fail(file, f"{len(labels)} labels for {classes} classes")
         return cls(network=get("network"), source=own.get("source", ""), classes=classes,
-                   labels=tuple(labels), preprocess=pre, exporter=own.get("exporter", ""))
+                   labels=tuple(labels), preprocess=pre, exporter=own.get("exporter", ""),
+                   weights=own.get("weights", ""))

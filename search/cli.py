@@ -15,8 +15,10 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .data import dataset_help
+from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
-from .executors import EXECUTORS
+from .executors import EXECUTORS, make_executor
 from .space import ProxyNet
 from .strategies import STRATEGIES, StrategyOptions
 from .trainer import TrainConfig
@@ -56,8 +58,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=int, help="trials at once (default 2; --resume: as before)")
     g.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
     g.add_argument("--threads", type=int, help="torch threads per trial (default: cores / workers)")
+    g.add_argument("--device", help="where children train: auto (CUDA when available, the default), cpu, cuda, "
+                   "cuda:N; with several GPUs local workers are pinned round-robin")
+    g.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed precision on CUDA (bf16 where supported, else fp16 with loss scaling)")
+    g.add_argument("--gpus-per-trial", type=float, help="Ray: GPUs per child, fractions allowed "
+                   "(default 1 with --device cuda or a cluster with GPUs, else 0)")
+    g.add_argument("--cpus-per-trial", type=float, help="Ray: CPUs per child (default 1)")
     g = parser.add_argument_group("child training")
-    g.add_argument("--dataset", help=f"digits (embedded) or cifar10:PATH (default {d.dataset})")
+    g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
@@ -107,13 +116,22 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
     return cfg
 
 
+HARDWARE = ("device", "amp", "gpus_per_trial", "cpus_per_trial")  # executor settings that go into payloads
+
+
 def _executor_args(args: argparse.Namespace, search: Search) -> dict:
-    """--executor/--workers/--address/--threads as given, else as the run last used them, else defaults."""
+    """--executor/--workers/--address/--threads and the hardware flags as given, else as the run last
+    used them, else defaults."""
     before = (search.store.config("executor") or {}) if args.resume else {}
     chosen = {"executor": args.executor or before.get("executor", "local"),
               "workers": args.workers or before.get("workers", 2),
               "address": args.address or before.get("address"),
-              "threads": args.threads or before.get("threads")}
+              "threads": args.threads or before.get("threads"),
+              "device": args.device or before.get("device", "auto"),
+              "amp": args.amp if args.amp is not None else before.get("amp", False)}
+    for key in ("gpus_per_trial", "cpus_per_trial"):  # Ray settings: forgotten when the run moves to local
+        given = getattr(args, key)
+        chosen[key] = given if given is not None else (before.get(key) if chosen["executor"] == "ray" else None)
     search.store.set_config(chosen, "executor")
     return chosen
 
@@ -123,20 +141,26 @@ def run(args: argparse.Namespace) -> int:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:
         raise NasError(f"--threads must be at least 1, got {args.threads}")
+    if args.device is not None:
+        check_device(args.device)
     if args.resume:
         if not args.out:
             raise NasError("--resume needs --out DIR (the run folder to continue)")
         given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
         if given:
             raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
-                           "(only --trials, --executor, --workers, --address, --threads may change)")
+                           "(only --trials, --executor, --workers, --address, --threads, --device, --amp, "
+                           "--gpus-per-trial, --cpus-per-trial may change)")
         search = Search(args.out, resume=True, trials=args.trials)
     else:
         cfg = config_from_args(args)
         out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
         search = Search(out, cfg)
     try:
-        summary = search.run(**_executor_args(args, search), progress=not args.quiet)
+        chosen = _executor_args(args, search)
+        hardware = {k: chosen.pop(k) for k in HARDWARE}
+        executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
+        summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet)
     finally:
         search.close()
     c = summary.counts

@@ -138,12 +138,14 @@ class Search:
         self.synthetic_extra: dict[str, Any] = {}  # synthetic reward only: "sleep", "fail_every" (tests)
 
     def _proxy(self) -> ProxyNet:
-        """The proxy network, its image size taken from the data set."""
+        """The proxy network, its image size and classes taken from the data set (opening it here
+        also reports bad data before any child starts)."""
         if self.config.reward != "accuracy":
             return self.config.proxy
-        from .data import load_dataset
+        from .data import open_dataset
 
-        data = load_dataset(self.config.dataset, self.config.val_size, self.config.train_size)
+        data = open_dataset(self.config.dataset, image=getattr(self.config, "image", None),
+                            val_size=self.config.val_size, train_size=self.config.train_size)
         return replace(self.config.proxy, image=data.image, classes=data.classes)
 
     # -- one trial's life

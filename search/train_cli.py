@@ -1,83 +1,320 @@
-"""`nasdsl train NAME|FILE --network N --dataset D --epochs E -o weights.pt`: train a compiled
-network with its auxiliary head (loss weight 0.4) and ScheduledDropPath, and save a state_dict that
-`nasdsl export --weights` loads (export it with the same --image and --classes).
+"""`nasdsl train NAME|FILE --network N --dataset D ...`: the transfer step. Trains any compiled
+network (a zoo name, or a run's best.nas with --network best_mobile, ...) on any data set of the
+registry (search/data.py) with a named recipe (search/recipes.py), every value overridable.
 
-Digits are 8x8; by default they are upsampled to 16x16 so that the aux head (which needs at least
-5x5 after stage 2) fits the CIFAR skeleton.
+Outputs (at least one of them):
+  -o W.pt     the final weights: {"state_dict", "card" (what training saw: data set, image size,
+              normalization, labels), ...}, which `nasdsl export --weights` loads and writes into
+              the model card.
+  --out DIR   DIR/checkpoint.pt after every epoch (model, optimizer, schedule, epoch, RNG states,
+              EMA weights; written atomically), DIR/best.pt (the best held-out top-1 so far),
+              DIR/weights.pt (the final weights) and DIR/log.jsonl (one line per epoch).
+              `nasdsl train --resume --out DIR` continues after a crash or kill -9 and ends with
+              the weights an uninterrupted run ends with (bitwise on the CPU).
+
+Devices: --device auto|cpu|cuda|cuda:N, --amp (CUDA). Data parallel: run under
+`torchrun --nproc-per-node K -m nasdsl train ...` (or give --nproc K): NCCL on GPUs, gloo on the
+CPU; each rank trains on its share of every global batch of --batch-size; rank 0 alone writes.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
+from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from nasdsl.errors import NasError
 
-from .trainer import TrainConfig, evaluate, train
+from .recipes import RECIPES
+from .trainer import TrainConfig
+
+MAX_IMAGE = 1024
+WEIGHTS_FORMAT = "nasdsl-weights/1"
+CHECKPOINT_FORMAT = "nasdsl-train-checkpoint/1"
+# TrainConfig fields with a flag of the same name (default None = the recipe's value)
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_clip", "aux_weight", "optimizer",
+               "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
+               "ema_decay", "eval_batch")
+# everything that defines a run: stored in the checkpoint, refused with --resume
+RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "recipe", *TRAIN_FLAGS, "no_aux_head",
+             "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
+_PARSER: list[argparse.ArgumentParser] = []
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    t = TrainConfig()
-    parser.add_argument("target", metavar="NAME|FILE", help="a zoo name or a .nas file (e.g. a run's best.nas)")
+    from .data import dataset_help
+
+    _PARSER[:] = [parser]
+    parser.add_argument("target", nargs="?", metavar="NAME|FILE",
+                        help="a zoo name or a .nas file (e.g. a run's best.nas); not needed with --resume")
     parser.add_argument("--network", help="the network to train (default: the file's first network)")
-    parser.add_argument("--dataset", default="digits", help="digits (default) or cifar10:PATH")
-    parser.add_argument("--image", type=int, help="resize images to this size (default: 16 for digits, else native)")
-    parser.add_argument("--epochs", type=int, default=10, help="default 10")
-    parser.add_argument("--batch-size", type=int, default=t.batch_size, help=f"default {t.batch_size}")
-    parser.add_argument("--lr", type=float, default=t.lr, help=f"SGD, cosine schedule (default {t.lr})")
-    parser.add_argument("--momentum", type=float, default=t.momentum, help=f"default {t.momentum}")
-    parser.add_argument("--weight-decay", type=float, default=t.weight_decay, help=f"default {t.weight_decay}")
-    parser.add_argument("--aux-weight", type=float, default=0.4, help="aux head loss weight (default 0.4)")
-    parser.add_argument("--no-aux-head", action="store_true", help="train without the auxiliary head")
-    parser.add_argument("--drop-path-keep", type=float, default=0.6,
-                        help="ScheduledDropPath keep probability at the end of training (default 0.6)")
-    parser.add_argument("--val-size", type=int, help="held-out images (default 500 digits, 5000 cifar10)")
-    parser.add_argument("--train-size", type=int, help="use only this many training images")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
-    parser.add_argument("-o", "--output", required=True, metavar="weights.pt", help="where to save the state_dict")
+    g = parser.add_argument_group("data")
+    g.add_argument("--dataset", help=f"{dataset_help()} (default digits)")
+    g.add_argument("--image", type=int, help=f"input size, 1..{MAX_IMAGE} (default: 16 for digits, the network's "
+                   "own for image folders, else the data set's)")
+    g.add_argument("--augment", help="auto (default: the data family's), none, cifar, cifar+cutout, imagenet")
+    g.add_argument("--val-size", type=int, help="held-out images (default: the data set's)")
+    g.add_argument("--train-size", type=int, help="use only this many training images")
+    g.add_argument("--split-seed", type=int, help="seed of the held-out split (default 0)")
+    g.add_argument("--workers", type=int, default=4, help="DataLoader processes for streaming data sets (default 4)")
+    g = parser.add_argument_group("recipe (every value overrides the recipe's)")
+    g.add_argument("--recipe", choices=list(RECIPES), help="; ".join(f"{k}: {r.about}" for k, r in RECIPES.items())
+                   + " (default cifar)")
+    g.add_argument("--epochs", type=int)
+    g.add_argument("--batch-size", type=int, help="the global batch (all processes together)")
+    g.add_argument("--lr", type=float, help="initial learning rate")
+    g.add_argument("--optimizer", choices=("sgd", "rmsprop"))
+    g.add_argument("--momentum", type=float)
+    g.add_argument("--rmsprop-decay", type=float)
+    g.add_argument("--rmsprop-eps", type=float)
+    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--schedule", choices=("cosine", "exponential"))
+    g.add_argument("--lr-decay", type=float, help="exponential: multiply the rate by this ...")
+    g.add_argument("--lr-decay-epochs", type=float, help="... every this many epochs")
+    g.add_argument("--label-smoothing", type=float)
+    g.add_argument("--ema-decay", type=float, help="parameter EMA for evaluation and the saved weights (0 = off)")
+    g.add_argument("--grad-clip", type=float, help="max gradient norm (0 = off)")
+    g.add_argument("--aux-weight", type=float, help="aux head loss weight")
+    g.add_argument("--no-aux-head", action="store_true", help="train without the auxiliary head")
+    g.add_argument("--drop-path-keep", type=float, help="ScheduledDropPath keep probability at the end of training")
+    g.add_argument("--dropout-keep", type=float, help="keep probability of the dropout before the classifier")
+    g.add_argument("--eval-batch", type=int)
+    g.add_argument("--seed", type=int, help="default 0")
+    g = parser.add_argument_group("hardware (may change on --resume)")
+    g.add_argument("--device", default="auto", help="auto (CUDA when available, the default), cpu, cuda, cuda:N")
+    g.add_argument("--amp", action="store_true", help="mixed precision on CUDA (bf16 where supported, else fp16)")
+    g.add_argument("--threads", type=int, help="torch threads per process (default: all cores)")
+    g.add_argument("--nproc", type=int, help="data parallel on this machine: launch K processes with torchrun")
+    g = parser.add_argument_group("output")
+    g.add_argument("-o", "--output", metavar="W.pt", help="where to save the final weights")
+    g.add_argument("--out", metavar="DIR", help="checkpoint folder: checkpoint.pt every epoch, best.pt, weights.pt")
+    g.add_argument("--resume", action="store_true", help="continue the run in --out DIR from its last checkpoint")
 
 
-def resize(x: np.ndarray, image: int) -> np.ndarray:
-    """Bilinear resize of [N, C, H, W] float images to image x image."""
+# -- checks before any training --------------------------------------------------------------------
+def _check_outputs(args: argparse.Namespace) -> None:
+    if not args.output and not args.out:
+        raise NasError("say where to save: -o W.pt (the final weights) and/or --out DIR (checkpoints)")
+    if args.output:
+        out = Path(args.output)
+        if out.is_dir():
+            raise NasError(f"-o {out}: is a folder; -o names the weights file (for a checkpoint folder use --out)")
+        if not out.parent.is_dir():
+            raise NasError(f"{out.parent}: no such folder for -o")
+        if not os.access(out.parent, os.W_OK):
+            raise NasError(f"{out.parent}: cannot write there (-o)")
+    if args.out:
+        folder = Path(args.out)
+        if folder.exists() and not folder.is_dir():
+            raise NasError(f"--out {folder}: is a file, not a folder")
+        if args.resume:
+            if not (folder / "checkpoint.pt").is_file():
+                raise NasError(f"--resume: {folder} holds no checkpoint.pt to continue from")
+        elif (folder / "checkpoint.pt").exists():
+            raise NasError(f"--out {folder} already holds a training run; continue it with --resume or "
+                           "choose another folder")
+        elif not folder.parent.is_dir():
+            raise NasError(f"{folder.parent}: no such folder for --out")
+    elif args.resume:
+        raise NasError("--resume needs --out DIR (the checkpoint folder to continue)")
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    if args.image is not None and not 1 <= args.image <= MAX_IMAGE:
+        raise NasError(f"--image must be between 1 and {MAX_IMAGE}, got {args.image}")
+    for flag in ("drop_path_keep", "dropout_keep"):
+        v = getattr(args, flag)
+        if v is not None and not 0 < v <= 1:
+            raise NasError(f"--{flag.replace('_', '-')} must be in (0, 1], got {v}")
+    for flag in ("threads", "nproc", "val_size", "train_size"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            raise NasError(f"--{flag.replace('_', '-')} must be positive, got {v}")
+    if args.workers < 0:
+        raise NasError(f"--workers must be 0 or more, got {args.workers}")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run-defining values as given (None = default), or, with --resume, as the run stored them."""
+    if not args.resume:
+        if args.target is None:
+            raise NasError("give the network to train: nasdsl train NAME|FILE (a zoo name or a .nas file)")
+        return {k: getattr(args, k) for k in RUN_FLAGS}
+    given = [f"--{k.replace('_', '-')}" if k != "target" else "NAME|FILE" for k in RUN_FLAGS
+             if getattr(args, k) not in (None, False)]
+    if given:
+        raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
+                       "(only --device, --amp, --threads, --workers, --nproc and -o may change)")
+    return dict(_load(Path(args.out) / "checkpoint.pt")["settings"])
+
+
+def train_config(settings: dict[str, Any]) -> TrainConfig:
+    """The recipe with every given value in its place."""
+    recipe = RECIPES[settings.get("recipe") or "cifar"]
+    cfg = replace(recipe.train, **{k: settings[k] for k in TRAIN_FLAGS if settings.get(k) is not None})
+    try:
+        return cfg.check()
+    except ValueError as e:
+        raise NasError(f"--epochs, --batch-size, --lr, ...: {e}") from None
+
+
+# -- files ----------------------------------------------------------------------------------------------
+def _save(obj: Any, path: Path) -> None:
+    """torch.save, atomically: a crash leaves the previous file or the new one, never half of one."""
     import torch
-    import torch.nn.functional as F
 
-    if x.shape[-1] == image:
-        return x
-    return F.interpolate(torch.from_numpy(x), size=(image, image), mode="bilinear", align_corners=False).numpy()
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
+def _load(path: Path) -> dict:
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - many unpickling errors
+        raise NasError(f"{path}: not a readable training checkpoint ({type(e).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise NasError(f"{path}: not a nasdsl train checkpoint")
+    return state
+
+
+def _log_line(entry: dict) -> str:
+    return json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in entry.items()}) + "\n"
+
+
+def _write_log(path: Path, history: list[dict]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(_log_line(e) for e in history))
+    os.replace(tmp, path)
+
+
+def weights_file(state_dict: dict, card: dict, info: dict) -> dict:
+    """What -o, best.pt and weights.pt hold: a dict that `nasdsl export --weights` loads."""
+    return {"format": WEIGHTS_FORMAT, "state_dict": state_dict, "card": card, **info}
+
+
+# -- distributed ------------------------------------------------------------------------------------------
+def _launch(args: argparse.Namespace) -> int:
+    """--nproc K: run this same command under torchrun with K local processes."""
+    argv = _argv_without_nproc(args)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
+           "-m", "nasdsl", "train", *argv]
+    print(f"launching {args.nproc} processes: torchrun --standalone --nproc-per-node {args.nproc} "
+          f"-m nasdsl train ...", flush=True)
+    return subprocess.call(cmd)
+
+
+def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
+    """The command line that produced `args`, less --nproc (rebuilt from the parser's actions)."""
+    positional, flags = [], []
+    for action in _PARSER[0]._actions:
+        if action.dest in ("help", "nproc"):
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value is False:
+            continue
+        if not action.option_strings:
+            positional.append(str(value))
+        elif isinstance(action, argparse._StoreTrueAction):
+            flags.append(action.option_strings[-1])
+        elif value != action.default:
+            flags += [action.option_strings[-1], str(value)]
+    return positional + flags
+
+
+def _start_distributed(device_spec: str):
+    """(rank, world, device) under torchrun (WORLD_SIZE > 1), else (0, 1, device)."""
+    import torch
+
+    from .devices import resolve_device
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = resolve_device(device_spec)
+    if world == 1:
+        return 0, 1, device
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        device = torch.device("cuda", local)
+    torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo", device_id=device
+                                         if device.type == "cuda" else None)
+    return torch.distributed.get_rank(), world, device
+
+
+# -- the run ----------------------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
-        raise NasError("--epochs, --batch-size and --lr must be positive")
-    if not 0 < args.drop_path_keep <= 1:
-        raise NasError(f"--drop-path-keep must be in (0, 1], got {args.drop_path_keep}")
-    out = Path(args.output)
-    if out.parent and not out.parent.exists():
-        raise NasError(f"{out.parent}: no such folder for -o")
+    from .devices import check_device
+
+    check_device(args.device)
+    _check_numbers(args)
+    _check_outputs(args)
+    settings = _settings(args)
+    cfg = train_config(settings)  # a bad value fails here, once, not in K processes
+    procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
+    if cfg.batch_size % procs:
+        raise NasError(f"--batch-size {cfg.batch_size} must be a multiple of the {procs} processes")
+    if procs > 1 and "WORLD_SIZE" not in os.environ:
+        return _launch(args)
+    rank, world, device = _start_distributed(args.device)
+    try:
+        return _train(args, settings, rank, world, device)
+    finally:
+        import torch
+
+        if world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _open_data(settings: dict[str, Any], spec) -> Any:
+    from .data import open_dataset
+
+    dataset = settings.get("dataset") or "digits"
+    image = settings.get("image")
+    if image is None:
+        image = 16 if dataset == "digits" else (spec.image if dataset.startswith("imagefolder:") else None)
+    return open_dataset(dataset, image=image, augment=settings.get("augment") or "auto",
+                        val_size=settings.get("val_size"), train_size=settings.get("train_size"),
+                        split_seed=settings.get("split_seed") or 0)
+
+
+def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
     import torch
 
     from nasdsl.codegen import compile as compile_network
+    from nasdsl.codegen import network_spec
     from nasdsl.load import load
 
-    from .data import load_dataset
+    from .trainer import Trainer
 
+    say = print if rank == 0 else (lambda *a, **k: None)
     if args.threads:
         torch.set_num_threads(args.threads)
-    data = load_dataset(args.dataset, args.val_size, args.train_size)
-    image = args.image or (16 if args.dataset == "digits" else data.image)
-    if image < 1:
-        raise NasError(f"--image must be positive, got {image}")
-    program = load(args.target)
-    network = args.network
-    if network is None and args.target in program.networks:
-        network = args.target
-    aux = not args.no_aux_head
-    overrides = {"image": image, "classes": data.classes, "aux_head": aux, "drop_path_keep": args.drop_path_keep}
-    torch.manual_seed(args.seed)
+    cfg = train_config(settings)
+    target = settings["target"]
+    program = load(target)
+    network = settings.get("network")
+    if network is None and target in program.networks:
+        network = target
+    spec = network_spec(program, network)
+    data = _open_data(settings, spec)
+    recipe = RECIPES[settings.get("recipe") or "cifar"]
+    aux = bool(recipe.network.get("aux_head", True)) and not settings.get("no_aux_head")
+    overrides: dict[str, Any] = {"image": data.image, "classes": data.classes, "aux_head": aux}
+    for key in ("drop_path_keep", "dropout_keep"):
+        value = settings.get(key) if settings.get(key) is not None else recipe.network.get(key)
+        if value is not None:
+            overrides[key] = value
+    seed = settings.get("seed") or 0
+    torch.manual_seed(seed)
     try:
         model = compile_network(program, network, overrides=overrides)
     except NasError as e:
@@ -85,25 +322,76 @@ def run(args: argparse.Namespace) -> int:
             raise NasError(f"{e}\n  (or train at a larger --image, or with --no-aux-head)") from None
         raise
     name = network or program.default_network()
+    trainer = Trainer(model, cfg, data.train, data.val, seed=seed, device=device, amp=args.amp,
+                      workers=args.workers)
+    folder = Path(args.out) if args.out else None
+    history: list[dict] = []
+    best = -1.0
+    if args.resume:
+        state = _load(folder / "checkpoint.pt")
+        trainer.load_state_dict(state["trainer"])
+        history, best = list(state["history"]), float(state["best_top1"])
+        if rank == 0:  # the log says what the checkpoint holds (a kill may have come between the two)
+            _write_log(folder / "log.jsonl", history)
+        say(f"resuming {folder} after epoch {trainer.epoch}/{cfg.epochs}")
+    elif folder is not None and rank == 0:
+        folder.mkdir(exist_ok=True)
     params = sum(p.numel() for p in model.parameters())
-    x_train, x_val = resize(data.x_train, image), resize(data.x_val, image)
-    print(f"training {name} ({params:,} parameters, aux head {'on' if aux else 'off'}, drop path keep "
-          f"{args.drop_path_keep}) on {args.dataset} at {image}x{image}: {len(x_train)} train, {len(x_val)} held out")
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
-                      weight_decay=args.weight_decay, aux_weight=args.aux_weight)
+    keep = overrides.get("drop_path_keep", spec.drop_path_keep)
+    say(f"training {name} ({params:,} parameters, aux head {'on' if aux else 'off'}, drop path keep {keep}) "
+        f"on {data.name} at {data.image}x{data.image}: {len(data.train)} train, {len(data.val)} held out; "
+        f"recipe {settings.get('recipe') or 'cifar'} ({cfg.optimizer}, {cfg.schedule}, lr {cfg.lr:g}, "
+        f"batch {cfg.batch_size}); {device}{' amp' if trainer.amp_dtype else ''}"
+        + (f", {world} processes" if world > 1 else ""), flush=True)
+    card = data.card()
+    info = {"network": name, "target": target, "image": data.image, "classes": data.classes,
+            "ema": cfg.ema_decay > 0, "recipe": settings.get("recipe") or "cifar"}
     start = time.perf_counter()
-
-    def on_epoch(epoch: int, loss: float, seconds: float) -> None:
-        left = seconds / (epoch + 1) * (args.epochs - epoch - 1)
-        print(f"  epoch {epoch + 1}/{args.epochs}  loss {loss:.4f}  {seconds:.1f} s  (about {left:.0f} s left)",
-              flush=True)
-
-    result = train(model, x_train, data.y_train, x_val, data.y_val, cfg, seed=args.seed, on_epoch=on_epoch)
-    print(f"held-out accuracy {result.accuracy:.4f} after {result.steps} steps ({time.perf_counter() - start:.1f} s)")
-    if data.x_test is not None:
-        print(f"test accuracy {evaluate(model, resize(data.x_test, image), data.y_test):.4f}")
-    torch.save(model.state_dict(), out)
-    print(f"wrote {out}: export it with  nasdsl export {args.target}"
-          + (f" --network {name}" if args.network else "")
-          + f" --weights {out} --image {image} --classes {data.classes} -o model.onnx")
+    done_before = trainer.epoch
+    while trainer.epoch < cfg.epochs:
+        stats = trainer.train_epoch()
+        ev = trainer.evaluate()
+        state = trainer.state_dict()  # collective under torch.distributed: every rank calls it
+        eval_weights = (trainer.ema.model if trainer.ema is not None else trainer.model).state_dict()
+        if rank != 0:
+            continue
+        entry = {**stats, **ev}
+        history.append(entry)
+        elapsed = time.perf_counter() - start
+        left = elapsed / (trainer.epoch - done_before) * (cfg.epochs - trainer.epoch)
+        say(f"  epoch {trainer.epoch}/{cfg.epochs}  loss {stats['loss']:.4f}  top-1 {ev['top1']:.4f}  "
+            f"top-5 {ev['top5']:.4f}  {stats['images_per_s']:.0f} img/s  {stats['seconds']:.1f} s  "
+            f"(about {left:.0f} s left)", flush=True)
+        if folder is not None:
+            if ev["top1"] > best:
+                best = ev["top1"]
+                _save(weights_file(eval_weights, card, {**info, "epoch": trainer.epoch, "top1": best}),
+                      folder / "best.pt")
+            _save({"format": CHECKPOINT_FORMAT, "trainer": state, "settings": settings, "history": history,
+                   "best_top1": best, "card": card, "info": info}, folder / "checkpoint.pt")
+            with open(folder / "log.jsonl", "a") as f:
+                f.write(_log_line(entry))
+    if world > 1:
+        diff = trainer.replica_difference()
+        say(f"replicas: {world} ranks, largest weight difference from rank 0: {diff:g}")
+    ev = trainer.evaluate()
+    final_weights = (trainer.ema.model if trainer.ema is not None else trainer.model).state_dict()
+    test = trainer.evaluate(data.test) if data.test is not None else None
+    if rank != 0:
+        return 0
+    say(f"held-out accuracy {ev['top1']:.4f} (top-5 {ev['top5']:.4f}) after {trainer.step} steps "
+        f"({time.perf_counter() - start:.1f} s)" + (" with the EMA weights" if trainer.ema is not None else ""))
+    if test is not None:
+        say(f"test accuracy {test['top1']:.4f} (top-5 {test['top5']:.4f})")
+    final = weights_file(final_weights, card, {**info, "epoch": trainer.epoch, "top1": ev["top1"]})
+    written = []
+    if folder is not None:
+        _save(final, folder / "weights.pt")
+        written.append(folder / "weights.pt")
+    if args.output:
+        _save(final, Path(args.output))
+        written.append(Path(args.output))
+    out = written[-1]
+    say(f"wrote {', '.join(map(str, written))}: export it with  nasdsl export {target}"
+        + (f" --network {name}" if settings.get("network") else "") + f" --weights {out} -o model.onnx")
     return 0

@@ -1,7 +1,9 @@
 """One trial, as plain data in and plain data out, so a process pool and Ray run the same code.
 
-payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "train_size",
-          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only)}
+payload: {"trial", "nas", "network", "seed", "reward", "dataset", "val_size", "train_size", "image",
+          "augment" (the last two optional: the data set's own size, "auto"),
+          "train" (TrainConfig fields), "threads", "synthetic" ({"sizes", "seed"}, synthetic only),
+          "device" ("auto" | "cpu" | "cuda[:N]", default cpu), "amp" (bool)}
 result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "started", "finished",
           "seconds", "pid"}
 """
@@ -12,6 +14,8 @@ import os
 import time
 import traceback
 from typing import Any
+
+from .devices import free_cuda_memory
 
 
 def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
             msg = "out of memory: " + msg
         result["error"] = msg + "\n" + "".join(traceback.format_tb(e.__traceback__)[-3:])
+    if result["status"] != "done":
+        free_cuda_memory()  # after a CUDA out-of-memory the worker can take the next child
     result["finished"] = time.time()
     result["seconds"] = result["finished"] - started
     return result
@@ -54,15 +60,21 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
 
     import nasdsl
 
-    from .data import load_dataset
+    from .data import InMemoryDataset, open_dataset
+    from .devices import resolve_device
     from .trainer import TrainConfig, train
 
     torch.set_num_threads(int(payload.get("threads", 1)))
-    data = load_dataset(payload["dataset"], payload.get("val_size"), payload.get("train_size"),
-                        payload.get("split_seed", 0))
+    data = open_dataset(payload["dataset"], image=payload.get("image"), augment=payload.get("augment", "auto"),
+                        val_size=payload.get("val_size"), train_size=payload.get("train_size"),
+                        split_seed=payload.get("split_seed", 0))
+    if not isinstance(data.train, InMemoryDataset) or not isinstance(data.val, InMemoryDataset):
+        raise ValueError(f"{payload['dataset']}: children train on in-memory data sets only "
+                         "(this one streams from disk)")
     torch.manual_seed(payload["seed"])
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
-    res = train(model, data.x_train, data.y_train, data.x_val, data.y_val,
-                TrainConfig(**payload.get("train", {})), seed=payload["seed"])
+    res = train(model, data.train.x.numpy(), data.train.y.numpy(), data.val.x.numpy(), data.val.y.numpy(),
+                TrainConfig(**payload.get("train", {})), seed=payload["seed"],
+                device=resolve_device(payload.get("device") or "cpu"), amp=bool(payload.get("amp")))
     return res.accuracy, params

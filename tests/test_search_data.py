@@ -49,7 +49,7 @@ def test_cifar10_folder(tmp_path):
 
 
 def test_missing_and_malformed_cifar_are_clear_errors(tmp_path):
-    with pytest.raises(NasError, match="is not a folder"):
+    with pytest.raises(NasError, match="not a folder"):
         load_dataset(f"cifar10:{tmp_path / 'nowhere'}")
     (tmp_path / "empty").mkdir()
     with pytest.raises(NasError, match="no data_batch_"):

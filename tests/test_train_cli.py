@@ -3,6 +3,7 @@ saved as weights that `nasdsl export --weights` takes."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import torch
@@ -38,7 +39,9 @@ def test_train_then_export_the_weights(tmp_path, capsys):
     assert "aux head on" in out and "drop path keep 0.6" in out and "epoch 4/4" in out
     acc = float(re.search(r"held-out accuracy (\d\.\d+)", out).group(1))
     assert acc > 0.3  # chance is 0.1
-    state = torch.load(weights, weights_only=True)
+    saved = torch.load(weights, weights_only=True)
+    assert saved["card"]["labels"] == [str(d) for d in range(10)] and saved["card"]["image"] == 16
+    state = saved["state_dict"]
     assert any(k.startswith("aux_head.") for k in state)  # trained with the aux head
     model = nasdsl.compile(src, overrides={"image": 16, "classes": 10})
     model.load_state_dict(state)
@@ -59,3 +62,25 @@ def test_train_errors(tmp_path, capsys):
     assert main(["train", "nasnet_a_cifar", "--dataset", "cifar10:/no/such/folder", "-o", out]) == 2
     err = capsys.readouterr().err
     assert "must be positive" in err and "no such folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}"], "is a folder; -o names the weights file"),
+    (["--image", "100000", "-o", "{tmp}/w.pt"], "--image must be between 1 and 1024"),
+    (["--image", "0", "-o", "{tmp}/w.pt"], "--image must be between 1 and 1024"),
+    ([], "say where to save"),
+    (["--resume", "-o", "{tmp}/w.pt"], "--resume needs --out DIR"),
+    (["--resume", "--out", "{tmp}"], "holds no checkpoint.pt"),
+    (["--out", "{tmp}/w.pt"], "is a file, not a folder"),
+    (["--device", "gpu", "-o", "{tmp}/w.pt"], "--device must be"),
+    (["--recipe", "nasnet-imagenet", "--label-smoothing", "1.5", "-o", "{tmp}/w.pt"], "label smoothing"),
+    (["--nproc", "2", "--batch-size", "63", "-o", "{tmp}/w.pt"], "multiple of the 2 processes"),
+])
+def test_outputs_and_values_are_checked_before_training(tmp_path, capsys, args, message):
+    (tmp_path / "w.pt").write_bytes(b"x")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    start = time.perf_counter()
+    assert main(["train", "nasnet_a_cifar", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+    assert time.perf_counter() - start < 30  # refused up front, not after training

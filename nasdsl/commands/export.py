@@ -9,7 +9,9 @@ from ..modelcard import fail
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="NAME|FILE", help="a zoo name or a .nas file")
     p.add_argument("--network", help="the network to export (default: the file's first network)")
-    p.add_argument("--weights", metavar="W.pt", help="a state_dict to load (e.g. from convert-weights)")
+    p.add_argument("--weights", metavar="W.pt", help="a state_dict to load (from `nasdsl train`, whose file also "
+                   "sets image size, classes, normalization and labels, or from convert-weights); "
+                   "without it the weights are random")
     p.add_argument("--image", type=int, help="input image size (default: the network's `image`)")
     p.add_argument("--classes", type=int, help="number of classes (default: the network's `classes`)")
     p.add_argument("--labels", metavar="FILE", help="class names, one per line (default: ImageNet-1k "
@@ -38,6 +40,7 @@ def run(args) -> int:
     s = card.preprocess.image
     print(f"wrote {path} ({card.network}, {s}x{s}, {card.classes} classes, opset {args.opset}, "
           f"{args.exporter} exporter, {size_mb:.1f} MB)")
+    print(f"weights: {card.weights}")
     if args.verify:
         result = verify(module, path)
         print(result.summary())

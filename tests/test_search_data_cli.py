@@ -1,0 +1,124 @@
+"""Bad data through the real `nasdsl search` CLI: exit 2, one line naming the file, no traceback;
+and a real search on an image folder."""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from data_fixtures import write_cifar100, write_folder, write_image, write_npz, write_tree
+
+from nasdsl.cli import main
+
+
+def _empty_class(tmp: Path) -> tuple[str, Path]:
+    root = write_folder(tmp / "f", train=2, val=1, size=(8, 8))
+    for f in (root / "train" / "eel").iterdir():
+        f.unlink()
+    return f"imagefolder:{root}", root / "train" / "eel"
+
+
+def _not_an_image(tmp: Path) -> tuple[str, Path]:
+    root = write_folder(tmp / "f", train=2, val=1, size=(8, 8))
+    bad = root / "val" / "cat" / "0.png"
+    bad.write_text("not a picture")
+    return f"imagefolder:{root}", bad
+
+
+def _truncated(tmp: Path) -> tuple[str, Path]:
+    root = write_folder(tmp / "f", train=2, val=1, size=(8, 8))
+    bad = write_image(root / "train" / "dog" / "1.jpg", (64, 64), seed=5)
+    bad.write_bytes(bad.read_bytes()[:300])
+    return f"imagefolder:{root}", bad
+
+
+def _mismatched(tmp: Path) -> tuple[str, Path]:
+    root = tmp / "f"
+    write_tree(root / "train", {"cat": 2, "dog": 2}, size=(8, 8))
+    write_tree(root / "val", {"cat": 1, "fox": 1}, size=(8, 8))
+    return f"imagefolder:{root}", root / "val"
+
+
+def _npz_labels(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"
+    np.savez(path, x=np.zeros((6, 8, 8, 3), np.uint8), y=np.array([0, 1, 2, 0, 1, -1]),
+             labels=np.array(["a", "b", "c"]))
+    return f"npz:{path}", path
+
+
+def _npz_no_y(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"
+    np.savez(path, images=np.zeros((6, 8, 8, 3), np.uint8), y=np.zeros(6))
+    return f"npz:{path}", path
+
+
+def _npz_shape(tmp: Path) -> tuple[str, Path]:
+    path = write_npz(tmp / "a.npz")
+    np.savez(path, x=np.zeros((6, 8, 5, 2), np.uint8), y=np.zeros(6, np.int64))
+    return f"npz:{path}", path
+
+
+def _cifar_labels(tmp: Path) -> tuple[str, Path]:
+    folder = write_cifar100(tmp / "c", train=10, test=4)
+    with open(folder / "train", "wb") as f:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"fine_labels": [3, 100]}, f)
+    return f"cifar100:{folder}", folder / "train"
+
+
+def _missing(tmp: Path) -> tuple[str, Path]:
+    return f"imagefolder:{tmp / 'nowhere'}", tmp / "nowhere"
+
+
+BAD = {"empty class folder": (_empty_class, "empty class folder"),
+       "not an image": (_not_an_image, "not an image Pillow can read"),
+       "truncated image": (_truncated, "(?i)cannot read image.*truncated"),
+       "class folders differ": (_mismatched, "class folders differ .*only in train/: dog; only in val/: fox"),
+       "npz labels out of range": (_npz_labels, r"labels in y out of range: -1\.\.2, expected 0\.\.2"),
+       "npz without y": (_npz_no_y, "no array 'x' in the .npz"),
+       "npz wrong shape": (_npz_shape, r"has shape \(6, 8, 5, 2\)"),
+       "cifar100 labels out of range": (_cifar_labels, r"labels out of range: 3\.\.100, expected 0\.\.99"),
+       "missing path": (_missing, "no such folder")}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_data_is_one_line_naming_the_file(tmp_path, capsys, case):
+    make, pattern = BAD[case]
+    spec, file = make(tmp_path)
+    rc = main(["search", "--dataset", spec, "--trials", "1", "--quiet", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert "\n" not in err and err.startswith(f"{file}: error: "), err
+    assert re.search(pattern, err), err
+
+
+def _env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def test_bad_data_in_a_real_process_has_no_traceback(tmp_path):
+    spec, file = _truncated(tmp_path)
+    p = subprocess.run([sys.executable, "-m", "nasdsl.cli", "search", "--dataset", spec, "--trials", "1", "--quiet",
+                        "--out", str(tmp_path / "run")], capture_output=True, text=True, env=_env(), timeout=300)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines() == [p.stderr.strip()] and p.stderr.startswith(f"{file}: error: ")
+
+
+@pytest.mark.slow
+def test_a_two_trial_search_on_an_image_folder(tmp_path):
+    root = write_folder(tmp_path / "pets", train=12, val=4, size=(8, 8), classes=("cat", "dog"))
+    out = tmp_path / "run"
+    p = subprocess.run([sys.executable, "-m", "nasdsl.cli", "search", "--dataset", f"imagefolder:{root}",
+                        "--trials", "2", "--workers", "1", "--threads", "1", "--epochs", "1", "--strategy", "random",
+                        "--quiet", "--out", str(out)], capture_output=True, text=True, env=_env(), timeout=600)
+    assert p.returncode == 0, p.stderr
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        rows = db.execute("SELECT status, reward FROM trials").fetchall()
+    assert len(rows) == 2 and all(s == "done" and 0.0 <= r <= 1.0 for s, r in rows), rows
+    assert "classes = 2" in (out / "best.nas").read_text() or "classes=2" in (out / "best.nas").read_text()

@@ -1,0 +1,135 @@
+"""Devices: --device/--amp/--gpus-per-trial/--cpus-per-trial are executor settings of `search`
+(stored, changeable on --resume, carried to the child in its payload); local workers are pinned
+round-robin to GPUs; Ray tasks ask for the CPUs/GPUs given; CUDA paths run where a GPU exists."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import sqlite3
+import time
+
+import pytest
+import torch
+
+from nasdsl.cli import main
+from search.devices import check_device, pin_worker, resolve_device
+from search.executors import LocalExecutor, make_executor
+from search.trial import run_trial
+from tests.test_search_trial import PAYLOAD
+
+CUDA = torch.cuda.is_available()
+
+
+def _executor_config(run):
+    con = sqlite3.connect(run / "trials.sqlite")
+    try:
+        return json.loads(con.execute("SELECT value FROM run WHERE key = 'executor'").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_device_values_are_checked():
+    assert check_device("cuda:1") == "cuda:1" and resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if CUDA else "cpu")
+    for bad in ("gpu", "cuda:", "cuda:x", ""):
+        with pytest.raises(Exception, match="--device must be"):
+            check_device(bad)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CUDA, reason="checks the no-GPU message; this machine has CUDA")
+def test_a_cuda_child_without_a_gpu_is_a_failed_trial_and_the_search_goes_on(tmp_path, capsys):
+    """The payload carries the device to the child: asking for CUDA here fails every child, each
+    as a trial with a clear error; the same run resumed on the CPU finishes its trials."""
+    run = tmp_path / "run"
+    args = ["search", "--out", str(run), "--strategy", "random", "--workers", "1", "--threads", "1", "--epochs", "1",
+            "--train-size", "64", "--val-size", "50", "--filters", "4", "--quiet"]
+    assert main([*args, "--trials", "2", "--device", "cuda", "--amp"]) == 0
+    con = sqlite3.connect(run / "trials.sqlite")
+    errors = [r[0] for r in con.execute("SELECT error FROM trials")]
+    con.close()
+    assert len(errors) == 2 and all("no CUDA device is available" in e for e in errors)
+    assert _executor_config(run)["device"] == "cuda" and _executor_config(run)["amp"] is True
+    assert main(["search", "--out", str(run), "--resume", "--trials", "3", "--device", "cpu", "--no-amp",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1 done, 2 failed" in out
+    assert _executor_config(run)["device"] == "cpu" and _executor_config(run)["amp"] is False
+
+
+def test_hardware_flags_are_checked_up_front(tmp_path, capsys):
+    out = str(tmp_path / "r")
+    assert main(["search", "--out", out, "--device", "tpu", "--reward", "synthetic", "--quiet"]) == 2
+    assert main(["search", "--out", out + "2", "--gpus-per-trial", "0.5", "--reward", "synthetic", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--device must be" in err and "--gpus-per-trial and --cpus-per-trial are for --executor ray" in err
+    assert "Traceback" not in err
+
+
+def test_local_executor_puts_the_hardware_in_every_payload():
+    ex = make_executor("local", 1, device="cpu", amp=True)
+    try:
+        assert isinstance(ex, LocalExecutor) and ex.hardware == {"device": "cpu", "amp": True}
+        ex.submit({**PAYLOAD, "train": {"epochs": 1, "batch_size": 32}, "train_size": 64, "val_size": 50})
+        results = []
+        while not results:
+            results = ex.poll(1.0)
+        assert results[0]["status"] == "done", results[0]["error"]  # amp is a no-op on the CPU
+    finally:
+        ex.shutdown()
+
+
+def _visible(_):
+    time.sleep(0.5)  # hold this worker so that the other task goes to the other one
+    return os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+def test_pool_workers_are_pinned_round_robin():
+    """The initializer LocalExecutor uses with several GPUs: each worker sees one device."""
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(2, mp_context=ctx, initializer=pin_worker,
+                                initargs=(ctx.Value("i", 0), [0, 1])) as pool:
+        seen = set(pool.map(_visible, range(2)))
+    assert seen == {"0", "1"}
+
+
+@pytest.mark.slow
+def test_ray_tasks_ask_for_the_given_resources(tmp_path):
+    """A local Ray cluster declaring one GPU: children asking for half a GPU and one CPU each are
+    scheduled and finish (on the CPU: there is no real GPU behind the declared one here)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
+    try:
+        ex = make_executor("ray", 2, device="auto", gpus_per_trial=0.5, cpus_per_trial=1)
+        assert ex.resources == {"num_cpus": 1, "num_gpus": 0.5}
+        payload = {"trial": 1, "reward": "synthetic", "decisions": [0, 1],
+                   "synthetic": {"target": [0, 1], "sleep": 0.2}}
+        for i in range(2):
+            ex.submit({**payload, "trial": i})
+        results = []
+        deadline = time.time() + 120
+        while len(results) < 2 and time.time() < deadline:
+            results += ex.poll(1.0)
+        assert sorted(r["status"] for r in results) == ["done", "done"]
+        auto = make_executor("ray", 2, device="auto")  # a cluster with GPUs: auto asks for one each
+        assert auto.resources["num_gpus"] == 1.0
+        assert make_executor("ray", 2, device="cpu").resources == {"num_cpus": 1.0, "num_gpus": 0.0}
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device on this machine")
+def test_cuda_out_of_memory_is_a_failed_trial_and_the_worker_goes_on():
+    big = {**PAYLOAD, "device": "cuda", "train": {"epochs": 1, "batch_size": 64}}
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.set_per_process_memory_fraction(64 * 2**20 / total)  # 64 MiB: a child cannot fit
+    try:
+        oom = run_trial({**big, "nas": PAYLOAD["nas"].replace("filters = 8", "filters = 256")})
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    assert oom["status"] == "failed" and oom["error"].startswith("out of memory"), oom["error"]
+    ok = run_trial({**big, "amp": True})
+    assert ok["status"] == "done", ok["error"]

@@ -1,0 +1,72 @@
+"""`nasdsl train --out DIR` killed with SIGKILL mid-run, then `--resume --out DIR`: it continues
+from the last checkpoint and ends with bitwise the weights of an uninterrupted run (CPU, fixed seed)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.test_train_cli import NAS
+
+ROOT = Path(__file__).resolve().parent.parent
+EPOCHS = 4
+ARGS = ["--dataset", "digits", "--epochs", str(EPOCHS), "--batch-size", "32", "--train-size", "128",
+        "--val-size", "64", "--threads", "1", "--device", "cpu", "--seed", "3"]
+
+
+def nasdsl(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "nasdsl", *args], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def checkpoint_epoch(folder: Path) -> int:
+    path = folder / "checkpoint.pt"
+    if not path.exists():
+        return 0
+    return torch.load(path, weights_only=True)["trainer"]["epoch"]
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_resume_ends_with_the_uninterrupted_weights(tmp_path):
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    ref = nasdsl("train", str(src), *ARGS, "--out", str(whole))
+    p = nasdsl("train", str(src), *ARGS, "--out", str(broken))
+    deadline = time.time() + 300
+    while checkpoint_epoch(broken) < 1 and p.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert p.poll() is None, "the run ended before it could be killed"
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    killed_at = checkpoint_epoch(broken)
+    assert 1 <= killed_at < EPOCHS and not (broken / "weights.pt").exists()
+    out, err = ref.communicate(timeout=600)
+    assert ref.returncode == 0, err
+    r = nasdsl("train", "--resume", "--out", str(broken), "--threads", "1", "--device", "cpu")
+    rout, rerr = r.communicate(timeout=600)
+    assert r.returncode == 0, rerr
+    assert f"resuming {broken} after epoch {killed_at}/{EPOCHS}" in rout
+    assert f"epoch {killed_at + 1}/{EPOCHS}" in rout and f"epoch {killed_at}/{EPOCHS} " not in rout
+    a = torch.load(whole / "weights.pt", weights_only=True)
+    b = torch.load(broken / "weights.pt", weights_only=True)
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    assert a["top1"] == b["top1"] and a["card"] == b["card"]
+    # one log line per epoch, whether or not the run was interrupted (the killed epoch is redone)
+    logs = [json.loads(line) for line in (broken / "log.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in logs] == list(range(1, EPOCHS + 1))
+    best = torch.load(broken / "best.pt", weights_only=True)
+    assert best["top1"] == max(e["top1"] for e in logs)
+    # a resumed run refuses new settings: they would not be the run it continues
+    again = nasdsl("train", "--resume", "--out", str(broken), "--epochs", "9")
+    _, again_err = again.communicate(timeout=120)
+    assert again.returncode == 2 and "drop --epochs" in again_err
