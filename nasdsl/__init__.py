@@ -17,6 +17,7 @@ _API = {
     "compile": ("nasdsl.codegen", "compile"),
     "generate_source": ("nasdsl.codegen", "generate_source"),
     "cost": ("nasdsl.cost", "cost"),
+    "compile_supernet": ("nasdsl.supernet", "compile_supernet"),
 }
 
 __all__ = sorted(_API)
