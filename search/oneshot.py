@@ -125,7 +125,10 @@ class OneShot:
                                "another --out")
             oneshot = oneshot or OneShotConfig()
             oneshot.check()
-            space_of(config)
+            if config.strategy == "darts":
+                check_space(space_of(config))  # before the run folder is made
+            else:
+                space_of(config)
             self.config, self.oneshot = config, oneshot
             self.store = Store(self.folder)
             self.store.set_config(config.to_dict())

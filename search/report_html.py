@@ -288,7 +288,8 @@ JS = """
 """
 
 
-def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP) -> str:
+def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP,
+                  extra: str = "") -> str:
     """The whole report page as one HTML string (self-contained, deterministic)."""
     trials = [dict(t) for t in trials]
     trials.sort(key=_sort_id)
@@ -324,6 +325,7 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
     parts.append(_strategy_table(trials, colours))
     parts.append(_top_table(ranked[:top], colours))
     parts.append(_all_table(trials, colours))
+    parts.append(extra)  # e.g. a one-shot run's curves (search/oneshot_report.py)
     parts.append(f"<script>{JS}</script></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -391,10 +393,10 @@ def _all_table(trials: list[dict], colours: dict[str, str]) -> str:
 
 # ---------------------------------------------------------------------------------------- files
 def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Path, title: str = "search run",
-                             top: int = TOP) -> Path:
+                             top: int = TOP, extra: str = "") -> Path:
     """Render `trials` into the HTML file `path`."""
     path = Path(path)
-    path.write_text(render_report(trials, title, top), encoding="utf-8")
+    path.write_text(render_report(trials, title, top, extra), encoding="utf-8")
     return path
 
 
@@ -426,7 +428,9 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                 t["strategy"] = f"{name} ({r.resolve().name})" if seen[name] > 1 else name
                 t["id"] = f"{r.resolve().name}/{t.get('id')}"
                 trials.append(t)
-    return write_report_from_trials(trials, run_dir / "report.html", title, top)
+    from .oneshot_report import section
+
+    return write_report_from_trials(trials, run_dir / "report.html", title, top, section(run_dir))
 
 
 def load_trials(run_dir: Path) -> list[dict]:
