@@ -287,14 +287,7 @@ class OneShot:
         started = time.time()
         best_shared = None
         try:
-            while self.epoch < o.epochs:
-                t = time.time()
-                info, scored = self._epoch()
-                self.epoch += 1
-                self.seconds += time.time() - t
-                info.update(seconds=time.time() - t, search_seconds=self.seconds, steps=self.step)
-                os_store.save_epoch(self.store, self.epoch, info, dump_state(self._state()), scored)
-                bar.update(self.epoch, 0, 0, info.get("mean_reward", info["train_accuracy"]))
+            self.train_supernet(bar)
             picks = self._rank()
             best_shared = picks[0]["shared_accuracy"] if picks else None
             bar.update(o.epochs + 1, 0, 0, best_shared)
@@ -306,6 +299,18 @@ class OneShot:
         top = self.store.best(1)
         return OneShotSummary(path, top[0]["reward"] if top else None, top[0]["id"] if top else None,
                               picks[:top_k], time.time() - started)
+
+    def train_supernet(self, bar: Progress | None = None) -> None:
+        """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says)."""
+        while self.epoch < self.oneshot.epochs:
+            t = time.time()
+            info, scored = self._epoch()
+            self.epoch += 1
+            self.seconds += time.time() - t
+            info.update(seconds=time.time() - t, search_seconds=self.seconds, steps=self.step)
+            os_store.save_epoch(self.store, self.epoch, info, dump_state(self._state()), scored)
+            if bar is not None:
+                bar.update(self.epoch, 0, 0, info.get("mean_reward", info["train_accuracy"]))
 
     def _rank(self) -> list[dict[str, Any]]:
         """Score the candidates with shared weights on `eval_images` held-out images (resumable):
@@ -436,7 +441,7 @@ def run_cli(args) -> int:
         if given:
             raise NasError(f"--resume continues a run as it was configured; drop "
                            f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))}")
-        run = OneShot(args.out, resume=True, device=args.device or "cpu")
+        run = OneShot(args.out, resume=True, device=args.device or "auto")
     else:
         cfg = config_from_args(args)
         if cfg.strategy == "enas":
@@ -446,7 +451,7 @@ def run_cli(args) -> int:
             values["lr"] = 0.025
         oneshot = OneShotConfig(**values, threads=args.threads or 1)
         out = args.out or str(Path("runs") / f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
-        run = OneShot(out, cfg, oneshot, device=args.device or "cpu")
+        run = OneShot(out, cfg, oneshot, device=args.device or "auto")
     try:
         summary = run.run(progress=not args.quiet)
     finally:

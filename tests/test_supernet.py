@@ -152,3 +152,16 @@ def test_cli_writes_the_supernet(tmp_path):
 def test_not_a_space_is_a_user_error():
     with pytest.raises(NasError):
         supernet_source("nasnet_a_mobile")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (the supernet's GPU path)")
+def test_supernet_on_cuda_matches_the_cpu_child():
+    space = load_space("darts")
+    net = randomize_bn(compile_supernet("darts", Proxy(**SIZES))).eval()
+    arch = _archs(space, 1, seed=7)[0]
+    child = _child(space, arch)
+    child.load_state_dict(net.child_state_dict(arch), strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        diff = (net.cuda()(x.cuda(), arch).cpu() - child.eval()(x)).abs().max().item()
+    assert diff < 1e-4
