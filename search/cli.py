@@ -140,7 +140,7 @@ def _executor_args(args: argparse.Namespace, search: Search) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     if oneshot.wanted(args):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
-        return oneshot.run_cli(args)
+        return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:

@@ -431,10 +431,10 @@ def wanted(args) -> bool:
     return is_oneshot(args.strategy or "")
 
 
-def run_cli(args) -> int:
-    from .cli import _RUN_FLAGS, config_from_args
-
-    given = {flag for flag in (*_RUN_FLAGS, *FLAGS) if getattr(args, flag, None) is not None}
+def run_cli(args, config: SearchConfig, run_flags: dict[str, tuple[str | None, str]]) -> int:
+    """`nasdsl search` for a one-shot strategy: `config` is the SearchConfig of the flags given,
+    `run_flags` the multi-trial flags that define a run (flag -> (section, field))."""
+    given = {flag for flag in (*run_flags, *FLAGS) if getattr(args, flag, None) is not None}
     if args.resume:
         if not args.out:
             raise NasError("--resume needs --out DIR (the run folder to continue)")
@@ -443,9 +443,9 @@ def run_cli(args) -> int:
                            f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))}")
         run = OneShot(args.out, resume=True, device=args.device or "auto")
     else:
-        cfg = config_from_args(args)
+        cfg = config
         if cfg.strategy == "enas":
-            cfg = enas_defaults(cfg, {_RUN_FLAGS[f][1] for f in given if _RUN_FLAGS.get(f, ("", ""))[0] == "options"})
+            cfg = enas_defaults(cfg, {run_flags[f][1] for f in given if run_flags.get(f, ("", ""))[0] == "options"})
         values = {FLAGS[f]: getattr(args, f) for f in FLAGS if getattr(args, f) is not None}
         if cfg.strategy == "darts" and "lr" not in values:
             values["lr"] = 0.025

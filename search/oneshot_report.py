@@ -8,7 +8,6 @@ import sqlite3
 from html import escape
 from pathlib import Path
 
-from .report_html import _chart
 from .store import STORE_NAME
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -20,8 +19,9 @@ def _line(name: str, colour: str, pts: list[tuple[float, float]], what: str) -> 
             "points": [(x, y, f"{name}: {what} {y:.4f} after epoch {x:g}") for x, y in pts]}
 
 
-def section(run_dir: str | Path) -> str:
-    """HTML for a one-shot run folder ('' for a multi-trial one)."""
+def section(run_dir: str | Path, _chart) -> str:
+    """HTML for a one-shot run folder ('' for a multi-trial one); `_chart` draws a chart the way the
+    rest of the report does (report_html._chart, passed in: report_html imports this module)."""
     path = Path(run_dir) / STORE_NAME
     if not path.is_file():
         return ""

@@ -430,7 +430,7 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                 trials.append(t)
     from .oneshot_report import section
 
-    return write_report_from_trials(trials, run_dir / "report.html", title, top, section(run_dir))
+    return write_report_from_trials(trials, run_dir / "report.html", title, top, section(run_dir, _chart))
 
 
 def load_trials(run_dir: Path) -> list[dict]:
