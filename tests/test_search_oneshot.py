@@ -130,3 +130,16 @@ def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
     assert (run / "best.nas").exists()
     r = _search("--resume", "--out", str(run), "--supernet-epochs", "5", check=False)
     assert r.returncode == 2 and "--supernet-epochs" in r.stderr
+
+
+def test_enas_constants_are_defaults_and_flags_win():
+    from dataclasses import replace
+
+    from search.driver import SearchConfig
+    from search.oneshot import enas_defaults
+
+    cfg = SearchConfig(strategy="enas")
+    d = enas_defaults(cfg, set()).options
+    assert (d.lr, d.entropy_weight, d.baseline_decay, d.units, d.batch) == (0.0035, 1e-4, 0.99, 64, 10)
+    given = replace(cfg, options=replace(cfg.options, lr=0.01))
+    assert enas_defaults(given, {"lr"}).options.lr == 0.01
