@@ -45,6 +45,11 @@ def kendall_tau(a: list[float], b: list[float]) -> float:
     return (conc - disc) / denom if denom else float("nan")
 
 
+def _span(values: list[float | None]) -> str:
+    done = [v for v in values if v is not None]
+    return f"{min(done):.3f}-{max(done):.3f} ({len(set(done))} distinct)" if done else "none finished"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=20)
@@ -98,10 +103,11 @@ def main() -> int:
                                        "shared": shared, "standalone": standalone[space_name],
                                        "archs": [list(a) for a in archs]}
         print(f"{strategy:10s} space {space_name:6s} supernet {supernet_s:7.1f} s  Kendall tau {tau:+.3f} over "
-              f"{len(pairs)} architectures (Yu et al. 2020: about 0)", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+              f"{len(pairs)} architectures (Yu et al. 2020: about 0); shared {min(shared):.3f}-{max(shared):.3f} "
+              f"({len(set(shared))} distinct), stand-alone {_span(standalone[space_name])}", flush=True)
+        if args.json:  # after every strategy, so a cut-short run keeps what it measured
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=1)
     short = [s for s, v in out["strategies"].items() if v["pairs"] < args.archs]
     if short:
         print(f"FAILED: fewer than {args.archs} stand-alone children finished for {', '.join(short)}")
