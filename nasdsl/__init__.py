@@ -30,6 +30,7 @@ _API = {
     "generate_source": ("nasdsl.codegen", "generate_source"),
     "cost": ("nasdsl.cost", "cost"),
     "search": ("nasdsl.api", "search"),
+    "compile_supernet": ("nasdsl.supernet", "compile_supernet"),
 }
 
 __all__ = sorted(_API)

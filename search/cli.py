@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from . import oneshot
 from .augment import AUGMENTATIONS
 from .data import dataset_help
 from .devices import check_device
@@ -116,6 +117,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--population", type=int, help=f"evolution (default {o.population})")
     g.add_argument("--sample-size", type=int, help=f"evolution tournament (default {o.sample_size})")
     g.add_argument("--failed-reward", type=float, help=f"reward of a failed child (default {o.failed_reward})")
+    oneshot.configure(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> SearchConfig:
@@ -165,6 +167,8 @@ def _executor_args(args: argparse.Namespace, search: Search) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if oneshot.wanted(args):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
+        return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:

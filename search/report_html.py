@@ -361,10 +361,11 @@ JS = """
 
 
 def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run", top: int = TOP,
-                  rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None) -> str:
+                  rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None, extra: str = "") -> str:
     """The whole report page as one HTML string (self-contained, deterministic). `rungs`: the rung
     results of an early-stopped run (dicts with trial, rung, epochs, accuracy), drawn as a rung chart.
-    `run`: one line on how the run was executed (executor, cluster address, nodes), under the title."""
+    `run`: one line on how the run was executed (executor, cluster address, nodes), under the title.
+    `extra`: more HTML sections (a one-shot run's curves, search/oneshot_report.py)."""
     trials = [dict(t) for t in trials]
     trials.sort(key=_sort_id)
     colours = _colours(trials)
@@ -404,6 +405,7 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
     parts.append(_strategy_table(trials, colours))
     parts.append(_top_table(ranked[:top], colours))
     parts.append(_all_table(trials, colours))
+    parts.append(extra)  # e.g. a one-shot run's curves (search/oneshot_report.py)
     parts.append(f"<script>{JS}</script></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -480,10 +482,11 @@ def _where(t: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------- files
 def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Path, title: str = "search run",
-                             top: int = TOP, rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None) -> Path:
+                             top: int = TOP, rungs: Sequence[Mapping[str, Any]] = (), run: str | None = None,
+                             extra: str = "") -> Path:
     """Render `trials` (and an early-stopped run's `rungs`) into the HTML file `path`."""
     path = Path(path)
-    path.write_text(render_report(trials, title, top, rungs, run), encoding="utf-8")
+    path.write_text(render_report(trials, title, top, rungs, run, extra), encoding="utf-8")
     return path
 
 
@@ -517,7 +520,10 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                 t["id"] = f"{r.resolve().name}/{t.get('id')}"
                 trials.append(t)
         rungs = [{**x, "trial": f"{run_dir.resolve().name}/{x['trial']}"} for x in rungs]
-    return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs, run_line_of(run_dir))
+    from .oneshot_report import section
+
+    return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs, run_line_of(run_dir),
+                                    section(run_dir, _chart))
 
 
 def load_rungs(run_dir: Path) -> list[dict]:

@@ -6,8 +6,11 @@ from nasdsl.ops import suggest
 
 from ..space import Space
 from .base import Strategy, StrategyOptions
+from .darts import Darts
+from .enas import Enas
 from .evolution import RegularizedEvolution
 from .random_search import RandomSearch
+from .random_ws import RandomWS
 from .rl import PPO, Reinforce
 
 STRATEGIES: dict[str, type[Strategy]] = {
@@ -15,6 +18,10 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "reinforce": Reinforce,
     "random": RandomSearch,
     "evolution": RegularizedEvolution,
+    # one-shot (weight sharing): `oneshot = True`, run by search/oneshot.py, not the multi-trial loop
+    "random-ws": RandomWS,
+    "enas": Enas,
+    "darts": Darts,
 }
 
 

@@ -1,0 +1,100 @@
+"""What does weight sharing save? Wall time and child-epochs for enas and random-ws to produce a cell
+whose stand-alone reward reaches the best of a multi-trial random search on the same proxy.
+
+1. Multi-trial baseline: `--trials` (60) children of random search on the space, trained as usual
+   (one local worker); its best reward R* and wall time T.
+2. Each one-shot strategy: supernet training, shared-weight ranking, then the picks trained
+   stand-alone in rank order until one reaches R* (at most `--top-k`). Its cost: wall time of all
+   of that, and child-epochs (supernet epochs + the picks' epochs).
+Target (issue 12): a cell reaching R* in at most T / 10. Exit 1 when a strategy misses it.
+
+    python benchmarks/oneshot_cost.py --trials 60 --supernet-epochs 10 [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+
+from search.driver import Search, SearchConfig
+from search.oneshot import OneShot, OneShotConfig, enas_defaults
+from search.space import ProxyNet, to_nas
+from search.trainer import TrainConfig
+from search.trial import run_trial
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--space", default="enas")
+    ap.add_argument("--trials", type=int, default=60)
+    ap.add_argument("--strategies", default="random-ws,enas")
+    ap.add_argument("--supernet-epochs", type=int, default=10)
+    ap.add_argument("--controller-steps", type=int, default=5)
+    ap.add_argument("--rank-samples", type=int, default=100)
+    ap.add_argument("--top-k", type=int, default=3)
+    ap.add_argument("--child-epochs", type=int, default=TrainConfig().epochs)
+    ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", help="write the measured figures here")
+    args = ap.parse_args()
+    train = replace(TrainConfig(), epochs=args.child_epochs)
+    out: dict = {"space": args.space, "trials": args.trials, "dataset": args.dataset, "child_epochs": args.child_epochs}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        s = Search(f"{tmp}/multi", SearchConfig(strategy="random", space=args.space, trials=args.trials,
+                                                 seed=args.seed, dataset=args.dataset, train=train))
+        summary = s.run(workers=1, threads=1, progress=False)
+        s.close()
+        multi_s = time.time() - t0
+    target = summary.best_reward
+    out["multi"] = {"wall_s": multi_s, "best": target, "child_epochs": args.trials * args.child_epochs}
+    print(f"multi-trial random: {args.trials} trials, best {target:.4f}, {multi_s:.0f} s, "
+          f"{args.trials * args.child_epochs} child-epochs", flush=True)
+    missed = []
+    for strategy in args.strategies.split(","):
+        cfg = SearchConfig(strategy=strategy, space=args.space, seed=args.seed, dataset=args.dataset, train=train,
+                           proxy=ProxyNet())
+        if strategy == "enas":
+            cfg = enas_defaults(cfg, set())
+        oc = OneShotConfig(epochs=args.supernet_epochs, controller_steps=args.controller_steps,
+                           rank_samples=args.rank_samples, top_k=args.top_k)
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.time()
+            run = OneShot(f"{tmp}/one", cfg, oc)
+            run.train_supernet()
+            picks = run._rank()
+            reached, trained, best = None, 0, None
+            for i, p in enumerate(picks[:args.top_k]):
+                r = run_trial({"trial": i + 1, "nas": to_nas(run.space, p["decisions"], run.proxy), "network": "proxy",
+                               "seed": args.seed + i, "reward": "accuracy", "dataset": args.dataset,
+                               "train": train.to_dict(), "threads": 1})
+                trained += 1
+                if r["reward"] is not None and (best is None or r["reward"] > best):
+                    best = r["reward"]
+                if best is not None and best >= target:
+                    reached = time.time() - t0
+                    break
+            wall = time.time() - t0
+            run.close()
+        epochs = args.supernet_epochs + trained * args.child_epochs
+        ok = reached is not None and reached <= multi_s / 10
+        out[strategy] = {"wall_s": wall, "reached_s": reached, "best": best, "picks_trained": trained,
+                         "child_epochs": epochs, "speedup": multi_s / wall, "target_met": ok}
+        print(f"{strategy:10s} best stand-alone {best:.4f} vs {target:.4f}; wall {wall:.0f} s "
+              f"({multi_s / wall:.1f}x less than multi-trial); {epochs} child-epochs; "
+              f"{'reached' if reached else 'did not reach'} the multi-trial best"
+              f"{f' in {reached:.0f} s' if reached else ''}; target (reach it in <= {multi_s / 10:.0f} s): "
+              f"{'met' if ok else 'MISSED'}", flush=True)
+        if not ok:
+            missed.append(strategy)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,466 @@
+"""The one-shot loop: train one supernet compiled from the space, search with shared weights, then
+train the picks stand-alone through the ordinary trial machinery, all in one run folder.
+
+    random-ws  each minibatch trains a uniformly sampled child; at the end `rank_samples` uniform
+               architectures are ranked by shared-weight accuracy on held-out images (Li & Talwalkar)
+    enas       each epoch: (a) one pass over the training split, one controller-sampled child per
+               minibatch; (b) `controller_steps` REINFORCE steps of `--controller-batch` children,
+               reward = shared-weight accuracy on one held-out minibatch (Pham et al.)
+    darts      first order: per step one Adam step of the architecture logits on a minibatch of the
+               architecture half of the training split, then one SGD step of the weights on the
+               weight half; the discrete cell is derived from the logits (Liu et al.)
+
+After every epoch the supernet, optimizers, strategy and RNG states are checkpointed into the
+store (search/oneshot_store.py); `--resume` continues from the last one. The top-k architectures
+(by shared-weight accuracy; DARTS: the derived cell) become ordinary trials (`run_trial` payloads)
+in the same store, and best.nas is written from the best of them.
+"""
+from __future__ import annotations
+
+import io
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from nasdsl.errors import NasError
+
+from . import oneshot_store as os_store
+from .best import best_nas
+from .driver import SearchConfig, space_of
+from .progress import Progress
+from .space import Space, to_nas
+from .store import Store, dump_state, load_state
+from .strategies import make_strategy
+from .strategies.darts import Darts, check_space
+from .strategies.enas import ENAS_OPTIONS
+
+ONESHOT = ("random-ws", "enas", "darts")
+
+
+@dataclass(frozen=True)
+class OneShotConfig:
+    """The supernet's training and the one-shot search (child training of the picks: SearchConfig.train)."""
+
+    epochs: int = 10  # supernet epochs
+    lr: float = 0.05  # weights: SGD, cosine to 0 over all steps (DARTS default 0.025)
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    controller_steps: int = 30  # enas: controller steps per epoch
+    rank_samples: int = 100  # random-ws, enas: architectures ranked with shared weights at the end
+    eval_images: int = 500  # held-out images per shared-weight score at the end
+    top_k: int = 3  # picks trained stand-alone (darts: the derived cell)
+    arch_lr: float = 3e-4  # darts: Adam, betas (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> OneShotConfig:
+        known = {f.name for f in fields(OneShotConfig)}
+        return OneShotConfig(**{k: v for k, v in d.items() if k in known})
+
+    def check(self) -> None:
+        if self.epochs < 1 or self.top_k < 1 or self.eval_images < 1 or self.rank_samples < 1:
+            raise NasError("--supernet-epochs, --top-k, --eval-images and --rank-samples must be positive")
+        if self.lr <= 0 or self.arch_lr <= 0 or self.controller_steps < 0:
+            raise NasError("--supernet-lr and --arch-lr must be positive, --controller-steps not negative")
+
+
+def is_oneshot(strategy: str) -> bool:
+    return strategy in ONESHOT
+
+
+def enas_defaults(config: SearchConfig, given: set[str]) -> SearchConfig:
+    """ENAS's controller constants for every strategy option the user did not set."""
+    return replace(config, options=replace(config.options, **{k: v for k, v in ENAS_OPTIONS.items() if k not in given}))
+
+
+@dataclass
+class OneShotSummary:
+    folder: Path
+    best_reward: float | None
+    best_trial: int | None
+    picks: list[dict[str, Any]]
+    seconds: float
+
+
+def _supernet(space: Space, proxy, device):
+    from nasdsl.spec import SpaceSpec
+    from nasdsl.supernet import Proxy, compile_supernet
+
+    spec = SpaceSpec(space.name, space.blocks, space.ops, space.combine, space.inputs, space.output, space.skeleton)
+    return compile_supernet(spec, Proxy(proxy.cells, proxy.filters, proxy.image, proxy.classes,
+                                        proxy.stem_multiplier)).to(device)
+
+
+class OneShot:
+    """One one-shot run folder: store, space, data, supernet, strategy."""
+
+    def __init__(self, folder: str | Path, config: SearchConfig | None = None, oneshot: OneShotConfig | None = None,
+                 resume: bool = False, device: str = "cpu"):
+        from .data import open_dataset
+        from .devices import resolve_device
+
+        self.folder = Path(folder)
+        if resume:
+            self.store = Store(self.folder, create=False)
+            saved, saved_os = self.store.config(), self.store.config("oneshot")
+            if saved is None or saved_os is None:
+                raise NasError(f"{self.folder}: no one-shot run to resume here")
+            self.config, self.oneshot = SearchConfig.from_dict(saved), OneShotConfig.from_dict(saved_os)
+        else:
+            if config is None:
+                raise ValueError("a new one-shot run needs a config")
+            if (self.folder / "trials.sqlite").exists():
+                raise NasError(f"{self.folder} already holds a search run; continue it with --resume or choose "
+                               "another --out")
+            oneshot = oneshot or OneShotConfig()
+            oneshot.check()
+            if config.strategy == "darts":
+                check_space(space_of(config))  # before the run folder is made
+            else:
+                space_of(config)
+            self.config, self.oneshot = config, oneshot
+            self.store = Store(self.folder)
+            self.store.set_config(config.to_dict())
+            self.store.set_config(oneshot.to_dict(), "oneshot")
+        os_store.ensure(self.store)
+        self.space = space_of(self.config)
+        if self.config.strategy == "darts":
+            check_space(self.space)
+        self.device = resolve_device(device)
+        torch.set_num_threads(self.oneshot.threads)
+        self.data = open_dataset(self.config.dataset, val_size=self.config.val_size,
+                                 train_size=self.config.train_size)
+        self.proxy = replace(self.config.proxy, image=self.data.image, classes=self.data.classes)
+        torch.manual_seed(self.config.seed)
+        self.net = _supernet(self.space, self.proxy, self.device)
+        if self.config.strategy == "darts":
+            self.strategy = Darts(self.space, self.config.seed, self.config.options, self.oneshot.arch_lr,
+                                  self.oneshot.arch_weight_decay)
+            for a in self.strategy.parameters():
+                a.data = a.data.to(self.device)
+        else:
+            self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
+        self.weights_opt = torch.optim.SGD(self.net.parameters(), lr=self.oneshot.lr, momentum=self.oneshot.momentum,
+                                           weight_decay=self.oneshot.weight_decay)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.rng = random.Random(self.config.seed)  # held-out minibatches for the controller
+        self.epoch, self.step = 0, 0
+        self.seconds = 0.0  # search time of previous sessions
+        saved = os_store.checkpoint(self.store)
+        if saved is not None:
+            self._load(load_state(saved[1]))
+        x, y = self.data.train.x, self.data.train.y
+        if self.config.strategy == "darts":  # 50/50: weights on one half, architecture on the other
+            perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.config.seed))
+            half = len(y) // 2
+            self.w_x, self.w_y = x[perm[:half]], y[perm[:half]]
+            self.a_x, self.a_y = x[perm[half:]], y[perm[half:]]
+        else:
+            self.w_x, self.w_y = x, y
+        self.v_x, self.v_y = self.data.val.x, self.data.val.y
+
+    # -- state
+    def _state(self) -> dict[str, Any]:
+        buf = io.BytesIO()
+        torch.save({"net": self.net.state_dict(), "opt": self.weights_opt.state_dict()}, buf)
+        return {"epoch": self.epoch, "step": self.step, "weights": buf.getvalue(),
+                "strategy": dump_state(self.strategy.state_dict()), "generator": self.generator.get_state(),
+                "rng": _rng_list(self.rng.getstate()), "torch_rng": torch.get_rng_state(),
+                "seconds": self.seconds}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        w = torch.load(io.BytesIO(state["weights"]), weights_only=True, map_location=self.device)
+        self.net.load_state_dict(w["net"])
+        self.weights_opt.load_state_dict(w["opt"])
+        self.strategy.load_state_dict(load_state(state["strategy"]))
+        self.generator.set_state(state["generator"])
+        version, internal, gauss = state["rng"]
+        self.rng.setstate((version, tuple(internal), gauss))
+        torch.set_rng_state(state["torch_rng"])
+        self.epoch, self.step, self.seconds = int(state["epoch"]), int(state["step"]), float(state["seconds"])
+
+    # -- pieces
+    def _batches(self, n: int) -> list[torch.Tensor]:
+        b = self.config.train.batch_size
+        perm = torch.randperm(n, generator=self.generator)
+        return [perm[i:i + b] for i in range(0, n - b + 1, b)] or [perm]
+
+    def _lr(self, total: int) -> float:
+        return 0.5 * self.oneshot.lr * (1 + math.cos(math.pi * min(self.step, total) / max(total, 1)))
+
+    def _xy(self, x, y, idx, augment: bool = True):
+        xb = x[idx]
+        if augment and hasattr(self.data.train, "augment_batch"):
+            xb = self.data.train.augment_batch(xb, self.generator)
+        return xb.to(self.device), y[idx].to(self.device)
+
+    def _weight_step(self, xb, yb, total: int, arch=None, alphas=None) -> tuple[float, float]:
+        for g in self.weights_opt.param_groups:
+            g["lr"] = self._lr(total)
+        self.net.train()
+        logits = self.net(xb, arch=arch, alphas=alphas)
+        loss = F.cross_entropy(logits, yb)
+        self.weights_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.oneshot.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.oneshot.grad_clip)
+        self.weights_opt.step()
+        self.step += 1
+        return loss.item(), (logits.argmax(1) == yb).float().mean().item()
+
+    @torch.no_grad()
+    def shared_accuracy(self, arch, x, y, batch: int = 250) -> float:
+        """Accuracy of one child with the shared weights (batch-statistics BN, as ENAS evaluates)."""
+        self.net.train()
+        correct = 0
+        for i in range(0, len(y), batch):
+            xb, yb = x[i:i + batch].to(self.device), y[i:i + batch].to(self.device)
+            correct += int((self.net(xb, arch=arch).argmax(1) == yb).sum())
+        return correct / max(len(y), 1)
+
+    def _val_minibatch(self):
+        b = min(self.config.train.batch_size, len(self.v_y))
+        start = self.rng.randrange(0, len(self.v_y) - b + 1)
+        return self.v_x[start:start + b], self.v_y[start:start + b]
+
+    # -- one epoch per strategy
+    def _epoch(self) -> tuple[dict[str, Any], list]:
+        kind = self.config.strategy
+        total = max(len(self.w_y) // self.config.train.batch_size, 1) * self.oneshot.epochs
+        losses, accs, scored = [], [], []
+        if kind == "darts":
+            arch_batches = self._batches(len(self.a_y))
+            for i, idx in enumerate(self._batches(len(self.w_y))):
+                ax, ay = self._xy(self.a_x, self.a_y, arch_batches[i % len(arch_batches)])
+                self.net.train()
+                alphas = self.strategy.alphas
+                loss = F.cross_entropy(self.net(ax, alphas=alphas), ay)
+                self.strategy.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.strategy.optimizer.step()
+                xb, yb = self._xy(self.w_x, self.w_y, idx)
+                detached = {k: [a.detach() for a in v] for k, v in alphas.items()}
+                loss, acc = self._weight_step(xb, yb, total, alphas=detached)
+                losses.append(loss)
+                accs.append(acc)
+            derived = self.strategy.propose()[0]
+            info = {"alphas": self.strategy.weights(), "derived": list(derived)}
+        else:
+            for idx in self._batches(len(self.w_y)):
+                arch, _ = self.strategy.propose() if kind == "enas" else (self.strategy.random_decisions(), None)
+                xb, yb = self._xy(self.w_x, self.w_y, idx)
+                loss, acc = self._weight_step(xb, yb, total, arch=arch)
+                losses.append(loss)
+                accs.append(acc)
+            info = {}
+            if kind == "enas":
+                rewards = []
+                for _ in range(self.oneshot.controller_steps * self.config.options.batch):
+                    arch, meta = self.strategy.propose()
+                    vx, vy = self._val_minibatch()
+                    reward = self.shared_accuracy(arch, vx, vy)
+                    rewards.append(reward)
+                    scored.append(("controller", arch, reward))
+                    update = self.strategy.observe(arch, reward, meta)
+                    if update is not None:
+                        info["baseline"] = update["baseline"]
+                info.update(entropy=self.strategy.entropy(), mean_reward=sum(rewards) / max(len(rewards), 1))
+        info.update(loss=sum(losses) / len(losses), train_accuracy=sum(accs) / len(accs))
+        return info, scored
+
+    # -- the run
+    def run(self, progress: bool = True) -> OneShotSummary:
+        cfg, o = self.config, self.oneshot
+        top_k = 1 if cfg.strategy == "darts" else o.top_k
+        bar = Progress(o.epochs + 1 + top_k, enabled=progress)
+        started = time.time()
+        best_shared = None
+        try:
+            self.train_supernet(bar)
+            picks = self._rank()
+            best_shared = picks[0]["shared_accuracy"] if picks else None
+            bar.update(o.epochs + 1, 0, 0, best_shared)
+            self._train_picks(picks[:top_k], bar)
+        finally:
+            bar.close()
+        self.write_best()
+        path = self.folder
+        top = self.store.best(1)
+        return OneShotSummary(path, top[0]["reward"] if top else None, top[0]["id"] if top else None,
+                              picks[:top_k], time.time() - started)
+
+    def train_supernet(self, bar: Progress | None = None) -> None:
+        """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says)."""
+        while self.epoch < self.oneshot.epochs:
+            t = time.time()
+            info, scored = self._epoch()
+            self.epoch += 1
+            self.seconds += time.time() - t
+            info.update(seconds=time.time() - t, search_seconds=self.seconds, steps=self.step)
+            os_store.save_epoch(self.store, self.epoch, info, dump_state(self._state()), scored)
+            if bar is not None:
+                bar.update(self.epoch, 0, 0, info.get("mean_reward", info["train_accuracy"]))
+
+    def _rank(self) -> list[dict[str, Any]]:
+        """Score the candidates with shared weights on `eval_images` held-out images (resumable):
+        random-ws and enas sample `rank_samples` architectures, darts scores its derived cell."""
+        phase = "derived" if self.config.strategy == "darts" else "rank"
+        if not os_store.archs(self.store, phase):
+            if self.config.strategy == "darts":
+                cands = [self.strategy.propose()[0]]
+            elif self.config.strategy == "enas":
+                cands = [self.strategy.propose()[0] for _ in range(self.oneshot.rank_samples)]
+            else:
+                cands = [self.strategy.random_decisions() for _ in range(self.oneshot.rank_samples)]
+            os_store.add_archs(self.store, phase, self.epoch, cands)
+        n = min(self.oneshot.eval_images, len(self.v_y))
+        vx, vy = self.v_x[:n], self.v_y[:n]
+        for a in os_store.archs(self.store, phase):
+            if a["shared_accuracy"] is None:
+                os_store.score_arch(self.store, a["id"], self.shared_accuracy(a["decisions"], vx, vy))
+        ranked = sorted(os_store.archs(self.store, phase), key=lambda a: (-a["shared_accuracy"], a["id"]))
+        seen, picks = set(), []
+        for a in ranked:
+            if a["decisions"] not in seen:
+                seen.add(a["decisions"])
+                picks.append(a)
+        return picks
+
+    def _train_picks(self, picks: list[dict[str, Any]], bar: Progress) -> None:
+        """Each pick becomes an ordinary trial, trained stand-alone by `run_trial` (resumable)."""
+        from .trial import run_trial
+
+        done = {tuple(t["decisions"]) for t in self.store.trials() if t["status"] != "running"}
+        for t in self.store.trials("running"):  # interrupted: run again under its id
+            self._finish(t, run_trial(self._payload(t)))
+        state = dump_state(self.strategy.state_dict())
+        for i, a in enumerate(picks):
+            if a["decisions"] in done or a["decisions"] in {tuple(t["decisions"]) for t in self.store.trials()}:
+                continue
+            nas = to_nas(self.space, a["decisions"], self.proxy)
+            meta = {"shared_accuracy": a["shared_accuracy"], "oneshot_rank": i + 1}
+            tid, seed = self.store.add_trial(self.config.strategy, nas, a["decisions"], meta,
+                                             lambda t: (self.config.seed * 1_000_003 + t * 7_919) % (2**31 - 1),
+                                             None, None, state, self.strategy.observed, self.strategy.updates)
+            trial = {"id": tid, "nas": nas, "decisions": list(a["decisions"]), "seed": seed}
+            self._finish(trial, run_trial(self._payload(trial)))
+            c = self.store.counts()
+            bar.update(self.oneshot.epochs + 1 + c["done"] + c["failed"], 0, 0, a["shared_accuracy"])
+
+    def _finish(self, trial: dict[str, Any], result: dict[str, Any]) -> None:
+        self.store.finish_trial(trial["id"], result, dump_state(self.strategy.state_dict()), self.strategy.observed,
+                                self.strategy.updates)
+
+    def _payload(self, trial: dict[str, Any]) -> dict[str, Any]:
+        cfg = self.config
+        return {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
+                "decisions": trial["decisions"], "reward": "accuracy", "dataset": cfg.dataset,
+                "val_size": cfg.val_size, "train_size": cfg.train_size, "train": cfg.train.to_dict(),
+                "threads": self.oneshot.threads, "device": str(self.device)}
+
+    def write_best(self) -> Path | None:
+        """best.nas from the best stand-alone trial (atomically)."""
+        top = self.store.best(1)
+        if not top:
+            return None
+        t = top[0]
+        header = (f"# best of one-shot run {self.folder.name} ({self.config.strategy}): trial {t['id']}, "
+                  f"stand-alone reward {t['reward']:.4f}, shared-weight accuracy "
+                  f"{t['meta'].get('shared_accuracy', float('nan')):.4f} ({self.config.dataset})\n"
+                  f"# decisions: {' '.join(map(str, t['decisions']))}")
+        path = self.folder / "best.nas"
+        tmp = path.with_suffix(".nas.tmp")
+        tmp.write_text(best_nas(self.space, tuple(t["decisions"]), self.proxy, header))
+        tmp.replace(path)
+        return path
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _rng_list(state: tuple) -> list:
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+# -- the command line (search/cli.py hands over when the strategy is one-shot)
+
+# flag -> OneShotConfig field
+FLAGS = {"supernet_epochs": "epochs", "supernet_lr": "lr", "controller_steps": "controller_steps",
+         "rank_samples": "rank_samples", "eval_images": "eval_images", "top_k": "top_k", "arch_lr": "arch_lr",
+         "arch_weight_decay": "arch_weight_decay"}
+
+
+def configure(parser) -> None:
+    """The one-shot flags of `nasdsl search`."""
+    d = OneShotConfig()
+    g = parser.add_argument_group("one-shot strategies (random-ws, enas, darts)")
+    g.add_argument("--supernet-epochs", type=int, help=f"epochs of supernet training (default {d.epochs})")
+    g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; darts 0.025)")
+    g.add_argument("--controller-steps", type=int, help=f"enas: controller steps per epoch (default {d.controller_steps})")
+    g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: architectures ranked at the end "
+                   f"(default {d.rank_samples})")
+    g.add_argument("--eval-images", type=int, help=f"held-out images per final shared-weight score (default {d.eval_images})")
+    g.add_argument("--top-k", type=int, help=f"picks trained stand-alone at the end (default {d.top_k}; darts: 1)")
+    g.add_argument("--arch-lr", type=float, help=f"darts: Adam lr of the architecture logits (default {d.arch_lr})")
+    g.add_argument("--arch-weight-decay", type=float, help=f"darts (default {d.arch_weight_decay})")
+
+
+def wanted(args) -> bool:
+    """Whether this `nasdsl search` is a one-shot run (a new one, or the run folder being resumed)."""
+    if args.resume and args.out:
+        path = Path(args.out) / "trials.sqlite"
+        if path.exists():
+            store = Store(args.out, create=False)
+            try:
+                return store.config("oneshot") is not None
+            finally:
+                store.close()
+        return False
+    return is_oneshot(args.strategy or "")
+
+
+def run_cli(args, config: SearchConfig, run_flags: dict[str, tuple[str | None, str]]) -> int:
+    """`nasdsl search` for a one-shot strategy: `config` is the SearchConfig of the flags given,
+    `run_flags` the multi-trial flags that define a run (flag -> (section, field))."""
+    given = {flag for flag in (*run_flags, *FLAGS) if getattr(args, flag, None) is not None}
+    if args.resume:
+        if not args.out:
+            raise NasError("--resume needs --out DIR (the run folder to continue)")
+        if given:
+            raise NasError(f"--resume continues a run as it was configured; drop "
+                           f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))}")
+        run = OneShot(args.out, resume=True, device=args.device or "auto")
+    else:
+        cfg = config
+        if cfg.strategy == "enas":
+            cfg = enas_defaults(cfg, {run_flags[f][1] for f in given if run_flags.get(f, ("", ""))[0] == "options"})
+        values = {FLAGS[f]: getattr(args, f) for f in FLAGS if getattr(args, f) is not None}
+        if cfg.strategy == "darts" and "lr" not in values:
+            values["lr"] = 0.025
+        oneshot = OneShotConfig(**values, threads=args.threads or 1)
+        out = args.out or str(Path("runs") / f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
+        run = OneShot(out, cfg, oneshot, device=args.device or "auto")
+    try:
+        summary = run.run(progress=not args.quiet)
+    finally:
+        run.close()
+    print(f"run folder: {summary.folder}")
+    for i, p in enumerate(summary.picks, 1):
+        print(f"pick {i}: shared-weight accuracy {p['shared_accuracy']:.4f}: {' '.join(map(str, p['decisions']))}")
+    if summary.best_reward is not None:
+        print(f"best: trial {summary.best_trial}, stand-alone reward {summary.best_reward:.4f} -> "
+              f"{Path(summary.folder) / 'best.nas'}")
+    print(f"see: nasdsl report {summary.folder}")
+    return 0

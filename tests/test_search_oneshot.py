@@ -1,0 +1,145 @@
+"""One-shot search (random-ws, enas, darts) through `nasdsl search`: real supernet training on digits,
+a real SQLite run folder, kill -9 and --resume, picks trained stand-alone as ordinary trials."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from search.space import load_space
+from search.strategies import STRATEGIES
+from search.strategies.darts import derive
+
+TINY = ["--train-size", "256", "--val-size", "128", "--filters", "4", "--batch-size", "32", "--epochs", "1",
+        "--eval-images", "64", "--rank-samples", "4", "--quiet"]
+
+
+def _search(*args, check=True):
+    r = subprocess.run([sys.executable, "-m", "nasdsl", "search", *args], capture_output=True, text=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if check:
+        assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
+def _db(folder):
+    con = sqlite3.connect(folder / "trials.sqlite")
+    try:
+        epochs = [row[0] for row in con.execute("SELECT epoch FROM oneshot_epochs ORDER BY epoch")]
+        trials = con.execute("SELECT strategy, status, reward, meta FROM trials ORDER BY id").fetchall()
+        archs = con.execute("SELECT phase, shared_accuracy FROM oneshot_archs").fetchall()
+    finally:
+        con.close()
+    return epochs, trials, archs
+
+
+def test_one_registry_holds_the_one_shot_strategies():
+    for name in ("random-ws", "enas", "darts"):
+        assert getattr(STRATEGIES[name], "oneshot", False)
+    assert not getattr(STRATEGIES["ppo"], "oneshot", False)
+
+
+def test_darts_derives_top2_edges_without_none():
+    space = load_space("darts")
+    none, sep3, skip = space.ops.index("none"), space.ops.index("sep3x3"), space.ops.index("id")
+    alphas = {}
+    for kind in ("normal", "reduction"):
+        blocks = []
+        for b in range(space.blocks):
+            a = torch.zeros(2 + b, len(space.ops))
+            a[:, none] = 10.0  # `none` strongest everywhere: never chosen
+            a[b + 1, sep3] = 3.0  # the last input's sep3x3
+            a[0, skip] = 2.0  # h0's skip
+            blocks.append(a)
+        alphas[kind] = blocks
+    d = derive(space, alphas)
+    assert len(d) == len(space.decisions)
+    for k in range(2 * space.blocks):
+        b = k % space.blocks
+        ins, ops, comb = d[k * 5:k * 5 + 2], d[k * 5 + 2:k * 5 + 4], d[k * 5 + 4]
+        if b == 0:  # h0 skip (2.0) and h1 sep3x3 (3.0)
+            assert (ins, ops) == ((0, 1), (skip, sep3))
+        else:
+            assert ins == (0, b + 1) and ops == (skip, sep3)
+        assert comb == 0
+
+
+def test_darts_needs_a_darts_like_space(tmp_path):
+    r = _search("--strategy", "darts", "--space", "enas", "--out", str(tmp_path / "run"), *TINY, check=False)
+    assert r.returncode == 2 and "output = blocks" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy,space", [("enas", "enas"), ("darts", "darts")])
+def test_strategy_runs_end_to_end(tmp_path, strategy, space):
+    run = tmp_path / strategy
+    extra = ["--controller-steps", "1", "--controller-batch", "4"] if strategy == "enas" else []
+    _search("--strategy", strategy, "--space", space, "--out", str(run), "--supernet-epochs", "1",
+            "--top-k", "1", *extra, *TINY)
+    epochs, trials, archs = _db(run)
+    assert epochs == [1]
+    assert [t[:2] for t in trials] == [(strategy, "done")] and 0.0 <= trials[0][2] <= 1.0
+    assert "shared_accuracy" in trials[0][3]
+    phase = "derived" if strategy == "darts" else "rank"
+    assert sum(1 for p, a in archs if p == phase and a is not None) == (1 if strategy == "darts" else 4)
+    if strategy == "enas":
+        assert sum(1 for p, _ in archs if p == "controller") == 4
+    assert "best_normal" in (run / "best.nas").read_text()
+    subprocess.run([sys.executable, "-m", "nasdsl", "report", str(run)], check=True, capture_output=True)
+    html = (run / "report.html").read_text()
+    assert ("Controller entropy" in html) if strategy == "enas" else ("Architecture weights" in html)
+
+
+def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
+    run = tmp_path / "rws"
+    cmd = [sys.executable, "-m", "nasdsl", "search", "--strategy", "random-ws", "--space", "enas", "--out", str(run),
+           "--supernet-epochs", "4", "--top-k", "2", *TINY]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 600
+    epochs: list[int] = []
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        try:
+            epochs = _db(run)[0]
+        except sqlite3.Error:
+            continue
+        if epochs:
+            break
+    assert epochs and proc.poll() is None, "the run never checkpointed an epoch before finishing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _db(run)[0]
+    assert 1 <= len(before) < 4
+    con = sqlite3.connect(run / "trials.sqlite")
+    first_at = con.execute("SELECT at FROM oneshot_epochs WHERE epoch = 1").fetchone()[0]
+    con.close()
+    r = _search("--resume", "--out", str(run), "--quiet")
+    assert "pick 1" in r.stdout
+    epochs, trials, archs = _db(run)
+    assert epochs == [1, 2, 3, 4]
+    con = sqlite3.connect(run / "trials.sqlite")
+    assert con.execute("SELECT at FROM oneshot_epochs WHERE epoch = 1").fetchone()[0] == first_at  # not redone
+    con.close()
+    assert [t[1] for t in trials] == ["done", "done"]
+    assert sum(1 for p, a in archs if p == "rank" and a is not None) == 4
+    assert (run / "best.nas").exists()
+    r = _search("--resume", "--out", str(run), "--supernet-epochs", "5", check=False)
+    assert r.returncode == 2 and "--supernet-epochs" in r.stderr
+
+
+def test_enas_constants_are_defaults_and_flags_win():
+    from dataclasses import replace
+
+    from search.driver import SearchConfig
+    from search.oneshot import enas_defaults
+
+    cfg = SearchConfig(strategy="enas")
+    d = enas_defaults(cfg, set()).options
+    assert (d.lr, d.entropy_weight, d.baseline_decay, d.units, d.batch) == (0.0035, 1e-4, 0.99, 64, 10)
+    given = replace(cfg, options=replace(cfg.options, lr=0.01))
+    assert enas_defaults(given, {"lr"}).options.lr == 0.01
