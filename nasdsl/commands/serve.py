@@ -22,7 +22,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 = any free port)")
     p.add_argument("--provider", choices=PROVIDERS, default="auto",
                    help="auto: CUDA when onnxruntime-gpu and a GPU are present, else CPU")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (default 0: all cores)")
+    p.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
     p.add_argument("--max-batch", type=int, default=16,
                    help="most requests in one onnxruntime run (default 16; 1 = no batching)")
     p.add_argument("--max-wait-ms", type=float, default=5.0,
@@ -42,7 +42,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def _check(args) -> None:
     if not 0 <= args.port <= 65535:
         raise fail("nasdsl", f"--port must be in 0..65535, got {args.port}")
-    for flag, value, low in (("--threads", args.threads, 0), ("--max-batch", args.max_batch, 1),
+    for flag, value, low in (("--threads", args.threads or 1, 1), ("--max-batch", args.max_batch, 1),
                              ("--max-queue", args.max_queue, 1), ("--max-body", args.max_body, 1),
                              ("--max-pixels", args.max_pixels, 1), ("--min-side", args.min_side, 1),
                              ("--decode-threads", args.decode_threads, 1), ("--max-wait-ms", args.max_wait_ms, 0),
@@ -81,7 +81,7 @@ def run(args) -> int:
     from ..quantize import read_quantization
     from ..serve_images import ImageLimits
 
-    clf = Classifier(args.model, provider=args.provider, threads=args.threads)
+    clf = Classifier(args.model, provider=args.provider, threads=args.threads or 0)
     batch_dim = clf.input_shape[0]
     max_batch = args.max_batch
     if isinstance(batch_dim, int):  # a graph exported with a fixed batch size
