@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_helpers import finished
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = 10
@@ -24,18 +25,6 @@ def nasdsl(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finished(run: Path) -> int:
-    if not (run / "trials.sqlite").exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
-        n = con.execute("SELECT COUNT(*) FROM trials WHERE status != 'running'").fetchone()[0]
-        con.close()
-        return n
-    except sqlite3.OperationalError:
-        return 0
 
 
 def rows(run: Path) -> list[dict]:
