@@ -17,7 +17,7 @@ from typing import Any
 from nasdsl.errors import NasError
 
 from .devices import check_device, cuda_count, pin_worker
-from .lifetime import die_with_parent, kill_all, worker_context
+from .lifetime import REAP_TOKEN, Guardian, die_with_parent, kill_all, worker_context
 from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
@@ -173,6 +173,7 @@ class RayExecutor(Executor):
         root = str(Path(__file__).resolve().parent.parent)
         env = {"env_vars": {"PYTHONPATH": os.pathsep.join([root, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)}}
         self._started = not ray.is_initialized()
+        self._guardian: Guardian | None = None
         if self._started and address:
             target = _resolve(address)
             if target and not _reachable(target):  # ray.init would retry for minutes
@@ -183,9 +184,11 @@ class RayExecutor(Executor):
             try:
                 if address:
                     ray.init(address=address, runtime_env=env, logging_level="ERROR", log_to_driver=False)
-                else:
-                    ray.init(num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False, runtime_env=env,
-                             logging_level="ERROR", log_to_driver=False)
+                else:  # a cluster of our own: its processes go when this one does, even after kill -9
+                    self._guardian = Guardian()
+                    with _environ(REAP_TOKEN, self._guardian.token):
+                        ray.init(num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False,
+                                 runtime_env=env, logging_level="ERROR", log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
                 where = f" at {address}" if address else ""
                 hint = ("; is its head running, and does this machine have the cluster's auth token "
@@ -282,6 +285,9 @@ class RayExecutor(Executor):
                 self.ray.cancel(ref, force=True)
         if self._started:
             self.ray.shutdown()
+        if self._guardian is not None:
+            self._guardian.release()
+            self._guardian = None
 
 
 def _leave(code: int) -> None:
@@ -322,6 +328,20 @@ def _run_on_ray(payload: dict[str, Any]) -> dict[str, Any]:
 
     place = {**where(), "node": ray.get_runtime_context().get_node_id(), "ip": ray.util.get_node_ip_address()}
     return run_trial(payload, place)
+
+
+@contextlib.contextmanager
+def _environ(key: str, value: str):
+    """os.environ[key] = value while the block runs (what processes started in it inherit)."""
+    before = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 def _first_line(e: BaseException) -> str:

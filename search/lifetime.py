@@ -6,6 +6,10 @@
 - `die_with_parent(pid)`: called first thing in every worker process; the kernel kills the worker
   when its parent dies (Linux PR_SET_PDEATHSIG), and a watchdog thread does the same elsewhere
   (or if the parent was already gone), within a second, even after `kill -9` of the driver.
+- `Guardian`: for processes that are not our children and set no death signal of
+  their own in time (a local Ray cluster's raylet, its workers while they are still starting): they
+  carry a token in their environment, and a small guardian process kills every process that holds
+  it as soon as the driver is gone, however it went.
 """
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ import ctypes
 import ctypes.util
 import multiprocessing.context
 import os
+import select
 import signal
+import subprocess
 import sys
 import threading
 import time
 import types
+import uuid
 from collections.abc import Iterator
 
 PR_SET_PDEATHSIG = 1
@@ -125,3 +132,100 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
 def worker_context() -> multiprocessing.context.BaseContext:
     """The start method of the local pool: spawn, without re-importing the driver's `__main__`."""
     return _WorkerContext()
+
+
+REAP_TOKEN = "NASDSL_REAP_TOKEN"  # the environment variable that marks a process for the guardian
+
+
+class Guardian:
+    """A small process that, when this one ends however it ends (its pipe closes), SIGTERMs every
+    process carrying `REAP_TOKEN=token` in its environment, then SIGKILLs those still alive a few
+    seconds later. Put the token in the environment of what must not outlive us; `release()` reaps
+    now (after an orderly shutdown: only stragglers are left). Linux only (it reads /proc)."""
+
+    def __init__(self):
+        self.token = uuid.uuid4().hex
+        self._proc = None
+        if sys.platform.startswith("linux"):
+            env = {k: v for k, v in os.environ.items() if k != REAP_TOKEN}
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            # the write end of the pipe stays in this process only (not inheritable): EOF = we are gone
+            self._proc = subprocess.Popen([sys.executable, "-c", "from search.lifetime import _guard; _guard()",
+                                           self.token], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, env=env, cwd=root, start_new_session=True)
+
+    def release(self, wait: float = 10.0) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(wait)
+            self._proc = None
+
+
+def _processes() -> dict[int, tuple[int, bytes, bytes]]:
+    """pid -> (parent pid, state, start time) of every process /proc shows."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(d)] = (int(fields[1]), fields[0], fields[19])
+    return out
+
+
+def tagged(token: str) -> dict[int, bytes]:
+    """Live processes (pid -> start time) that hold REAP_TOKEN=token in their environment, and their
+    descendants (a process that rewrites its title, as Ray's agents do, may overwrite its environment)."""
+    needle = f"{REAP_TOKEN}={token}".encode()
+    procs = _processes()
+    found = {}
+    for pid in procs:
+        if pid == os.getpid() or procs[pid][1] == b"Z":
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found[pid] = procs[pid][2]
+        except OSError:
+            continue
+    grew = True
+    while grew:
+        grew = False
+        for pid, (parent, state, started) in procs.items():
+            if parent in found and pid not in found and state != b"Z":
+                found[pid] = started
+                grew = True
+    return found
+
+
+def _guard(grace: float = 5.0, period: float = 1.0) -> None:
+    """The guardian process (see `Guardian`): remember the tagged processes once a `period` while
+    stdin stays open (after the driver dies they may be reparented, or already renamed); at EOF,
+    terminate them, then kill those still alive after `grace`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal goes to the driver, not here
+    token = sys.argv[1]
+    known: dict[int, bytes] = {}
+    fd = sys.stdin.fileno()
+    while True:
+        ready, _, _ = select.select([fd], [], [], period)
+        if ready and not os.read(fd, 65536):
+            break
+        known.update(tagged(token))
+
+    def alive() -> list[int]:
+        procs = _processes()
+        now = {**{p: t for p, t in known.items() if p in procs and procs[p][2] == t and procs[p][1] != b"Z"},
+               **tagged(token)}
+        return sorted(now)
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 0.0)):
+        for pid in alive():
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        deadline = time.time() + wait
+        while alive() and time.time() < deadline:
+            time.sleep(0.1)

@@ -19,6 +19,14 @@ SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials",
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def _start(run: Path, *extra: str, workers: int = 2):
     marker = new_marker()
     proc = cli(*SEARCH, "--out", str(run), "--workers", str(workers), *extra, marker=marker, env=SLOW_TRIALS)
@@ -74,6 +82,13 @@ def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
     proc, marker = _start(run, "--executor", "ray", workers=1)
     try:
         assert len(marked(marker)) >= 3  # driver, raylet, gcs, workers ...
+        if sig == signal.SIGKILL:
+            # Ray's processes notice a dead parent by themselves, but only when they get to run (on a
+            # loaded machine, CI once saw its two agents alive 30 s later): freeze them all, so that
+            # only nasdsl's guardian can take them down
+            for pid in marked(marker):
+                if pid != proc.pid and b"ray" in _cmdline(pid):
+                    os.kill(pid, signal.SIGSTOP)
         os.kill(proc.pid, sig)
         proc.wait(timeout=60)
         left = wait_gone(marker, 30 if sig == signal.SIGKILL else 10)
