@@ -51,6 +51,17 @@ CANDIDATES: dict[str, dict] = {
     "val1000-t300": {"val_size": 1000, "train_size": 300},  # fewer training images: headroom
     "val1000-t300-e8": {"val_size": 1000, "train_size": 300, "epochs": 8},
     "val1000-f16": {"val_size": 1000, "filters": 16},
+    # fewer training images, the rest held out: headroom below the ceiling and a finer reward
+    "t500": {"val_size": 1297},
+    "t500-e2": {"val_size": 1297, "epochs": 2},
+    "t300": {"val_size": 1497},
+    "t300-e8": {"val_size": 1497, "epochs": 8},
+    "t300-b16": {"val_size": 1497, "batch_size": 16},
+    "t200-e8": {"val_size": 1597, "epochs": 8},
+    "t500-b32": {"val_size": 1297, "batch_size": 32},
+    "t500-b16": {"val_size": 1297, "batch_size": 16},
+    "t500-e8": {"val_size": 1297, "epochs": 8},
+    "t500-b16-e2": {"val_size": 1297, "batch_size": 16, "epochs": 2},
 }
 
 

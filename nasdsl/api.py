@@ -23,10 +23,11 @@ from .errors import NasError
 
 def search(out: str, *, resume: bool = False, trials: int | None = None, executor: str = "local",
            workers: int = 1, address: str | None = None, threads: int | None = None,
-           progress: bool = False, **settings: Any):
+           progress: bool = False, minutes: float | None = None, **settings: Any):
     """Run the search in the run folder `out` until `trials` trials have finished; returns a
     `search.driver.RunSummary` (folder, counts, best_reward, best_trial, seconds). `resume=True`
-    continues the run in `out` (its settings are those it was started with). Ctrl-C stops it
+    continues the run in `out` (its settings are those it was started with); `minutes` bounds this
+    call's wall time (nothing new starts after it). Ctrl-C stops it
     cleanly (the workers are stopped; run it again with resume=True to continue). Raises
     NasError for a bad setting or a run folder in use by another driver."""
     import argparse
@@ -48,6 +49,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
         args = argparse.Namespace(trials=trials, **{f: settings.get(f) for f in _RUN_FLAGS})
         run = Search(out, config_from_args(args))
     try:
-        return run.run(executor=executor, workers=workers, address=address, threads=threads, progress=progress)
+        return run.run(executor=executor, workers=workers, address=address, threads=threads, progress=progress,
+                       minutes=minutes)
     finally:
         run.close()

@@ -59,6 +59,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, help=f"default {d.seed}")
     g.add_argument("--reward", choices=REWARDS,
                    help="accuracy: train each child (default); synthetic: no training, for testing strategies")
+    g.add_argument("--minutes", type=float, help="wall-time budget of this invocation: after it nothing new "
+                   "starts and the trials in flight finish (--resume goes on)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = parser.add_argument_group("executor")
     g.add_argument("--executor", choices=EXECUTORS, help="default local (a process pool); --resume: as before")
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
         hardware = {k: chosen.pop(k) for k in HARDWARE}
         executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
         search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
-        summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet)
+        summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet, minutes=args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
         name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"
         print(f"\nstopped by {name}; the trials in flight will run again. Continue with:\n"

@@ -298,9 +298,12 @@ class Search:
     # -- the loop
     @interruptible
     def run(self, executor: str = "local", workers: int = 1, address: str | None = None,
-            threads: int | None = None, progress: bool = True) -> RunSummary:
-        """Run until the configured number of trials have finished (done or failed)."""
+            threads: int | None = None, progress: bool = True, minutes: float | None = None) -> RunSummary:
+        """Run until the configured number of trials have finished (done or failed), or, with
+        `minutes`, until that much wall time has passed in this call: then nothing new starts
+        (no proposal, no promotion) and the jobs in flight finish; `--resume` goes on from there."""
         start = time.time()
+        self._deadline = None if minutes is None else start + 60 * minutes
         threads = threads or default_threads(workers)
         bar = Progress(self.config.trials, enabled=progress)
         ex = make_executor(executor, workers, address)
@@ -325,7 +328,8 @@ class Search:
             inflight[t["id"]] = t
             ex.submit(self._payload(t, threads))
         while True:
-            while ex.running < workers and sum(self.store.counts().values()) < self.config.trials:
+            while ex.running < workers and sum(self.store.counts().values()) < self.config.trials \
+                    and not self._out_of_time():
                 trial, needs_run = self._propose()
                 if needs_run:
                     inflight[trial["id"]] = trial
@@ -392,7 +396,7 @@ class Search:
         for tid, rung in sorted(asha.jobs.items()):  # in flight when killed: on from their last checkpoint
             ex.submit(self._rung_payload(trials[tid], threads, rung))
         while True:
-            while ex.running < workers:
+            while ex.running < workers and not self._out_of_time():
                 job = asha.next_job()
                 if job is None:
                     break
@@ -425,6 +429,9 @@ class Search:
                     self._record(tid, trials[tid]["decisions"], trials[tid]["meta"], result)
                     self._drop_checkpoint(tid)
                 self._settle(asha, trials)
+
+    def _out_of_time(self) -> bool:
+        return getattr(self, "_deadline", None) is not None and time.time() >= self._deadline
 
     def _best_reward(self) -> float | None:
         top = self.store.best(1)

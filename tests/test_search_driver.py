@@ -210,3 +210,31 @@ def test_the_darts_space_is_searched_on_the_darts_skeleton_with_real_training(tm
     with pytest.raises(NasError, match="darts skeleton, whose networks are proxy, cifar, imagenet"):
         Search(tmp_path / "bad", SearchConfig(space="darts", budget_on="mobile"))
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("scheduler", ["none", "asha"])
+def test_minutes_bounds_the_wall_time_and_resume_goes_on(tmp_path, scheduler):
+    cfg = synthetic("random", 10**6, scheduler=scheduler, train=TrainConfig(epochs=9))
+    s = Search(tmp_path / "run", cfg)
+    s.synthetic_extra = {"sleep": 0.3}
+    t0 = time.time()
+    summary = s.run("local", workers=2, progress=False, minutes=4 / 60)
+    took = time.time() - t0
+    first = s.store.counts()
+    results = len(s.store.rungs()) if scheduler == "asha" else first["done"]
+    s.close()
+    assert 4 <= took < 4 + 15  # stops proposing at 4 s; what was in flight (0.3 s a job) finishes
+    assert results >= 2
+    if scheduler == "none":
+        assert first["running"] == 0 and summary.counts == first  # nothing left in flight
+    s = Search(tmp_path / "run", resume=True)
+    s.synthetic_extra = {"sleep": 0.3}
+    s.run("local", workers=2, progress=False, minutes=2 / 60)
+    more = len(s.store.rungs()) if scheduler == "asha" else s.store.counts()["done"]
+    s.close()
+    assert more > results
+
+
+def test_minutes_flag_is_checked(tmp_path, capsys):
+    assert nasdsl_main(["search", "--reward", "synthetic", "--minutes", "0", "--out", str(tmp_path / "r")]) == 2
+    assert "--minutes" in capsys.readouterr().err
