@@ -11,6 +11,7 @@ random cells of the nasnet space are trained with two seeds, and once more (firs
   vs Nx longer       rank correlation of the proxy reward (first seed) with N times the epochs
   child s            median wall seconds of one child (workers in parallel, --threads each)
   main job min       60 trials x child s / 2 workers: the default main job's training time
+  (a candidate with repeats K averages K trainings of each child: its child s is K trainings)
 
 Exits 1 when the default candidate (SearchConfig's defaults) misses either correlation bar, or its
 main job estimate exceeds 10 minutes. Children run through search.trial.run_trial (the code the
@@ -62,12 +63,15 @@ CANDIDATES: dict[str, dict] = {
     "t500-b16": {"val_size": 1297, "batch_size": 16},
     "t500-e8": {"val_size": 1297, "epochs": 8},
     "t500-b16-e2": {"val_size": 1297, "batch_size": 16, "epochs": 2},
+    # the reward averaged over 2 trainings (seeds) of the child: half the seed variance, twice the cost
+    "t200-e8-r2": {"val_size": 1597, "epochs": 8, "repeats": 2},
+    "t500-r2": {"val_size": 1297, "repeats": 2},
 }
 
 
 def config_of(overrides: dict) -> SearchConfig:
     cfg = SearchConfig()
-    top = {k: v for k, v in overrides.items() if k in ("dataset", "val_size", "train_size")}
+    top = {k: v for k, v in overrides.items() if k in ("dataset", "val_size", "train_size", "repeats")}
     proxy = {k: v for k, v in overrides.items() if k in ("filters", "cells")}
     train = {k: v for k, v in overrides.items() if k in ("epochs", "batch_size", "lr")}
     return replace(cfg, **top, proxy=replace(cfg.proxy, **proxy), train=replace(cfg.train, **train))
@@ -103,12 +107,19 @@ def cells(n: int, seed: int = 0) -> list[tuple[int, ...]]:
     return [tuple(rng.randrange(k) for k in space.sizes) for _ in range(n)]
 
 
-def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: int, threads: int) -> dict:
+def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: int, threads: int,
+            repeats: int) -> dict:
     data = load_dataset(cfg.dataset, cfg.val_size, cfg.train_size)
     proxy = replace(cfg.proxy, image=data.image, classes=data.classes)
     return {"trial": seed, "nas": to_nas(load_space("nasnet"), decisions, proxy), "network": "proxy", "seed": seed,
             "decisions": list(decisions), "reward": "accuracy", "dataset": cfg.dataset, "val_size": cfg.val_size,
-            "train_size": cfg.train_size, "train": replace(cfg.train, epochs=epochs).to_dict(), "threads": threads}
+            "train_size": cfg.train_size, "train": replace(cfg.train, epochs=epochs).to_dict(), "threads": threads,
+            "repeats": repeats}
+
+
+def long_key(name: str, i: int) -> str:
+    """The longer training is one training (no repeats): candidates that differ only in repeats share it."""
+    return f"{name.split('-r')[0]}/{i}/long"
 
 
 def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], longer: int, pool, threads: int,
@@ -120,9 +131,9 @@ def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], long
                                    ("long", 1000 + i, cfg.train.epochs * longer)):
             if kind == "long" and longer <= 1:
                 continue
-            key = f"{name}/{i}/{kind}"
-            if key not in cache and pool is not None:
-                jobs[key] = payload(cfg, d, seed, epochs, threads)
+            key = long_key(name, i) if kind == "long" else f"{name}/{i}/{kind}"
+            if key not in cache and key not in jobs and pool is not None:
+                jobs[key] = payload(cfg, d, seed, epochs, threads, 1 if kind == "long" else cfg.repeats)
     futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
     for fut in cf.as_completed(futures):
         r = fut.result()
@@ -133,7 +144,7 @@ def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], long
 
 
 def stats(name: str, cfg: SearchConfig, n: int, longer: int, cache: dict) -> dict:
-    got = [(cache.get(f"{name}/{i}/a"), cache.get(f"{name}/{i}/b"), cache.get(f"{name}/{i}/long")) for i in range(n)]
+    got = [(cache.get(f"{name}/{i}/a"), cache.get(f"{name}/{i}/b"), cache.get(long_key(name, i))) for i in range(n)]
     pairs = [(a["reward"], b["reward"], (lg or {}).get("reward")) for a, b, lg in got
              if a and b and a["reward"] is not None and b["reward"] is not None]
     a = [p[0] for p in pairs]
@@ -151,7 +162,7 @@ def stats(name: str, cfg: SearchConfig, n: int, longer: int, cache: dict) -> dic
             "longer": spearman([x for x, _ in longs], [y for _, y in longs]), "n_longer": len(longs),
             "child_s": child, "main_min": MAIN_TRIALS * child / MAIN_WORKERS / 60,
             "epochs": cfg.train.epochs, "val": cfg.val_size, "train": cfg.train_size,
-            "filters": cfg.proxy.filters}
+            "filters": cfg.proxy.filters, "repeats": cfg.repeats}
 
 
 def longer_cell(r: dict) -> str:
@@ -191,11 +202,12 @@ def main() -> int:
                                 cache, cache_path))
     print(f"\nup to {args.cells} random nasnet cells, 2 seeds each, on digits; {args.workers} workers x {args.threads} "
           f"thread(s); bars: spearman >= {BAR_ALL}, better half >= {BAR_HALF}, main job <= {BAR_MINUTES:g} min\n")
-    print("| candidate | train / val / epochs / F | cells | spearman seeds | better half | seed sd | spread sd "
+    print("| candidate | train / val / epochs / F / repeats | cells | spearman seeds | better half | seed sd | spread sd "
           f"(range) | vs {args.longer}x longer | child s | main job min |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['name']} | {r['train'] or 'all'} / {r['val'] or 'default'} / {r['epochs']} / {r['filters']} | "
+        print(f"| {r['name']} | {r['train'] or 'all'} / {r['val'] or 'default'} / {r['epochs']} / {r['filters']} / "
+              f"{r['repeats']} | "
               f"{r['cells']} | {r['spearman']:.2f} | {r['half']:.2f} | {r['seed_sd']:.4f} | {r['spread']:.4f} "
               f"({r['lo']:.3f}-{r['hi']:.3f}) | {longer_cell(r)} | {r['child_s']:.1f} | "
               f"{r['main_min']:.1f} |")

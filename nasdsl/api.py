@@ -9,7 +9,7 @@ It works the same from a script (no `if __name__ == "__main__":` guard needed: t
 workers are spawned without importing the driver's `__main__` again) and from a notebook.
 
 The same settings as `nasdsl search`'s flags (underscores for dashes): strategy, space, seed, reward,
-dataset, val_size, train_size, max_params, max_madds, budget_on, cells, filters, stem_multiplier,
+dataset, val_size, train_size, repeats, max_params, max_madds, budget_on, cells, filters, stem_multiplier,
 epochs, batch_size, lr, momentum, weight_decay, controller_lr, entropy_weight, baseline_decay,
 controller_batch, lstm_units, init_range, ppo_epochs, ppo_clip, population, sample_size,
 failed_reward. The `search` package is imported only when this function is called.

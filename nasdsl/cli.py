@@ -53,7 +53,7 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "controller_lr": (0, 1e3, True), "momentum": (0, 1, False), "weight_decay": (0, 1, False),
     "entropy_weight": (0, 1e3, False), "baseline_decay": (0, 1, False), "init_range": (0, 1e3, True),
     "ppo_clip": (0, 1e3, True), "aux_weight": (0, 1e3, False), "failed_reward": (-1e6, 1e6, False),
-    "minutes": (0, 10**7, True),
+    "minutes": (0, 10**7, True), "repeats": (1, 100, False),
 }
 
 

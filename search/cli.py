@@ -32,7 +32,7 @@ from .trainer import TrainConfig
 _RUN_FLAGS: dict[str, tuple[str | None, str]] = {
     "strategy": (None, "strategy"), "space": (None, "space"), "seed": (None, "seed"),
     "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
-    "train_size": (None, "train_size"), "image": (None, "image"), "augment": (None, "augment"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
+    "train_size": (None, "train_size"), "repeats": (None, "repeats"), "image": (None, "image"), "augment": (None, "augment"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
     "budget_on": (None, "budget_on"),
     "scheduler": (None, "scheduler"), "min_epochs": (None, "min_epochs"), "reduction": (None, "reduction"),
     "max_epochs": ("train", "epochs"),
@@ -84,6 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--augment", choices=("auto", *AUGMENTATIONS),
                    help="training augmentation (default auto: the data set family's usual one)")
     g.add_argument("--train-size", type=int, help="use only this many training images")
+    g.add_argument("--repeats", type=int, help="train each child this many times (seeds); its reward is the mean "
+                   f"held-out accuracy (default {d.repeats})")
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
     g.add_argument("--filters", type=int, help=f"proxy network: F (default {p.filters})")
     g.add_argument("--stem-multiplier", type=int, help=f"default {p.stem_multiplier}")

@@ -46,6 +46,7 @@ class SearchConfig:
     train_size: int | None = None
     image: int | None = None  # children's input size (None: the data set's own)
     augment: str = "auto"  # search.augment: the data set family's default, or a name
+    repeats: int = 1  # a child's reward: the mean held-out accuracy of this many trainings (seeds)
     proxy: ProxyNet = field(default_factory=ProxyNet)
     train: TrainConfig = field(default_factory=TrainConfig)
     options: StrategyOptions = field(default_factory=StrategyOptions)
@@ -81,6 +82,8 @@ class SearchConfig:
             v = getattr(self, name)
             if v is not None and v <= 0:
                 raise NasError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        if self.repeats < 1:
+            raise NasError(f"--repeats must be at least 1, got {self.repeats}")
         if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
             raise NasError("--epochs, --batch-size and --lr must be positive")
         if self.proxy.cells < 1 or self.proxy.filters < 1:
@@ -105,6 +108,18 @@ def space_of(config: SearchConfig) -> Space:
         raise NasError(f"--budget-on {config.budget_on}: space {space.name!r} trains on the "
                        f"{space.skeleton} skeleton, whose networks are proxy, {', '.join(transfers)}")
     return space
+
+
+def proxy_network(config: SearchConfig) -> ProxyNet:
+    """The run's proxy network, its image size and classes taken from the data set (opening it here
+    also reports bad data before any child starts)."""
+    if config.reward != "accuracy":
+        return config.proxy
+    from .data import open_dataset
+
+    data = open_dataset(config.dataset, image=config.image, augment=config.augment,
+                        val_size=config.val_size, train_size=config.train_size)
+    return replace(config.proxy, image=data.image, classes=data.classes)
 
 
 def interruptible(run):
@@ -195,15 +210,7 @@ class Search:
             self.synthetic_extra["sleep"] = float(os.environ["NASDSL_SYNTHETIC_SLEEP"])
 
     def _proxy(self) -> ProxyNet:
-        """The proxy network, its image size and classes taken from the data set (opening it here
-        also reports bad data before any child starts)."""
-        if self.config.reward != "accuracy":
-            return self.config.proxy
-        from .data import open_dataset
-
-        data = open_dataset(self.config.dataset, image=self.config.image, augment=self.config.augment,
-                            val_size=self.config.val_size, train_size=self.config.train_size)
-        return replace(self.config.proxy, image=data.image, classes=data.classes)
+        return proxy_network(self.config)
 
     # -- one trial's life
     def _state(self) -> bytes:
@@ -238,8 +245,7 @@ class Search:
         p = {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
              "decisions": trial["decisions"], "reward": cfg.reward, "dataset": cfg.dataset,
              "val_size": cfg.val_size, "train_size": cfg.train_size, "image": cfg.image, "augment": cfg.augment,
-             "train": cfg.train.to_dict(),
-             "threads": threads}
+             "repeats": cfg.repeats, "train": cfg.train.to_dict(), "threads": threads}
         if cfg.reward == "synthetic":
             p["synthetic"] = {"target": list(target(self.space, cfg.seed)), **self.synthetic_extra}
         return p
@@ -253,7 +259,7 @@ class Search:
         return self.folder / CHECKPOINTS / f"trial-{trial}.pt"
 
     def _drop_checkpoint(self, trial: int) -> None:
-        for p in (self._checkpoint(trial), self._checkpoint(trial).with_suffix(".pt.tmp")):
+        for p in (self.folder / CHECKPOINTS).glob(f"trial-{trial}.*"):  # every replicate, and .tmp files
             p.unlink(missing_ok=True)
 
     def _record(self, trial_id: int, decisions: tuple[int, ...], meta: dict, result: dict[str, Any]) -> None:

@@ -94,13 +94,30 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
     return _train_child(payload)
 
 
+REPEAT_SEED_STRIDE = 1_000_003  # replicate k of a child trains with seed + k * this
+
+
 def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
-    """Build the child, train it, return (held-out accuracy, parameters). A rung job of an
-    early-stopped run (payload "until_epoch", "checkpoint") trains on from the trial's checkpoint
-    (if any) to `until_epoch`, saving the trainer's state after every epoch; the schedule runs over
-    train["epochs"] (the top rung), so a trial promoted through every rung trains exactly as one
-    trained to the top in one go. Children train in channels_last memory format unless the
-    payload says "channels_last": false (`benchmarks/bench_search.py --child-formats` times both)."""
+    """Build the child, train it, return (held-out accuracy, parameters). With payload "repeats" K
+    (default 1) the child is trained K times from different seeds and the reward is the mean of their
+    accuracies: less seed noise in the reward, at K times the cost (`benchmarks/proxy_signal.py`
+    measures what it buys). A rung job of an early-stopped run (payload "until_epoch", "checkpoint")
+    trains on from the trial's checkpoints (if any) to `until_epoch`, saving the trainer's state after
+    every epoch; the schedule runs over train["epochs"] (the top rung), so a trial promoted through
+    every rung trains exactly as one trained to the top in one go. Children train in channels_last
+    memory format unless the payload says "channels_last": false (`benchmarks/bench_search.py
+    --child-formats` times both)."""
+    import torch
+
+    torch.set_num_threads(int(payload.get("threads", 1)))
+    data = child_data(payload)
+    runs = [_train_replicate(payload, data, k) for k in range(int(payload.get("repeats", 1)))]
+    return sum(r for r, _ in runs) / len(runs), runs[0][1]
+
+
+def _train_replicate(payload: dict[str, Any], data, k: int) -> tuple[float, int]:
+    """Replicate k of a child: seed + k * REPEAT_SEED_STRIDE, checkpoint CHECKPOINT (k = 0) or
+    CHECKPOINT with `.rK` before its suffix."""
     import torch
 
     import nasdsl
@@ -108,20 +125,21 @@ def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
     from .devices import resolve_device
     from .trainer import TrainConfig, Trainer
 
-    torch.set_num_threads(int(payload.get("threads", 1)))
-    data = child_data(payload)
-    torch.manual_seed(payload["seed"])
+    seed = int(payload["seed"]) + k * REPEAT_SEED_STRIDE
+    torch.manual_seed(seed)
     model = nasdsl.compile(payload["nas"], network=payload.get("network", "proxy"), num_classes=data.classes)
     params = sum(p.numel() for p in model.parameters())
     device = resolve_device(payload.get("device") or "cpu")
     config = TrainConfig(**payload.get("train", {}))
-    trainer = Trainer(model, config, data.train, data.val, seed=payload["seed"], device=device,
+    trainer = Trainer(model, config, data.train, data.val, seed=seed, device=device,
                       amp=bool(payload.get("amp")), workers=0, channels_last=payload.get("channels_last", True))
     if "until_epoch" not in payload:
         while trainer.epoch < config.epochs:
             trainer.train_epoch()
         return trainer.evaluate()["top1"], params
     path = Path(payload["checkpoint"])
+    if k:
+        path = path.with_name(f"{path.stem}.r{k}{path.suffix}")
     if path.exists():
         trainer.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     until = int(payload["until_epoch"])

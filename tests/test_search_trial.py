@@ -29,6 +29,22 @@ def test_a_child_learns_digits_reproducibly():
     assert b["reward"] == a["reward"]  # seeded: the same child, the same reward
 
 
+def test_repeats_average_trainings_from_different_seeds(tmp_path):
+    from search.trial import REPEAT_SEED_STRIDE
+
+    quick = {**PAYLOAD, "train_size": 200, "train": {**PAYLOAD["train"], "epochs": 1}}
+    one, other = run_trial(quick), run_trial({**quick, "seed": quick["seed"] + REPEAT_SEED_STRIDE})
+    both = run_trial({**quick, "repeats": 2})
+    assert both["status"] == "done" and one["reward"] != other["reward"]
+    assert both["reward"] == pytest.approx((one["reward"] + other["reward"]) / 2, abs=1e-12)
+    # an early-stopped trial keeps one checkpoint per replicate and ends where one sitting ends
+    ckpt = tmp_path / "trial-1.pt"
+    two = {**quick, "repeats": 2, "train": {**quick["train"], "epochs": 2}}
+    run_trial({**two, "checkpoint": str(ckpt), "until_epoch": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trial-1.pt", "trial-1.r1.pt"]
+    assert run_trial({**two, "checkpoint": str(ckpt), "until_epoch": 2})["reward"] == run_trial(two)["reward"]
+
+
 def test_nan_and_bad_text_are_failed_trials():
     nan = run_trial({**PAYLOAD, "train": {"epochs": 1, "lr": 1e30, "grad_clip": 0}})
     assert nan["status"] == "failed" and nan["reward"] is None

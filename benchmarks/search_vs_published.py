@@ -1,0 +1,184 @@
+"""Does a short search pay? The cells nasdsl finds against the published cells of the zoo, on the
+same proxy, the same training seeds and a fixed wall-time budget per search.
+
+1. Each published cell pair (NASNet-A, AmoebaNet-A, ENAS, DARTS V1/V2, PNASNet-5 as both cells) is
+   put into the default proxy network and trained with `--train-seeds` seeds.
+2. Each strategy in `--strategies` (a `+asha` suffix adds early stopping) searches for `--minutes`
+   of wall time (`nasdsl search --minutes`), once per search seed; the best cell of each search is
+   trained again with the same training seeds.
+3. The same for a bigger proxy network (`--bigger-cells` cells per stage, `--bigger-filters` F): is
+   the ranking kept when the cell is stacked more times and wider (the paper's transfer claim, small)?
+
+Printed: one table (cell, where it came from, what it cost to find, params and mult-adds of the
+proxy child, reward mean ± sd over training seeds on both networks) and, per strategy, a one-sided
+Mann-Whitney U p-value of "the searched cells score higher" against each published cell, over
+every (search seed, training seed) reward of the strategy's cells against the published cell's
+rewards. Children run through search.trial.run_trial, the code the search runs. Everything is kept
+in --out (run folders and a JSON cache), so a stopped benchmark continues where it stopped. Exits 1
+when a child failed to train (a result would be missing), else 0: there is no target to miss, the
+table is the result, whichever way it comes out.
+
+    python benchmarks/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
+        [--train-seeds 5] [--strategies ppo,random+asha] [--workers 2] [--out runs/vs_published]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nasdsl.cost import cost  # noqa: E402
+from nasdsl.load import load_text  # noqa: E402
+from search.driver import Search, SearchConfig, proxy_network  # noqa: E402
+from search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
+from search.trial import run_trial  # noqa: E402
+
+# label, normal cell, reduction cell, what it cost to find (as published)
+PUBLISHED = [
+    ("NASNet-A", "nasnet_a_normal", "nasnet_a_reduce", "2,000 GPU-days (Zoph et al. 2018)"),
+    ("AmoebaNet-A", "amoebanet_a_normal", "amoebanet_a_reduce", "3,150 GPU-days (Real et al. 2019)"),
+    ("ENAS", "enas_normal", "enas_reduce", "0.45 GPU-days (Pham et al. 2018)"),
+    ("DARTS V1", "darts_v1_normal", "darts_v1_reduce", "1.5 GPU-days (Liu et al. 2019)"),
+    ("DARTS V2", "darts_v2_normal", "darts_v2_reduce", "4 GPU-days (Liu et al. 2019)"),
+    ("PNASNet-5", "pnasnet5", "pnasnet5", "225 GPU-days (Liu et al. 2018)"),
+]
+
+
+def published_text(normal: str, reduction: str, proxy: ProxyNet) -> str:
+    imports = [f"import {normal}"] + ([f"import {reduction}"] if reduction != normal else [])
+    return "\n".join(imports) + "\n\n" + network_text(PROXY_NETWORK, normal, reduction,
+                                                      proxy_settings(proxy, "nasnet")) + "\n"
+
+
+def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
+    return {"trial": seed, "nas": nas, "network": PROXY_NETWORK, "seed": seed, "reward": "accuracy",
+            "dataset": cfg.dataset, "val_size": cfg.val_size, "train_size": cfg.train_size, "image": cfg.image,
+            "augment": cfg.augment, "train": cfg.train.to_dict(), "threads": 1}
+
+
+def search_best(folder: Path, cfg: SearchConfig, minutes: float, workers: int) -> dict:
+    """Run (or reuse) one search of `minutes`; its best trial and how long it ran."""
+    done = folder / "benchmark.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    if folder.exists():  # an interrupted earlier attempt: start it again, a budget is one sitting
+        import shutil
+
+        shutil.rmtree(folder)
+    s = Search(folder, cfg)
+    try:
+        summary = s.run("local", workers=workers, progress=False, minutes=minutes)
+        best = s.store.best(1)[0]
+        counts = s.store.counts()
+    finally:
+        s.close()
+    out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
+           "seconds": summary.seconds, "trials": counts["done"] + counts["failed"]}
+    done.write_text(json.dumps(out))
+    return out
+
+
+def mann_whitney_greater(x: list[float], y: list[float]) -> float:
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(x, y, alternative="greater").pvalue)
+
+
+def mean_sd(xs: list[float]) -> str:
+    if not xs:
+        return "—"
+    return f"{statistics.fmean(xs):.4f} ± {statistics.stdev(xs) if len(xs) > 1 else 0.0:.4f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10.0, help="wall time of one search")
+    ap.add_argument("--search-seeds", default="0,1,2,3,4")
+    ap.add_argument("--train-seeds", type=int, default=5)
+    ap.add_argument("--strategies", default="ppo,random+asha")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--bigger-cells", type=int, default=2)
+    ap.add_argument("--bigger-filters", type=int, default=16)
+    ap.add_argument("--out", default="runs/vs_published")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_path = out / "trainings.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    base = SearchConfig()
+    proxy = proxy_network(base)  # the data set's image size and classes, as a search sees them
+    bigger = replace(proxy, cells=args.bigger_cells, filters=args.bigger_filters)
+    space = load_space(base.space)
+    seeds = [int(s) for s in args.search_seeds.split(",")]
+    train_seeds = [10_000 + i for i in range(args.train_seeds)]
+    t0 = time.time()
+
+    # 1. the searches (one at a time: each has the machine to itself for its budget)
+    rows = []  # (label, source, cost text, {network: nas text})
+    for spec in args.strategies.split(","):
+        strategy, _, sched = spec.partition("+")
+        for seed in seeds:
+            cfg = replace(base, strategy=strategy, seed=seed, trials=10**6, scheduler=sched or "none")
+            r = search_best(out / f"{spec}-s{seed}", cfg, args.minutes, args.workers)
+            print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
+                  f" (trial {r['trial']})", file=sys.stderr, flush=True)
+            rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
+                         {"proxy": to_nas(space, r["decisions"], proxy), "bigger": to_nas(space, r["decisions"], bigger)}))
+    for label, normal, reduction, found in PUBLISHED:
+        rows.insert(0, (label, "published", found, {"proxy": published_text(normal, reduction, proxy),
+                                                   "bigger": published_text(normal, reduction, bigger)}))
+    rows.sort(key=lambda r: r[1] != "published")
+
+    # 2. every cell on both networks with the same training seeds
+    jobs = {f"{label}/{net}/{s}": payload(base, text, s) for label, _, _, texts in rows
+            for net, text in texts.items() for s in train_seeds if f"{label}/{net}/{s}" not in cache}
+    with cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
+        for fut in cf.as_completed(futures):
+            r = fut.result()
+            cache[futures[fut]] = {"reward": r["reward"], "error": r["error"]}
+            cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+            print(f"  {futures[fut]}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+
+    def rewards(label: str, net: str) -> list[float]:
+        return [cache[f"{label}/{net}/{s}"]["reward"] for s in train_seeds
+                if cache.get(f"{label}/{net}/{s}", {}).get("reward") is not None]
+
+    failed = [k for k, v in cache.items() if v["reward"] is None]
+    print(f"\nproxy: digits as `nasdsl search` trains it by default ({base.train.epochs} epochs, "
+          f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
+          f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; searches of {args.minutes:g} min, "
+          f"{args.workers} workers, seeds {args.search_seeds}; took {(time.time() - t0) / 60:.0f} min\n")
+    print("| cell | from | cost to find | params | mult-adds | reward (proxy) | reward (bigger) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, source, found, texts in rows:
+        c = cost(load_text(texts["proxy"]), PROXY_NETWORK)
+        print(f"| {label} | {source} | {found} | {c.params:,} | {c.madds:,} | {mean_sd(rewards(label, 'proxy'))} | "
+              f"{mean_sd(rewards(label, 'bigger'))} |")
+    print("\none-sided Mann-Whitney U, searched cells (every search seed x training seed) > published cell:")
+    for spec in args.strategies.split(","):
+        for net in ("proxy", "bigger"):
+            ours = [x for label, source, _, _ in rows if source == spec for x in rewards(label, net)]
+            ps = []
+            for label, source, _, _ in rows:
+                theirs = rewards(label, net)
+                if source == "published" and ours and theirs:
+                    ps.append(f"{label} p = {mann_whitney_greater(ours, theirs):.3f}")
+            print(f"  {spec} on the {net} network (mean {statistics.fmean(ours) if ours else float('nan'):.4f}): "
+                  + "; ".join(ps))
+    if failed:
+        print(f"\n{len(failed)} trainings failed: {', '.join(sorted(failed)[:5])}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
