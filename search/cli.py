@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,10 +21,12 @@ from .data import dataset_help
 from .devices import check_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
-from .lifetime import Interrupted
+from .lifetime import stopped
 from .scheduler import SCHEDULERS
 from .space import ProxyNet
+from .store import STORE_NAME, Store
 from .strategies import STRATEGIES, StrategyOptions
+from .strategy_flags import check_flags
 from .trainer import TrainConfig
 
 # flag -> (section of SearchConfig, field); every one of them defines a run, so --resume refuses them
@@ -170,15 +171,32 @@ def _executor_args(args: argparse.Namespace, search: Search) -> dict:
     return chosen
 
 
+def _strategy(args: argparse.Namespace) -> str | None:
+    """The run's strategy: the run folder's when resuming (None if it holds no run), else --strategy
+    or the default."""
+    if not args.resume:
+        return args.strategy or SearchConfig().strategy
+    if not args.out or not (Path(args.out) / STORE_NAME).is_file():
+        return None
+    store = Store(args.out, create=False)
+    try:
+        return (store.config() or {}).get("strategy")
+    finally:
+        store.close()
+
+
 def run(args: argparse.Namespace) -> int:
-    if oneshot.wanted(args):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
-        return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:
         raise NasError(f"--threads must be at least 1, got {args.threads}")
     if args.device is not None:
         check_device(args.device)
+    strategy = _strategy(args)
+    if strategy is not None:
+        check_flags(args, strategy)
+    if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
+        return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
     if args.resume:
         if not args.out:
             raise NasError("--resume needs --out DIR (the run folder to continue)")
@@ -199,10 +217,7 @@ def run(args: argparse.Namespace) -> int:
         search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
         summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet, minutes=args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
-        name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"
-        print(f"\nstopped by {name}; the trials in flight will run again. Continue with:\n"
-              f"  nasdsl search --resume --out {search.folder}", file=sys.stderr)
-        return e.code if isinstance(e, Interrupted) else 130
+        return stopped(e, search.folder, "the trials in flight will run again")
     finally:
         search.close()
     c = summary.counts

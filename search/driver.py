@@ -6,7 +6,6 @@ trial was recorded; trials that were running are run again under their own ids.
 """
 from __future__ import annotations
 
-import functools
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -15,17 +14,18 @@ from typing import Any
 
 from nasdsl.errors import NasError
 
-from .best import TRANSFER_NAMES, TRANSFERS, best_nas, transfer_settings
+from .best import TRANSFER_NAMES, TRANSFERS, transfer_settings, write_best
 from .executors import default_threads, make_executor
-from .lifetime import Interrupted, stop_on_signals
+from .lifetime import interruptible
 from .progress import Progress
-from .runlock import RunLock
+from .runlock import check_run_folder, lock_run_folder
 from .scheduler import SCHEDULERS, Asha, rung_epochs
 from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
 from .store import STORE_NAME, Store, dump_state, load_state
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
+from .trial import trial_payload
 
 CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
 BUDGET_NETWORKS = ("proxy", *TRANSFER_NAMES)  # the proxy child, or a transfer of the space's skeleton
@@ -122,20 +122,6 @@ def proxy_network(config: SearchConfig) -> ProxyNet:
     return replace(config.proxy, image=data.image, classes=data.classes)
 
 
-def interruptible(run):
-    """Search.run under `stop_on_signals`: SIGINT, SIGTERM and SIGHUP stop the loop (its `finally`
-    stops the workers), the trials in flight are marked interrupted, and the exception goes on up."""
-    @functools.wraps(run)
-    def wrapper(self, *args, **kwargs):
-        with stop_on_signals():
-            try:
-                return run(self, *args, **kwargs)
-            except KeyboardInterrupt as e:
-                self.mark_interrupted(e)
-                raise
-    return wrapper
-
-
 @dataclass
 class RunSummary:
     folder: Path
@@ -150,9 +136,7 @@ class Search:
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
                  trials: int | None = None):
-        self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise NasError(f"{self.folder}: not a directory (the run folder: a new or an existing directory)")
+        self.folder = check_run_folder(folder)
         self._lock = None
         try:
             self._open(config, resume, trials)
@@ -160,21 +144,13 @@ class Search:
             self.close()
             raise
 
-    def _lock_folder(self) -> None:
-        """Create the run folder if needed and take its driver lock (NasError if another driver holds it)."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise NasError(f"{self.folder}: cannot create the run folder: {e.strerror or e}") from None
-        self._lock = RunLock(self.folder)
-
     def _open(self, config: SearchConfig | None, resume: bool, trials: int | None) -> None:
         space = None
         self.store = None
         if resume:
             if not (self.folder / STORE_NAME).is_file():
                 raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
-            self._lock_folder()
+            self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
             saved = self.store.config()
             if saved is None:
@@ -194,7 +170,7 @@ class Search:
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
             self.proxy = self._proxy()  # and bad data too
-            self._lock_folder()
+            self._lock = lock_run_folder(self.folder)
             if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
             self.store = Store(self.folder)
@@ -242,13 +218,10 @@ class Search:
 
     def _payload(self, trial: dict[str, Any], threads: int) -> dict[str, Any]:
         cfg = self.config
-        p = {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
-             "decisions": trial["decisions"], "reward": cfg.reward, "dataset": cfg.dataset,
-             "val_size": cfg.val_size, "train_size": cfg.train_size, "image": cfg.image, "augment": cfg.augment,
-             "repeats": cfg.repeats, "train": cfg.train.to_dict(), "threads": threads}
         if cfg.reward == "synthetic":
-            p["synthetic"] = {"target": list(target(self.space, cfg.seed)), **self.synthetic_extra}
-        return p
+            return trial_payload(cfg, trial, threads,
+                                 synthetic={"target": list(target(self.space, cfg.seed)), **self.synthetic_extra})
+        return trial_payload(cfg, trial, threads)
 
     def _rung_payload(self, trial: dict[str, Any], threads: int, rung: int) -> dict[str, Any]:
         """A job of an early-stopped run: train `trial` on from its checkpoint to the rung's epochs."""
@@ -294,12 +267,6 @@ class Search:
     def _needs_cost(self) -> bool:
         return self.config.reward == "accuracy" or self.config.max_params is not None \
             or self.config.max_madds is not None
-
-    def mark_interrupted(self, why: BaseException) -> int:
-        """Say on every trial still running why it did not finish (`--resume` runs it again)."""
-        what = f"interrupted by {why.args[0] if isinstance(why, Interrupted) else 'SIGINT'}; --resume runs it again"
-        with self.store.transaction() as db:
-            return db.execute("UPDATE trials SET error = ? WHERE status = 'running'", (what,)).rowcount
 
     # -- the loop
     @interruptible
@@ -445,19 +412,7 @@ class Search:
 
     def write_best(self) -> Path | None:
         """Write best.nas (atomically) from the best finished trial, if any."""
-        top = self.store.best(1)
-        if not top:
-            return None
-        t = top[0]
-        header = (f"# best of search run {self.folder.name}: trial {t['id']}, strategy {t['strategy']}, "
-                  f"reward {t['reward']:.4f} ({self.config.reward}, {self.config.dataset})\n"
-                  f"# decisions: {' '.join(map(str, t['decisions']))}")
-        text = best_nas(self.space, tuple(t["decisions"]), self.proxy, header)
-        path = self.folder / "best.nas"
-        tmp = path.with_suffix(".nas.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
-        return path
+        return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
         if getattr(self, "store", None) is not None:

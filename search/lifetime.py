@@ -3,6 +3,8 @@
 - `stop_on_signals()`: inside it SIGTERM and SIGHUP raise `Interrupted` like SIGINT raises
   KeyboardInterrupt, so the driver's cleanup runs (stop proposing, stop the workers, mark the
   trials in flight interrupted) and the command exits 128 + the signal number.
+- `interruptible`: a driver's `run` method (multi-trial or one-shot) under `stop_on_signals`,
+  marking its store's trials in flight; `stopped()`: what the command then prints and exits with.
 - `die_with_parent(pid)`: called first thing in every worker process; the kernel kills the worker
   when its parent dies (Linux PR_SET_PDEATHSIG), and a watchdog thread does the same elsewhere
   (or if the parent was already gone), within a second, even after `kill -9` of the driver.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import multiprocessing.context
 import os
 import select
@@ -27,6 +30,7 @@ import time
 import types
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 WATCHDOG_PERIOD = 0.5  # seconds between two looks at the parent
@@ -68,6 +72,33 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+
+
+def signal_name(e: KeyboardInterrupt) -> str:
+    """SIGTERM, SIGHUP or SIGINT: what stopped the driver."""
+    return e.args[0] if isinstance(e, Interrupted) else "SIGINT"
+
+
+def interruptible(run):
+    """A driver's `run` under `stop_on_signals`: SIGINT, SIGTERM and SIGHUP stop it (its own
+    `finally` blocks stop the workers), the trials still running in `self.store` are marked
+    interrupted, and the exception goes on up to the command (see `stopped`)."""
+    @functools.wraps(run)
+    def wrapper(self, *args, **kwargs):
+        with stop_on_signals():
+            try:
+                return run(self, *args, **kwargs)
+            except KeyboardInterrupt as e:
+                self.store.mark_interrupted(f"interrupted by {signal_name(e)}; --resume runs it again")
+                raise
+    return wrapper
+
+
+def stopped(e: KeyboardInterrupt, folder: str | Path, kept: str) -> int:
+    """Say on stderr what stopped the run, what was kept, how to continue; the exit status (128 + signal)."""
+    print(f"\nstopped by {signal_name(e)}; {kept}. Continue with:\n"
+          f"  nasdsl search --resume --out {folder}", file=sys.stderr)
+    return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
 
 
 def die_with_parent(parent: int) -> None:

@@ -13,7 +13,9 @@ train the picks stand-alone through the ordinary trial machinery, all in one run
 After every epoch the supernet, optimizers, strategy and RNG states are checkpointed into the
 store (search/oneshot_store.py); `--resume` continues from the last one. The top-k architectures
 (by shared-weight accuracy; DARTS: the derived cell) become ordinary trials (`run_trial` payloads)
-in the same store, and best.nas is written from the best of them.
+in the same store, and best.nas is written from the best of them. Like a multi-trial run, a one-shot
+run holds its folder's driver lock (search/runlock.py), and SIGTERM, SIGHUP and SIGINT stop it with
+the trials in flight marked (search/lifetime.py).
 """
 from __future__ import annotations
 
@@ -31,16 +33,19 @@ import torch.nn.functional as F
 from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
-from .best import best_nas
+from .best import write_best
 from .driver import SearchConfig, space_of
+from .lifetime import interruptible, stopped
 from .progress import Progress
+from .runlock import check_run_folder, lock_run_folder
 from .space import Space, to_nas
-from .store import Store, dump_state, load_state
-from .strategies import make_strategy
+from .store import STORE_NAME, Store, dump_state, load_state
+from .strategies import STRATEGIES, make_strategy
 from .strategies.darts import Darts, check_space
 from .strategies.enas import ENAS_OPTIONS
+from .trial import run_trial, trial_payload
 
-ONESHOT = ("random-ws", "enas", "darts")
+ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "oneshot", False))  # random-ws, enas, darts
 
 
 @dataclass(frozen=True)
@@ -106,21 +111,37 @@ class OneShot:
     """One one-shot run folder: store, space, data, supernet, strategy."""
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, oneshot: OneShotConfig | None = None,
-                 resume: bool = False, device: str = "cpu"):
+                 resume: bool = False, device: str = "cpu", threads: int | None = None):
+        self.folder = check_run_folder(folder)
+        self.store, self._lock = None, None
+        try:
+            self._open(config, oneshot, resume, device, threads)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, config: SearchConfig | None, oneshot: OneShotConfig | None, resume: bool, device: str,
+              threads: int | None) -> None:
+        """Take the run folder (its driver lock, then the store), build data, supernet and strategy,
+        and load the last checkpoint; `threads`: this session's torch threads (default: as configured)."""
         from .data import open_dataset
         from .devices import resolve_device
 
-        self.folder = Path(folder)
         if resume:
+            if not (self.folder / STORE_NAME).is_file():
+                raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
+            self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
             saved, saved_os = self.store.config(), self.store.config("oneshot")
             if saved is None or saved_os is None:
                 raise NasError(f"{self.folder}: no one-shot run to resume here")
             self.config, self.oneshot = SearchConfig.from_dict(saved), OneShotConfig.from_dict(saved_os)
+            if threads is not None:
+                self.oneshot = replace(self.oneshot, threads=threads)
         else:
             if config is None:
                 raise ValueError("a new one-shot run needs a config")
-            if (self.folder / "trials.sqlite").exists():
+            if (self.folder / STORE_NAME).exists():
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume or choose "
                                "another --out")
             oneshot = oneshot or OneShotConfig()
@@ -130,6 +151,9 @@ class OneShot:
             else:
                 space_of(config)
             self.config, self.oneshot = config, oneshot
+            self._lock = lock_run_folder(self.folder)
+            if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
+                raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
             self.store = Store(self.folder)
             self.store.set_config(config.to_dict())
             self.store.set_config(oneshot.to_dict(), "oneshot")
@@ -139,8 +163,8 @@ class OneShot:
             check_space(self.space)
         self.device = resolve_device(device)
         torch.set_num_threads(self.oneshot.threads)
-        self.data = open_dataset(self.config.dataset, val_size=self.config.val_size,
-                                 train_size=self.config.train_size)
+        self.data = open_dataset(self.config.dataset, image=self.config.image, augment=self.config.augment,
+                                 val_size=self.config.val_size, train_size=self.config.train_size)
         self.proxy = replace(self.config.proxy, image=self.data.image, classes=self.data.classes)
         torch.manual_seed(self.config.seed)
         self.net = _supernet(self.space, self.proxy, self.device)
@@ -280,6 +304,7 @@ class OneShot:
         return info, scored
 
     # -- the run
+    @interruptible
     def run(self, progress: bool = True) -> OneShotSummary:
         cfg, o = self.config, self.oneshot
         top_k = 1 if cfg.strategy == "darts" else o.top_k
@@ -339,8 +364,6 @@ class OneShot:
 
     def _train_picks(self, picks: list[dict[str, Any]], bar: Progress) -> None:
         """Each pick becomes an ordinary trial, trained stand-alone by `run_trial` (resumable)."""
-        from .trial import run_trial
-
         done = {tuple(t["decisions"]) for t in self.store.trials() if t["status"] != "running"}
         for t in self.store.trials("running"):  # interrupted: run again under its id
             self._finish(t, run_trial(self._payload(t)))
@@ -363,30 +386,19 @@ class OneShot:
                                 self.strategy.updates)
 
     def _payload(self, trial: dict[str, Any]) -> dict[str, Any]:
-        cfg = self.config
-        return {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
-                "decisions": trial["decisions"], "reward": "accuracy", "dataset": cfg.dataset,
-                "val_size": cfg.val_size, "train_size": cfg.train_size, "train": cfg.train.to_dict(),
-                "threads": self.oneshot.threads, "device": str(self.device)}
+        return trial_payload(self.config, trial, self.oneshot.threads, device=str(self.device))
 
     def write_best(self) -> Path | None:
         """best.nas from the best stand-alone trial (atomically)."""
-        top = self.store.best(1)
-        if not top:
-            return None
-        t = top[0]
-        header = (f"# best of one-shot run {self.folder.name} ({self.config.strategy}): trial {t['id']}, "
-                  f"stand-alone reward {t['reward']:.4f}, shared-weight accuracy "
-                  f"{t['meta'].get('shared_accuracy', float('nan')):.4f} ({self.config.dataset})\n"
-                  f"# decisions: {' '.join(map(str, t['decisions']))}")
-        path = self.folder / "best.nas"
-        tmp = path.with_suffix(".nas.tmp")
-        tmp.write_text(best_nas(self.space, tuple(t["decisions"]), self.proxy, header))
-        tmp.replace(path)
-        return path
+        return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _rng_list(state: tuple) -> list:
@@ -417,31 +429,17 @@ def configure(parser) -> None:
     g.add_argument("--arch-weight-decay", type=float, help=f"darts (default {d.arch_weight_decay})")
 
 
-def wanted(args) -> bool:
-    """Whether this `nasdsl search` is a one-shot run (a new one, or the run folder being resumed)."""
-    if args.resume and args.out:
-        path = Path(args.out) / "trials.sqlite"
-        if path.exists():
-            store = Store(args.out, create=False)
-            try:
-                return store.config("oneshot") is not None
-            finally:
-                store.close()
-        return False
-    return is_oneshot(args.strategy or "")
-
-
-def run_cli(args, config: SearchConfig, run_flags: dict[str, tuple[str | None, str]]) -> int:
-    """`nasdsl search` for a one-shot strategy: `config` is the SearchConfig of the flags given,
-    `run_flags` the multi-trial flags that define a run (flag -> (section, field))."""
+def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | None, str]]) -> int:
+    """`nasdsl search` for a one-shot strategy (search/cli.py has checked the flags that apply to
+    it): `config` is the SearchConfig of the flags given (None with --resume), `run_flags` the flags
+    that define a run (flag -> (section, field))."""
     given = {flag for flag in (*run_flags, *FLAGS) if getattr(args, flag, None) is not None}
     if args.resume:
-        if not args.out:
-            raise NasError("--resume needs --out DIR (the run folder to continue)")
         if given:
             raise NasError(f"--resume continues a run as it was configured; drop "
-                           f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))}")
-        run = OneShot(args.out, resume=True, device=args.device or "auto")
+                           f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))} "
+                           "(only --threads and --device may change)")
+        run = OneShot(args.out, resume=True, device=args.device or "auto", threads=args.threads)
     else:
         cfg = config
         if cfg.strategy == "enas":
@@ -454,6 +452,10 @@ def run_cli(args, config: SearchConfig, run_flags: dict[str, tuple[str | None, s
         run = OneShot(out, cfg, oneshot, device=args.device or "auto")
     try:
         summary = run.run(progress=not args.quiet)
+    except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: trials in flight are marked already
+        saved = os_store.checkpoint(run.store)
+        return stopped(e, run.folder, f"{saved[0] if saved else 0} of {run.oneshot.epochs} supernet epochs are "
+                       "checkpointed, stand-alone trials in flight will run again")
     finally:
         run.close()
     print(f"run folder: {summary.folder}")

@@ -43,6 +43,25 @@ class RunLock:
             self._fd = None
 
 
+def check_run_folder(folder: str | Path) -> Path:
+    """NasError if `folder` names something that is not a directory (before any work is done)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NasError(f"{folder}: not a directory (the run folder: a new or an existing directory)")
+    return folder
+
+
+def lock_run_folder(folder: str | Path) -> RunLock:
+    """Create the run folder if needed and take its lock (NasError if it is a file, cannot be made,
+    or another driver holds it)."""
+    folder = check_run_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NasError(f"{folder}: cannot create the run folder: {e.strerror or e}") from None
+    return RunLock(folder)
+
+
 def _holder(fd: int) -> dict:
     try:
         return json.loads(os.pread(fd, 4096, 0) or b"{}")

@@ -177,6 +177,11 @@ class Store:
             if update_info is not None:
                 self._log_update(db, updates, observed, update_info, state)
 
+    def mark_interrupted(self, why: str) -> int:
+        """Say on every trial still running why it did not finish (`--resume` runs it again)."""
+        with self.transaction() as db:
+            return db.execute("UPDATE trials SET error = ? WHERE status = 'running'", (why,)).rowcount
+
     def _finish(self, db: sqlite3.Connection, trial: int, result: dict[str, Any], observed: int) -> None:
         cur = db.execute(
             "UPDATE trials SET status = ?, reward = ?, error = ?, started_at = ?, finished_at = ?,"

@@ -15,7 +15,8 @@ from search.strategies import STRATEGIES
 from search.strategies.darts import derive
 
 TINY = ["--train-size", "256", "--val-size", "128", "--filters", "4", "--batch-size", "32", "--epochs", "1",
-        "--eval-images", "64", "--rank-samples", "4", "--quiet"]
+        "--eval-images", "64", "--quiet"]
+RANKED = ["--rank-samples", "4", "--top-k"]  # random-ws, enas: 4 architectures ranked, the top k trained
 
 
 def _search(*args, check=True):
@@ -77,9 +78,8 @@ def test_darts_needs_a_darts_like_space(tmp_path):
 @pytest.mark.parametrize("strategy,space", [("enas", "enas"), ("darts", "darts")])
 def test_strategy_runs_end_to_end(tmp_path, strategy, space):
     run = tmp_path / strategy
-    extra = ["--controller-steps", "1", "--controller-batch", "4"] if strategy == "enas" else []
-    _search("--strategy", strategy, "--space", space, "--out", str(run), "--supernet-epochs", "1",
-            "--top-k", "1", *extra, *TINY)
+    extra = ["--controller-steps", "1", "--controller-batch", "4", *RANKED, "1"] if strategy == "enas" else []
+    _search("--strategy", strategy, "--space", space, "--out", str(run), "--supernet-epochs", "1", *extra, *TINY)
     epochs, trials, archs = _db(run)
     assert epochs == [1]
     assert [t[:2] for t in trials] == [(strategy, "done")] and 0.0 <= trials[0][2] <= 1.0
@@ -97,7 +97,7 @@ def test_strategy_runs_end_to_end(tmp_path, strategy, space):
 def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
     run = tmp_path / "rws"
     cmd = [sys.executable, "-m", "nasdsl", "search", "--strategy", "random-ws", "--space", "enas", "--out", str(run),
-           "--supernet-epochs", "4", "--top-k", "2", *TINY]
+           "--supernet-epochs", "4", *RANKED, "2", *TINY]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     deadline = time.time() + 600

@@ -1,0 +1,52 @@
+"""Which `nasdsl search` flags mean something for which strategies. A flag typed for a strategy that
+would ignore it is a user mistake (one line, exit 2), never a silent no-op:
+
+- multi-trial only: the one-shot strategies train one supernet in the driver and their picks
+  stand-alone after it, so the trial count, executor, budgets, early stopping and reward kind of
+  the multi-trial loop do not apply to them;
+- one-shot only: the supernet flags (search/oneshot.py `configure`), some of them for one strategy;
+- a strategy's own options: the LSTM controller's flags, PPO's, evolution's.
+
+Flags left out of SCOPE apply to every strategy; only flags the user typed count (their argparse
+default is None)."""
+from __future__ import annotations
+
+from nasdsl.errors import NasError
+
+from .oneshot import ONESHOT as ONE_SHOT
+from .strategies import STRATEGIES
+
+MULTI_TRIAL = tuple(name for name in STRATEGIES if name not in ONE_SHOT)
+CONTROLLER = ("ppo", "reinforce", "enas")  # the strategies with the LSTM controller (search/strategies/rl.py)
+
+# argparse dest -> the strategies it is for
+SCOPE: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("trials", "reward", "executor", "workers", "address", "amp", "gpus_per_trial",
+                     "cpus_per_trial", "max_params", "max_madds", "budget_on", "scheduler", "min_epochs",
+                     "max_epochs", "reduction"), MULTI_TRIAL),
+    **dict.fromkeys(("controller_lr", "entropy_weight", "baseline_decay", "controller_batch", "lstm_units",
+                     "init_range"), CONTROLLER),
+    "ppo_epochs": ("ppo",), "ppo_clip": ("ppo",),
+    "population": ("evolution",), "sample_size": ("evolution",),
+    "failed_reward": ("ppo", "reinforce", "evolution"),  # random learns nothing from a reward
+    **dict.fromkeys(("supernet_epochs", "supernet_lr", "eval_images"), ONE_SHOT),
+    "top_k": ("random-ws", "enas"), "rank_samples": ("random-ws", "enas"),  # darts trains its one derived cell
+    "controller_steps": ("enas",), "arch_lr": ("darts",), "arch_weight_decay": ("darts",),
+}
+
+
+def _who(strategies: tuple[str, ...]) -> str:
+    if strategies == MULTI_TRIAL:
+        return f"the multi-trial strategies ({', '.join(MULTI_TRIAL)})"
+    if strategies == ONE_SHOT:
+        return f"the one-shot strategies ({', '.join(ONE_SHOT)})"
+    *rest, last = strategies
+    return f"--strategy {', '.join(rest)} or {last}" if rest else f"--strategy {last}"
+
+
+def check_flags(args, strategy: str) -> None:
+    """NasError naming the first flag typed that `strategy` would ignore, and the strategies it is for."""
+    for dest, strategies in SCOPE.items():
+        if strategy not in strategies and getattr(args, dest, None) is not None:
+            raise NasError(f"--{dest.replace('_', '-')} is for {_who(strategies)} only; "
+                           f"this run's strategy is {strategy}")
