@@ -79,8 +79,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("child training")
     g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int,
-                   help="held-out images (default: 500 digits, 5000 cifar10/cifar100, 10%% of npz and single-tree "
-                        "folders; a folder's val/ when it has one)")
+                   help=f"held-out images (default: {d.val_size} of the default digits proxy, leaving 200 to train on; "
+                        "with --dataset the data set's own: 500 digits, 5000 cifar10/cifar100, 10%% of npz and "
+                        "single-tree folders, a folder's val/ when it has one)")
     g.add_argument("--image", type=int, help="children's input size in pixels (default: the data set's own)")
     g.add_argument("--augment", choices=("auto", *AUGMENTATIONS),
                    help="training augmentation (default auto: the data set family's usual one)")
@@ -90,7 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--cells", type=int, help=f"proxy network: normal cells per stage (default {p.cells})")
     g.add_argument("--filters", type=int, help=f"proxy network: F (default {p.filters})")
     g.add_argument("--stem-multiplier", type=int, help=f"default {p.stem_multiplier}")
-    g.add_argument("--epochs", type=int, help=f"default {t.epochs}")
+    g.add_argument("--epochs", type=int, help=f"default {d.train.epochs}")
     g.add_argument("--batch-size", type=int, help=f"default {t.batch_size}")
     g.add_argument("--lr", type=float, help=f"SGD learning rate, cosine schedule (default {t.lr})")
     g.add_argument("--momentum", type=float, help=f"default {t.momentum}")
@@ -135,6 +136,8 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         if given:
             raise NasError(f"{', '.join(given)} only apply to --scheduler asha")
     cfg = SearchConfig()
+    if args.dataset is not None and args.val_size is None:  # the default proxy's split is for digits
+        cfg = replace(cfg, val_size=None)
     if args.trials is not None:
         cfg = replace(cfg, trials=args.trials)
     sections = {}
