@@ -79,7 +79,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("child training")
     g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int,
-                   help=f"held-out images (default: {d.val_size} of the default digits proxy, leaving 200 to train on; "
+                   help=f"held-out images (default: {d.val_size} of the default digits proxy, leaving 500 to train on; "
                         "with --dataset the data set's own: 500 digits, 5000 cifar10/cifar100, 10%% of npz and "
                         "single-tree folders, a folder's val/ when it has one)")
     g.add_argument("--image", type=int, help="children's input size in pixels (default: the data set's own)")
