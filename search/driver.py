@@ -131,16 +131,18 @@ class RunSummary:
 
 
 class Search:
-    """One run folder: its store, space, strategy and executor."""
+    """One run folder: its store, space, strategy and executor. `settings`: more run-table values
+    that a new run's store is created with (the CLI's {"executor": ...}), in the same step as its
+    config."""
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
-                 trials: int | None = None):
+                 trials: int | None = None, settings: dict[str, dict[str, Any]] | None = None):
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise NasError(f"{self.folder}: not a directory (the run folder: a new or an existing directory)")
         self._lock = None
         try:
-            self._open(config, resume, trials)
+            self._open(config, resume, trials, settings or {})
         except BaseException:
             self.close()
             raise
@@ -153,7 +155,8 @@ class Search:
             raise NasError(f"{self.folder}: cannot create the run folder: {e.strerror or e}") from None
         self._lock = RunLock(self.folder)
 
-    def _open(self, config: SearchConfig | None, resume: bool, trials: int | None) -> None:
+    def _open(self, config: SearchConfig | None, resume: bool, trials: int | None,
+              settings: dict[str, dict[str, Any]]) -> None:
         space = None
         self.store = None
         if resume:
@@ -182,8 +185,7 @@ class Search:
             self._lock_folder()
             if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
-            self.store = Store(self.folder)
-            self.store.set_config(config.to_dict())
+            self.store = Store.create(self.folder, {"config": config.to_dict(), **settings})
         self.config.check()
         self.space: Space = space or space_of(self.config)
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)

@@ -130,9 +130,7 @@ class OneShot:
             else:
                 space_of(config)
             self.config, self.oneshot = config, oneshot
-            self.store = Store(self.folder)
-            self.store.set_config(config.to_dict())
-            self.store.set_config(oneshot.to_dict(), "oneshot")
+            self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict()})
         os_store.ensure(self.store)
         self.space = space_of(self.config)
         if self.config.strategy == "darts":
