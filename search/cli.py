@@ -157,10 +157,9 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
 HARDWARE = ("device", "amp", "gpus_per_trial", "cpus_per_trial")  # executor settings that go into payloads
 
 
-def _executor_args(args: argparse.Namespace, search: Search) -> dict:
+def _executor_args(args: argparse.Namespace, before: dict) -> dict:
     """--executor/--workers/--address/--threads and the hardware flags as given, else as the run last
-    used them, else defaults."""
-    before = (search.store.config("executor") or {}) if args.resume else {}
+    used them (`before`), else defaults."""
     chosen = {"executor": args.executor or before.get("executor", "local"),
               "workers": args.workers or before.get("workers", 2),
               "address": args.address or before.get("address"),
@@ -170,7 +169,6 @@ def _executor_args(args: argparse.Namespace, search: Search) -> dict:
     for key in ("gpus_per_trial", "cpus_per_trial"):  # Ray settings: forgotten when the run moves to local
         given = getattr(args, key)
         chosen[key] = given if given is not None else (before.get(key) if chosen["executor"] == "ray" else None)
-    search.store.set_config(chosen, "executor")
     return chosen
 
 
@@ -188,6 +186,32 @@ def _strategy(args: argparse.Namespace) -> str | None:
         store.close()
 
 
+def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
+    """The run folder opened (--resume) or made, and the executor settings this session runs under,
+    stored in it. A new run's store is made with them, so a --resume after a kill at any moment,
+    even before the first proposal, runs as the run was started (e.g. with its --workers 1)."""
+    if args.resume:
+        if not args.out:
+            raise NasError("--resume needs --out DIR (the run folder to continue)")
+        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
+        if given:
+            raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
+                           "(only --trials, --executor, --workers, --address, --threads, --device, --amp, "
+                           "--gpus-per-trial, --cpus-per-trial may change)")
+        search = Search(args.out, resume=True, trials=args.trials)
+        try:
+            chosen = _executor_args(args, search.store.config("executor") or {})
+            search.store.set_config(chosen, "executor")
+        except BaseException:
+            search.close()
+            raise
+        return search, chosen
+    cfg = config_from_args(args)
+    out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
+    chosen = _executor_args(args, {})
+    return Search(out, cfg, settings={"executor": chosen}), chosen
+
+
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
@@ -200,21 +224,8 @@ def run(args: argparse.Namespace) -> int:
         check_flags(args, strategy)
     if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
         return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
-    if args.resume:
-        if not args.out:
-            raise NasError("--resume needs --out DIR (the run folder to continue)")
-        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
-        if given:
-            raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
-                           "(only --trials, --executor, --workers, --address, --threads, --device, --amp, "
-                           "--gpus-per-trial, --cpus-per-trial may change)")
-        search = Search(args.out, resume=True, trials=args.trials)
-    else:
-        cfg = config_from_args(args)
-        out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
-        search = Search(out, cfg)
+    search, chosen = open_run(args)
     try:
-        chosen = _executor_args(args, search)
         hardware = {k: chosen.pop(k) for k in HARDWARE}
         executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
         search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)

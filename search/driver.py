@@ -142,19 +142,22 @@ class RunSummary:
 
 
 class Search:
-    """One run folder: its store, space, strategy and executor."""
+    """One run folder: its store, space, strategy and executor. `settings`: more run-table values
+    that a new run's store is created with (the CLI's {"executor": ...}), in the same step as its
+    config."""
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
-                 trials: int | None = None):
+                 trials: int | None = None, settings: dict[str, dict[str, Any]] | None = None):
         self.folder = check_run_folder(folder)
         self._lock = None
         try:
-            self._open(config, resume, trials)
+            self._open(config, resume, trials, settings or {})
         except BaseException:
             self.close()
             raise
 
-    def _open(self, config: SearchConfig | None, resume: bool, trials: int | None) -> None:
+    def _open(self, config: SearchConfig | None, resume: bool, trials: int | None,
+              settings: dict[str, dict[str, Any]]) -> None:
         space = None
         self.store = None
         if resume:
@@ -183,8 +186,7 @@ class Search:
             self._lock = lock_run_folder(self.folder)
             if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
-            self.store = Store(self.folder)
-            self.store.set_config(config.to_dict())
+            self.store = Store.create(self.folder, {"config": config.to_dict(), **settings})
         self.config.check()
         self.space: Space = space or space_of(self.config)
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)

@@ -154,9 +154,7 @@ class OneShot:
             self._lock = lock_run_folder(self.folder)
             if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
                 raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
-            self.store = Store(self.folder)
-            self.store.set_config(config.to_dict())
-            self.store.set_config(oneshot.to_dict(), "oneshot")
+            self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict()})
         os_store.ensure(self.store)
         self.space = space_of(self.config)
         if self.config.strategy == "darts":

@@ -118,6 +118,33 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise NasError(f"{self.path}: not a nasdsl trial store ({e})") from None
 
+    @classmethod
+    def create(cls, folder: str | Path, values: dict[str, dict[str, Any]]) -> Store:
+        """A new run's store, made whole or not at all: the tables and the run-table `values`
+        ('config', 'executor', ...) are written under a temporary name that is then renamed into
+        place, so a driver killed meanwhile leaves no store without them (a `--resume` after that
+        kill would have had to guess them: the defaults, not what the run was started with)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / STORE_NAME
+        tmp = folder / (STORE_NAME + ".new")
+        for p in (tmp, folder / (tmp.name + "-journal")):  # left by a driver killed while making it
+            p.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.executescript(_SCHEMA + _RUNG_SCHEMA)
+            db.execute("BEGIN")
+            for key, value in values.items():
+                db.execute("INSERT INTO run VALUES (?, ?)", (key, json.dumps(value, sort_keys=True)))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        if path.exists():
+            tmp.unlink()
+            raise NasError(f"{folder} already holds a search run; continue it with --resume")
+        tmp.replace(path)
+        return cls(folder, create=False)
+
     def close(self) -> None:
         self.db.close()
 

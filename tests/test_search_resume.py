@@ -2,6 +2,7 @@
 the controller continues from its saved state, and the run ends exactly as an uninterrupted one."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -13,6 +14,10 @@ from pathlib import Path
 
 import pytest
 from proc_helpers import finished
+
+from nasdsl.errors import NasError
+from search.cli import configure, open_run
+from search.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = 10
@@ -83,3 +88,40 @@ def test_kill_minus_nine_then_resume(tmp_path):
     con.close()
     assert updates == ref_updates and len(updates) == TRIALS // 3
     assert (run / "best.nas").read_text().split("\n", 1)[1] == (reference / "best.nas").read_text().split("\n", 1)[1]
+
+
+def search_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    return parser.parse_args(argv)
+
+
+def test_a_run_killed_before_its_first_proposal_resumes_with_its_own_workers(tmp_path):
+    """The run folder holds the executor settings from the moment it exists: a driver killed just
+    after making it (the fault-injection test's kills hit there) is resumed, without --workers,
+    with the run's --workers 1, not the default 2, whose overlapping trials would change the order
+    in which the strategy learns and so what it proposes."""
+    run = tmp_path / "run"
+    search, chosen = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1",
+                                          "--threads", "1"))
+    search.close()  # the driver is killed: nothing of its loop ran
+    store = Store(run, create=False)
+    assert store.config()["seed"] == 0 and store.config("executor") == chosen
+    store.close()
+    resumed, again = open_run(search_args("--resume", "--out", str(run)))
+    resumed.close()
+    assert (again["workers"], again["threads"]) == (1, 1)
+
+
+def test_a_store_left_half_made_is_no_run(tmp_path):
+    """A driver killed while it made the store leaves only its temporary file: that is not a run to
+    resume, and a new run in the folder replaces it."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "trials.sqlite.new").write_bytes(b"SQLite format 3\0 half")
+    (run / "trials.sqlite.new-journal").write_bytes(b"")
+    with pytest.raises(NasError, match="no search run here"):
+        open_run(search_args("--resume", "--out", str(run)))
+    search, _ = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1"))
+    search.close()
+    assert (run / "trials.sqlite").is_file() and not list(run.glob("trials.sqlite.new*"))

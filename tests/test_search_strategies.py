@@ -1,6 +1,7 @@
 """Strategies: they learn on a synthetic reward, mutate correctly, and restore their exact state."""
 from __future__ import annotations
 
+import json
 import statistics
 
 import pytest
@@ -81,6 +82,31 @@ def test_saved_state_restores_the_exact_strategy(name):
         a.observe(da, synthetic_reward(SPACE, da, 7), ma)
         b.observe(db, synthetic_reward(SPACE, db, 7), mb)
     assert a.updates == b.updates
+
+
+@pytest.mark.parametrize("name", ["ppo", "reinforce", "evolution"])
+def test_reloading_wherever_the_driver_saves_changes_nothing(name):
+    """What `--resume` does after a kill: a fresh strategy loads the state the driver stored after a
+    proposal or after an observation, the proposal's meta coming back from its JSON column. Proposals,
+    log-probs, weights and Adam's moments stay bit-for-bit those of a run that never stopped."""
+    options = StrategyOptions(batch=3, population=6, sample_size=3)
+
+    def reload(s):
+        fresh = make_strategy(name, SPACE, 7, options)
+        fresh.load_state_dict(load_state(dump_state(s.state_dict())))
+        return fresh
+
+    straight, resumed = make_strategy(name, SPACE, 7, options), make_strategy(name, SPACE, 7, options)
+    for _ in range(13):  # 4 controller updates, a part-filled buffer
+        da, ma = straight.propose()
+        straight.observe(da, synthetic_reward(SPACE, da, 7), ma)
+        db, mb = resumed.propose()
+        resumed = reload(resumed)
+        mb = json.loads(json.dumps(mb))
+        resumed.observe(db, synthetic_reward(SPACE, db, 7), mb)
+        resumed = reload(resumed)
+        assert (da, ma) == (db, mb)
+    assert dump_state(straight.state_dict()) == dump_state(resumed.state_dict())
 
 
 def test_failed_children_get_the_failed_reward():
