@@ -17,8 +17,8 @@ from proc_helpers import cli, marked, new_marker, reap, run_cli, wait_gone
 
 TRIALS = 100
 KILLS = 20
-ARGS = ["--reward", "synthetic", "--controller-batch", "3", "--seed", "7", "--trials", str(TRIALS),
-        "--workers", "1", "--quiet"]
+ARGS = ["--reward", "synthetic", "--seed", "7", "--trials", str(TRIALS), "--workers", "1", "--quiet"]
+OWN = {"ppo": ["--controller-batch", "3"], "evolution": []}  # each strategy's own flags
 ENV = {"NASDSL_SYNTHETIC_SLEEP": "0.05"}
 
 
@@ -40,7 +40,7 @@ def _holds_lock(run, pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["evolution", "ppo"])
 def test_twenty_kill_minus_nine_then_resume(tmp_path, strategy):
-    args = [*ARGS, "--strategy", strategy]
+    args = [*ARGS, "--strategy", strategy, *OWN[strategy]]
     reference = tmp_path / "reference"
     ref = cli("search", "--out", str(reference), *args, env=ENV)
     out, err = ref.communicate(timeout=900)
