@@ -122,7 +122,9 @@ def main() -> int:
     t0 = time.time()
 
     # 1. the searches (one at a time: each has the machine to itself for its budget)
-    rows = []  # (label, source, cost text, {network: nas text})
+    rows = [(label, "published", found, {"proxy": published_text(normal, reduction, proxy),  # (label, source,
+                                         "bigger": published_text(normal, reduction, bigger)})  # cost, texts)
+            for label, normal, reduction, found in PUBLISHED]
     for spec in args.strategies.split(","):
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
@@ -132,10 +134,6 @@ def main() -> int:
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
                          {"proxy": to_nas(space, r["decisions"], proxy), "bigger": to_nas(space, r["decisions"], bigger)}))
-    for label, normal, reduction, found in PUBLISHED:
-        rows.insert(0, (label, "published", found, {"proxy": published_text(normal, reduction, proxy),
-                                                   "bigger": published_text(normal, reduction, bigger)}))
-    rows.sort(key=lambda r: r[1] != "published")
 
     # 2. every cell on both networks with the same training seeds
     jobs = {f"{label}/{net}/{s}": payload(base, text, s) for label, _, _, texts in rows
