@@ -27,7 +27,7 @@ import argparse
 import concurrent.futures as cf
 import contextlib
 import json
-import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from search.data import load_dataset  # noqa: E402
 from search.driver import SearchConfig  # noqa: E402
+from search.lifetime import die_with_parent, worker_context  # noqa: E402
 from search.space import load_space, to_nas  # noqa: E402
 from search.trial import run_trial  # noqa: E402
 
@@ -207,7 +208,8 @@ def main() -> int:
     decisions = cells(args.cells)
     rows = []
     pool = None if args.cached_only else \
-        cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+        cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
+                               initargs=(os.getpid(),))  # workers go when the script does, even on kill -9
     with pool or contextlib.nullcontext():
         for name in names:
             rows.append(measure(name, config_of(CANDIDATES[name]), decisions, args.longer, pool, args.threads,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nasdsl.cost import cost  # noqa: E402
 from nasdsl.load import load_text  # noqa: E402
 from search.driver import Search, SearchConfig, proxy_network  # noqa: E402
+from search.lifetime import die_with_parent, worker_context  # noqa: E402
 from search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
 from search.trial import run_trial  # noqa: E402
 
@@ -138,7 +139,8 @@ def main() -> int:
     # 2. every cell on both networks with the same training seeds
     jobs = {f"{label}/{net}/{s}": payload(base, text, s) for label, _, _, texts in rows
             for net, text in texts.items() for s in train_seeds if f"{label}/{net}/{s}" not in cache}
-    with cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
+                                initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
         futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
         for fut in cf.as_completed(futures):
             r = fut.result()
