@@ -133,7 +133,7 @@ def main() -> int:
             results.setdefault(name, []).append(r)
             print(f"  {name:<12} seed {seed}: best {r['best']:.4f}  top-5 {r['top5']:.4f}  "
                   f"({r['spent']} child-epochs, {time.time() - t0:.0f} s so far)", file=sys.stderr, flush=True)
-    print(f"\nbudget {args.budget} child-epochs per run on {args.dataset} ({args.reward}), {args.epochs} epochs a "
+    print(f"\nbudget {args.budget} child-epochs per run on {base.dataset} ({args.reward}), {args.epochs} epochs a "
           f"full child; asha rungs {list(rungs)}, eta {args.reduction}; seeds {args.seeds}; mean ± sd over seeds\n")
     print("| strategy | best | top-5 mean | best at 1/4, 1/2, 3/4 of the budget | p (better than random) |")
     print("|---|---|---|---|---|")
