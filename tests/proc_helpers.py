@@ -4,6 +4,7 @@ the multiprocessing resource tracker and the processes of a local Ray cluster)."
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,13 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 MARKER = "NASDSL_TEST_MARKER"
 
 
+def _deliverable_sigint() -> None:
+    """In the child: SIGINT at its default, as in a terminal, even when the tests themselves were
+    started in the background (where the shell ignores SIGINT, and so would the driver, rightly)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) -> subprocess.Popen:
     """`python -m nasdsl.cli ARGS` in its own session, its descendants tagged with `marker`."""
     e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     if marker:
         e[MARKER] = marker
     return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=kw.pop("cwd", ROOT), env=e,
-                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            start_new_session=True, preexec_fn=_deliverable_sigint, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
 
 
 def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None) -> subprocess.CompletedProcess:
