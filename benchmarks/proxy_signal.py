@@ -36,11 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.data import load_dataset  # noqa: E402
-from search.driver import SearchConfig  # noqa: E402
+from search.driver import SearchConfig, proxy_network  # noqa: E402
 from search.lifetime import die_with_parent, worker_context  # noqa: E402
 from search.space import load_space, to_nas  # noqa: E402
-from search.trial import run_trial  # noqa: E402
+from search.trial import run_trial, trial_payload  # noqa: E402
 
 BAR_ALL, BAR_HALF, BAR_MINUTES, MAIN_TRIALS, MAIN_WORKERS = 0.8, 0.5, 10.0, 60, 2
 
@@ -119,12 +118,9 @@ def cells(n: int, seed: int = 0) -> list[tuple[int, ...]]:
 
 def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: int, threads: int,
             repeats: int) -> dict:
-    data = load_dataset(cfg.dataset, cfg.val_size, cfg.train_size)
-    proxy = replace(cfg.proxy, image=data.image, classes=data.classes)
-    return {"trial": seed, "nas": to_nas(load_space("nasnet"), decisions, proxy), "network": "proxy", "seed": seed,
-            "decisions": list(decisions), "reward": "accuracy", "dataset": cfg.dataset, "val_size": cfg.val_size,
-            "train_size": cfg.train_size, "train": replace(cfg.train, epochs=epochs).to_dict(), "threads": threads,
-            "repeats": repeats}
+    cfg = replace(cfg, repeats=repeats, train=replace(cfg.train, epochs=epochs))
+    nas = to_nas(load_space("nasnet"), decisions, proxy_network(cfg))
+    return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": list(decisions), "seed": seed}, threads)
 
 
 def long_key(name: str, i: int) -> str:

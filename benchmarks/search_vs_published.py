@@ -40,7 +40,7 @@ from nasdsl.load import load_text  # noqa: E402
 from search.driver import Search, SearchConfig, proxy_network  # noqa: E402
 from search.lifetime import die_with_parent, worker_context  # noqa: E402
 from search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
-from search.trial import run_trial  # noqa: E402
+from search.trial import run_trial, trial_payload  # noqa: E402
 
 # label, normal cell, reduction cell, what it cost to find (as published)
 PUBLISHED = [
@@ -60,9 +60,8 @@ def published_text(normal: str, reduction: str, proxy: ProxyNet) -> str:
 
 
 def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
-    return {"trial": seed, "nas": nas, "network": PROXY_NETWORK, "seed": seed, "reward": "accuracy",
-            "dataset": cfg.dataset, "val_size": cfg.val_size, "train_size": cfg.train_size, "image": cfg.image,
-            "augment": cfg.augment, "train": cfg.train.to_dict(), "threads": 1}
+    """A training of `nas` exactly as the search trains its children (repeats included)."""
+    return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": [], "seed": seed}, threads=1)
 
 
 def search_best(folder: Path, cfg: SearchConfig, minutes: float, workers: int) -> dict:

@@ -416,7 +416,7 @@ class Search:
                 self._settle(asha, trials)
 
     def _out_of_time(self) -> bool:
-        return getattr(self, "_deadline", None) is not None and time.time() >= self._deadline
+        return self._deadline is not None and time.time() >= self._deadline
 
     def _best_reward(self) -> float | None:
         top = self.store.best(1)
