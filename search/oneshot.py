@@ -34,7 +34,7 @@ from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
 from .best import write_best
-from .driver import SearchConfig, space_of
+from .driver import SearchConfig, proxy_network, space_of
 from .lifetime import interruptible, stopped
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
@@ -43,7 +43,7 @@ from .store import STORE_NAME, Store, dump_state, load_state
 from .strategies import STRATEGIES, make_strategy
 from .strategies.darts import Darts, check_space
 from .strategies.enas import ENAS_OPTIONS
-from .trial import run_trial, trial_payload
+from .trial import child_data, data_settings, run_trial, trial_payload
 
 ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "oneshot", False))  # random-ws, enas, darts
 
@@ -127,7 +127,6 @@ class OneShot:
               threads: int | None) -> None:
         """Take the run folder (its driver lock, then the store), build data, supernet and strategy,
         and load the last checkpoint; `threads`: this session's torch threads (default: as configured)."""
-        from .data import open_dataset
         from .devices import resolve_device
 
         if resume:
@@ -164,9 +163,10 @@ class OneShot:
             check_space(self.space)
         self.device = resolve_device(device)
         torch.set_num_threads(self.oneshot.threads)
-        self.data = open_dataset(self.config.dataset, image=self.config.image, augment=self.config.augment,
-                                 val_size=self.config.val_size, train_size=self.config.train_size)
-        self.proxy = replace(self.config.proxy, image=self.data.image, classes=self.data.classes)
+        # the data set and split the run's children train and are scored on (their payloads' data
+        # settings); the supernet trains on the training images and scores on the held-out ones
+        self.data = child_data(data_settings(self.config))
+        self.proxy = proxy_network(self.config)
         torch.manual_seed(self.config.seed)
         self.net = _supernet(self.space, self.proxy, self.device)
         if self.config.strategy == "darts":
