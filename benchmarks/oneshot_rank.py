@@ -1,12 +1,14 @@
 """Can the supernet be trusted? Kendall tau between shared-weight and stand-alone accuracy.
 
 For each strategy: train its supernet (random-ws and enas on the `enas` space, darts on `darts`),
-score N random architectures of the space with the shared weights (held-out images, batch-stat BN),
-train the same N stand-alone as ordinary trials (`run_trial`, the multi-trial proxy and recipe), and
+score N random architectures of the space with the shared weights (the supernet with that discrete
+architecture selected; held-out images, batch-stat BN; darts: its mixture-trained weights), train the
+same N stand-alone exactly as `nasdsl search` trains a child (`trial_payload` of the search's default
+config: the default proxy, 500 digits to train on, 1297 held out, each child trained twice), and
 report Kendall's tau-b between the two rankings. Yu et al. (ICLR 2020) measured about 0; there is no
 target, so the script fails only if it cannot measure (fewer than N stand-alone children finished).
 
-    python benchmarks/oneshot_rank.py --archs 20 --supernet-epochs 10 [--json out.json]
+    python benchmarks/oneshot_rank.py --archs 20 --supernet-epochs 10 [--strategies random-ws,enas,darts] [--json out.json]
 """
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from dataclasses import replace
 
 from search.driver import SearchConfig
 from search.oneshot import OneShot, OneShotConfig, enas_defaults
-from search.space import ProxyNet, load_space, to_nas
-from search.trainer import TrainConfig
-from search.trial import run_trial
+from search.space import load_space, to_nas
+from search.trial import run_trial, trial_payload
+
+SPACES = {"random-ws": "enas", "enas": "enas", "darts": "darts"}  # strategy -> the space it is measured on
 
 
 def kendall_tau(a: list[float], b: list[float]) -> float:
@@ -52,28 +55,35 @@ def _span(values: list[float | None]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    base = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
     ap.add_argument("--archs", type=int, default=20)
-    ap.add_argument("--strategies", default="random-ws,enas,darts")
+    ap.add_argument("--strategies", default=",".join(SPACES), help="comma-separated, of " + ", ".join(SPACES))
     ap.add_argument("--supernet-epochs", type=int, default=10)
     ap.add_argument("--controller-steps", type=int, default=5)
-    ap.add_argument("--child-epochs", type=int, default=TrainConfig().epochs)
-    ap.add_argument("--dataset", default="digits")
-    ap.add_argument("--filters", type=int, default=ProxyNet().filters)
+    ap.add_argument("--child-epochs", type=int, default=base.train.epochs)
+    ap.add_argument("--dataset", help="another data set than the default proxy's (with its own split)")
+    ap.add_argument("--filters", type=int, default=base.proxy.filters)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="write the measured figures here")
     args = ap.parse_args()
-    spaces = {"random-ws": "enas", "enas": "enas", "darts": "darts"}
+    strategies = args.strategies.split(",")
+    unknown = [s for s in strategies if s not in SPACES]
+    if unknown:
+        ap.error(f"unknown strategies {', '.join(unknown)}; known: {', '.join(SPACES)}")
+    if args.dataset:
+        base = replace(base, dataset=args.dataset, val_size=None)
+    base = replace(base, seed=args.seed, proxy=replace(base.proxy, filters=args.filters),
+                   train=replace(base.train, epochs=args.child_epochs))
     standalone: dict[str, list[float | None]] = {}
     out = {"archs": args.archs, "supernet_epochs": args.supernet_epochs, "child_epochs": args.child_epochs,
-           "dataset": args.dataset, "strategies": {}}
-    for strategy in args.strategies.split(","):
-        space_name = spaces[strategy]
+           "repeats": base.repeats, "dataset": base.dataset, "val_size": base.val_size, "strategies": {}}
+    for strategy in strategies:
+        space_name = SPACES[strategy]
         space = load_space(space_name)
         rng = random.Random(args.seed + 17)
         archs = [tuple(rng.randrange(k) for k in space.sizes) for _ in range(args.archs)]
-        cfg = SearchConfig(strategy=strategy, space=space_name, seed=args.seed, dataset=args.dataset,
-                           proxy=ProxyNet(filters=args.filters), train=replace(TrainConfig(), epochs=args.child_epochs))
+        cfg = replace(base, strategy=strategy, space=space_name)
         if strategy == "enas":
             cfg = enas_defaults(cfg, set())
         oc = OneShotConfig(epochs=args.supernet_epochs, controller_steps=args.controller_steps, threads=args.threads,
@@ -91,12 +101,16 @@ def main() -> int:
             t0 = time.time()
             rewards = []
             for i, a in enumerate(archs):
-                r = run_trial({"trial": i + 1, "nas": to_nas(space, a, proxy), "network": "proxy", "seed": args.seed + i,
-                               "reward": "accuracy", "dataset": args.dataset, "train": cfg.train.to_dict(),
-                               "threads": args.threads})
+                child = {"id": i + 1, "nas": to_nas(space, a, proxy), "decisions": list(a), "seed": args.seed + i}
+                r = run_trial(trial_payload(cfg, child, args.threads))
+                if r["status"] != "done":
+                    print(f"child {i + 1} failed: {r['error'].splitlines()[0]}", flush=True)
                 rewards.append(r["reward"])
             standalone[space_name] = rewards
-            out.setdefault("standalone_seconds", {})[space_name] = time.time() - t0
+            seconds = time.time() - t0
+            out.setdefault("standalone_seconds", {})[space_name] = seconds
+            print(f"{space_name:6s} {len(archs)} stand-alone children in {seconds:.0f} s ({seconds / len(archs):.1f} s "
+                  f"each: {base.repeats} trainings of {args.child_epochs} epochs)", flush=True)
         pairs = [(s, r) for s, r in zip(shared, standalone[space_name]) if r is not None]
         tau = kendall_tau([p[0] for p in pairs], [p[1] for p in pairs])
         out["strategies"][strategy] = {"space": space_name, "tau": tau, "pairs": len(pairs), "supernet_seconds": supernet_s,

@@ -212,7 +212,10 @@ def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
     return Search(out, cfg, settings={"executor": chosen}), chosen
 
 
-def run(args: argparse.Namespace) -> int:
+def check_args(args: argparse.Namespace) -> str | None:
+    """The checks of every `nasdsl search`, from the command line or `nasdsl.search`: worker and
+    thread counts, the device, then the flags the run's strategy would ignore (search/strategy_flags.py).
+    Returns the run's strategy (None: --resume of a folder that holds no run; opening it says so)."""
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:
@@ -222,14 +225,25 @@ def run(args: argparse.Namespace) -> int:
     strategy = _strategy(args)
     if strategy is not None:
         check_flags(args, strategy)
+    return strategy
+
+
+def run_search(search: Search, chosen: dict, progress: bool, minutes: float | None):
+    """Run the multi-trial search `open_run` opened, on the executor `chosen` describes; the caller
+    closes `search`. Returns its RunSummary."""
+    hardware = {k: chosen.pop(k) for k in HARDWARE}
+    executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
+    search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
+    return search.run(**{**chosen, "executor": executor}, progress=progress, minutes=minutes)
+
+
+def run(args: argparse.Namespace) -> int:
+    strategy = check_args(args)
     if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
         return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
     search, chosen = open_run(args)
     try:
-        hardware = {k: chosen.pop(k) for k in HARDWARE}
-        executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
-        search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
-        summary = search.run(**{**chosen, "executor": executor}, progress=not args.quiet, minutes=args.minutes)
+        summary = run_search(search, chosen, not args.quiet, args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
         return stopped(e, search.folder, "the trials in flight will run again")
     finally:

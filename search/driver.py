@@ -25,7 +25,7 @@ from .store import STORE_NAME, Store, dump_state, load_state
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
-from .trial import trial_payload
+from .trial import child_data, data_settings, trial_payload
 
 CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
 BUDGET_NETWORKS = ("proxy", *TRANSFER_NAMES)  # the proxy child, or a transfer of the space's skeleton
@@ -125,10 +125,7 @@ def proxy_network(config: SearchConfig) -> ProxyNet:
     also reports bad data before any child starts)."""
     if config.reward != "accuracy":
         return config.proxy
-    from .data import open_dataset
-
-    data = open_dataset(config.dataset, image=config.image, augment=config.augment,
-                        val_size=config.val_size, train_size=config.train_size)
+    data = child_data(data_settings(config))  # the children's own data (opened once per process)
     return replace(config.proxy, image=data.image, classes=data.classes)
 
 

@@ -34,7 +34,7 @@ from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
 from .best import write_best
-from .driver import SearchConfig, space_of
+from .driver import SearchConfig, proxy_network, space_of
 from .lifetime import interruptible, stopped
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
@@ -43,7 +43,7 @@ from .store import STORE_NAME, Store, dump_state, load_state
 from .strategies import STRATEGIES, make_strategy
 from .strategies.darts import Darts, check_space
 from .strategies.enas import ENAS_OPTIONS
-from .trial import run_trial, trial_payload
+from .trial import child_data, data_settings, run_trial, trial_payload
 
 ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "oneshot", False))  # random-ws, enas, darts
 
@@ -91,11 +91,14 @@ def enas_defaults(config: SearchConfig, given: set[str]) -> SearchConfig:
 
 @dataclass
 class OneShotSummary:
+    """A one-shot run's end: RunSummary's fields (the trials are the stand-alone picks) and the picks."""
+
     folder: Path
+    counts: dict[str, int]
     best_reward: float | None
     best_trial: int | None
-    picks: list[dict[str, Any]]
     seconds: float
+    picks: list[dict[str, Any]]
 
 
 def _supernet(space: Space, proxy, device):
@@ -124,7 +127,6 @@ class OneShot:
               threads: int | None) -> None:
         """Take the run folder (its driver lock, then the store), build data, supernet and strategy,
         and load the last checkpoint; `threads`: this session's torch threads (default: as configured)."""
-        from .data import open_dataset
         from .devices import resolve_device
 
         if resume:
@@ -161,9 +163,10 @@ class OneShot:
             check_space(self.space)
         self.device = resolve_device(device)
         torch.set_num_threads(self.oneshot.threads)
-        self.data = open_dataset(self.config.dataset, image=self.config.image, augment=self.config.augment,
-                                 val_size=self.config.val_size, train_size=self.config.train_size)
-        self.proxy = replace(self.config.proxy, image=self.data.image, classes=self.data.classes)
+        # the data set and split the run's children train and are scored on (their payloads' data
+        # settings); the supernet trains on the training images and scores on the held-out ones
+        self.data = child_data(data_settings(self.config))
+        self.proxy = proxy_network(self.config)
         torch.manual_seed(self.config.seed)
         self.net = _supernet(self.space, self.proxy, self.device)
         if self.config.strategy == "darts":
@@ -320,8 +323,8 @@ class OneShot:
         self.write_best()
         path = self.folder
         top = self.store.best(1)
-        return OneShotSummary(path, top[0]["reward"] if top else None, top[0]["id"] if top else None,
-                              picks[:top_k], time.time() - started)
+        return OneShotSummary(path, self.store.counts(), top[0]["reward"] if top else None,
+                              top[0]["id"] if top else None, time.time() - started, picks[:top_k])
 
     def train_supernet(self, bar: Progress | None = None) -> None:
         """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says)."""
@@ -427,27 +430,31 @@ def configure(parser) -> None:
     g.add_argument("--arch-weight-decay", type=float, help=f"darts (default {d.arch_weight_decay})")
 
 
-def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | None, str]]) -> int:
-    """`nasdsl search` for a one-shot strategy (search/cli.py has checked the flags that apply to
-    it): `config` is the SearchConfig of the flags given (None with --resume), `run_flags` the flags
-    that define a run (flag -> (section, field))."""
+def open_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | None, str]]) -> OneShot:
+    """The one-shot run `nasdsl search` (or `nasdsl.search`) asks for, opened: `args` its flags, already
+    checked against the strategy (search/cli.py `check_args`), `config` the SearchConfig of the flags
+    given (None with --resume), `run_flags` the flags that define a run (flag -> (section, field))."""
     given = {flag for flag in (*run_flags, *FLAGS) if getattr(args, flag, None) is not None}
     if args.resume:
         if given:
             raise NasError(f"--resume continues a run as it was configured; drop "
                            f"{', '.join('--' + f.replace('_', '-') for f in sorted(given))} "
                            "(only --threads and --device may change)")
-        run = OneShot(args.out, resume=True, device=args.device or "auto", threads=args.threads)
-    else:
-        cfg = config
-        if cfg.strategy == "enas":
-            cfg = enas_defaults(cfg, {run_flags[f][1] for f in given if run_flags.get(f, ("", ""))[0] == "options"})
-        values = {FLAGS[f]: getattr(args, f) for f in FLAGS if getattr(args, f) is not None}
-        if cfg.strategy == "darts" and "lr" not in values:
-            values["lr"] = 0.025
-        oneshot = OneShotConfig(**values, threads=args.threads or 1)
-        out = args.out or str(Path("runs") / f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
-        run = OneShot(out, cfg, oneshot, device=args.device or "auto")
+        return OneShot(args.out, resume=True, device=args.device or "auto", threads=args.threads)
+    cfg = config
+    if cfg.strategy == "enas":
+        cfg = enas_defaults(cfg, {run_flags[f][1] for f in given if run_flags.get(f, ("", ""))[0] == "options"})
+    values = {FLAGS[f]: getattr(args, f) for f in FLAGS if getattr(args, f) is not None}
+    if cfg.strategy == "darts" and "lr" not in values:
+        values["lr"] = 0.025
+    oneshot = OneShotConfig(**values, threads=args.threads or 1)
+    out = args.out or str(Path("runs") / f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
+    return OneShot(out, cfg, oneshot, device=args.device or "auto")
+
+
+def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | None, str]]) -> int:
+    """`nasdsl search` for a one-shot strategy (arguments as `open_cli`)."""
+    run = open_cli(args, config, run_flags)
     try:
         summary = run.run(progress=not args.quiet)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: trials in flight are marked already

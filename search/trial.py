@@ -28,14 +28,19 @@ from nasdsl.errors import NasError
 from .devices import free_cuda_memory
 
 
+def data_settings(config: Any) -> dict[str, Any]:
+    """The payload keys that choose a child's data and its split (what `child_data` reads), from a
+    run's SearchConfig: `child_data(data_settings(config))` is the data every child of the run sees."""
+    return {"dataset": config.dataset, "val_size": config.val_size, "train_size": config.train_size,
+            "image": config.image, "augment": config.augment}
+
+
 def trial_payload(config: Any, trial: dict[str, Any], threads: int, **extra: Any) -> dict[str, Any]:
     """The payload of `trial` ({"id", "nas", "decisions", "seed"}) of a run configured by `config`
     (its SearchConfig), multi-trial or one-shot alike; `extra`: further keys (synthetic, device ...)."""
     return {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
-            "decisions": trial["decisions"], "reward": config.reward, "dataset": config.dataset,
-            "val_size": config.val_size, "train_size": config.train_size, "image": config.image,
-            "augment": config.augment, "repeats": config.repeats, "train": config.train.to_dict(),
-            "threads": threads, **extra}
+            "decisions": trial["decisions"], "reward": config.reward, **data_settings(config),
+            "repeats": config.repeats, "train": config.train.to_dict(), "threads": threads, **extra}
 
 
 def run_trial(payload: dict[str, Any], place: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -94,3 +94,63 @@ def test_search_api_rejects_unknown_settings(tmp_path):
     """, tmp_path)
     assert "unknown setting(s) trails" in r.stdout, r.stderr
     assert not (tmp_path / "run").exists()
+
+
+
+ONESHOT_TINY = dict(space="enas", supernet_epochs=1, rank_samples=3, top_k=2, eval_images=64, train_size=256,
+                    val_size=128, filters=4, batch_size=32, epochs=1)
+MULTI = "the multi-trial strategies (ppo, reinforce, random, evolution) only; this run's strategy is"
+
+
+def test_search_api_runs_a_one_shot_strategy_and_resumes_it(tmp_path):
+    # the one-shot loop, not the multi-trial one: supernet epochs and scored architectures in the store,
+    # the picks trained stand-alone as the run's trials; resuming it checks settings as --resume does
+    r = _python(f"""
+        import sqlite3
+        import nasdsl
+        s = nasdsl.search(out="run", strategy="random-ws", **{ONESHOT_TINY!r})
+        print(type(s).__name__, s.counts["done"], s.counts["failed"], len(s.picks), s.best_trial is not None,
+              0 <= s.best_reward <= 1, s.seconds > 0, (s.folder / "best.nas").is_file())
+        con = sqlite3.connect("run/trials.sqlite")
+        print(con.execute("SELECT COUNT(*) FROM oneshot_epochs").fetchone()[0],
+              con.execute("SELECT COUNT(*) FROM oneshot_archs WHERE phase = 'rank'").fetchone()[0],
+              *sorted({{row[0] for row in con.execute("SELECT strategy FROM trials")}}))
+        con.close()
+        again = nasdsl.search(out="run", resume=True, threads=1)   # finished: nothing is trained again
+        print(again.counts["done"], again.best_trial == s.best_trial, again.best_reward == s.best_reward)
+        for call in (dict(trials=5), dict(top_k=1), dict(workers=2)):
+            try:
+                nasdsl.search(out="run", resume=True, **call)
+            except nasdsl.NasError as e:
+                print(e)
+    """, tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.splitlines()
+    assert [line.split() for line in lines[:3]] == [
+        ["OneShotSummary", "2", "0", "2", "True", "True", "True", "True"], ["1", "3", "random-ws"],
+        ["2", "True", "True"]]
+    assert lines[3:] == [f"error: --trials is for {MULTI} random-ws",
+                         "error: --resume continues a run as it was configured; drop --top-k (only --threads and "
+                         "--device may change)",
+                         f"error: --workers is for {MULTI} random-ws"]
+
+
+def test_search_api_refuses_what_a_one_shot_strategy_would_ignore(tmp_path):
+    # the command line's checks (search/strategy_flags.py), before any run folder is made
+    r = _python("""
+        import nasdsl
+        for call in (dict(strategy="enas", trials=4), dict(strategy="darts", space="darts", workers=2),
+                     dict(strategy="random-ws", max_params=10**6), dict(strategy="ppo", top_k=2),
+                     dict(strategy="random-ws", minutes=1.0), dict(strategy="enas", executor="local")):
+            try:
+                nasdsl.search(out="run", **call)
+            except nasdsl.NasError as e:
+                print(e)
+    """, tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.splitlines() == [
+        f"error: --trials is for {MULTI} enas", f"error: --workers is for {MULTI} darts",
+        f"error: --max-params is for {MULTI} random-ws",
+        "error: --top-k is for --strategy random-ws or enas only; this run's strategy is ppo",
+        f"error: --minutes is for {MULTI} random-ws", f"error: --executor is for {MULTI} enas"]
+    assert not (tmp_path / "run").exists()

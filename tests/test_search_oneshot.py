@@ -143,3 +143,33 @@ def test_enas_constants_are_defaults_and_flags_win():
     assert (d.lr, d.entropy_weight, d.baseline_decay, d.units, d.batch) == (0.0035, 1e-4, 0.99, 64, 10)
     given = replace(cfg, options=replace(cfg.options, lr=0.01))
     assert enas_defaults(given, {"lr"}).options.lr == 0.01
+
+
+@pytest.mark.parametrize("strategy,space", [("random-ws", "enas"), ("darts", "darts")])
+def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path, strategy, space):
+    # the default proxy (500 digits to train on, 1297 held out, 2 trainings per child): the supernet
+    # trains on the children's training images (darts: split 50/50 between weights and architecture)
+    # and scores on their held-out images; a pick's payload is a multi-trial child's
+    from search.driver import SearchConfig, proxy_network
+    from search.oneshot import OneShot
+    from search.trial import child_data, trial_payload
+
+    cfg = SearchConfig(strategy=strategy, space=space)
+    run = OneShot(tmp_path / "run", cfg)
+    try:
+        pick = {"id": 1, "nas": "", "decisions": [], "seed": 5}
+        payload = run._payload(pick)
+        assert payload == trial_payload(cfg, pick, 1, device="cpu") and payload["repeats"] == 2
+        data = child_data(payload)
+        assert (len(data.train.y), len(data.val.y)) == (500, 1297)
+        assert torch.equal(run.v_x, data.val.x) and torch.equal(run.v_y, data.val.y)
+        if strategy == "darts":
+            x, y = torch.cat([run.w_x, run.a_x]), torch.cat([run.w_y, run.a_y])
+            assert len(run.w_y) == len(run.a_y) == 250
+            assert torch.equal(y.sort().values, data.train.y.sort().values)
+            assert torch.allclose(x.sum(0), data.train.x.sum(0), atol=1e-3)
+        else:
+            assert torch.equal(run.w_x, data.train.x) and torch.equal(run.w_y, data.train.y)
+        assert run.proxy == proxy_network(cfg)
+    finally:
+        run.close()
