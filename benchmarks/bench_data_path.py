@@ -2,7 +2,7 @@
 
 "Before" is the code of a git revision from before the data registry (default: the commit this
 branch started from), unpacked with `git archive` into a temporary folder; "after" is this
-working tree. Both run the same children through their own `search.trial.run_trial`: the default
+working tree. Both run the same children through their own `nasdsl_search.trial.run_trial`: the default
 search child (proxy network 1 cell / 8 filters, 4 epochs on digits, 1 thread), architectures drawn
 by a seeded random generator, sequentially in one fresh process per round, so each round pays the
 data set's first load once, as a search worker does. Rounds alternate before/after to spread the
@@ -29,15 +29,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.space import ProxyNet, load_space, to_nas  # noqa: E402
-from search.trainer import TrainConfig  # noqa: E402
+from nasdsl_search.space import ProxyNet, load_space, to_nas  # noqa: E402
+from nasdsl_search.trainer import TrainConfig  # noqa: E402
 
 BASE = "50209f2"  # main when issue 10 began: load_dataset -> numpy, train() on arrays
 MAX_SLOWDOWN = 0.10
 
 RUNNER = """
 import json, sys, time
-from search.trial import run_trial
+from nasdsl_search.trial import run_trial
 out = []
 for p in json.load(sys.stdin):
     t, c = time.perf_counter(), time.process_time()

@@ -109,7 +109,7 @@ def small_agreement(folder: Path) -> tuple[str, object]:
     from nasdsl.commands.calibration import dataset_images
     from nasdsl.export import export_onnx, prepare
     from nasdsl.quantize import compare, quantize_int8
-    from search.trainer import TrainConfig, train
+    from nasdsl_search.trainer import TrainConfig, train
 
     src = folder / "small.nas"
     src.write_text(SMALL_NAS)

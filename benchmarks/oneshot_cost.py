@@ -19,11 +19,11 @@ import tempfile
 import time
 from dataclasses import replace
 
-from search.driver import Search, SearchConfig
-from search.oneshot import OneShot, OneShotConfig, enas_defaults
-from search.space import ProxyNet, to_nas
-from search.trainer import TrainConfig
-from search.trial import run_trial
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.space import ProxyNet, to_nas
+from nasdsl_search.trainer import TrainConfig
+from nasdsl_search.trial import run_trial
 
 
 def main() -> int:

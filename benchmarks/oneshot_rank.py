@@ -18,11 +18,11 @@ import tempfile
 import time
 from dataclasses import replace
 
-from search.driver import SearchConfig
-from search.oneshot import OneShot, OneShotConfig, enas_defaults
-from search.space import ProxyNet, load_space, to_nas
-from search.trainer import TrainConfig
-from search.trial import run_trial
+from nasdsl_search.driver import SearchConfig
+from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.space import ProxyNet, load_space, to_nas
+from nasdsl_search.trainer import TrainConfig
+from nasdsl_search.trial import run_trial
 
 
 def kendall_tau(a: list[float], b: list[float]) -> float:

@@ -25,15 +25,15 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
            workers: int = 1, address: str | None = None, threads: int | None = None,
            progress: bool = False, minutes: float | None = None, **settings: Any):
     """Run the search in the run folder `out` until `trials` trials have finished; returns a
-    `search.driver.RunSummary` (folder, counts, best_reward, best_trial, seconds). `resume=True`
+    `nasdsl_search.driver.RunSummary` (folder, counts, best_reward, best_trial, seconds). `resume=True`
     continues the run in `out` (its settings are those it was started with); `minutes` bounds this
     call's wall time (nothing new starts after it). Ctrl-C stops it
     cleanly (the workers are stopped; run it again with resume=True to continue). Raises
     NasError for a bad setting or a run folder in use by another driver."""
     import argparse
 
-    from search.cli import _RUN_FLAGS, config_from_args
-    from search.driver import Search
+    from nasdsl_search.cli import _RUN_FLAGS, config_from_args
+    from nasdsl_search.driver import Search
 
     unknown = sorted(set(settings) - set(_RUN_FLAGS))
     if unknown:

@@ -31,9 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "infer": ("nasdsl.commands.infer", "classify images with an exported .onnx (onnxruntime)"),
     "serve": ("nasdsl.commands.serve", "serve an exported .onnx over HTTP with dynamic batching (no torch)"),
     "viz": ("nasdsl.commands.viz", "draw a cell as SVG, PNG or DOT"),
-    "search": ("search.cli", "search cells (ppo, reinforce, random, evolution)"),
-    "report": ("search.report_cli", "summarize a search run (table, json, report.html)"),
-    "train": ("search.train_cli", "train a compiled network on digits or CIFAR-10"),
+    "search": ("nasdsl_search.cli", "search cells (ppo, reinforce, random, evolution)"),
+    "report": ("nasdsl_search.report_cli", "summarize a search run (table, json, report.html)"),
+    "train": ("nasdsl_search.train_cli", "train a compiled network on digits or CIFAR-10"),
 }
 
 

@@ -19,17 +19,19 @@ def test_wheel_works_outside_the_repo(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
                     str(wheel)], check=True)
     env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = ("import nasdsl, nasdsl.resources as r; print(nasdsl.__file__); "
-             "print(r.grammar_path()); print(r.templates_dir()); print(r.zoo_dir())")
+    probe = ("import nasdsl, nasdsl.resources as r, nasdsl_search; print(nasdsl.__file__); "
+             "print(r.grammar_path()); print(r.templates_dir()); print(r.zoo_dir()); print(nasdsl_search.__file__)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=work, env=env, check=True,
                          capture_output=True, text=True).stdout.split()
     assert all(line.startswith(str(target)) for line in out), out
     assert Path(out[1]).is_file() and Path(out[3]).is_dir()
-    # every module of both packages is in the wheel
-    for package in ("nasdsl", "search"):
-        ours = {p.relative_to(REPO).as_posix() for p in (REPO / package).rglob("*.py")}
-        wheel_files = {p.relative_to(target).as_posix() for p in (target / package).rglob("*.py")}
+    # every module of both packages is in the wheel: nasdsl/ as nasdsl, search/ as nasdsl_search (no
+    # top-level `search` that could collide with another distribution's)
+    for folder, package in (("nasdsl", "nasdsl"), ("search", "nasdsl_search")):
+        ours = {p.relative_to(REPO / folder).as_posix() for p in (REPO / folder).rglob("*.py")}
+        wheel_files = {p.relative_to(target / package).as_posix() for p in (target / package).rglob("*.py")}
         assert ours == wheel_files, ours ^ wheel_files
+    assert not (target / "search").exists()
 
     def nasdsl(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], cwd=work, env=env,

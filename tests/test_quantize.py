@@ -45,7 +45,7 @@ EXPORT = ["--image", "16", "--classes", "10", "--exporter", "torchscript", "--op
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """(the .nas file, weights trained for 3 epochs on digits preprocessed as the card says, a labels file)."""
-    from search.trainer import TrainConfig, train
+    from nasdsl_search.trainer import TrainConfig, train
 
     d = tmp_path_factory.mktemp("q")
     src = d / "small.nas"

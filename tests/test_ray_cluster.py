@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nasdsl.errors import NasError
-from search.store import Store
+from nasdsl_search.store import Store
 
 ray = pytest.importorskip("ray")
 from data_fixtures import write_folder  # noqa: E402  (tests/ is on sys.path under pytest)
@@ -52,9 +52,9 @@ SYNTHETIC = ["search", "--reward", "synthetic", "--strategy", "random", "--execu
 # A driver process running a synthetic search whose children sleep (the CLI has no flag for that).
 DRIVER = """
 import json, sys
-from search.driver import Search, SearchConfig
-from search.executors import make_executor
-from search.strategies import StrategyOptions
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.executors import make_executor
+from nasdsl_search.strategies import StrategyOptions
 a = json.loads(sys.argv[1])
 s = Search(a["out"], SearchConfig(strategy="random", reward="synthetic", trials=a["trials"],
                                   options=StrategyOptions(batch=2)))

@@ -136,7 +136,7 @@ def test_bad_data_leaves_no_run_folder_so_the_same_out_can_be_used_again(tmp_pat
 
 
 def test_search_image_and_augment_define_the_children(tmp_path):
-    from search.driver import Search, SearchConfig
+    from nasdsl_search.driver import Search, SearchConfig
 
     s = Search(tmp_path / "run", SearchConfig(trials=1, image=12, augment="none"))
     try:

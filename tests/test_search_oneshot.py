@@ -10,9 +10,9 @@ import time
 import pytest
 import torch
 
-from search.space import load_space
-from search.strategies import STRATEGIES
-from search.strategies.darts import derive
+from nasdsl_search.space import load_space
+from nasdsl_search.strategies import STRATEGIES
+from nasdsl_search.strategies.darts import derive
 
 TINY = ["--train-size", "256", "--val-size", "128", "--filters", "4", "--batch-size", "32", "--epochs", "1",
         "--eval-images", "64", "--quiet"]
@@ -135,8 +135,8 @@ def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
 def test_enas_constants_are_defaults_and_flags_win():
     from dataclasses import replace
 
-    from search.driver import SearchConfig
-    from search.oneshot import enas_defaults
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import enas_defaults
 
     cfg = SearchConfig(strategy="enas")
     d = enas_defaults(cfg, set()).options

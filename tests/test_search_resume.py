@@ -16,8 +16,8 @@ import pytest
 from proc_helpers import finished
 
 from nasdsl.errors import NasError
-from search.cli import configure, open_run
-from search.store import Store
+from nasdsl_search.cli import configure, open_run
+from nasdsl_search.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = 10

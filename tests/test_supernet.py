@@ -11,7 +11,7 @@ import nasdsl
 from nasdsl.errors import NasError
 from nasdsl.supernet import Proxy, compile_supernet, supernet_source
 from nasdsl.testing import randomize_bn
-from search.space import ProxyNet, load_space, to_nas
+from nasdsl_search.space import ProxyNet, load_space, to_nas
 
 SIZES = {"cells": 1, "filters": 8, "image": 8, "classes": 10}
 TOL = 1e-5

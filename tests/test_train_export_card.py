@@ -11,7 +11,7 @@ import torch
 
 from nasdsl.cli import main
 from nasdsl.modelcard import ModelCard
-from search.data import open_dataset
+from nasdsl_search.data import open_dataset
 from tests.test_train_cli import NAS
 
 CIFAR_NAMES = ("airplane", "automobile", "truck")

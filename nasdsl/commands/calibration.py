@@ -1,6 +1,6 @@
 """Images from a data set, preprocessed as a model card says: calibration for `export --quantize
 int8` and held-out images for its `--verify`. Lives in the CLI layer: it reads data sets through
-`search.data.open_dataset` (any kind `train` and `search` accept), which the compiler never imports.
+`nasdsl_search.data.open_dataset` (any kind `train` and `search` accept), which the compiler never imports.
 
 The data set is opened at its own size and its normalization undone, which gives back the pixels
 (digits, npz and CIFAR exactly, up to 8-bit rounding; image folders centre-cropped to a square of
@@ -21,7 +21,7 @@ def dataset_images(spec: str, pre: Preprocess, count: int, split: str = "train",
     (float32 N x 3 x S x S preprocessed as `pre` says, int64 labels, the data set's class names)."""
     from PIL import Image
 
-    from search.data import open_dataset
+    from nasdsl_search.data import open_dataset
 
     if count < 1:
         raise fail("nasdsl", f"the number of images must be positive, got {count}")
