@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasdsl.cost import cost  # noqa: E402
-from nasdsl.load import load_text  # noqa: E402
+from nasdsl.ir.cost import cost  # noqa: E402
+from nasdsl.lang.load import load_text  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402

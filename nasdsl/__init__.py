@@ -10,7 +10,7 @@ The public API is re-exported lazily so that `import nasdsl` stays light (no tor
 
 Each name stays the function even after its submodule (`nasdsl.cost`, `nasdsl.load`, ...) has been
 imported: `from nasdsl import cost` is the function; the modules are `nasdsl.cost` etc. in
-`sys.modules` (`from nasdsl.cost import cost`).
+`sys.modules` (`from nasdsl.ir.cost import cost`).
 """
 from __future__ import annotations
 
@@ -21,16 +21,16 @@ import types
 __version__ = "0.1.0"
 
 _API = {
-    "parse": ("nasdsl.parse", "parse"),
-    "load": ("nasdsl.load", "load"),
-    "load_text": ("nasdsl.load", "load_text"),
-    "format_module": ("nasdsl.fmt", "format_module"),
+    "parse": ("nasdsl.lang.parse", "parse"),
+    "load": ("nasdsl.lang.load", "load"),
+    "load_text": ("nasdsl.lang.load", "load_text"),
+    "format_module": ("nasdsl.lang.fmt", "format_module"),
     "NasError": ("nasdsl.errors", "NasError"),
-    "compile": ("nasdsl.codegen", "compile"),
-    "generate_source": ("nasdsl.codegen", "generate_source"),
-    "cost": ("nasdsl.cost", "cost"),
-    "search": ("nasdsl.api", "search"),
-    "compile_supernet": ("nasdsl.supernet", "compile_supernet"),
+    "compile": ("nasdsl.codegen.generate", "compile"),
+    "generate_source": ("nasdsl.codegen.generate", "generate_source"),
+    "cost": ("nasdsl.ir.cost", "cost"),
+    "search": ("nasdsl.cli.api", "search"),
+    "compile_supernet": ("nasdsl.codegen.supernet", "compile_supernet"),
 }
 
 __all__ = sorted(_API)

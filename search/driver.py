@@ -209,8 +209,8 @@ class Search:
 
     def _budget(self, decisions: tuple[int, ...], nas: str) -> tuple[int | None, int | None, str | None]:
         """Static params and mult-adds of the budgeted network; an error text if over budget."""
-        from nasdsl.cost import cost
-        from nasdsl.load import load_text
+        from nasdsl.ir.cost import cost
+        from nasdsl.lang.load import load_text
 
         cfg = self.config
         if cfg.budget_on == "proxy":

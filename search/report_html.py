@@ -19,8 +19,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from nasdsl import ast
 from nasdsl.errors import NasError
+from nasdsl.lang import ast
 
 # strategy colours (colour-blind friendly), handed out in sorted strategy-name order
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
@@ -288,8 +288,8 @@ def _sort_id(t: Mapping[str, Any]) -> tuple:
 # ---------------------------------------------------------------------------------------- diagrams
 def trial_cells(nas: str) -> list[ast.Cell]:
     """The cells a trial's .nas text defines (or, failing that, its network's cells)."""
-    from nasdsl.load import load_text
-    from nasdsl.parse import parse
+    from nasdsl.lang.load import load_text
+    from nasdsl.lang.parse import parse
 
     try:
         program = load_text(nas, "<trial>")
@@ -303,7 +303,7 @@ def trial_cells(nas: str) -> list[ast.Cell]:
 
 
 def _diagram(t: Mapping[str, Any]) -> str:
-    from nasdsl.viz import svg
+    from nasdsl.viz.draw import svg
 
     nas = str(t.get("nas") or "")
     if not nas.strip():

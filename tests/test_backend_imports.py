@@ -1,9 +1,10 @@
-"""The package's import graph: no circles, and the compiler never imports the search driver
-(search/, installed as nasdsl_search).
+"""The package's import graph: no circles, the compiler never imports the search driver (search/,
+installed as nasdsl_search), and the compiler's stages import in one direction.
 
 Every import statement counts, at module level or inside a function; importing a submodule also
-runs its parent packages (nasdsl's own lazy __init__ aside). The CLI layer (nasdsl/cli.py,
-nasdsl/commands/) is the one layer above both the compiler and search, so it is exempt."""
+runs its parent packages (nasdsl's own lazy __init__ aside). The CLI layer (nasdsl/cli/: the
+dispatcher, the subcommands and `nasdsl.search`) is the one layer above both the compiler and
+search, so it is exempt from the first two."""
 import ast
 from pathlib import Path
 
@@ -52,9 +53,9 @@ GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def _cli(name: str) -> bool:
-    """The layer above both the compiler and the search: the CLI and the Python entry point that
-    mirrors `nasdsl search` (nasdsl.api). Everything else in nasdsl is the compiler."""
-    return name in ("nasdsl.cli", "nasdsl.api") or name.startswith("nasdsl.commands")
+    """The layer above both the compiler and the search: the dispatcher, the subcommands and the
+    Python entry point that mirrors `nasdsl search` (nasdsl.cli.api). The rest of nasdsl is the compiler."""
+    return name == "nasdsl.cli" or name.startswith("nasdsl.cli.")
 
 
 def test_no_import_circles():
@@ -98,3 +99,40 @@ def test_the_compiler_never_imports_search():
 
 def test_search_imports_the_compiler():
     assert any(t == "nasdsl" or t.startswith("nasdsl.") for n in MODULES if _search(n) for t in GRAPH[n])
+
+
+# The stages in order (nasdsl/<stage>/). A stage imports from itself, from earlier stages and from the
+# shared modules at the top of nasdsl (errors, naming, resources, testing, and the two registries the
+# stages read: layers, which reads lang's op names, and skeletons/, which shape cells with ir's passes).
+STAGES = {"lang": 0, "ir": 1, "codegen": 2, "deploy": 3, "weights": 3, "viz": 3, "cli": 4}
+
+
+def _stage(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if parts[0] == "nasdsl" and len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_no_stage_imports_a_later_stage():
+    assert set(STAGES) == {p.name for p in (REPO / "nasdsl").iterdir() if (p / "__init__.py").is_file()} - {
+        "skeletons", "zoo"}, "a new stage package: give it its place in STAGES"
+    for name in MODULES:
+        if (stage := _stage(name)) is not None:
+            for target in GRAPH[name]:
+                later = _stage(target)
+                assert later is None or STAGES[later] <= STAGES[stage], f"{name} ({stage}) imports {target} ({later})"
+
+
+def test_shared_modules_import_no_stage_from_codegen_on():
+    for name in MODULES:
+        if name.startswith("nasdsl.") and _stage(name) is None and name != "nasdsl.__main__":
+            for target in GRAPH[name]:
+                stage = _stage(target)
+                assert stage is None or STAGES[stage] < STAGES["codegen"], f"{name} imports {target}"
+
+
+def test_no_module_hides_an_api_name():
+    """`nasdsl.cost` etc. are the lazy API functions: no module of nasdsl may take their names."""
+    import nasdsl
+
+    assert not set(nasdsl.__all__) & {name.split(".")[1] for name in MODULES if name.count(".") >= 1
+                                      and name.startswith("nasdsl.")}

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from nasdsl.cli import main
-from nasdsl.commands.calibration import dataset_images
-from nasdsl.export import prepare
-from nasdsl.infer import Classifier
-from nasdsl.quantize import read_quantization
+from nasdsl.cli.commands.calibration import dataset_images
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.export import prepare
+from nasdsl.deploy.infer import Classifier
+from nasdsl.deploy.quantize import read_quantization
 
 pytest.importorskip("onnxruntime.quantization")
 

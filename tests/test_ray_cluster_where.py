@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
+from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.report_html import render_report, run_line
 from nasdsl_search.store import ADDED_COLUMNS, Store

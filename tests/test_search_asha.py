@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
+from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.report_cli import report_data
 from nasdsl_search.scheduler import rung_epochs
@@ -218,7 +218,7 @@ def nasdsl(*args: str):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=root, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=root, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from data_fixtures import write_cifar100, write_folder, write_image, write_npz, write_tree
 
+from nasdsl.deploy.infer import load_image, preprocess
+from nasdsl.deploy.modelcard import CIFAR10_MEAN, INCEPTION_MEAN, Preprocess
 from nasdsl.errors import NasError
-from nasdsl.infer import load_image, preprocess
-from nasdsl.modelcard import CIFAR10_MEAN, INCEPTION_MEAN, Preprocess
 from nasdsl_search.data import (
     DATASETS,
     DataBundle,

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
+from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
+from nasdsl.lang.load import load, load_text
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.executors import LocalExecutor
 from nasdsl_search.report_cli import report_data

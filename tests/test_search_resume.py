@@ -28,7 +28,7 @@ ARGS = ["--strategy", "ppo", "--controller-batch", "3", "--trials", str(TRIALS),
 
 def nasdsl(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=ROOT, env=env, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

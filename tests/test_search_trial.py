@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from nasdsl.cost import cost
-from nasdsl.load import load_text
+from nasdsl.ir.cost import cost
+from nasdsl.lang.load import load_text
 from nasdsl_search.space import ProxyNet, load_space, to_nas
 from nasdsl_search.trainer import ChildDiverged, TrainConfig, train
 from nasdsl_search.trial import run_trial

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import nasdsl
+from nasdsl.codegen.supernet import Proxy, compile_supernet, supernet_source
 from nasdsl.errors import NasError
-from nasdsl.supernet import Proxy, compile_supernet, supernet_source
 from nasdsl.testing import randomize_bn
 from nasdsl_search.space import ProxyNet, load_space, to_nas
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 
 NAS = """
 import nasnet_a_normal

@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl_search.devices import check_device, pin_worker, resolve_device
 from nasdsl_search.executors import LocalExecutor, make_executor
 from nasdsl_search.trial import run_trial

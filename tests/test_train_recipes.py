@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl_search.recipes import RECIPES
 from nasdsl_search.train_cli import train_config
 from nasdsl_search.trainer import TrainConfig

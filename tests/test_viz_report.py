@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 from references import missing
 
-from nasdsl import ast
-from nasdsl.cost import cost
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
+from nasdsl.ir.cost import cost
+from nasdsl.lang import ast
+from nasdsl.lang.load import load, load_text
 from nasdsl_search.report_html import render_report, write_report, write_report_from_trials
 
 OPS = ("id", "sep3x3", "sep5x5", "sep7x7", "avg3x3", "max3x3", "conv1x1", "conv3x3", "conv1x7_7x1", "dil3x3")
