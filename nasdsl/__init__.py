@@ -8,15 +8,15 @@ The public API is re-exported lazily so that `import nasdsl` stays light (no tor
     model = nasdsl.compile(program)                  # a torch.nn.Module
     summary = nasdsl.search(out="runs/demo", trials=20, reward="synthetic")   # see nasdsl.search
 
-Each name stays the function even after its submodule (`nasdsl.cost`, `nasdsl.load`, ...) has been
-imported: `from nasdsl import cost` is the function; the modules are `nasdsl.cost` etc. in
-`sys.modules` (`from nasdsl.ir.cost import cost`).
+The modules are grouped by stage (see the README's Layout): `lang/` (text to a validated Program),
+`ir/` (cell graphs, passes, cost), `codegen/` (PyTorch source, supernet, interpreter), `deploy/`
+(ONNX, inference, serving), `weights/`, `viz/`, `cli/`; the layer and skeleton registries, errors and
+naming sit at the top. No module sits at `nasdsl.<api name>`, so each name above is always the
+function (`from nasdsl import cost`); its module is e.g. `nasdsl.ir.cost`.
 """
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 __version__ = "0.1.0"
 
@@ -42,16 +42,3 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'nasdsl' has no attribute {name!r}")
 
-
-class _Package(types.ModuleType):
-    """Importing a submodule sets it as an attribute of its package, which would hide the function
-    of the same name (`nasdsl.cost` the module instead of `nasdsl.cost` the function): such a
-    module is not set, so the name keeps resolving (lazily) to the function."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _API and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
