@@ -2,13 +2,14 @@
 
 "Before" is the code of a git revision from before the data registry (default: the commit this
 branch started from), unpacked with `git archive` into a temporary folder; "after" is this
-working tree. Both run the same children through their own `search.trial.run_trial`: the default
-search child (proxy network 1 cell / 8 filters, 4 epochs on digits, 1 thread), architectures drawn
-by a seeded random generator, sequentially in one fresh process per round, so each round pays the
-data set's first load once, as a search worker does. Rounds alternate before/after to spread the
-noise of a shared machine evenly. Prints per-round figures and the medians, in children per
-minute of wall time and of the child process's CPU time, and whether the rewards are identical;
-exits 1 if "after" is more than 10% slower by either clock, or if a child fails.
+working tree. Both run the same children through their own `run_trial` (`search.trial`, imported
+as `nasdsl_search.trial` since the rename): the default search child (proxy network 1 cell / 8
+filters, 4 epochs on digits, 1 thread), architectures drawn by a seeded random generator,
+sequentially in one fresh process per round, so each round pays the data set's first load once, as
+a search worker does. Rounds alternate before/after to spread the noise of a shared machine evenly.
+Prints per-round figures and the medians, in children per minute of wall time and of the child
+process's CPU time, and whether the rewards are identical; exits 1 if "after" is more than 10%
+slower by either clock, or if a child fails.
 
     python benchmarks/bench_data_path.py [--before REV] [--children 2] [--rounds 2] [--epochs 4]
 """
@@ -29,15 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.space import ProxyNet, load_space, to_nas  # noqa: E402
-from search.trainer import TrainConfig  # noqa: E402
+from nasdsl_search.space import ProxyNet, load_space, to_nas  # noqa: E402
+from nasdsl_search.trainer import TrainConfig  # noqa: E402
 
 BASE = "50209f2"  # main when issue 10 began: load_dataset -> numpy, train() on arrays
 MAX_SLOWDOWN = 0.10
 
+# argv[1]: the trial module (a tree from before the rename has it as search.trial, not nasdsl_search.trial)
 RUNNER = """
-import json, sys, time
-from search.trial import run_trial
+import importlib, json, sys, time
+run_trial = importlib.import_module(sys.argv[1]).run_trial
 out = []
 for p in json.load(sys.stdin):
     t, c = time.perf_counter(), time.process_time()
@@ -73,8 +75,10 @@ def unpack(rev: str, into: Path) -> Path:
 def run(tree: Path, jobs: list[dict]) -> tuple[float, float, list[dict]]:
     """Wall and CPU seconds of all children in one fresh process (imports excluded), and their results."""
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
-    p = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(jobs), capture_output=True, text=True,
-                       env=env, cwd=tree, check=False)
+    renamed = any("nasdsl_search" in p.read_text() for p in (tree / "nasdsl").rglob("*.py"))
+    trial = "nasdsl_search.trial" if renamed else "search.trial"
+    p = subprocess.run([sys.executable, "-c", RUNNER, trial], input=json.dumps(jobs), capture_output=True,
+                       text=True, env=env, cwd=tree, check=False)
     if p.returncode != 0:
         raise SystemExit(f"runner failed in {tree}:\n{p.stderr[-2000:]}")
     results = json.loads(p.stdout.strip().splitlines()[-1])

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nasdsl  # noqa: E402
 from nasdsl.testing import randomize_bn  # noqa: E402
-from nasdsl.weights import convert  # noqa: E402
+from nasdsl.weights.reference import convert  # noqa: E402
 
 
 def median_s(fn, repeats: int) -> float:

@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nasdsl.convert import from_darts  # noqa: E402
-from nasdsl.fmt import format_module  # noqa: E402
-from nasdsl.load import load_text  # noqa: E402
-from nasdsl.parse import parse  # noqa: E402
+from nasdsl.lang.convert import from_darts  # noqa: E402
+from nasdsl.lang.fmt import format_module  # noqa: E402
+from nasdsl.lang.load import load_text  # noqa: E402
+from nasdsl.lang.parse import parse  # noqa: E402
 from nasdsl.resources import zoo_dir  # noqa: E402
 
 GENOTYPES = [  # DARTS cnn/genotypes.py's DARTS_V2, four times over with other names

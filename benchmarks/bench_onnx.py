@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasdsl.export import export_onnx, fused, onnx_proto, prepare
+from nasdsl.deploy.export import export_onnx, fused, onnx_proto, prepare
 
 LEVELS = {"none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
           "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.driver import Search, SearchConfig  # noqa: E402
-from search.executors import default_threads, make_executor  # noqa: E402
+from nasdsl_search.driver import Search, SearchConfig  # noqa: E402
+from nasdsl_search.executors import default_threads, make_executor  # noqa: E402
 
 
 def startup_seconds(executor: str, workers: int) -> float:
@@ -50,9 +50,9 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
     import torch
 
     import nasdsl
-    from search.data import open_dataset
-    from search.space import load_space, to_nas
-    from search.trainer import Trainer
+    from nasdsl_search.data import open_dataset
+    from nasdsl_search.space import load_space, to_nas
+    from nasdsl_search.trainer import Trainer
 
     torch.set_num_threads(1)
     cfg = SearchConfig()
@@ -110,7 +110,7 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
 # A driver process: Ray's auth token must be in its environment before Ray is imported.
 _TWO_NODE_DRIVER = """
 import json, sys, time
-from search.driver import Search, SearchConfig
+from nasdsl_search.driver import Search, SearchConfig
 a = json.loads(sys.argv[1])
 s = Search(a["out"], SearchConfig(strategy="random", trials=a["trials"], seed=a["seed"]))
 t = time.perf_counter()

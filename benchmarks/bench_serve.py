@@ -77,10 +77,10 @@ def mobile_models(folder: Path) -> tuple[Path, Path]:
     import pretrainedmodels
     import torch
 
-    from nasdsl.cli import main as nasdsl
-    from nasdsl.commands.calibration import dataset_images
-    from nasdsl.modelcard import default_preprocess
-    from nasdsl.quantize import quantize_int8
+    from nasdsl.cli.commands.calibration import dataset_images
+    from nasdsl.cli.dispatch import main as nasdsl
+    from nasdsl.deploy.modelcard import default_preprocess
+    from nasdsl.deploy.quantize import quantize_int8
     from nasdsl.testing import randomize_bn
 
     torch.manual_seed(0)
@@ -106,10 +106,10 @@ def small_agreement(folder: Path) -> tuple[str, object]:
     """A small network trained on digits (3 epochs), float vs int8 on 256 held-out digits."""
     import torch
 
-    from nasdsl.commands.calibration import dataset_images
-    from nasdsl.export import export_onnx, prepare
-    from nasdsl.quantize import compare, quantize_int8
-    from search.trainer import TrainConfig, train
+    from nasdsl.cli.commands.calibration import dataset_images
+    from nasdsl.deploy.export import export_onnx, prepare
+    from nasdsl.deploy.quantize import compare, quantize_int8
+    from nasdsl_search.trainer import TrainConfig, train
 
     src = folder / "small.nas"
     src.write_text(SMALL_NAS)
@@ -147,7 +147,7 @@ def jpegs(count: int) -> list[bytes]:
 # -- in-process ------------------------------------------------------------------------------------
 def ceiling(model: Path, images: list[bytes], seconds: float, batch: int = 16) -> float:
     """Images/s of `nasdsl infer`'s path in-process: decode, preprocess, batches of `batch`."""
-    from nasdsl.infer import Classifier
+    from nasdsl.deploy.infer import Classifier
 
     clf = Classifier(model, provider="cpu")
     files = [io.BytesIO(b) for b in images]
@@ -162,7 +162,7 @@ def ceiling(model: Path, images: list[bytes], seconds: float, batch: int = 16) -
 
 def latency(models: dict[str, Path], batches: list[int], rounds: int) -> dict[tuple[str, int], float]:
     """Median ms per onnxruntime run, every model and batch once per round (round-robin)."""
-    from nasdsl.infer import Classifier
+    from nasdsl.deploy.infer import Classifier
 
     clfs = {name: Classifier(path, provider="cpu") for name, path in models.items()}
     xs = {b: np.random.default_rng(b).standard_normal((b, 3, 224, 224)).astype(np.float32) for b in batches}
@@ -182,7 +182,7 @@ class Server:
     def __init__(self, model: Path, flags: list[str], logfile: Path):
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.err = open(logfile, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "nasdsl.cli", "serve", str(model), "--port", "0",
+        self.proc = subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", "serve", str(model), "--port", "0",
                                       *flags], stdout=subprocess.PIPE, stderr=self.err, text=True, env=env)
         line = self.proc.stdout.readline()
         if "http://" not in line:

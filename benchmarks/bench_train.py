@@ -32,7 +32,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nasdsl  # noqa: E402
-from nasdsl.weights import convert  # noqa: E402
+from nasdsl.weights.reference import convert  # noqa: E402
 
 IMAGE = 224  # Cadene's nasnetamobile ends in a fixed 7x7 average pool: 224 px only
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.driver import Search, SearchConfig  # noqa: E402
-from search.scheduler import rung_epochs  # noqa: E402
-from search.strategies import StrategyOptions  # noqa: E402
+from nasdsl_search.driver import Search, SearchConfig  # noqa: E402
+from nasdsl_search.scheduler import rung_epochs  # noqa: E402
+from nasdsl_search.strategies import StrategyOptions  # noqa: E402
 
 STRATEGIES = ("ppo", "reinforce", "random", "evolution", "random+asha")
 

@@ -20,6 +20,9 @@ START=$SECONDS
 step() { echo; echo "== [$((SECONDS - START)) s] $*"; }
 fail() { echo "gpu_check: FAILED: $*" >&2; exit 1; }
 
+"$PY" -c "import nasdsl_search" 2>/dev/null \
+  || fail "$PY cannot import nasdsl_search: install this checkout into it (pip install --no-deps -e .; search/ installs as nasdsl_search)"
+
 step "CUDA visible to torch"
 "$PY" - <<'EOF' || fail "no CUDA device visible to torch"
 import sys, torch

@@ -23,10 +23,10 @@ import tempfile
 import time
 from dataclasses import replace
 
-from search.driver import Search, SearchConfig
-from search.oneshot import OneShot, OneShotConfig, enas_defaults
-from search.space import to_nas
-from search.trial import run_trial, trial_payload
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.space import to_nas
+from nasdsl_search.trial import run_trial, trial_payload
 
 
 def main() -> int:

@@ -20,10 +20,10 @@ import tempfile
 import time
 from dataclasses import replace
 
-from search.driver import SearchConfig
-from search.oneshot import OneShot, OneShotConfig, enas_defaults
-from search.space import load_space, to_nas
-from search.trial import run_trial, trial_payload
+from nasdsl_search.driver import SearchConfig
+from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.space import load_space, to_nas
+from nasdsl_search.trial import run_trial, trial_payload
 
 SPACES = {"random-ws": "enas", "enas": "enas", "darts": "darts"}  # strategy -> the space it is measured on
 

@@ -14,7 +14,7 @@ random cells of the nasnet space are trained with two seeds, and once more (firs
   (a candidate with repeats K averages K trainings of each child: its child s is K trainings)
 
 Exits 1 when the default candidate (SearchConfig's defaults) misses either correlation bar, or its
-main job estimate exceeds 10 minutes. Children run through search.trial.run_trial (the code the
+main job estimate exceeds 10 minutes. Children run through nasdsl_search.trial.run_trial (the code the
 search runs), on a spawned process pool. Results are cached in --cache (JSON), so a run that was
 stopped continues where it stopped; a candidate is reported with however many cells it finished.
 
@@ -36,10 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.driver import SearchConfig, proxy_network  # noqa: E402
-from search.lifetime import die_with_parent, worker_context  # noqa: E402
-from search.space import load_space, to_nas  # noqa: E402
-from search.trial import run_trial, trial_payload  # noqa: E402
+from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
+from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.space import load_space, to_nas  # noqa: E402
+from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
 
 BAR_ALL, BAR_HALF, BAR_MINUTES, MAIN_TRIALS, MAIN_WORKERS = 0.8, 0.5, 10.0, 60, 2
 

@@ -31,7 +31,7 @@ def measure(root: Path, sig: signal.Signals) -> dict:
     out = Path(tempfile.mkdtemp()) / "run"
     marker = uuid.uuid4().hex
     env = {**os.environ, "PYTHONPATH": str(root), "NASDSL_TEST_MARKER": marker, "NASDSL_SYNTHETIC_SLEEP": "0.2"}
-    p = subprocess.Popen([sys.executable, "-m", "nasdsl.cli", "search", "--reward", "synthetic", "--strategy",
+    p = subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", "search", "--reward", "synthetic", "--strategy",
                           "random", "--trials", "100000", "--workers", "2", "--quiet", "--out", str(out)],
                          env=env, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)

@@ -13,7 +13,7 @@ Printed: one table (cell, where it came from, what it cost to find, params and m
 proxy child, reward mean ± sd over training seeds on both networks) and, per strategy, a one-sided
 Mann-Whitney U p-value of "the searched cells score higher" against each published cell, over
 every (search seed, training seed) reward of the strategy's cells against the published cell's
-rewards. Children run through search.trial.run_trial, the code the search runs. Everything is kept
+rewards. Children run through nasdsl_search.trial.run_trial, the code the search runs. Everything is kept
 in --out (run folders and a JSON cache), so a stopped benchmark continues where it stopped. Exits 1
 when a child failed to train (a result would be missing), else 0: there is no target to miss, the
 table is the result, whichever way it comes out.
@@ -35,12 +35,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasdsl.cost import cost  # noqa: E402
-from nasdsl.load import load_text  # noqa: E402
-from search.driver import Search, SearchConfig, proxy_network  # noqa: E402
-from search.lifetime import die_with_parent, worker_context  # noqa: E402
-from search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
-from search.trial import run_trial, trial_payload  # noqa: E402
+from nasdsl.ir.cost import cost  # noqa: E402
+from nasdsl.lang.load import load_text  # noqa: E402
+from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E402
+from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
+from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
 
 # label, normal cell, reduction cell, what it cost to find (as published)
 PUBLISHED = [

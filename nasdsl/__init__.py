@@ -8,29 +8,29 @@ The public API is re-exported lazily so that `import nasdsl` stays light (no tor
     model = nasdsl.compile(program)                  # a torch.nn.Module
     summary = nasdsl.search(out="runs/demo", trials=20, reward="synthetic")   # see nasdsl.search
 
-Each name stays the function even after its submodule (`nasdsl.cost`, `nasdsl.load`, ...) has been
-imported: `from nasdsl import cost` is the function; the modules are `nasdsl.cost` etc. in
-`sys.modules` (`from nasdsl.cost import cost`).
+The modules are grouped by stage (see the README's Layout): `lang/` (text to a validated Program),
+`ir/` (cell graphs, passes, cost), `codegen/` (PyTorch source, supernet, interpreter), `deploy/`
+(ONNX, inference, serving), `weights/`, `viz/`, `cli/`; the layer and skeleton registries, errors and
+naming sit at the top. No module sits at `nasdsl.<api name>`, so each name above is always the
+function (`from nasdsl import cost`); its module is e.g. `nasdsl.ir.cost`.
 """
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 __version__ = "0.1.0"
 
 _API = {
-    "parse": ("nasdsl.parse", "parse"),
-    "load": ("nasdsl.load", "load"),
-    "load_text": ("nasdsl.load", "load_text"),
-    "format_module": ("nasdsl.fmt", "format_module"),
+    "parse": ("nasdsl.lang.parse", "parse"),
+    "load": ("nasdsl.lang.load", "load"),
+    "load_text": ("nasdsl.lang.load", "load_text"),
+    "format_module": ("nasdsl.lang.fmt", "format_module"),
     "NasError": ("nasdsl.errors", "NasError"),
-    "compile": ("nasdsl.codegen", "compile"),
-    "generate_source": ("nasdsl.codegen", "generate_source"),
-    "cost": ("nasdsl.cost", "cost"),
-    "search": ("nasdsl.api", "search"),
-    "compile_supernet": ("nasdsl.supernet", "compile_supernet"),
+    "compile": ("nasdsl.codegen.generate", "compile"),
+    "generate_source": ("nasdsl.codegen.generate", "generate_source"),
+    "cost": ("nasdsl.ir.cost", "cost"),
+    "search": ("nasdsl.cli.api", "search"),
+    "compile_supernet": ("nasdsl.codegen.supernet", "compile_supernet"),
 }
 
 __all__ = sorted(_API)
@@ -42,16 +42,3 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'nasdsl' has no attribute {name!r}")
 
-
-class _Package(types.ModuleType):
-    """Importing a submodule sets it as an attribute of its package, which would hide the function
-    of the same name (`nasdsl.cost` the module instead of `nasdsl.cost` the function): such a
-    module is not set, so the name keeps resolving (lazily) to the function."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _API and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

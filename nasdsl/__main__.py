@@ -1,6 +1,6 @@
 """`python -m nasdsl ...` is the `nasdsl` command (what `torchrun ... -m nasdsl train ...` runs)."""
 import sys
 
-from .cli import main
+from .cli.dispatch import main
 
 sys.exit(main())

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .ops import OpSpec
+from .lang.ops import OpSpec
 
 HW = tuple[int, int]
 Cost = tuple[int, int]  # (params, madds)

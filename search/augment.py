@@ -8,7 +8,7 @@
   Image files are cropped from the decoded picture with Pillow; in-memory tensors are cropped
   from the stored (eval-view) image and resized bilinearly.
 
-Evaluation never augments; its preprocessing is `nasdsl.infer.preprocess`, the one `nasdsl infer` runs.
+Evaluation never augments; its preprocessing is `nasdsl.deploy.infer.preprocess`, the one `nasdsl infer` runs.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ saved weights and the exported model card. Array kinds and image folders that fi
 IN_MEMORY_BYTES are `InMemoryDataset`s (tensors `x`, `y` and `augment_batch`); larger folders
 stream: `ImageFiles` decodes one file per item with Pillow (use a DataLoader with workers).
 
-Image files are evaluated exactly as `nasdsl infer` preprocesses them (`nasdsl.infer.preprocess`:
+Image files are evaluated exactly as `nasdsl infer` preprocesses them (`nasdsl.deploy.infer.preprocess`:
 shorter side to floor(image / crop_pct), centre crop, /255, (x - mean) / std). The family follows
 the image size: below 64 pixels CIFAR conventions (crop_pct 1, CIFAR-10 statistics), from 64 on
 ImageNet/Inception ones (crop_pct 0.875, mean = std = 0.5), the defaults `nasdsl export` writes.
@@ -41,8 +41,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from nasdsl.deploy.modelcard import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    IMAGENET_CROP_PCT,
+    Preprocess,
+    default_preprocess,
+)
 from nasdsl.errors import Diagnostic, NasError
-from nasdsl.modelcard import CIFAR10_MEAN, CIFAR10_STD, IMAGENET_CROP_PCT, Preprocess, default_preprocess
 
 from .augment import AUGMENTATIONS, Augment, make_augment
 
@@ -479,7 +485,7 @@ def _decode(path: Path):
     """An RGB Pillow image (as `nasdsl infer` loads it), or a DataError naming the file."""
     from PIL import Image
 
-    from nasdsl.infer import load_image
+    from nasdsl.deploy.infer import load_image
 
     try:
         return load_image(path)
@@ -492,7 +498,7 @@ def _decode(path: Path):
 
 
 def _to_tensor(img, pre: Preprocess) -> torch.Tensor:
-    from nasdsl.infer import preprocess
+    from nasdsl.deploy.infer import preprocess
 
     return torch.from_numpy(preprocess(img, pre))
 

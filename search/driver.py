@@ -54,7 +54,7 @@ class SearchConfig:
     val_size: int | None = PROXY_VAL_SIZE  # None: the data set's own split
     train_size: int | None = None
     image: int | None = None  # children's input size (None: the data set's own)
-    augment: str = "auto"  # search.augment: the data set family's default, or a name
+    augment: str = "auto"  # nasdsl_search.augment: the data set family's default, or a name
     repeats: int = PROXY_REPEATS  # a child's reward: the mean held-out accuracy of this many trainings (seeds)
     proxy: ProxyNet = field(default_factory=ProxyNet)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=PROXY_EPOCHS))
@@ -206,8 +206,8 @@ class Search:
 
     def _budget(self, decisions: tuple[int, ...], nas: str) -> tuple[int | None, int | None, str | None]:
         """Static params and mult-adds of the budgeted network; an error text if over budget."""
-        from nasdsl.cost import cost
-        from nasdsl.load import load_text
+        from nasdsl.ir.cost import cost
+        from nasdsl.lang.load import load_text
 
         cfg = self.config
         if cfg.budget_on == "proxy":

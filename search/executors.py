@@ -169,7 +169,9 @@ class RayExecutor(Executor):
         if cpus <= 0 or (gpus_per_trial is not None and gpus_per_trial < 0):
             raise NasError(f"--cpus-per-trial must be positive and --gpus-per-trial not negative "
                            f"(got {cpus}, {gpus_per_trial})")
-        # Workers import `search` and `nasdsl` from where this process found them.
+        # Workers import `nasdsl` and `nasdsl_search` from where this process found them: the folder
+        # holding this package (site-packages; or the repo, where an editable install's finder maps
+        # nasdsl_search to search/).
         root = str(Path(__file__).resolve().parent.parent)
         env = {"env_vars": {"PYTHONPATH": os.pathsep.join([root, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)}}
         self._started = not ray.is_initialized()

@@ -143,7 +143,7 @@ def kill_all(processes, grace: float = 2.0) -> None:
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):
     """A spawned worker that does not import the driver's `__main__` again: a worker needs only
-    `search.trial`, so a script without an `if __name__ == "__main__":` guard, code read from stdin
+    `nasdsl_search.trial`, so a script without an `if __name__ == "__main__":` guard, code read from stdin
     and a notebook all work (a plain spawned process would rerun the script, or fail to find it)."""
 
     @staticmethod
@@ -181,7 +181,7 @@ class Guardian:
             env = {k: v for k, v in os.environ.items() if k != REAP_TOKEN}
             root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
             # the write end of the pipe stays in this process only (not inheritable): EOF = we are gone
-            self._proc = subprocess.Popen([sys.executable, "-c", "from search.lifetime import _guard; _guard()",
+            self._proc = subprocess.Popen([sys.executable, "-c", "from nasdsl_search.lifetime import _guard; _guard()",
                                            self.token], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL, env=env, cwd=root, start_new_session=True)
 

@@ -102,8 +102,8 @@ class OneShotSummary:
 
 
 def _supernet(space: Space, proxy, device):
-    from nasdsl.spec import SpaceSpec
-    from nasdsl.supernet import Proxy, compile_supernet
+    from nasdsl.codegen.supernet import Proxy, compile_supernet
+    from nasdsl.lang.spec import SpaceSpec
 
     spec = SpaceSpec(space.name, space.blocks, space.ops, space.combine, space.inputs, space.output, space.skeleton)
     return compile_supernet(spec, Proxy(proxy.cells, proxy.filters, proxy.image, proxy.classes,

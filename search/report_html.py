@@ -5,7 +5,7 @@ SQLite store and writes `run_dir/report.html`. A trial dict has the keys
     id, strategy, status, reward (float or None), nas (the .nas text), params, madds,
     started, finished (epoch seconds or ISO-8601 text; either may be None)
 and may have `error` (why it failed), `seconds` (its work's wall time) and `proposed` (when the
-strategy proposed it). Rows of `search.store`'s table (started_at, finished_at, proposed_at) are
+strategy proposed it). Rows of `nasdsl_search.store`'s table (started_at, finished_at, proposed_at) are
 read as such. Charts and tables are drawn here, in plain SVG.
 """
 from __future__ import annotations
@@ -19,14 +19,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from nasdsl import ast
 from nasdsl.errors import NasError
+from nasdsl.lang import ast
 
 # strategy colours (colour-blind friendly), handed out in sorted strategy-name order
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
 PENDING = {"pending", "running", "queued", "started", "interrupted"}
 TOP = 10
-STORE_NAME = "trials.sqlite"  # search.store.STORE_NAME
+STORE_NAME = "trials.sqlite"  # nasdsl_search.store.STORE_NAME
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -288,8 +288,8 @@ def _sort_id(t: Mapping[str, Any]) -> tuple:
 # ---------------------------------------------------------------------------------------- diagrams
 def trial_cells(nas: str) -> list[ast.Cell]:
     """The cells a trial's .nas text defines (or, failing that, its network's cells)."""
-    from nasdsl.load import load_text
-    from nasdsl.parse import parse
+    from nasdsl.lang.load import load_text
+    from nasdsl.lang.parse import parse
 
     try:
         program = load_text(nas, "<trial>")
@@ -303,7 +303,7 @@ def trial_cells(nas: str) -> list[ast.Cell]:
 
 
 def _diagram(t: Mapping[str, Any]) -> str:
-    from nasdsl.viz import svg
+    from nasdsl.viz.draw import svg
 
     nas = str(t.get("nas") or "")
     if not nas.strip():
@@ -578,7 +578,7 @@ def run_line_of(run_dir: Path) -> str | None:
 
 def load_trials(run_dir: Path) -> list[dict]:
     """The run's trials as dicts, read straight from the SQLite store in `run_dir` (the `trials` table
-    of `search.store`; read with sqlite3 so that a report needs neither torch nor a running search)."""
+    of `nasdsl_search.store`; read with sqlite3 so that a report needs neither torch nor a running search)."""
     dbs = [run_dir / STORE_NAME] if (run_dir / STORE_NAME).is_file() else \
         sorted(p for pat in ("*.sqlite", "*.sqlite3", "*.db") for p in run_dir.glob(pat))
     if not run_dir.is_dir() or not dbs:

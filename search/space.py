@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nasdsl.errors import NasError
-from nasdsl.spec import SpaceSpec
+from nasdsl.lang.spec import SpaceSpec
 
 CELL_KINDS = ("normal", "reduction")
 INPUT_NAMES = ("h0", "h1")
@@ -94,14 +94,14 @@ def space_from_spec(spec: SpaceSpec) -> Space:
 
 def load_space(name_or_file: str = "nasnet") -> Space:
     """A space by zoo name, or the only (or `FILE:NAME`) space of a .nas file."""
-    from nasdsl.load import load
+    from nasdsl.lang.load import load
 
     path, sep, wanted = name_or_file.rpartition(":")
     if not sep or not path.endswith(".nas"):
         path, wanted = name_or_file, ""
     program = load(path)
     if not wanted and path in program.names() and path not in program.spaces:
-        from nasdsl.resolve import need
+        from nasdsl.lang.resolve import need
 
         need(program, path, "space", "nasdsl search --space")
     names = list(program.spaces)

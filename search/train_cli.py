@@ -300,9 +300,9 @@ def _open_data(settings: dict[str, Any], spec) -> Any:
 def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
     import torch
 
-    from nasdsl.codegen import compile as compile_network
-    from nasdsl.codegen import network_spec
-    from nasdsl.load import load
+    from nasdsl.codegen.generate import compile as compile_network
+    from nasdsl.codegen.generate import network_spec
+    from nasdsl.lang.load import load
 
     from .trainer import Trainer
 

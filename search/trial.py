@@ -170,7 +170,7 @@ def _train_replicate(payload: dict[str, Any], data, k: int) -> tuple[float, int]
 
 
 def child_data(payload: dict[str, Any]):
-    """The DataBundle a child trains on (search.data.open_dataset, cached per worker process).
+    """The DataBundle a child trains on (nasdsl_search.data.open_dataset, cached per worker process).
     Streaming sets are decoded in the child's own process (no DataLoader workers: pool workers
     run one child each, and the pool already uses the cores)."""
     from .data import open_dataset

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from nasdsl.convert import DARTS_NAMES
-from nasdsl.validate import output_states
+from nasdsl.lang.convert import DARTS_NAMES
+from nasdsl.lang.validate import output_states
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "nni_reference.py"

@@ -1,4 +1,4 @@
-"""Runs random command lines through `nasdsl.cli.main` in one process (argv: SEED CASES TMPDIR
+"""Runs random command lines through `nasdsl.cli.dispatch.main` in one process (argv: SEED CASES TMPDIR
 SECONDS) and prints one JSON line per case: {"argv", "rc" (or "timeout"), "traceback": bool}.
 Each call is bounded by SIGALRM, which raises an exception the CLI does not catch."""
 from __future__ import annotations

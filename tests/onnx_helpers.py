@@ -17,7 +17,7 @@ import sys
 blocked = sys.argv[1].split(",")
 for name in blocked:
     sys.modules[name] = None
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 rc = main(sys.argv[2:])
 leaked = [m for m in blocked if any(k == m or k.startswith(m + ".") for k, v in sys.modules.items() if v)]
 if leaked:

@@ -23,18 +23,18 @@ def _deliverable_sigint() -> None:
 
 
 def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) -> subprocess.Popen:
-    """`python -m nasdsl.cli ARGS` in its own session, its descendants tagged with `marker`."""
+    """`python -m nasdsl.cli.dispatch ARGS` in its own session, its descendants tagged with `marker`."""
     e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     if marker:
         e[MARKER] = marker
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=kw.pop("cwd", ROOT), env=e,
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=kw.pop("cwd", ROOT), env=e,
                             start_new_session=True, preexec_fn=_deliverable_sigint, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
 def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None) -> subprocess.CompletedProcess:
     e = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], cwd=cwd or ROOT, env=e, input=input,
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=cwd or ROOT, env=e, input=input,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
 import sys
 sys.modules["torch"] = None
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.cli import main as cli
-from nasdsl.codegen import comment, generate_source
+from nasdsl.cli.dispatch import main as cli
+from nasdsl.codegen.generate import comment, generate_source
 from nasdsl.errors import NasError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def test_mobile_parameter_count_equals_cadene():
 
 
 def test_source_is_deterministic_across_processes_and_torch_only():
-    code = "from nasdsl.codegen import generate_source; import sys; sys.stdout.write(generate_source('nasnet_a_mobile'))"
+    code = "from nasdsl.codegen.generate import generate_source; import sys; sys.stdout.write(generate_source('nasnet_a_mobile'))"
     outs = set()
     for seed in ("0", "1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))

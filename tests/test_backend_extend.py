@@ -8,11 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from nasdsl import layers, runtime
-from nasdsl.codegen import generate_source, load_source
-from nasdsl.cost import cost
-from nasdsl.interp import interpret
-from nasdsl.ops import OPS, OpSpec
+from nasdsl import layers
+from nasdsl.codegen import runtime
+from nasdsl.codegen.generate import generate_source, load_source
+from nasdsl.codegen.interp import interpret
+from nasdsl.ir.cost import cost
+from nasdsl.lang.ops import OPS, OpSpec
 from nasdsl.skeletons import SKELETONS, Builder, NetworkPlan, Skeleton, Stem, register
 from nasdsl.skeletons.tfslim import stem_code
 from nasdsl.testing import randomize_bn
@@ -93,4 +94,4 @@ def test_a_new_op_and_a_third_skeleton_compile_cost_and_interpret(extended):
 
 def test_the_registries_are_left_as_they_were():
     assert "bn_relu" not in OPS and "bn_relu" not in layers.LAYERS and "plain" not in SKELETONS
-    assert sys.modules["nasdsl.runtime"].EXTRA_MODULES == []
+    assert sys.modules["nasdsl.codegen.runtime"].EXTRA_MODULES == []

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.codegen import generate_source
-from nasdsl.interp import interpret
-from nasdsl.load import load, zoo_index
+from nasdsl.codegen.generate import generate_source
+from nasdsl.codegen.interp import interpret
+from nasdsl.lang.load import load, zoo_index
 from nasdsl.testing import randomize_bn
 
 SMALL = {"n": 1, "filters": 8, "image": 32, "aux_head": False}
@@ -119,7 +119,7 @@ def test_cells_only_file_gives_classes_and_a_cifar_network():
 
 
 def test_cse_pipeline_is_honoured_when_available():
-    pytest.importorskip("nasdsl.passes.cse")
+    pytest.importorskip("nasdsl.ir.passes.cse")
     plain = generate_source("nasnet_a_mobile")
     merged = generate_source("nasnet_a_mobile", passes="cse")
     assert merged != plain

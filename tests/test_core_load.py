@@ -2,8 +2,8 @@
 import pytest
 
 from nasdsl.errors import NasError
-from nasdsl.ir import cell_graph, lint, print_graph
-from nasdsl.load import load, load_text, zoo_index
+from nasdsl.ir.graph import cell_graph, lint, print_graph
+from nasdsl.lang.load import load, load_text, zoo_index
 
 
 def test_zoo_loads():

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 import nasdsl
-from nasdsl.cost import cost
-from nasdsl.load import load, zoo_index
-from nasdsl.passes import OPTIMIZE
+from nasdsl.ir.cost import cost
+from nasdsl.ir.passes import OPTIMIZE
+from nasdsl.lang.load import load, zoo_index
 
 OPT = OPTIMIZE  # fold-identity,cse,dead-block
 

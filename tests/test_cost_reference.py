@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from nasdsl.cost import cost
+from nasdsl.ir.cost import cost
 
 pretrainedmodels = pytest.importorskip("pretrainedmodels")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from nasdsl.cli import main
-from nasdsl.cost import cost
+from nasdsl.cli.dispatch import main
+from nasdsl.ir.cost import cost
 
 
 def test_stats_table_for_a_zoo_network(capsys):

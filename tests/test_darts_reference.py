@@ -13,10 +13,10 @@ from darts_nni import nni_python, nni_spec, run_reference
 from references import missing
 
 import nasdsl
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl.errors import NasError
-from nasdsl.load import load
-from nasdsl.weights import convert
+from nasdsl.lang.load import load
+from nasdsl.weights.reference import convert
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nasdsl import ast
-from nasdsl.convert import DARTS_OPS, TFSLIM_OPS, from_darts, from_tfslim, read_literals, to_darts, to_tfslim
 from nasdsl.errors import NasError
-from nasdsl.fmt import format_module
-from nasdsl.load import load, load_text
-from nasdsl.ops import OPS
-from nasdsl.parse import parse
+from nasdsl.lang import ast
+from nasdsl.lang.convert import (
+    DARTS_OPS,
+    TFSLIM_OPS,
+    from_darts,
+    from_tfslim,
+    read_literals,
+    to_darts,
+    to_tfslim,
+)
+from nasdsl.lang.fmt import format_module
+from nasdsl.lang.load import load, load_text
+from nasdsl.lang.ops import OPS
+from nasdsl.lang.parse import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -297,7 +305,7 @@ def test_random_round_trips(cell):
 # ---------------------------------------------------------------- the command
 
 def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli", "convert", *args], check=False,
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "convert", *args], check=False,
                           capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120)
 
 

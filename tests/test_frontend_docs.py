@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from nasdsl.fmt import format_value
-from nasdsl.load import load_text, zoo_index
-from nasdsl.ops import OPS
-from nasdsl.spec import NETWORK_KEYS, SPACE_KEYS
+from nasdsl.lang.fmt import format_value
+from nasdsl.lang.load import load_text, zoo_index
+from nasdsl.lang.ops import OPS
+from nasdsl.lang.spec import NETWORK_KEYS, SPACE_KEYS
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nasdsl.errors import NasError
-from nasdsl.load import load_text
+from nasdsl.lang.load import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "errors"
@@ -90,7 +90,7 @@ def test_syntax_labels(text, label):
 
 
 def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], check=False, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], check=False, capture_output=True, text=True,
                           cwd=ROOT, input=stdin, timeout=120)
 
 

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nasdsl import ast
-from nasdsl.fmt import format_module, format_number, format_text, format_value
-from nasdsl.load import load, load_text, zoo_index
-from nasdsl.parse import parse
-from nasdsl.spec import NETWORK_KEYS, SPACE_KEYS
-from nasdsl.validate import output_states
+from nasdsl.lang import ast
+from nasdsl.lang.fmt import format_module, format_number, format_text, format_value
+from nasdsl.lang.load import load, load_text, zoo_index
+from nasdsl.lang.parse import parse
+from nasdsl.lang.spec import NETWORK_KEYS, SPACE_KEYS
+from nasdsl.lang.validate import output_states
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = sorted((ROOT / "nasdsl" / "zoo").glob("*.nas"))
@@ -65,7 +65,7 @@ def _value(draw, schema, key, cell_names, normal):
     k = schema[key]
     if k.type == "cell":
         return draw(st.sampled_from(cell_names))
-    if k.type == "int":  # within the key's bounds (nasdsl.spec), which `check` enforces
+    if k.type == "int":  # within the key's bounds (nasdsl.lang.spec), which `check` enforces
         return draw(st.integers(int(k.lo if k.lo is not None else 1), int(k.hi if k.hi is not None else 10**6)))
     if k.type == "float":
         return draw(nice_floats.filter(k.in_range))
@@ -256,7 +256,7 @@ def test_comment_placement():
 # ---------------------------------------------------------------- the command
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli", "fmt", *args], check=False,
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "fmt", *args], check=False,
                           capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
 

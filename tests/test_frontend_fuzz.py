@@ -6,11 +6,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nasdsl.convert import from_darts, from_tfslim
 from nasdsl.errors import NasError
-from nasdsl.fmt import format_module
-from nasdsl.load import load_text
-from nasdsl.parse import parse
+from nasdsl.lang.convert import from_darts, from_tfslim
+from nasdsl.lang.fmt import format_module
+from nasdsl.lang.load import load_text
+from nasdsl.lang.parse import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO_TEXTS = [p.read_text() for p in sorted((ROOT / "nasdsl" / "zoo").glob("*.nas"))]

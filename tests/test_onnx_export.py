@@ -1,4 +1,4 @@
-"""nasdsl.export: checker-clean opset >= 17 graphs, dynamic batch, metadata round trip, verify,
+"""nasdsl.deploy.export: checker-clean opset >= 17 graphs, dynamic batch, metadata round trip, verify,
 weights loading, and the errors a user can hit."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 import torch
 from onnx_helpers import tiny_classifier
 
+from nasdsl.deploy.export import export_onnx, load_weights, verify
+from nasdsl.deploy.infer import Classifier
+from nasdsl.deploy.labels import default_labels
+from nasdsl.deploy.modelcard import PREFIX, ModelCard, default_preprocess
 from nasdsl.errors import NasError
-from nasdsl.export import export_onnx, load_weights, verify
-from nasdsl.infer import Classifier
-from nasdsl.labels import default_labels
-from nasdsl.modelcard import PREFIX, ModelCard, default_preprocess
 
 SOURCE = "# a .nas source\nnetwork tiny { normal = c }\n"
 

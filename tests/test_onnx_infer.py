@@ -1,16 +1,16 @@
-"""`nasdsl infer` and nasdsl.infer: preprocessing, labels, providers, the torch-free path, errors."""
+"""`nasdsl infer` and nasdsl.deploy.infer: preprocessing, labels, providers, the torch-free path, errors."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from onnx_helpers import run_blocked, tiny_classifier, write_images
 
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.export import export_onnx
+from nasdsl.deploy.infer import Classifier, load_image, preprocess, select_providers
+from nasdsl.deploy.labels import default_labels, imagenet_labels
+from nasdsl.deploy.modelcard import ModelCard, default_preprocess
 from nasdsl.errors import NasError
-from nasdsl.export import export_onnx
-from nasdsl.infer import Classifier, load_image, preprocess, select_providers
-from nasdsl.labels import default_labels, imagenet_labels
-from nasdsl.modelcard import ModelCard, default_preprocess
 
 SIZE = 32
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from onnx_helpers import write_images
 
-from nasdsl.cli import main
-from nasdsl.infer import Classifier, load_image, preprocess
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.infer import Classifier, load_image, preprocess
 from nasdsl.testing import randomize_bn
 
 pretrainedmodels = pytest.importorskip("pretrainedmodels")

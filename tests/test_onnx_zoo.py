@@ -6,14 +6,14 @@ import onnx
 import pytest
 from onnx_helpers import run_blocked, write_images
 
-from nasdsl import ast
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl.errors import NasError
-from nasdsl.load import load, zoo_index
+from nasdsl.lang import ast
+from nasdsl.lang.load import load, zoo_index
 
-pytest.importorskip("nasdsl.codegen", reason="the compiler (nasdsl.codegen) has not landed yet")
+pytest.importorskip("nasdsl.codegen.generate", reason="the compiler (nasdsl.codegen.generate) has not landed yet")
 
-from nasdsl.export import export_onnx, prepare, verify
+from nasdsl.deploy.export import export_onnx, prepare, verify
 
 
 def _zoo_networks() -> list[tuple[str, str]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nasdsl.ir import print_graph
-from nasdsl.passes import run_pipeline
-from nasdsl.passes.irtext import parse_graph
-from nasdsl.passes.shape import CellContext
+from nasdsl.ir.graph import print_graph
+from nasdsl.ir.passes import run_pipeline
+from nasdsl.ir.passes.irtext import parse_graph
+from nasdsl.ir.passes.shape import CellContext
 
 GOLDEN = Path(__file__).parent / "golden" / "passes"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.in"))

@@ -2,13 +2,13 @@
 import networkx as nx
 import pytest
 
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl.errors import NasError
-from nasdsl.ir import cell_graph, print_graph
-from nasdsl.load import load, load_text
-from nasdsl.passes import PassError, parse_pipeline, passes, run_pipeline
-from nasdsl.passes.manager import PASSES, Pass, copy_graph
-from nasdsl.passes.shape import CellContext
+from nasdsl.ir.graph import cell_graph, print_graph
+from nasdsl.ir.passes import PassError, parse_pipeline, passes, run_pipeline
+from nasdsl.ir.passes.manager import PASSES, Pass, copy_graph
+from nasdsl.ir.passes.shape import CellContext
+from nasdsl.lang.load import load, load_text
 
 CTX = CellContext(32, (16, 16), 32, (16, 16), 32, False, "nasnet")
 

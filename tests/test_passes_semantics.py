@@ -11,10 +11,10 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.cost import cost
-from nasdsl.ir import cell_graph
-from nasdsl.load import load_text
-from nasdsl.passes import OPTIMIZE, run_pipeline
+from nasdsl.ir.cost import cost
+from nasdsl.ir.graph import cell_graph
+from nasdsl.ir.passes import OPTIMIZE, run_pipeline
+from nasdsl.lang.load import load_text
 from nasdsl.skeletons import plan
 
 OPT = OPTIMIZE  # fold-identity,cse,dead-block
@@ -78,7 +78,7 @@ def test_optimized_module_computes_the_same(seed):
 def test_pipeline_reaches_a_fixed_point_and_keeps_lint(seed):
     src = pass_food(random.Random(1000 + seed))
     program = load_text(src, "food.nas")
-    from nasdsl.codegen import cifar_spec
+    from nasdsl.codegen.generate import cifar_spec
 
     layout = plan(program, cifar_spec(program))
     for inst in layout.cells:
@@ -91,7 +91,7 @@ def test_pipeline_reaches_a_fixed_point_and_keeps_lint(seed):
 def test_passes_do_work_on_the_food():
     """The generator does feed every pass (else the tests above would prove little)."""
     changed = {"cse": 0, "fold-identity": 0, "dead-block": 0}
-    from nasdsl.codegen import cifar_spec
+    from nasdsl.codegen.generate import cifar_spec
 
     for seed in range(40):
         program = load_text(pass_food(random.Random(1000 + seed)), "food.nas")

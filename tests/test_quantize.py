@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from nasdsl.cli import main
-from nasdsl.commands.calibration import dataset_images
-from nasdsl.export import prepare
-from nasdsl.infer import Classifier
-from nasdsl.quantize import read_quantization
+from nasdsl.cli.commands.calibration import dataset_images
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.export import prepare
+from nasdsl.deploy.infer import Classifier
+from nasdsl.deploy.quantize import read_quantization
 
 pytest.importorskip("onnxruntime.quantization")
 
@@ -45,7 +45,7 @@ EXPORT = ["--image", "16", "--classes", "10", "--exporter", "torchscript", "--op
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """(the .nas file, weights trained for 3 epochs on digits preprocessed as the card says, a labels file)."""
-    from search.trainer import TrainConfig, train
+    from nasdsl_search.trainer import TrainConfig, train
 
     d = tmp_path_factory.mktemp("q")
     src = d / "small.nas"

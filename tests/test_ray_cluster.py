@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nasdsl.errors import NasError
-from search.store import Store
+from nasdsl_search.store import Store
 
 ray = pytest.importorskip("ray")
 from data_fixtures import write_folder  # noqa: E402  (tests/ is on sys.path under pytest)
@@ -41,7 +41,7 @@ def cluster(tmp_path_factory):
 
 def nasdsl(args: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
     full = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], capture_output=True, text=True,
                           env=full, timeout=timeout, cwd=ROOT)
 
 
@@ -52,9 +52,9 @@ SYNTHETIC = ["search", "--reward", "synthetic", "--strategy", "random", "--execu
 # A driver process running a synthetic search whose children sleep (the CLI has no flag for that).
 DRIVER = """
 import json, sys
-from search.driver import Search, SearchConfig
-from search.executors import make_executor
-from search.strategies import StrategyOptions
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.executors import make_executor
+from nasdsl_search.strategies import StrategyOptions
 a = json.loads(sys.argv[1])
 s = Search(a["out"], SearchConfig(strategy="random", reward="synthetic", trials=a["trials"],
                                   options=StrategyOptions(batch=2)))
@@ -203,7 +203,7 @@ def test_a_lost_head_stops_the_driver_and_resume_continues_on_a_new_cluster(clus
             "--device", "cpu", "--quiet", "--out", str(out), *child]
     env = {**os.environ, **cluster.env, "NASDSL_RAY_LOST_AFTER": "8",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args, "--address", cluster.address],
+    proc = subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args, "--address", cluster.address],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:

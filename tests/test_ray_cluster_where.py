@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
-from search.driver import Search, SearchConfig
-from search.report_html import render_report, run_line
-from search.store import ADDED_COLUMNS, Store
-from search.strategies import StrategyOptions
-from search.trial import run_trial, where
+from nasdsl.cli.dispatch import main as nasdsl_main
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.report_html import render_report, run_line
+from nasdsl_search.store import ADDED_COLUMNS, Store
+from nasdsl_search.strategies import StrategyOptions
+from nasdsl_search.trial import run_trial, where
 
 
 def _synthetic_payload(trial: int = 1) -> dict:

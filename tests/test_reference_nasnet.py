@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.cli import main as cli
+from nasdsl.cli.dispatch import main as cli
 from nasdsl.testing import randomize_bn
 
 pretrainedmodels = pytest.importorskip("pretrainedmodels")

@@ -32,15 +32,15 @@ def test_api_names_stay_functions(tmp_path):
         a = nasdsl.cost(p, network="nasnet_a_cifar")
         b = nasdsl.cost(p, network="nasnet_a_cifar")           # the second call
         assert a.params == b.params > 0
-        import nasdsl.cost, nasdsl.load, nasdsl.parse, nasdsl.codegen   # the submodules, imported explicitly
+        import nasdsl.ir.cost, nasdsl.lang.load, nasdsl.lang.parse, nasdsl.codegen.generate   # the modules, explicitly
         assert callable(nasdsl.cost) and callable(nasdsl.load) and callable(nasdsl.parse)
         assert nasdsl.parse(text) == first and nasdsl.load("nasnet_a_cifar") is not None
         from nasdsl import cost, load, parse, compile
         assert cost(p, network="nasnet_a_cifar").params == a.params
         assert [f.__name__ for f in (cost, load, parse, compile)] == ["cost", "load", "parse", "compile"]
-        from nasdsl.cost import cost as c2
+        from nasdsl.ir.cost import cost as c2
         assert c2 is cost
-        assert "search" not in sys.modules           # the compiler does not import the search package
+        assert "nasdsl_search" not in sys.modules    # the compiler does not import the search package
         print("ok")
     """, tmp_path)
     assert r.returncode == 0, r.stderr

@@ -36,7 +36,7 @@ def test_version():
 
 
 def test_internal_error_is_one_line_exit_3_and_debug_shows_the_traceback():
-    code = ("import sys, nasdsl.cli as c; c.COMMANDS['boom'] = ('no_such_module_xyz', 'x'); "
+    code = ("import sys, nasdsl.cli.dispatch as c; c.COMMANDS['boom'] = ('no_such_module_xyz', 'x'); "
             "sys.exit(c.main(sys.argv[1:]))")
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     r = subprocess.run([sys.executable, "-c", code, "boom"], capture_output=True, text=True, env=env, timeout=60)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from proc_helpers import ROOT
 
-from nasdsl.cli import COMMANDS
+from nasdsl.cli.dispatch import COMMANDS
 
 HEAVY = {"search", "train", "export", "compile", "stats", "convert-weights", "infer"}
 SECONDS = 20  # per call

@@ -11,10 +11,10 @@ from onnx_helpers import tiny_classifier
 from PIL import Image
 from proc_helpers import run_cli
 
-from nasdsl.export import export_onnx
-from nasdsl.infer import load_image
-from nasdsl.labels import default_labels
-from nasdsl.modelcard import ModelCard, default_preprocess
+from nasdsl.deploy.export import export_onnx
+from nasdsl.deploy.infer import load_image
+from nasdsl.deploy.labels import default_labels
+from nasdsl.deploy.modelcard import ModelCard, default_preprocess
 
 
 @pytest.fixture(scope="module")

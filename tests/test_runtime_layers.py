@@ -1,9 +1,9 @@
-"""The runtime layers (nasdsl/runtime/) on their own, under both paddings."""
+"""The runtime layers (nasdsl/codegen/runtime/) on their own, under both paddings."""
 import pytest
 import torch
 
-from nasdsl import runtime
-from nasdsl.runtime import common, layers, pad_same
+from nasdsl.codegen import runtime
+from nasdsl.codegen.runtime import common, layers, pad_same
 
 SAME, SYM = runtime.namespace("same"), runtime.namespace("symmetric")
 

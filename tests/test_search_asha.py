@@ -6,13 +6,13 @@ import sqlite3
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
-from search.driver import Search, SearchConfig
-from search.report_cli import report_data
-from search.scheduler import rung_epochs
-from search.store import Store
-from search.strategies import StrategyOptions
-from search.trainer import TrainConfig
+from nasdsl.cli.dispatch import main as nasdsl_main
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.report_cli import report_data
+from nasdsl_search.scheduler import rung_epochs
+from nasdsl_search.store import Store
+from nasdsl_search.strategies import StrategyOptions
+from nasdsl_search.trainer import TrainConfig
 
 
 def asha_config(strategy="random", trials=18, epochs=9, min_epochs=1, reduction=3, **kw) -> SearchConfig:
@@ -67,8 +67,8 @@ def test_every_strategy_runs_under_asha_with_the_local_pool(tmp_path, strategy):
 
 def test_one_worker_asha_run_matches_the_scheduler_alone(tmp_path):
     """With one worker the driver makes exactly the decisions of search/scheduler.py."""
-    from search.scheduler import Asha
-    from search.synthetic import match_fraction, target
+    from nasdsl_search.scheduler import Asha
+    from nasdsl_search.synthetic import match_fraction, target
     s = Search(tmp_path / "run", asha_config("random", trials=12))
     s.run("local", workers=1, progress=False)
     ts = s.store.trials()
@@ -178,7 +178,7 @@ def test_asha_on_a_local_ray_cluster(tmp_path):
 def rung_payload(tmp_path, name: str, until: int, rung: int, epochs: int = 4) -> dict:
     import random as _random
 
-    from search.space import ProxyNet, load_space, to_nas
+    from nasdsl_search.space import ProxyNet, load_space, to_nas
 
     space = load_space("nasnet")
     rng = _random.Random(3)
@@ -194,7 +194,7 @@ def test_a_promoted_child_trains_exactly_as_an_unstopped_one(tmp_path):
     that trains to 4 epochs at once: the same weights, bit for bit, and the same accuracy (CPU)."""
     import torch
 
-    from search.trial import run_trial
+    from nasdsl_search.trial import run_trial
 
     staged = [run_trial(rung_payload(tmp_path, "staged.pt", until, k)) for k, until in enumerate((1, 2, 4))]
     assert all(r["status"] == "done" for r in staged), staged
@@ -218,7 +218,7 @@ def nasdsl(*args: str):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=root, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=root, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -314,7 +314,7 @@ def test_strategies_learn_from_a_stopped_trial_its_accuracy_at_the_highest_rung(
     accuracy at the highest rung reached), in the order the trials were settled."""
     import json as _json
 
-    from search.store import load_state
+    from nasdsl_search.store import load_state
     for strategy in ("ppo", "evolution"):
         s = Search(tmp_path / strategy, asha_config(strategy, trials=16))
         s.run("local", workers=1, progress=False)

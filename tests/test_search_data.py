@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nasdsl.errors import NasError
-from search.data import load_dataset
+from nasdsl_search.data import load_dataset
 
 
 def write_cifar(folder, batches=2, per_batch=40, test=20, seed=0):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from data_fixtures import write_cifar100, write_folder, write_image, write_npz, write_tree
 
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 
 
 def _empty_class(tmp: Path) -> tuple[str, Path]:
@@ -104,7 +104,7 @@ def _env() -> dict[str, str]:
 
 def test_bad_data_in_a_real_process_has_no_traceback(tmp_path):
     spec, file = _truncated(tmp_path)
-    p = subprocess.run([sys.executable, "-m", "nasdsl.cli", "search", "--dataset", spec, "--trials", "1", "--quiet",
+    p = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "search", "--dataset", spec, "--trials", "1", "--quiet",
                         "--out", str(tmp_path / "run")], capture_output=True, text=True, env=_env(), timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines() == [p.stderr.strip()] and p.stderr.startswith(f"{file}: error: ")
@@ -114,7 +114,7 @@ def test_bad_data_in_a_real_process_has_no_traceback(tmp_path):
 def test_a_two_trial_search_on_an_image_folder(tmp_path):
     root = write_folder(tmp_path / "pets", train=12, val=4, size=(8, 8), classes=("cat", "dog"))
     out = tmp_path / "run"
-    p = subprocess.run([sys.executable, "-m", "nasdsl.cli", "search", "--dataset", f"imagefolder:{root}",
+    p = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "search", "--dataset", f"imagefolder:{root}",
                         "--trials", "2", "--workers", "1", "--threads", "1", "--epochs", "1", "--strategy", "random",
                         "--quiet", "--out", str(out)], capture_output=True, text=True, env=_env(), timeout=600)
     assert p.returncode == 0, p.stderr
@@ -136,7 +136,7 @@ def test_bad_data_leaves_no_run_folder_so_the_same_out_can_be_used_again(tmp_pat
 
 
 def test_search_image_and_augment_define_the_children(tmp_path):
-    from search.driver import Search, SearchConfig
+    from nasdsl_search.driver import Search, SearchConfig
 
     s = Search(tmp_path / "run", SearchConfig(trials=1, image=12, augment="none"))
     try:

@@ -1,4 +1,4 @@
-"""The data-set registry (`search.data.open_dataset`): every kind on small real files, the seeded
+"""The data-set registry (`nasdsl_search.data.open_dataset`): every kind on small real files, the seeded
 split, augmentation on train only, streaming = in-memory = `nasdsl infer` preprocessing."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 import torch
 from data_fixtures import write_cifar100, write_folder, write_image, write_npz, write_tree
 
+from nasdsl.deploy.infer import load_image, preprocess
+from nasdsl.deploy.modelcard import CIFAR10_MEAN, INCEPTION_MEAN, Preprocess
 from nasdsl.errors import NasError
-from nasdsl.infer import load_image, preprocess
-from nasdsl.modelcard import CIFAR10_MEAN, INCEPTION_MEAN, Preprocess
-from search.data import (
+from nasdsl_search.data import (
     DATASETS,
     DataBundle,
     DataError,
@@ -177,8 +177,8 @@ def test_load_dataset_reads_the_new_kinds(tmp_path):
 
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_a_child_trains_on_an_image_folder_in_memory_or_streaming(tmp_path, in_memory):
-    from search.space import ProxyNet, load_space, to_nas
-    from search.trial import run_trial
+    from nasdsl_search.space import ProxyNet, load_space, to_nas
+    from nasdsl_search.trial import run_trial
 
     root = write_folder(tmp_path / "f", train=6, val=2, size=(8, 8), classes=("a", "b"))
     nas = to_nas(load_space("nasnet"), [1, 0, 10, 11, 0] * 10, ProxyNet(cells=1, filters=4, image=8, classes=2))
@@ -199,7 +199,7 @@ def test_imagefolder_test_split_and_its_classes(tmp_path):
 
 
 def test_arrays_resized_in_memory_or_per_item(tmp_path):
-    from search.data import ResizedArrays
+    from nasdsl_search.data import ResizedArrays
 
     spec = f"npz:{write_npz(tmp_path / 'a.npz')}"
     mem = open_dataset(spec, image=16)

@@ -8,17 +8,17 @@ import time
 
 import pytest
 
-from nasdsl.cli import main as nasdsl_main
+from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
-from search.driver import Search, SearchConfig
-from search.executors import LocalExecutor
-from search.report_cli import report_data
-from search.space import ProxyNet, load_space
-from search.store import Store, load_state
-from search.strategies import StrategyOptions
-from search.synthetic import synthetic_reward
-from search.trainer import TrainConfig
+from nasdsl.lang.load import load, load_text
+from nasdsl_search.driver import Search, SearchConfig
+from nasdsl_search.executors import LocalExecutor
+from nasdsl_search.report_cli import report_data
+from nasdsl_search.space import ProxyNet, load_space
+from nasdsl_search.store import Store, load_state
+from nasdsl_search.strategies import StrategyOptions
+from nasdsl_search.synthetic import synthetic_reward
+from nasdsl_search.trainer import TrainConfig
 
 SPACE = load_space("nasnet")
 

@@ -10,9 +10,9 @@ import time
 import pytest
 import torch
 
-from search.space import load_space
-from search.strategies import STRATEGIES
-from search.strategies.darts import derive
+from nasdsl_search.space import load_space
+from nasdsl_search.strategies import STRATEGIES
+from nasdsl_search.strategies.darts import derive
 
 TINY = ["--train-size", "256", "--val-size", "128", "--filters", "4", "--batch-size", "32", "--epochs", "1",
         "--eval-images", "64", "--quiet"]
@@ -135,8 +135,8 @@ def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
 def test_enas_constants_are_defaults_and_flags_win():
     from dataclasses import replace
 
-    from search.driver import SearchConfig
-    from search.oneshot import enas_defaults
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import enas_defaults
 
     cfg = SearchConfig(strategy="enas")
     d = enas_defaults(cfg, set()).options
@@ -150,9 +150,9 @@ def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path,
     # the default proxy (500 digits to train on, 1297 held out, 2 trainings per child): the supernet
     # trains on the children's training images (darts: split 50/50 between weights and architecture)
     # and scores on their held-out images; a pick's payload is a multi-trial child's
-    from search.driver import SearchConfig, proxy_network
-    from search.oneshot import OneShot
-    from search.trial import child_data, trial_payload
+    from nasdsl_search.driver import SearchConfig, proxy_network
+    from nasdsl_search.oneshot import OneShot
+    from nasdsl_search.trial import child_data, trial_payload
 
     cfg = SearchConfig(strategy=strategy, space=space)
     run = OneShot(tmp_path / "run", cfg)

@@ -16,8 +16,8 @@ import pytest
 from proc_helpers import finished
 
 from nasdsl.errors import NasError
-from search.cli import configure, open_run
-from search.store import Store
+from nasdsl_search.cli import configure, open_run
+from nasdsl_search.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = 10
@@ -28,7 +28,7 @@ ARGS = ["--strategy", "ppo", "--controller-batch", "3", "--trials", str(TRIALS),
 
 def nasdsl(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli", *args], cwd=ROOT, env=env, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from nasdsl.errors import NasError
-from search.scheduler import Asha, rung_epochs
+from nasdsl_search.scheduler import Asha, rung_epochs
 
 
 def simulate(scores: dict[int, float], rungs=(1, 3, 9), eta=3, bonus=0.01):

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nasdsl.cost import cost
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
-from nasdsl.spec import SpaceSpec
-from search.best import best_nas
-from search.space import ProxyNet, concat_count, load_space, space_from_spec, to_nas
+from nasdsl.ir.cost import cost
+from nasdsl.lang.load import load, load_text
+from nasdsl.lang.spec import SpaceSpec
+from nasdsl_search.best import best_nas
+from nasdsl_search.space import ProxyNet, concat_count, load_space, space_from_spec, to_nas
 
 SPACE = load_space("nasnet")
 

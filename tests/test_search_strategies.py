@@ -7,11 +7,11 @@ import statistics
 import pytest
 
 from nasdsl.errors import NasError
-from search.space import load_space
-from search.store import dump_state, load_state
-from search.strategies import STRATEGIES, StrategyOptions, make_strategy
-from search.strategies.rl import Controller, one_thread
-from search.synthetic import synthetic_reward
+from nasdsl_search.space import load_space
+from nasdsl_search.store import dump_state, load_state
+from nasdsl_search.strategies import STRATEGIES, StrategyOptions, make_strategy
+from nasdsl_search.strategies.rl import Controller, one_thread
+from nasdsl_search.synthetic import synthetic_reward
 
 SPACE = load_space("nasnet")
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from nasdsl.cost import cost
-from nasdsl.load import load_text
-from search.space import ProxyNet, load_space, to_nas
-from search.trainer import ChildDiverged, TrainConfig, train
-from search.trial import run_trial
+from nasdsl.ir.cost import cost
+from nasdsl.lang.load import load_text
+from nasdsl_search.space import ProxyNet, load_space, to_nas
+from nasdsl_search.trainer import ChildDiverged, TrainConfig, train
+from nasdsl_search.trial import run_trial
 
 SPACE = load_space("nasnet")
 NAS = to_nas(SPACE, [1, 0, 10, 11, 0] * 10, ProxyNet(cells=1, filters=8))  # sep3x3(h1) + sep5x5(h0)
@@ -30,7 +30,7 @@ def test_a_child_learns_digits_reproducibly():
 
 
 def test_repeats_average_trainings_from_different_seeds(tmp_path):
-    from search.trial import REPEAT_SEED_STRIDE
+    from nasdsl_search.trial import REPEAT_SEED_STRIDE
 
     quick = {**PAYLOAD, "train_size": 200, "train": {**PAYLOAD["train"], "epochs": 1}}
     one, other = run_trial(quick), run_trial({**quick, "seed": quick["seed"] + REPEAT_SEED_STRIDE})

@@ -12,11 +12,11 @@ import pytest
 from onnx_helpers import tiny_classifier, write_images
 from serve_helpers import ServeProcess, finish_request, held_request, read_response, release, wait_until
 
-from nasdsl.cli import main
-from nasdsl.export import export_onnx
-from nasdsl.infer import Classifier
-from nasdsl.labels import default_labels
-from nasdsl.modelcard import ModelCard, default_preprocess
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.export import export_onnx
+from nasdsl.deploy.infer import Classifier
+from nasdsl.deploy.labels import default_labels
+from nasdsl.deploy.modelcard import ModelCard, default_preprocess
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("starlette")

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 import nasdsl
+from nasdsl.codegen.supernet import Proxy, compile_supernet, supernet_source
 from nasdsl.errors import NasError
-from nasdsl.supernet import Proxy, compile_supernet, supernet_source
 from nasdsl.testing import randomize_bn
-from search.space import ProxyNet, load_space, to_nas
+from nasdsl_search.space import ProxyNet, load_space, to_nas
 
 SIZES = {"cells": 1, "filters": 8, "image": 8, "classes": 10}
 TOL = 1e-5

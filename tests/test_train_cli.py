@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import nasdsl
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 
 NAS = """
 import nasnet_a_normal
@@ -90,7 +90,7 @@ def test_nproc_relaunches_the_same_command_line():
     """--nproc K runs torchrun on the command line it was given, less --nproc."""
     import argparse
 
-    from search import train_cli
+    from nasdsl_search import train_cli
 
     parser = argparse.ArgumentParser()
     train_cli.configure(parser)

@@ -26,7 +26,7 @@ import torch
 import torch.multiprocessing as mp
 from torch import nn
 
-from search.trainer import ArrayDataset, TrainConfig, Trainer
+from nasdsl_search.trainer import ArrayDataset, TrainConfig, Trainer
 from tests.test_train_cli import NAS
 from tests.test_trainer import Streamed
 

@@ -13,10 +13,10 @@ import time
 import pytest
 import torch
 
-from nasdsl.cli import main
-from search.devices import check_device, pin_worker, resolve_device
-from search.executors import LocalExecutor, make_executor
-from search.trial import run_trial
+from nasdsl.cli.dispatch import main
+from nasdsl_search.devices import check_device, pin_worker, resolve_device
+from nasdsl_search.executors import LocalExecutor, make_executor
+from nasdsl_search.trial import run_trial
 from tests.test_search_trial import PAYLOAD
 
 CUDA = torch.cuda.is_available()

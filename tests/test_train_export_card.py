@@ -9,9 +9,9 @@ import onnx
 import pytest
 import torch
 
-from nasdsl.cli import main
-from nasdsl.modelcard import ModelCard
-from search.data import open_dataset
+from nasdsl.cli.dispatch import main
+from nasdsl.deploy.modelcard import ModelCard
+from nasdsl_search.data import open_dataset
 from tests.test_train_cli import NAS
 
 CIFAR_NAMES = ("airplane", "automobile", "truck")

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from nasdsl.cli import main
-from search.recipes import RECIPES
-from search.train_cli import train_config
-from search.trainer import TrainConfig
+from nasdsl.cli.dispatch import main
+from nasdsl_search.recipes import RECIPES
+from nasdsl_search.train_cli import train_config
+from nasdsl_search.trainer import TrainConfig
 from tests.test_train_cli import NAS
 from tests.test_train_export_card import card_of
 

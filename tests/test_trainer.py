@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import nasdsl
-from search.trainer import ArrayDataset, ChildDiverged, TFRMSprop, TrainConfig, Trainer
+from nasdsl_search.trainer import ArrayDataset, ChildDiverged, TFRMSprop, TrainConfig, Trainer
 
 NAS = """
 import nasnet_a_normal

@@ -8,11 +8,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from nasdsl import ast, viz
-from nasdsl.cli import main
+from nasdsl.cli.dispatch import main
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
-from nasdsl.viz_layout import _hits, edge_points, layout_cell
+from nasdsl.lang import ast
+from nasdsl.lang.load import load, load_text
+from nasdsl.viz import draw as viz
+from nasdsl.viz.layout import _hits, edge_points, layout_cell
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 ZOO_CELLS = ["nasnet_a_normal", "nasnet_a_reduce", "pnasnet5"]
@@ -174,7 +175,7 @@ def test_cli_bad_input_is_a_clear_error(tmp_path, capsys):
 
 
 def test_layout_rejects_a_cell_reading_an_unknown_state():
-    from nasdsl.parse import parse
+    from nasdsl.lang.parse import parse
     cell = parse("cell c { b0 = sep3x3(b7) + id(h1) out = concat(b0) }", "bad.nas").cells["c"]
     with pytest.raises(NasError, match="reads 'b7'"):
         viz.svg(cell)

@@ -13,11 +13,11 @@ import pytest
 from PIL import Image
 from references import missing
 
-from nasdsl import ast
-from nasdsl.cost import cost
 from nasdsl.errors import NasError
-from nasdsl.load import load, load_text
-from search.report_html import render_report, write_report, write_report_from_trials
+from nasdsl.ir.cost import cost
+from nasdsl.lang import ast
+from nasdsl.lang.load import load, load_text
+from nasdsl_search.report_html import render_report, write_report, write_report_from_trials
 
 OPS = ("id", "sep3x3", "sep5x5", "sep7x7", "avg3x3", "max3x3", "conv1x1", "conv3x3", "conv1x7_7x1", "dil3x3")
 T0 = 1_764_400_000.0  # run start, epoch seconds
@@ -124,7 +124,7 @@ def test_report_of_no_trials_and_of_a_broken_trial():
 
 
 def make_store(run_dir, trials):
-    """A run folder's trials.sqlite with search.store's `trials` columns, in WAL mode like the store."""
+    """A run folder's trials.sqlite with nasdsl_search.store's `trials` columns, in WAL mode like the store."""
     con = sqlite3.connect(run_dir / "trials.sqlite")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE trials (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, status TEXT NOT NULL, "

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 
 from ..errors import NasError
-from ..ir import cell_graph
-from ..passes.shape import HW, CellContext, shape
-from ..spec import NetworkSpec
+from ..ir.graph import cell_graph
+from ..ir.passes.shape import HW, CellContext, shape
+from ..lang.spec import NetworkSpec
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def pipeline_passes(pipeline: str | None) -> Passes:
     """`shape` alone, or shape followed by a named pipeline of other passes (e.g. "cse")."""
     if not pipeline:
         return default_passes
-    from ..passes.manager import parse_pipeline, run_pipeline
+    from ..ir.passes.manager import parse_pipeline, run_pipeline
 
     names = [n for n in parse_pipeline(pipeline) if n != "shape"]
 

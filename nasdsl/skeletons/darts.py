@@ -41,8 +41,8 @@ projected.
 from __future__ import annotations
 
 from ..errors import NasError
-from ..passes.shape import halve
-from ..spec import NetworkSpec
+from ..ir.passes.shape import halve
+from ..lang.spec import NetworkSpec
 from .base import Builder, NetworkPlan, Passes, Skeleton, Stem, register
 
 

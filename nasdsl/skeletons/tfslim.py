@@ -10,7 +10,7 @@ drop path grows with the cell's depth (layer_ratio = (index + 1) / total cells).
 from __future__ import annotations
 
 from ..errors import NasError
-from ..spec import NetworkSpec
+from ..lang.spec import NetworkSpec
 from .base import Builder, NetworkPlan, Passes, Skeleton, Stem, register
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nasdsl.errors import NasError
-from nasdsl.ops import suggest
+from nasdsl.lang.ops import suggest
 
 from ..space import Space
 from .base import Strategy, StrategyOptions

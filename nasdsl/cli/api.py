@@ -1,0 +1,71 @@
+"""`nasdsl.search(...)`: run (or continue) a cell search from Python, e.g. a script or a notebook.
+
+    import nasdsl
+
+    summary = nasdsl.search(out="runs/demo", strategy="random", trials=20, reward="synthetic")
+    print(summary.best_reward, summary.folder / "best.nas")
+
+It works the same from a script (no `if __name__ == "__main__":` guard needed: the local pool's
+workers are spawned without importing the driver's `__main__` again) and from a notebook.
+
+A one-shot strategy (random-ws, enas, darts), or `resume=True` on a one-shot run folder, runs the
+one-shot loop as `nasdsl search --strategy enas` does:
+
+    summary = nasdsl.search(out="runs/enas", strategy="enas", space="enas", supernet_epochs=10)
+
+The same settings as `nasdsl search`'s flags (underscores for dashes): strategy, space, seed, reward,
+dataset, val_size, train_size, repeats, image, augment, max_params, max_madds, budget_on, scheduler,
+min_epochs, max_epochs, reduction, cells, filters, stem_multiplier, epochs, batch_size, lr, momentum,
+weight_decay, controller_lr, entropy_weight, baseline_decay, controller_batch, lstm_units, init_range,
+ppo_epochs, ppo_clip, population, sample_size, failed_reward; the one-shot ones supernet_epochs,
+supernet_lr, controller_steps, rank_samples, eval_images, top_k, arch_lr, arch_weight_decay; and
+device, amp, gpus_per_trial, cpus_per_trial. They are checked as the command line checks them: a
+setting the run's strategy would ignore (`trials` or `workers` with enas, `top_k` with ppo) is
+refused (search/strategy_flags.py). The search package (`nasdsl_search`) is imported only when this function is called.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import NasError
+
+
+def search(out: str, *, resume: bool = False, trials: int | None = None, executor: str | None = None,
+           workers: int | None = None, address: str | None = None, threads: int | None = None,
+           progress: bool = False, minutes: float | None = None, **settings: Any):
+    """Run the search in the run folder `out`; returns a summary with `folder`, `counts`,
+    `best_reward`, `best_trial` and `seconds` (this call's). A multi-trial strategy runs until
+    `trials` trials have finished (`nasdsl_search.driver.RunSummary`; executor local and 1 worker unless
+    given); a one-shot strategy trains its supernet and its picks stand-alone, which are the run's
+    trials (`nasdsl_search.oneshot.OneShotSummary`, with `picks`). `resume=True` continues the run in
+    `out` (its settings are those it was started with; a multi-trial run may change `trials` and
+    where it runs); `minutes` bounds a multi-trial call's wall time (nothing new starts after it).
+    Ctrl-C stops it cleanly (the workers are stopped; run it again with resume=True to continue).
+    Raises NasError for a bad setting or a run folder in use by another driver."""
+    import argparse
+
+    from nasdsl_search import cli, oneshot
+
+    known = {*cli._RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise NasError(f"nasdsl.search: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    args = parser.parse_args([])  # every flag as `nasdsl search` alone has it: not given
+    vars(args).update(settings, out=str(out), resume=resume, trials=trials, executor=executor, workers=workers,
+                      address=address, threads=threads, minutes=minutes, quiet=not progress)
+    strategy = cli.check_args(args)
+    if oneshot.is_oneshot(strategy or ""):
+        run = oneshot.open_cli(args, None if resume else cli.config_from_args(args), cli._RUN_FLAGS)
+        try:
+            return run.run(progress=progress)
+        finally:
+            run.close()
+    if not resume and workers is None:
+        args.workers = 1  # from Python one worker unless asked (the command line's default is 2)
+    run, chosen = cli.open_run(args)
+    try:
+        return cli.run_search(run, chosen, progress, minutes)
+    finally:
+        run.close()

@@ -1,0 +1,106 @@
+"""`nasdsl convert`: DARTS / TF-slim genotypes to .nas, and .nas cells to TF-slim or DARTS."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ...errors import Diagnostic, NasError
+from ...lang import ast
+from ...lang.convert import from_darts, from_tfslim, to_darts, to_tfslim
+from ...lang.fmt import format_module
+from ...lang.load import load
+from ...lang.source import looks_like_path, read_text
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="TEXT|FILE|-|NAME",
+                   help="genotype text, a file holding it, '-' for stdin; with --from nas a .nas "
+                        "file or zoo name")
+    p.add_argument("--from", dest="src", choices=("darts", "tfslim", "nas"), default="darts",
+                   help="input format (default darts)")
+    p.add_argument("--to", dest="dst", choices=("nas", "tfslim", "darts"), default="nas",
+                   help="output format (default nas)")
+    p.add_argument("--name", default=None,
+                   help="cell name (tfslim; default 'cell') or name prefix of an unassigned DARTS "
+                        "genotype (default 'darts')")
+    p.add_argument("--kind", choices=("normal", "reduction", "any"), default="any",
+                   help="kind of the cell read from TF-slim lists (default any)")
+    p.add_argument("--cell", action="append", default=None,
+                   help="with --from nas: the cell(s) to convert (default: every cell of the file)")
+    p.add_argument("--reduce", default=None,
+                   help="with --to darts: the reduction cell (default: the network's, or none)")
+
+
+def _text(source: str) -> tuple[str, str]:
+    """(text, file name for messages): stdin for `-`, a file's text, or the argument itself when it
+    is genotype text (it has brackets); a name that is neither is a missing file."""
+    if source == "-":
+        return read_text("-"), "<stdin>"
+    try:
+        path = Path(source)
+        if "\n" not in source and len(source) < 4096 and (path.is_file() or path.is_dir()):
+            return read_text(path), source
+    except (OSError, ValueError):
+        pass
+    if not any(c in source for c in "([") and looks_like_path(source):
+        raise NasError(Diagnostic("no such file (and not genotype text)", source))
+    return source, ""
+
+
+def _module(args) -> ast.Module:
+    if args.src == "darts":
+        text, file = _text(args.source)
+        return from_darts(text, args.name or "darts", *([file] if file else []))
+    if args.src == "tfslim":
+        text, file = _text(args.source)
+        return from_tfslim(text, args.name or "cell", args.kind, *([file] if file else []))
+    program = load(args.source)
+    names = args.cell or _default_cells(args.source, program)
+    missing = [n for n in names if n not in program.cells]
+    if missing:
+        raise NasError(f"{args.source}: no cell named {', '.join(missing)}")
+    if not names:
+        raise NasError(f"{args.source}: no cells")
+    return ast.Module(tuple(program.cells[n] for n in names), args.source)
+
+
+def _default_cells(source: str, program) -> list[str]:
+    """A zoo cell name: that cell; a network name: its normal and reduction cells; else every cell
+    the file defines."""
+    if source in program.cells:
+        return [source]
+    if source in program.networks:
+        net = program.networks[source]
+        return list(dict.fromkeys(str(net.get(k)) for k in ("normal", "reduction") if net.get(k)))
+    return [i.name for i in program.main.items if isinstance(i, ast.Cell)]
+
+
+def run(args) -> int:
+    module = _module(args)
+    cells = list(module.cells.values())
+    if args.dst == "nas":
+        sys.stdout.write(format_module(module))
+    elif args.dst == "tfslim":
+        for i, cell in enumerate(cells):
+            sys.stdout.write(("\n" if i else "") + f"# {cell.name}\n" + to_tfslim(cell))
+    else:
+        sys.stdout.write(to_darts(*_darts_pair(args, module, cells)) + "\n")
+    return 0
+
+
+def _darts_pair(args, module: ast.Module, cells: list[ast.Cell]) -> tuple[ast.Cell, ast.Cell | None]:
+    """(normal, reduce) for a DARTS Genotype: the first normal-or-any cell and the first reduction
+    cell, or --reduce."""
+    if args.reduce is not None:
+        program = load(args.source) if args.src == "nas" else None
+        table = program.cells if program else module.cells
+        if args.reduce not in table:
+            raise NasError(f"no cell named {args.reduce}")
+        reduce = table[args.reduce]
+    else:
+        reduce = next((c for c in cells if c.kind == "reduction"), None)
+    normal = next((c for c in cells if c is not reduce and c.kind != "reduction"), None)
+    if normal is None:
+        raise NasError("--to darts needs a normal cell")
+    return normal, reduce

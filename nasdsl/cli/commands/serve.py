@@ -1,0 +1,126 @@
+"""`nasdsl serve model.onnx`: classify images over HTTP with dynamic micro-batching (no torch import).
+
+The listening socket is bound here, before uvicorn starts, so that a busy port is a one-line error
+and `--port 0` can print the port the system picked. SIGTERM and Ctrl+C stop accepting connections,
+let every in-flight request finish, and exit 0.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+
+from ...deploy.infer import PROVIDERS
+from ...deploy.modelcard import fail
+from ...deploy.serve_images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="model.onnx", help="a model written by `nasdsl export`")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 = any free port)")
+    p.add_argument("--provider", choices=PROVIDERS, default="auto",
+                   help="auto: CUDA when onnxruntime-gpu and a GPU are present, else CPU")
+    p.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
+    p.add_argument("--max-batch", type=int, default=16,
+                   help="most requests in one onnxruntime run (default 16; 1 = no batching)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long a batch waits for requests still being received or decoded (default 5)")
+    p.add_argument("--max-queue", type=int, default=64,
+                   help="most requests in flight at once; more are answered 503 (default 64)")
+    p.add_argument("--max-body", type=int, default=10_000_000, help="largest request body in bytes (default 10 MB)")
+    p.add_argument("--read-timeout", type=float, default=30.0,
+                   help="seconds a client may take to send its body before a 408 (default 30)")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                   help=f"largest image, in pixels, before and after resizing (default {DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--min-side", type=int, default=DEFAULT_MIN_SIDE,
+                   help=f"smallest shorter side of an image, in pixels (default {DEFAULT_MIN_SIDE})")
+    p.add_argument("--decode-threads", type=int, default=2, help="threads decoding images (default 2)")
+
+
+def _check(args) -> None:
+    if not 0 <= args.port <= 65535:
+        raise fail("nasdsl", f"--port must be in 0..65535, got {args.port}")
+    for flag, value, low in (("--threads", args.threads or 1, 1), ("--max-batch", args.max_batch, 1),
+                             ("--max-queue", args.max_queue, 1), ("--max-body", args.max_body, 1),
+                             ("--max-pixels", args.max_pixels, 1), ("--min-side", args.min_side, 1),
+                             ("--decode-threads", args.decode_threads, 1), ("--max-wait-ms", args.max_wait_ms, 0),
+                             ("--read-timeout", args.read_timeout, 0.001)):
+        if not value >= low:
+            raise fail("nasdsl", f"{flag} must be at least {low}, got {value}")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise fail("nasdsl", f"--host {host!r}: {e.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        raise fail("nasdsl", f"cannot listen on {host}:{port} ({e.strerror or e})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(args) -> int:
+    _check(args)
+    from ...deploy.serve import ServeConfig, create_app, import_stack
+
+    import_stack()
+    import uvicorn
+    from PIL import Image
+
+    from ...deploy.infer import Classifier
+    from ...deploy.quantize import read_quantization
+    from ...deploy.serve_images import ImageLimits
+
+    clf = Classifier(args.model, provider=args.provider, threads=args.threads or 0)
+    batch_dim = clf.input_shape[0]
+    max_batch = args.max_batch
+    if isinstance(batch_dim, int):  # a graph exported with a fixed batch size
+        if batch_dim != 1:
+            raise fail(args.model, f"the graph has a fixed batch of {batch_dim}; export it with a dynamic batch")
+        max_batch = 1
+    quantization = read_quantization(dict(clf.session.get_modelmeta().custom_metadata_map))
+    config = ServeConfig(max_batch=max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
+                         max_body=args.max_body, read_timeout=args.read_timeout,
+                         decode_threads=args.decode_threads,
+                         limits=ImageLimits(max_pixels=args.max_pixels, min_side=args.min_side))
+    sock = _bind(args.host, args.port)
+    # The service checks every image's size from its header before decoding (serve_images), so
+    # Pillow's own decompression-bomb warning/limit would only duplicate that with another message.
+    Image.MAX_IMAGE_PIXELS = None
+    app = create_app(clf, args.model, config, quantization)
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=None, server_header=False))
+    stopped: list[int] = []
+
+    def note(sig, frame):  # uvicorn re-raises the signal it shut down on, after draining
+        stopped.append(sig)
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGTERM, signal.SIGINT)}
+    kind = "int8" if quantization else "float32"
+    shown = f"[{host}]" if ":" in host else host
+    print(f"nasdsl serve: {clf.card.network} ({kind}, {clf.card.classes} classes, {', '.join(clf.providers)}) "
+          f"on http://{shown}:{port}  max batch {max_batch}, max wait {args.max_wait_ms:g} ms, "
+          f"queue {args.max_queue}", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sock.close()
+    if not server.started:
+        print("nasdsl serve: the server did not start", file=sys.stderr)
+        return 1
+    print("nasdsl serve: stopped" + (f" ({signal.Signals(stopped[0]).name}, drained)" if stopped else ""),
+          flush=True)
+    return 0

@@ -1,0 +1,67 @@
+"""`nasdsl viz NAME|FILE [--cell C] -o OUT.svg|png|dot`: draw cells like the NASNet paper's figures."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ...errors import Diagnostic, NasError
+from ...lang import ast
+from ...lang.load import Program, load
+from ...lang.ops import known_list, suggest
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="NAME|FILE", help="a .nas file or a zoo entry (cell or network)")
+    parser.add_argument("--cell", action="append", metavar="C",
+                        help="the cell to draw (repeatable; a network name draws its cells). "
+                             "Default: every cell the file defines, side by side")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output file: .svg, .png or .dot (format from the suffix)")
+
+
+def _network_cells(program: Program, net: ast.Network) -> list[str]:
+    names = [str(net.get(k)) for k in ("normal", "reduction") if net.get(k) is not None]
+    return list(dict.fromkeys(names))
+
+
+def select_cells(program: Program, target: str, wanted: list[str] | None) -> list[ast.Cell]:
+    """The cells to draw: `wanted` by name, else what `target` names or defines."""
+    names: list[str] = []
+    if wanted:
+        for w in wanted:
+            if w in program.cells:
+                names.append(w)
+            elif w in program.networks:
+                names += _network_cells(program, program.networks[w])
+            else:
+                hint = suggest(w, list(program.cells) + list(program.networks))
+                raise NasError(Diagnostic(f"no cell or network named {w!r}" + (f"; {hint}" if hint else "")
+                                          + f" (cells: {known_list(program.cells) or 'none'})", target))
+    elif not Path(target).is_file():  # a zoo name: that cell, or that network's cells
+        if target in program.cells:
+            names = [target]
+        elif target in program.networks:
+            names = _network_cells(program, program.networks[target])
+        else:
+            raise NasError(Diagnostic("a search space has no cell to draw; name a cell or a network", target))
+    else:
+        own = program.main.items
+        names = [i.name for i in own if isinstance(i, ast.Cell)]
+        if not names:
+            for net in (i for i in own if isinstance(i, ast.Network)):
+                names += _network_cells(program, net)
+        if not names:
+            names = sorted(program.cells)
+        if not names:
+            raise NasError(Diagnostic("defines no cell to draw", target))
+    return [program.cells[n] for n in dict.fromkeys(names)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...viz.draw import write
+
+    program = load(args.target)
+    cells = select_cells(program, args.target, args.cell)
+    out = write(cells, args.output)
+    print(f"wrote {out} ({', '.join(c.name for c in cells)})")
+    return 0

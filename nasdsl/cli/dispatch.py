@@ -1,0 +1,150 @@
+"""The `nasdsl` command. Each subcommand lives in its own module with `configure(parser)` and
+`run(args) -> int`; only the chosen one is imported (torch loads only where it is needed).
+
+Exit codes: 0 ok, 1 a check found something (e.g. `fmt --check`), 2 bad input or usage (a NasError:
+one located message), 3 an internal error (one line; `--debug` shows the traceback of either),
+128 + N stopped by signal N (`search`: 130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import math
+import os
+import sys
+import traceback
+
+from ..errors import NasError
+from ..lang.spec import MAX_CLASSES, MAX_FILTERS, MAX_IMAGE, MAX_N
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("nasdsl.cli.commands.check", "parse and validate .nas files"),
+    "fmt": ("nasdsl.cli.commands.fmt", "print the canonical form (--check: exit 1 if a file would change)"),
+    "ir": ("nasdsl.cli.commands.ir", "print a cell's IR, optionally after passes"),
+    "convert": ("nasdsl.cli.commands.convert", "convert a TF-slim or DARTS genotype to .nas"),
+    "stats": ("nasdsl.cli.commands.stats", "parameters and mult-adds per stage, from the IR alone"),
+    "compile": ("nasdsl.cli.commands.compile", "generate a PyTorch module file"),
+    "convert-weights": ("nasdsl.cli.commands.convert_weights", "map a reference state_dict onto ours"),
+    "export": ("nasdsl.cli.commands.export", "export a network to ONNX"),
+    "infer": ("nasdsl.cli.commands.infer", "classify images with an exported .onnx (onnxruntime)"),
+    "serve": ("nasdsl.cli.commands.serve", "serve an exported .onnx over HTTP with dynamic batching (no torch)"),
+    "viz": ("nasdsl.cli.commands.viz", "draw a cell as SVG, PNG or DOT"),
+    "search": ("nasdsl_search.cli", "search cells (ppo, reinforce, random, evolution)"),
+    "report": ("nasdsl_search.report_cli", "summarize a search run (table, json, report.html)"),
+    "train": ("nasdsl_search.train_cli", "train a compiled network on digits or CIFAR-10"),
+}
+
+
+# numeric flags of every command (by their dest): the allowed range (lo, hi, lo excluded); checked
+# after parsing, before any work. The .nas keys' bounds (nasdsl.lang.spec) apply to the same flags.
+_INF = float("inf")
+FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "image": (1, MAX_IMAGE, False), "classes": (1, MAX_CLASSES, False), "cells": (1, MAX_N, False),
+    "filters": (1, MAX_FILTERS, False), "stem_multiplier": (1, 16, False),
+    "threads": (1, 1024, False), "workers": (1, 1024, False), "trials": (1, 10**7, False),
+    "epochs": (1, 10**5, False), "batch": (1, 10**6, False), "batch_size": (1, 10**6, False),
+    "top": (1, 10**9, False), "train_size": (1, 10**9, False), "val_size": (1, 10**9, False),
+    "controller_batch": (1, 10**5, False), "lstm_units": (1, 4096, False), "ppo_epochs": (1, 1000, False),
+    "population": (1, 10**6, False), "sample_size": (1, 10**6, False), "max_params": (1, _INF, False),
+    "max_madds": (1, _INF, False), "seed": (0, 2**32 - 1, False), "opset": (1, 10**3, False),
+    "crop_pct": (0, 1, True), "drop_path_keep": (0, 1, True), "lr": (0, 1e3, True),
+    "controller_lr": (0, 1e3, True), "momentum": (0, 1, False), "weight_decay": (0, 1, False),
+    "entropy_weight": (0, 1e3, False), "baseline_decay": (0, 1, False), "init_range": (0, 1e3, True),
+    "ppo_clip": (0, 1e3, True), "aux_weight": (0, 1e3, False), "failed_reward": (-1e6, 1e6, False),
+    "minutes": (0, 10**7, True), "repeats": (1, 100, False),
+}
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Every numeric flag given is finite and within FLAG_BOUNDS (NasError naming the flag)."""
+    for dest, (lo, hi, lo_open) in FLAG_BOUNDS.items():
+        v = getattr(args, dest, None)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        if not math.isfinite(v):
+            raise NasError(f"{flag} must be a finite number, got {v}")
+        if (v <= lo) if lo_open else (v < lo):
+            raise NasError(f"{flag} must be {'greater than' if lo_open else 'at least'} {_num(lo)}, got {v:g}")
+        if v > hi:
+            raise NasError(f"{flag} must be at most {_num(hi)}, got {v:g}")
+
+
+def _num(x: float) -> str:
+    return "∞" if math.isinf(x) else str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _top_help() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = ["usage: nasdsl COMMAND [options]   (nasdsl COMMAND --help for more)", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "global options: --debug (show the traceback of any error), --version"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_top_help())
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        from .. import __version__
+        print(f"nasdsl {__version__}")
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        from ..lang.ops import suggest
+        hint = suggest(name, COMMANDS)
+        print(f"nasdsl: error: unknown command {name!r}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        print(_top_help(), file=sys.stderr)
+        return 2
+    return _run(name, rest, debug)
+
+
+def _run(name: str, rest: list[str], debug: bool) -> int:
+    """Run one command under the one rule: a user mistake (NasError) is its message and exit 2;
+    anything else is an internal error, one line and exit 3; --debug adds the traceback to both."""
+    module_name, help_ = COMMANDS[name]
+    prog = f"nasdsl {name}"
+    try:
+        module = importlib.import_module(module_name)
+        parser = _Parser(prog=prog, description=help_)
+        module.configure(parser)
+        args = parser.parse_args(rest)
+        check_flags(args)
+        args.debug = debug
+        return int(module.run(args) or 0)
+    except NasError as e:
+        if debug:
+            traceback.print_exc()
+        print(e.render(prog), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `nasdsl ... | head`: the reader is gone, nothing more to say
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as e:  # noqa: BLE001 - the one place where an unexpected error becomes a line
+        if debug:
+            traceback.print_exc()
+        what = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        print(f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

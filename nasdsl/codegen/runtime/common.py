@@ -1,0 +1,52 @@
+"""Runtime pieces every skeleton's generated code shares: size pairs, BN folding, drop path, fusion.
+
+Like every module of nasdsl/codegen/runtime/, this is ordinary Python (linted, imported, unit-tested) that
+the code generator copies, definition by definition, into the torch-only file it writes.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, start: int = 0) -> None:
+    """Fold eval-mode BN channels [start, start + conv.out_channels) into `conv` (adds a bias)."""
+    stop = start + conv.out_channels
+    scale = bn.weight[start:stop] / torch.sqrt(bn.running_var[start:stop] + bn.eps)
+    bias = bn.bias[start:stop] - bn.running_mean[start:stop] * scale
+    with torch.no_grad():
+        conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
+        if conv.bias is None:
+            conv.bias = nn.Parameter(bias.detach().clone())
+        else:
+            conv.bias.mul_(scale).add_(bias)
+
+
+class ScheduledDropPath(nn.Module):
+    """Drop a whole example's branch with probability progress * layer_ratio * (1 - keep),
+    rescaling the kept ones (TF-slim: layer_ratio = cell depth, progress = step / total steps;
+    DARTS: layer_ratio 1, progress = epoch / epochs). Identity in eval mode, so export sees nothing
+    of it; `progress` is set by the network's `set_progress`."""
+
+    def __init__(self, keep: float = 1.0, layer_ratio: float = 1.0) -> None:
+        super().__init__()
+        self.keep, self.layer_ratio, self.progress = keep, layer_ratio, 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        drop = self.progress * self.layer_ratio * (1.0 - self.keep)
+        if not self.training or drop <= 0.0:
+            return x
+        keep = 1.0 - drop
+        mask = torch.floor(keep + torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device))
+        return x / keep * mask
+
+
+class Fusable(nn.Module):
+    """A layer whose batch norms can be folded into its convolutions for inference (`fuse`)."""
+
+    def fuse(self) -> None:
+        raise NotImplementedError

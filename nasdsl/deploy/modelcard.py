@@ -1,0 +1,154 @@
+"""What an exported .onnx says about itself: network, .nas source, preprocessing, class labels.
+
+The card is stored as ONNX `metadata_props` (string keys and values, prefixed `nasdsl.`), written by
+`nasdsl.deploy.export` and read back by `nasdsl.deploy.infer`. Imports neither torch nor onnx.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from ..errors import Diagnostic, NasError
+
+PREFIX = "nasdsl."
+FORMAT_VERSION = "1"
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+
+# Preprocessing conventions of the reference models. NASNet/PNASNet ImageNet checkpoints use
+# Inception preprocessing: pixels in [0, 1], mean = std = 0.5 (Cadene's `pretrained_settings`);
+# evaluation resizes the shorter side to floor(S / 0.875) and center-crops S (Cadene's
+# `TransformImage`, timm's `crop_pct`). CIFAR networks take the 32x32 image as is, normalized by
+# the CIFAR-10 training-set channel statistics.
+INCEPTION_MEAN = (0.5, 0.5, 0.5)
+INCEPTION_STD = (0.5, 0.5, 0.5)
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+IMAGENET_CROP_PCT = 0.875
+
+
+def fail(where: object, message: str) -> NasError:
+    """A one-line user error about `where` (a file, or "nasdsl"), rendered `where: error: message`."""
+    return NasError(Diagnostic(message, file=str(where)))
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Image -> input tensor: RGB, shorter side resized to `resize`, center crop `image` x `image`,
+    pixels / 255, then (x - mean) / std per channel, NCHW float32."""
+
+    image: int
+    resize: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: str = "bilinear"
+
+
+def default_preprocess(stem: str, image: int, crop_pct: float | None = None) -> Preprocess:
+    """The reference preprocessing for a network with this stem (`imagenet` or `cifar`)."""
+    if stem == "imagenet":
+        pct = IMAGENET_CROP_PCT if crop_pct is None else crop_pct
+        mean, std = INCEPTION_MEAN, INCEPTION_STD
+    else:
+        pct = 1.0 if crop_pct is None else crop_pct
+        mean, std = CIFAR10_MEAN, CIFAR10_STD
+    if not 0.0 < pct <= 1.0:
+        raise fail("nasdsl", f"crop fraction must be in (0, 1], got {pct}")
+    return Preprocess(image=image, resize=math.floor(image / pct), mean=mean, std=std)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything `nasdsl infer` needs besides the graph itself."""
+
+    network: str
+    source: str  # the .nas text the network was compiled from
+    classes: int
+    labels: tuple[str, ...]
+    preprocess: Preprocess
+    exporter: str = ""  # e.g. "torch 2.14.1 dynamo, opset 18"
+    weights: str = ""  # where the weights came from, e.g. "random (no --weights)", "trained on digits ..."
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != self.classes:
+            raise fail("nasdsl", f"{len(self.labels)} labels for {self.classes} classes")
+
+    @property
+    def background_class(self) -> bool:
+        """True for the 1001-class TF-slim layout (index 0 = background)."""
+        return self.classes == 1001 and self.labels[0] == "background"
+
+    def to_props(self) -> dict[str, str]:
+        """The card as ONNX metadata_props (all values are strings)."""
+        p = self.preprocess
+        props = {
+            "format": FORMAT_VERSION,
+            "network": self.network,
+            "source": self.source,
+            "classes": str(self.classes),
+            "labels": json.dumps(list(self.labels)),
+            "background_class": "true" if self.background_class else "false",
+            "image_size": str(p.image),
+            "resize": str(p.resize),
+            "interpolation": p.interpolation,
+            "mean": json.dumps(list(p.mean)),
+            "std": json.dumps(list(p.std)),
+            "pixel_scale": "1/255",
+            "color": "RGB",
+            "layout": "NCHW",
+            "exporter": self.exporter,
+            "weights": self.weights,
+        }
+        return {PREFIX + k: v for k, v in props.items()}
+
+    @classmethod
+    def from_props(cls, props: dict[str, str], file: str = "<model>") -> ModelCard:
+        """Read a card back from metadata_props; a missing or malformed key is a NasError."""
+        own = {k[len(PREFIX):]: v for k, v in props.items() if k.startswith(PREFIX)}
+        if not own:
+            raise fail(file, "no nasdsl metadata in this model (export it with `nasdsl export`)")
+
+        def get(key: str) -> str:
+            if key not in own:
+                raise fail(file, f"metadata key {PREFIX}{key} is missing")
+            return own[key]
+
+        def triple(key: str) -> tuple[float, float, float]:
+            try:
+                vals = tuple(float(v) for v in json.loads(get(key)))
+            except (ValueError, TypeError) as e:
+                raise fail(file, f"metadata {PREFIX}{key} is not a list of numbers ({e})") from None
+            if len(vals) != 3 or (key == "std" and min(vals) <= 0):
+                raise fail(file, f"metadata {PREFIX}{key} must hold 3 numbers (std > 0)")
+            return vals  # type: ignore[return-value]
+
+        def integer(key: str) -> int:
+            try:
+                val = int(get(key))
+            except ValueError:
+                raise fail(file, f"metadata {PREFIX}{key} is not an integer") from None
+            if val <= 0:
+                raise fail(file, f"metadata {PREFIX}{key} must be positive")
+            return val
+
+        if get("format") != FORMAT_VERSION:
+            raise fail(file, f"model card format {own['format']!r}; this nasdsl reads {FORMAT_VERSION}")
+        try:
+            labels = json.loads(get("labels"))
+        except ValueError:
+            raise fail(file, f"metadata {PREFIX}labels is not a JSON list") from None
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise fail(file, f"metadata {PREFIX}labels is not a list of strings")
+        interpolation = get("interpolation")
+        if interpolation not in INTERPOLATIONS:
+            raise fail(file, f"unknown interpolation {interpolation!r} (known: {', '.join(INTERPOLATIONS)})")
+        pre = Preprocess(image=integer("image_size"), resize=integer("resize"), mean=triple("mean"),
+                         std=triple("std"), interpolation=interpolation)
+        if pre.resize < pre.image:
+            raise fail(file, f"resize {pre.resize} is smaller than the crop {pre.image}")
+        classes = integer("classes")
+        if len(labels) != classes:
+            raise fail(file, f"{len(labels)} labels for {classes} classes")
+        return cls(network=get("network"), source=own.get("source", ""), classes=classes,
+                   labels=tuple(labels), preprocess=pre, exporter=own.get("exporter", ""),
+                   weights=own.get("weights", ""))

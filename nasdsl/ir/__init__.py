@@ -1,0 +1,2 @@
+"""The IR: one networkx graph per cell, the passes over it (shape, cse, fold-identity, dead-block) and
+the static cost of a network."""

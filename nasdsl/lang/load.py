@@ -1,0 +1,216 @@
+"""Load .nas text into a validated Program: parse, resolve imports, check everything at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import Diagnostic, NasError
+from ..resources import zoo_dir
+from . import ast
+from .ops import known_list, suggest
+from .parse import parse
+from .source import read_text
+from .spec import NetworkSpec, SpaceSpec, network_spec, space_spec
+from .validate import check_cell, check_network, check_space, output_states, reporter
+
+
+@dataclass
+class Program:
+    """Every cell, network and space in scope, by name, plus the module each came from."""
+
+    main: ast.Module
+    cells: dict[str, ast.Cell] = field(default_factory=dict)
+    networks: dict[str, ast.Network] = field(default_factory=dict)
+    spaces: dict[str, ast.Space] = field(default_factory=dict)
+    origin: dict[str, ast.Module] = field(default_factory=dict)  # name -> defining module
+
+    def network_spec(self, name: str | None = None) -> NetworkSpec:
+        """The named network (or the main module's only/first network) with defaults resolved."""
+        net = self.networks[name or self.default_network()]
+        normal = self.cells[str(net.get("normal"))]
+        return network_spec(net, len(output_states(normal)))
+
+    def space_spec(self, name: str) -> SpaceSpec:
+        return space_spec(self.spaces[name])
+
+    def default_network(self) -> str:
+        """The main module's first network, else the only network in scope."""
+        own = [i.name for i in self.main.items if isinstance(i, ast.Network)]
+        if own:
+            return own[0]
+        if len(self.networks) == 1:
+            return next(iter(self.networks))
+        raise NasError(f"{self.main.file}: no network to use; pass one with --network "
+                       f"(known: {known_list(self.networks) or 'none'})")
+
+    def source_of(self, name: str) -> str:
+        """The full text of the module that defines `name`."""
+        return self.origin[name].source
+
+    def names(self) -> set[str]:
+        return set(self.cells) | set(self.networks) | set(self.spaces)
+
+
+@lru_cache(maxsize=1)
+def zoo_index() -> dict[str, Path]:
+    """Zoo item name -> the zoo file defining it."""
+    index: dict[str, Path] = {}
+    for path in sorted(zoo_dir().glob("*.nas")):
+        for item in parse(path.read_text(), path.name).items:
+            if not isinstance(item, ast.Import):
+                index[item.name] = path
+    return index
+
+
+def _zoo_module(path: Path) -> ast.Module:
+    """A zoo file, parsed once per version of the file (modules are immutable, so sharing is safe)."""
+    return _parse_zoo(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
+    return parse(path.read_text(), f"<zoo>/{path.name}")
+
+
+def load(target: str | Path) -> Program:
+    """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
+    path = Path(target)
+    if str(target) == "-" or _is_file(path) or path.is_dir():
+        text = read_text(path if str(target) != "-" else "-")  # UTF-8 (BOM allowed) or a located error
+        return load_text(text, str(path) if str(target) != "-" else "<stdin>")
+    if str(target).endswith(".nas") or "/" in str(target):
+        raise NasError(f"{target}: no such file")
+    name = str(target)
+    if name not in zoo_index():
+        hint = suggest(name, zoo_index())
+        raise NasError(f"{name}: not a file and not a zoo entry" + (f"; {hint}" if hint else "")
+                       + f" (zoo: {known_list(zoo_index())})")
+    zoo_file = zoo_index()[name]
+    return load_text(zoo_file.read_text(), f"<zoo>/{zoo_file.name}")
+
+
+def load_text(text: str, file: str = "<input>") -> Program:
+    """Parse and validate `text`; imports of files resolve relative to `file`."""
+    diags: list[Diagnostic] = []
+    main = parse(text, file)
+    program = Program(main)
+    _resolve(main, program, diags, stack=(_key(file),))
+    _validate(program, diags)
+    if diags:
+        raise NasError(_dedupe(diags))
+    return program
+
+
+def _key(file: str) -> str:
+    if file.startswith("<"):
+        return file
+    try:
+        return str(Path(file).resolve())
+    except (OSError, RuntimeError, ValueError):  # symlink loops, odd names: fall back to the text
+        return file
+
+
+def _is_file(path: Path) -> bool:
+    """`Path.is_file`, but False (not an exception) for names the OS rejects (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _resolve(module: ast.Module, program: Program, diags: list[Diagnostic], stack: tuple[str, ...]) -> None:
+    """Bring the module's imports and then its own items into `program`."""
+    report = reporter(module, diags)
+    for imp in module.imports:
+        if imp.is_path:
+            _import_file(module, imp, program, diags, stack, report)
+        else:
+            _import_zoo_name(imp, program, diags, stack, report)
+    for item in module.items:
+        if not isinstance(item, ast.Import):
+            _add(item, module, program, report)
+
+
+def _import_file(module, imp, program, diags, stack, report) -> None:
+    base = Path(module.file).parent if not module.file.startswith("<") else Path.cwd()
+    path = (base / imp.target)
+    if module.file.startswith("<zoo>"):
+        path = zoo_dir() / imp.target
+    if not _is_file(path):
+        report(f"cannot import {imp.target!r}: no such file", imp.pos)
+        return
+    key = _key(str(path))
+    if key in stack:
+        report(f"import cycle: {imp.target!r} imports this file back", imp.pos)
+        return
+    if key in _loaded(program):
+        return
+    try:
+        sub = parse(read_text(path), str(path))
+    except NasError as e:
+        diags.extend(e.diagnostics)
+        return
+    _resolve(sub, program, diags, stack + (key,))
+
+
+def _import_zoo_name(imp, program, diags, stack, report) -> None:
+    index = zoo_index()
+    if imp.target not in index:
+        report(f"cannot import {imp.target!r}: no zoo entry by that name", imp.pos,
+               suggest(imp.target, index) or f"zoo: {known_list(index)}")
+        return
+    if imp.target in program.names():
+        return
+    path = index[imp.target]
+    sub = _zoo_module(path)
+    scratch = Program(sub)
+    _resolve(sub, scratch, diags, stack + (f"<zoo>/{path.name}",))
+    wanted = {imp.target}
+    if imp.target in scratch.networks:  # a network brings the cells it names
+        net = scratch.networks[imp.target]
+        wanted |= {str(net.get(k)) for k in ("normal", "reduction", "stem_cell") if net.get(k)}
+    for name in sorted(wanted):
+        for table in (scratch.cells, scratch.networks, scratch.spaces):
+            if name in table and name not in program.names():
+                _add(table[name], scratch.origin[name], program, reporter(sub, diags))
+
+
+def _loaded(program: Program) -> set[str]:
+    return {_key(m.file) for m in program.origin.values()}
+
+
+def _add(item: ast.Item, module: ast.Module, program: Program, report) -> None:
+    if item.name in program.names():
+        other = program.origin[item.name]
+        where = other.file if other is not module else "this file"
+        first = _find(program, item.name)
+        report(f"duplicate name {item.name!r} (also defined in {where} at line {first.pos.line})",
+               item.pos)
+        return
+    table = {ast.Cell: program.cells, ast.Network: program.networks, ast.Space: program.spaces}[type(item)]
+    table[item.name] = item
+    program.origin[item.name] = module
+
+
+def _find(program: Program, name: str):
+    return program.cells.get(name) or program.networks.get(name) or program.spaces[name]
+
+
+def _validate(program: Program, diags: list[Diagnostic]) -> None:
+    for name, cell in program.cells.items():
+        check_cell(cell, reporter(program.origin[name], diags))
+    for name, net in program.networks.items():
+        check_network(net, program.cells, reporter(program.origin[name], diags), zoo_index())
+    for name, space in program.spaces.items():
+        check_space(space, reporter(program.origin[name], diags))
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        k = (d.file, d.line, d.col, d.message)
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+    return sorted(out, key=lambda d: (d.file, d.line, d.col))

@@ -1,0 +1,1 @@
+"""Cell diagrams (SVG, PNG, DOT) and their layout."""
