@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from nasdsl import cli
+from nasdsl.cli import dispatch as cli
 
 
 class _Timeout(BaseException):
