@@ -96,7 +96,6 @@ def test_search_api_rejects_unknown_settings(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-
 ONESHOT_TINY = dict(space="enas", supernet_epochs=1, rank_samples=3, top_k=2, eval_images=64, train_size=256,
                     val_size=128, filters=4, batch_size=32, epochs=1)
 MULTI = "the multi-trial strategies (ppo, reinforce, random, evolution) only; this run's strategy is"
