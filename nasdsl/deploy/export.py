@@ -29,6 +29,8 @@ MIN_OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
 TOLERANCE = 1e-4
+# Export-time graph passes run by default, in order (nasdsl/deploy/graph_passes.py)
+DEFAULT_GRAPH_PASSES = ("slice-into-conv", "pad-channels")
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,17 @@ def _load_state(module: nn.Module, state: dict, path: str | Path) -> None:
 
 
 def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int = DEFAULT_OPSET,
-                exporter: str = "dynamo") -> Path:
+                exporter: str = "dynamo", graph_passes: tuple[str, ...] = DEFAULT_GRAPH_PASSES) -> Path:
     """Export `module` (eval mode) to `out` with a dynamic batch axis and the card as
-    metadata_props; the file passes onnx.checker. Returns the path written."""
+    metadata_props, after the export-time `graph_passes` (see graph_passes.py; the card's exporter
+    line names those that changed the graph); the file passes onnx.checker. Returns the path."""
     import onnx
+
+    from .graph_passes import GRAPH_PASSES, run_passes, unknown_pass
+
+    unknown = unknown_pass(graph_passes)
+    if unknown:
+        raise fail("nasdsl", f"unknown graph pass {unknown!r} (known: {', '.join(GRAPH_PASSES)})")
 
     if exporter not in EXPORTERS:
         raise fail("nasdsl", f"unknown exporter {exporter!r} (known: {', '.join(EXPORTERS)})")
@@ -188,7 +197,9 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     version = next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
     if version != opset:
         raise fail("nasdsl", f"asked for opset {opset}, the {exporter} exporter produced {version}")
-    card = replace(card, exporter=_exporter_name(exporter, opset))
+    applied = run_passes(proto, graph_passes)
+    card = replace(card, exporter=_exporter_name(exporter, opset) +
+                   (f"; graph passes: {', '.join(applied)}" if applied else ""))
     del proto.metadata_props[:]
     for key, value in card.to_props().items():
         proto.metadata_props.add(key=key, value=value)
