@@ -8,9 +8,11 @@ enough trials to spend the budget; its best-so-far counts only accuracies at the
 full --epochs, so they are comparable with the plain runs) and stops counting at the budget.
 Printed: per strategy the best and the top-5 mean full-training reward within the budget (mean
 ± sd over seeds), the best-so-far at 1/4, 1/2, 3/4 and all of the budget, the p-value of
-"better than random", and for each +asha strategy the child-epochs it needed to reach the best
-reward plain random reached with its whole budget (the saving; target 3x, exit 1 when missed). Every run is a normal
-run folder under --out, resumed where it stopped when the script is started again.
+"better than random", and for each +asha strategy the child-epochs and the wall time it needed to
+reach the best reward plain random reached with its whole budget, against random's (the saving;
+target 3x fewer child-epochs, exit 1 when missed; wall time counts from a run's first proposal, so
+run it on an otherwise idle machine and in one sitting). Every run is a normal run folder under
+--out, resumed where it stopped when the script is started again.
 
     python benchmarks/compare_strategies.py [--budget 40 x epochs] [--seeds 0,1,2,3,4] [--workers 2]
         [--strategies ppo,reinforce,random,evolution,random+asha] [--epochs (the default proxy's)] [--min-epochs 1]
@@ -45,40 +47,49 @@ def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], 
 
 
 def curve(trials: list[dict], rungs: list[dict], epochs: int, rung_list: tuple[int, ...] | None) -> list[tuple]:
-    """(child-epochs spent so far, full-training reward) for every full-training result, in the
-    order they were recorded. Plain runs: each trial costs `epochs`, in finishing order."""
+    """(child-epochs spent so far, full-training reward, wall seconds since the run's first
+    proposal) for every result, in the order they were recorded; the reward is None for a failed
+    trial or a lower rung. Plain runs: each trial costs `epochs`, in finishing order."""
+    start = min((t["proposed_at"] for t in trials), default=0.0)
     if rung_list is None:
         done = sorted((t for t in trials if t["status"] in ("done", "failed")),
                       key=lambda t: (t["finished_at"] or 0, t["id"]))
         out, spent = [], 0
         for t in done:
             spent += epochs if t["seconds"] else 0  # rejected proposals cost nothing
-            out.append((spent, t["reward"] if t["status"] == "done" else None))
+            out.append((spent, t["reward"] if t["status"] == "done" else None, (t["finished_at"] or start) - start))
         return out
     out, spent = [], 0
     for r in rungs:  # in the order they were stored
         spent += rung_list[r["rung"]] - (rung_list[r["rung"] - 1] if r["rung"] else 0)
-        out.append((spent, r["accuracy"] if r["rung"] == len(rung_list) - 1 else None))
+        out.append((spent, r["accuracy"] if r["rung"] == len(rung_list) - 1 else None, r["at"] - start))
     return out
 
 
 def summary(points: list[tuple], budget: int) -> dict:
-    within = [r for spent, r in points if spent <= budget and r is not None]
+    within = [r for spent, r, _ in points if spent <= budget and r is not None]
     top = sorted(within, reverse=True)
     marks = []
     for q in (1, 2, 3, 4):
-        seen = [r for spent, r in points if spent <= budget * q / 4 and r is not None]
+        seen = [r for spent, r, _ in points if spent <= budget * q / 4 and r is not None]
         marks.append(max(seen) if seen else float("nan"))
     return {"best": top[0] if top else float("nan"), "top5": statistics.fmean(top[:5]) if top else float("nan"),
-            "marks": marks, "points": points, "spent": max((s for s, _ in points if s <= budget), default=0)}
+            "marks": marks, "points": points, "spent": max((s for s, _, _ in points if s <= budget), default=0),
+            "wall": max((w for s, _, w in points if s <= budget), default=0.0)}
 
 
-def epochs_to_reach(points: list[tuple], target: float) -> float:
-    return next((spent for spent, r in points if r is not None and r >= target), math.inf)
+def to_reach(points: list[tuple], target: float) -> tuple[float, float]:
+    """(child-epochs, wall seconds) spent when a full-training reward first reached `target`."""
+    return next(((spent, wall) for spent, r, wall in points if r is not None and r >= target), (math.inf, math.inf))
 
 
 def mean_sd(xs: list[float]) -> str:
-    return f"{statistics.fmean(xs):.4f} ± {statistics.stdev(xs) if len(xs) > 1 else 0.0:.4f}"
+    """mean ± sd of the finite values (a seed without a full training within the budget has none)."""
+    got = [x for x in xs if math.isfinite(x)]
+    if not got:
+        return "—"
+    text = f"{statistics.fmean(got):.4f} ± {statistics.stdev(got) if len(got) > 1 else 0.0:.4f}"
+    return text if len(got) == len(xs) else f"{text} ({len(got)} of {len(xs)} seeds)"
 
 
 def mann_whitney_greater(x: list[float], y: list[float]) -> float:
@@ -152,13 +163,21 @@ def main() -> int:
     for name, rs in results.items():
         if not name.endswith("+asha") or "random" not in results:
             continue
-        needed = [epochs_to_reach(a["points"], r["best"]) for a, r in zip(rs, results["random"])]
+        pairs = list(zip(rs, results["random"]))
+        needed = [to_reach(a["points"], r["best"])[0] for a, r in pairs]
         reached = [n for n in needed if math.isfinite(n)]
         text = ", ".join("not reached" if not math.isfinite(n) else f"{n:g}" for n in needed)
         saving = (f"{args.budget / statistics.fmean(reached):.2f}x fewer child-epochs on the seeds that reached it"
                   if reached else "never reached")
         verdicts.append(f"{name}: child-epochs to reach plain random's best (per seed: {text}) against random's "
                         f"{args.budget}: {saving} (target 3x)")
+        walls = [(to_reach(a["points"], r["best"])[1], r["wall"]) for a, r in pairs]
+        done = [(w, full) for w, full in walls if math.isfinite(w)]
+        text = ", ".join("not reached" if not math.isfinite(w) else f"{w:.1f} s of {full:.1f} s" for w, full in walls)
+        wall_saving = (f"{statistics.fmean(full for _, full in done) / statistics.fmean(w for w, _ in done):.2f}x "
+                       "less wall time on the seeds that reached it" if done else "never reached")
+        verdicts.append(f"{name}: wall time to reach plain random's best against random's whole run (per seed: "
+                        f"{text}): {wall_saving}")
         if name == "random+asha" and (len(reached) < len(needed) or args.budget / statistics.fmean(reached) < 3):
             missed.append(f"random+asha's saving is below 3x ({saving})")
     print("\n" + "\n".join(verdicts))

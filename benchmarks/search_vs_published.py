@@ -4,8 +4,10 @@ same proxy, the same training seeds and a fixed wall-time budget per search.
 1. Each published cell pair (NASNet-A, AmoebaNet-A, ENAS, DARTS V1/V2, PNASNet-5 as both cells) is
    put into the default proxy network and trained with `--train-seeds` seeds.
 2. Each strategy in `--strategies` (a `+asha` suffix adds early stopping) searches for `--minutes`
-   of wall time (`nasdsl search --minutes`), once per search seed; the best cell of each search is
-   trained again with the same training seeds.
+   of wall time (`nasdsl search --minutes`), once per search seed; a one-shot strategy (random-ws,
+   enas) runs its whole loop at the search's defaults instead (supernet, shared-weight ranking, the
+   top picks trained stand-alone; on `--workers` threads) and its wall time is what it cost. The
+   best cell of each search is trained again with the same training seeds.
 3. The same for a bigger proxy network (`--bigger-cells` cells per stage, `--bigger-filters` F): is
    the ranking kept when the cell is stacked more times and wider (the paper's transfer claim, small)?
 
@@ -19,7 +21,7 @@ when a child failed to train (a result would be missing), else 0: there is no ta
 table is the result, whichever way it comes out.
 
     python benchmarks/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
-        [--train-seeds 5] [--strategies ppo,random+asha] [--workers 2] [--out runs/vs_published]
+        [--train-seeds 5] [--strategies ppo,random+asha,random-ws] [--workers 2] [--out runs/vs_published]
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from nasdsl.ir.cost import cost  # noqa: E402
 from nasdsl.lang.load import load_text  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults, is_oneshot  # noqa: E402
 from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
 from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
 
@@ -86,6 +89,29 @@ def search_best(folder: Path, cfg: SearchConfig, minutes: float, workers: int) -
     return out
 
 
+def oneshot_best(folder: Path, cfg: SearchConfig, threads: int) -> dict:
+    """Run (or reuse) one one-shot search at its defaults; its best stand-alone pick and how long it ran."""
+    done = folder / "benchmark.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    if folder.exists():  # an interrupted earlier attempt: start again, its wall time is the cost
+        import shutil
+
+        shutil.rmtree(folder)
+    if cfg.strategy == "enas":
+        cfg = enas_defaults(cfg, set())  # as `nasdsl search --strategy enas` sets them
+    run = OneShot(folder, cfg, OneShotConfig(threads=threads))
+    try:
+        summary = run.run(progress=False)
+        best = run.store.best(1)[0]
+    finally:
+        run.close()
+    out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
+           "seconds": summary.seconds, "trials": summary.counts["done"] + summary.counts["failed"]}
+    done.write_text(json.dumps(out))
+    return out
+
+
 def mann_whitney_greater(x: list[float], y: list[float]) -> float:
     from scipy.stats import mannwhitneyu
 
@@ -109,6 +135,9 @@ def main() -> int:
     ap.add_argument("--bigger-filters", type=int, default=16)
     ap.add_argument("--out", default="runs/vs_published")
     args = ap.parse_args()
+    for spec in args.strategies.split(","):
+        if is_oneshot(spec.partition("+")[0]) and "+" in spec:
+            ap.error(f"{spec}: a one-shot strategy runs without a scheduler")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache_path = out / "trainings.json"
@@ -128,8 +157,11 @@ def main() -> int:
     for spec in args.strategies.split(","):
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
-            cfg = replace(base, strategy=strategy, seed=seed, trials=10**6, scheduler=sched or "none")
-            r = search_best(out / f"{spec}-s{seed}", cfg, args.minutes, args.workers)
+            if is_oneshot(strategy):
+                r = oneshot_best(out / f"{spec}-s{seed}", replace(base, strategy=strategy, seed=seed), args.workers)
+            else:
+                cfg = replace(base, strategy=strategy, seed=seed, trials=10**6, scheduler=sched or "none")
+                r = search_best(out / f"{spec}-s{seed}", cfg, args.minutes, args.workers)
             print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
