@@ -26,7 +26,9 @@ table is the result, whichever way it comes out.
 
 At the defaults this is about four hours on a 2-core machine (three multi-trial strategies x five
 seeds x 10 minutes, then about 300 trainings); every search and training is cached in --out, so it
-can run in sittings, a strategy at a time.
+can run in sittings, a strategy at a time. benchmarks/results/search_vs_published/ holds the searches
+and trainings measured so far (each search's benchmark.json, and trainings.json): copy it to --out
+and they are reused.
 """
 from __future__ import annotations
 
