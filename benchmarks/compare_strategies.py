@@ -163,15 +163,15 @@ def main() -> int:
     for name, rs in results.items():
         if not name.endswith("+asha") or "random" not in results:
             continue
-        pairs = list(zip(rs, results["random"]))
-        needed = [to_reach(a["points"], r["best"])[0] for a, r in pairs]
+        at = [to_reach(a["points"], r["best"]) for a, r in zip(rs, results["random"])]  # (epochs, seconds)
+        needed = [epochs for epochs, _ in at]
         reached = [n for n in needed if math.isfinite(n)]
         text = ", ".join("not reached" if not math.isfinite(n) else f"{n:g}" for n in needed)
         saving = (f"{args.budget / statistics.fmean(reached):.2f}x fewer child-epochs on the seeds that reached it"
                   if reached else "never reached")
         verdicts.append(f"{name}: child-epochs to reach plain random's best (per seed: {text}) against random's "
                         f"{args.budget}: {saving} (target 3x)")
-        walls = [(to_reach(a["points"], r["best"])[1], r["wall"]) for a, r in pairs]
+        walls = [(seconds, r["wall"]) for (_, seconds), r in zip(at, results["random"])]
         done = [(w, full) for w, full in walls if math.isfinite(w)]
         text = ", ".join("not reached" if not math.isfinite(w) else f"{w:.1f} s of {full:.1f} s" for w, full in walls)
         wall_saving = (f"{statistics.fmean(full for _, full in done) / statistics.fmean(w for w, _ in done):.2f}x "

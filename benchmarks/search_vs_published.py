@@ -74,53 +74,53 @@ def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": [], "seed": seed}, threads=1)
 
 
-def search_best(folder: Path, cfg: SearchConfig, minutes: float, workers: int) -> dict:
-    """Run (or reuse) one search of `minutes`; its best trial and how long it ran."""
+def cached_search(folder: Path, search) -> dict:
+    """The result of one search, from `folder`'s benchmark.json or by running `search(folder)`, which
+    returns (the store's best trial or None, seconds, trials). An interrupted earlier attempt is
+    started again: its wall time is the search's cost, so a search is one sitting."""
     done = folder / "benchmark.json"
     if done.exists():
         return json.loads(done.read_text())
-    if folder.exists():  # an interrupted earlier attempt: start it again, a budget is one sitting
+    if folder.exists():
         import shutil
 
         shutil.rmtree(folder)
-    s = Search(folder, cfg)
-    try:
-        summary = s.run("local", workers=workers, progress=False, minutes=minutes)
-        top = s.store.best(1)
-        counts = s.store.counts()
-    finally:
-        s.close()
-    if not top:
-        raise SystemExit(f"search_vs_published: {folder.name} trained no cell to the end in {minutes:g} min; "
-                         "give --minutes more")
-    best = top[0]
+    best, seconds, trials = search(folder)
+    if best is None:
+        raise SystemExit(f"search_vs_published: {folder.name} trained no cell to the end; give --minutes more")
     out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
-           "seconds": summary.seconds, "trials": counts["done"] + counts["failed"]}
+           "seconds": seconds, "trials": trials}
     done.write_text(json.dumps(out))
     return out
 
 
-def oneshot_best(folder: Path, cfg: SearchConfig, threads: int) -> dict:
-    """Run (or reuse) one one-shot search at its defaults; its best stand-alone pick and how long it ran."""
-    done = folder / "benchmark.json"
-    if done.exists():
-        return json.loads(done.read_text())
-    if folder.exists():  # an interrupted earlier attempt: start again, its wall time is the cost
-        import shutil
+def multi_trial(cfg: SearchConfig, minutes: float, workers: int):
+    """A multi-trial search of `minutes` wall time (`nasdsl search --minutes`)."""
+    def search(folder: Path):
+        s = Search(folder, cfg)
+        try:
+            summary = s.run("local", workers=workers, progress=False, minutes=minutes)
+            top, counts = s.store.best(1), s.store.counts()
+        finally:
+            s.close()
+        return (top[0] if top else None), summary.seconds, counts["done"] + counts["failed"]
+    return search
 
-        shutil.rmtree(folder)
+
+def one_shot(cfg: SearchConfig, threads: int):
+    """A one-shot search at its defaults: supernet, ranking, the picks trained stand-alone."""
     if cfg.strategy == "enas":
         cfg = enas_defaults(cfg, set())  # as `nasdsl search --strategy enas` sets them
-    run = OneShot(folder, cfg, OneShotConfig(threads=threads))
-    try:
-        summary = run.run(progress=False)
-        best = run.store.best(1)[0]
-    finally:
-        run.close()
-    out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
-           "seconds": summary.seconds, "trials": summary.counts["done"] + summary.counts["failed"]}
-    done.write_text(json.dumps(out))
-    return out
+
+    def search(folder: Path):
+        run = OneShot(folder, cfg, OneShotConfig(threads=threads))
+        try:
+            summary = run.run(progress=False)
+            top = run.store.best(1)
+        finally:
+            run.close()
+        return (top[0] if top else None), summary.seconds, summary.counts["done"] + summary.counts["failed"]
+    return search
 
 
 def mann_whitney_greater(x: list[float], y: list[float]) -> float:
@@ -170,10 +170,11 @@ def main() -> int:
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
             if is_oneshot(strategy):
-                r = oneshot_best(out / f"{spec}-s{seed}", replace(base, strategy=strategy, seed=seed), args.workers)
+                search = one_shot(replace(base, strategy=strategy, seed=seed), args.workers)
             else:
-                cfg = replace(base, strategy=strategy, seed=seed, trials=10**6, scheduler=sched or "none")
-                r = search_best(out / f"{spec}-s{seed}", cfg, args.minutes, args.workers)
+                search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6,
+                                             scheduler=sched or "none"), args.minutes, args.workers)
+            r = cached_search(out / f"{spec}-s{seed}", search)
             print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
