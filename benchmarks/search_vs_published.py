@@ -5,9 +5,9 @@ same proxy, the same training seeds and a fixed wall-time budget per search.
    put into the default proxy network and trained with `--train-seeds` seeds.
 2. Each strategy in `--strategies` (a `+asha` suffix adds early stopping) searches for `--minutes`
    of wall time (`nasdsl search --minutes`), once per search seed; a one-shot strategy (random-ws,
-   enas) runs its whole loop at the search's defaults instead (supernet, shared-weight ranking, the
-   top picks trained stand-alone; on `--workers` threads) and its wall time is what it cost. The
-   best cell of each search is trained again with the same training seeds.
+   enas) trains its supernet and ranks at the search's defaults, then trains its ranked picks
+   stand-alone (on `--workers` threads) until the same budget is spent (`--top-k` =
+   `--rank-samples`). The best cell of each search is trained again with the same training seeds.
 3. The same for a bigger proxy network (`--bigger-cells` cells per stage, `--bigger-filters` F): is
    the ranking kept when the cell is stacked more times and wider (the paper's transfer claim, small)?
 
@@ -24,11 +24,11 @@ table is the result, whichever way it comes out.
         [--train-seeds 5] [--strategies ppo,evolution,evolution+asha,random-ws,enas] [--workers 2]
         [--out runs/vs_published]
 
-At the defaults this is about four hours on a 2-core machine (three multi-trial strategies x five
-seeds x 10 minutes, then about 300 trainings); every search and training is cached in --out, so it
-can run in sittings, a strategy at a time. benchmarks/results/search_vs_published/ holds the searches
-and trainings measured so far (each search's benchmark.json, and trainings.json): copy it to --out
-and they are reused.
+At the defaults this is about five hours on a 2-core machine (five strategies x five seeds x 10
+minutes, then about 300 trainings); every search and training is cached in --out, so it can run in
+sittings, a strategy at a time (a search is reused only with the settings its benchmark.json
+records). benchmarks/results/search_vs_published/ holds the searches and trainings measured so far:
+copy it to --out and they are reused.
 """
 from __future__ import annotations
 
@@ -74,13 +74,16 @@ def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": [], "seed": seed}, threads=1)
 
 
-def cached_search(folder: Path, search) -> dict:
-    """The result of one search, from `folder`'s benchmark.json or by running `search(folder)`, which
-    returns (the store's best trial or None, seconds, trials). An interrupted earlier attempt is
-    started again: its wall time is the search's cost, so a search is one sitting."""
+def cached_search(folder: Path, search, settings: dict) -> dict:
+    """The result of one search, from `folder`'s benchmark.json when it was run with `settings`, or
+    by running `search(folder)`, which returns (the store's best trial or None, seconds, trials). An
+    interrupted earlier attempt is started again: its wall time is the search's cost, so a search is
+    one sitting."""
     done = folder / "benchmark.json"
     if done.exists():
-        return json.loads(done.read_text())
+        kept = json.loads(done.read_text())
+        if kept.get("settings") == settings:
+            return kept
     if folder.exists():
         import shutil
 
@@ -89,7 +92,7 @@ def cached_search(folder: Path, search) -> dict:
     if best is None:
         raise SystemExit(f"search_vs_published: {folder.name} trained no cell to the end; give --minutes more")
     out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
-           "seconds": seconds, "trials": trials}
+           "seconds": seconds, "trials": trials, "settings": settings}
     done.write_text(json.dumps(out))
     return out
 
@@ -107,15 +110,16 @@ def multi_trial(cfg: SearchConfig, minutes: float, workers: int):
     return search
 
 
-def one_shot(cfg: SearchConfig, threads: int):
-    """A one-shot search at its defaults: supernet, ranking, the picks trained stand-alone."""
+def one_shot(cfg: SearchConfig, oneshot: OneShotConfig, minutes: float):
+    """A one-shot search of `minutes` wall time (`nasdsl search --minutes`): supernet, ranking, then
+    the picks trained stand-alone in rank order until the budget is spent."""
     if cfg.strategy == "enas":
         cfg = enas_defaults(cfg, set())  # as `nasdsl search --strategy enas` sets them
 
     def search(folder: Path):
-        run = OneShot(folder, cfg, OneShotConfig(threads=threads))
+        run = OneShot(folder, cfg, oneshot)
         try:
-            summary = run.run(progress=False)
+            summary = run.run(progress=False, minutes=minutes)
             top = run.store.best(1)
         finally:
             run.close()
@@ -170,11 +174,14 @@ def main() -> int:
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
             if is_oneshot(strategy):
-                search = one_shot(replace(base, strategy=strategy, seed=seed), args.workers)
+                oneshot = OneShotConfig(threads=args.workers, top_k=OneShotConfig().rank_samples)
+                search = one_shot(replace(base, strategy=strategy, seed=seed), oneshot, args.minutes)
+                settings = {"minutes": args.minutes, "top_k": oneshot.top_k}
             else:
                 search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6,
                                              scheduler=sched or "none"), args.minutes, args.workers)
-            r = cached_search(out / f"{spec}-s{seed}", search)
+                settings = {"minutes": args.minutes}
+            r = cached_search(out / f"{spec}-s{seed}", search, settings)
             print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
@@ -199,8 +206,8 @@ def main() -> int:
     failed = [k for k, v in cache.items() if v["reward"] is None]
     print(f"\nproxy: digits as `nasdsl search` trains it by default ({base.train.epochs} epochs, "
           f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
-          f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; multi-trial searches of {args.minutes:g} min "
-          f"(one-shot ones at their defaults), "
+          f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; searches of {args.minutes:g} min "
+          f"(one-shot ones: supernet and ranking at their defaults, then ranked picks trained to the budget), "
           f"{args.workers} workers, seeds {args.search_seeds}; took {(time.time() - t0) / 60:.0f} min\n")
     print("| cell | from | cost to find | params | mult-adds | reward (proxy) | reward (bigger) |")
     print("|---|---|---|---|---|---|---|")

@@ -61,7 +61,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--reward", choices=REWARDS,
                    help="accuracy: train each child (default); synthetic: no training, for testing strategies")
     g.add_argument("--minutes", type=float, help="wall-time budget of this invocation: after it nothing new "
-                   "starts and the trials in flight finish (--resume goes on)")
+                   "starts (a trial or promotion; one-shot: a supernet epoch or a pick) and what is under "
+                   "way finishes (--resume goes on)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = parser.add_argument_group("executor")
     g.add_argument("--executor", choices=EXECUTORS, help="default local (a process pool); --resume: as before")

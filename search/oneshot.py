@@ -13,7 +13,9 @@ train the picks stand-alone through the ordinary trial machinery, all in one run
 After every epoch the supernet, optimizers, strategy and RNG states are checkpointed into the
 store (search/oneshot_store.py); `--resume` continues from the last one. The top-k architectures
 (by shared-weight accuracy; DARTS: the derived cell) become ordinary trials (`run_trial` payloads)
-in the same store, and best.nas is written from the best of them. Like a multi-trial run, a one-shot
+in the same store, and best.nas is written from the best of them. With a wall-time budget (`--minutes`)
+nothing new starts once it is spent (no supernet epoch, no ranking, no pick); `--resume` goes on from
+there. Like a multi-trial run, a one-shot
 run holds its folder's driver lock (search/runlock.py), and SIGTERM, SIGHUP and SIGINT stop it with
 the trials in flight marked (search/lifetime.py).
 """
@@ -99,6 +101,8 @@ class OneShotSummary:
     best_trial: int | None
     seconds: float
     picks: list[dict[str, Any]]
+    finished: bool = True  # False: the wall-time budget stopped it first (`--resume` goes on)
+    epochs: int = 0  # supernet epochs trained so far, all sessions
 
 
 def _supernet(space: Space, proxy, device):
@@ -306,29 +310,38 @@ class OneShot:
 
     # -- the run
     @interruptible
-    def run(self, progress: bool = True) -> OneShotSummary:
-        cfg, o = self.config, self.oneshot
-        top_k = 1 if cfg.strategy == "darts" else o.top_k
-        bar = Progress(o.epochs + 1 + top_k, enabled=progress)
+    def run(self, progress: bool = True, minutes: float | None = None) -> OneShotSummary:
+        """Supernet, ranking, picks; with `minutes`, nothing new starts after that much wall time in
+        this call (the epoch or pick under way finishes) and the summary says it did not finish."""
+        o = self.oneshot
+        bar = Progress(o.epochs + 1 + self.top_k, enabled=progress)
         started = time.time()
-        best_shared = None
+        deadline = None if minutes is None else started + 60 * minutes
+        picks: list[dict[str, Any]] = []
         try:
-            self.train_supernet(bar)
-            picks = self._rank()
-            best_shared = picks[0]["shared_accuracy"] if picks else None
-            bar.update(o.epochs + 1, 0, 0, best_shared)
-            self._train_picks(picks[:top_k], bar)
+            self.train_supernet(bar, deadline)
+            if self.epoch >= o.epochs and not _past(deadline):
+                picks = self._rank()[:self.top_k]
+                bar.update(o.epochs + 1, 0, 0, picks[0]["shared_accuracy"] if picks else None)
+                self._train_picks(picks, bar, deadline)
         finally:
             bar.close()
         self.write_best()
-        path = self.folder
+        trained = {tuple(t["decisions"]) for t in self.store.trials() if t["status"] != "running"}
+        finished = bool(picks) and all(p["decisions"] in trained for p in picks)
         top = self.store.best(1)
-        return OneShotSummary(path, self.store.counts(), top[0]["reward"] if top else None,
-                              top[0]["id"] if top else None, time.time() - started, picks[:top_k])
+        return OneShotSummary(self.folder, self.store.counts(), top[0]["reward"] if top else None,
+                              top[0]["id"] if top else None, time.time() - started, picks, finished, self.epoch)
 
-    def train_supernet(self, bar: Progress | None = None) -> None:
-        """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says)."""
-        while self.epoch < self.oneshot.epochs:
+    @property
+    def top_k(self) -> int:
+        """Picks trained stand-alone: darts trains its one derived cell."""
+        return 1 if self.config.strategy == "darts" else self.oneshot.top_k
+
+    def train_supernet(self, bar: Progress | None = None, deadline: float | None = None) -> None:
+        """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says); none
+        starts after `deadline` (time.time())."""
+        while self.epoch < self.oneshot.epochs and not _past(deadline):
             t = time.time()
             info, scored = self._epoch()
             self.epoch += 1
@@ -363,13 +376,16 @@ class OneShot:
                 picks.append(a)
         return picks
 
-    def _train_picks(self, picks: list[dict[str, Any]], bar: Progress) -> None:
-        """Each pick becomes an ordinary trial, trained stand-alone by `run_trial` (resumable)."""
+    def _train_picks(self, picks: list[dict[str, Any]], bar: Progress, deadline: float | None = None) -> None:
+        """Each pick, in rank order, becomes an ordinary trial, trained stand-alone by `run_trial`
+        (resumable); none starts after `deadline`, except those a stopped session left running."""
         done = {tuple(t["decisions"]) for t in self.store.trials() if t["status"] != "running"}
         for t in self.store.trials("running"):  # interrupted: run again under its id
             self._finish(t, run_trial(self._payload(t)))
         state = dump_state(self.strategy.state_dict())
         for i, a in enumerate(picks):
+            if _past(deadline):
+                return
             if a["decisions"] in done or a["decisions"] in {tuple(t["decisions"]) for t in self.store.trials()}:
                 continue
             nas = to_nas(self.space, a["decisions"], self.proxy)
@@ -400,6 +416,10 @@ class OneShot:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.time() >= deadline
 
 
 def _rng_list(state: tuple) -> list:
@@ -456,7 +476,7 @@ def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | 
     """`nasdsl search` for a one-shot strategy (arguments as `open_cli`)."""
     run = open_cli(args, config, run_flags)
     try:
-        summary = run.run(progress=not args.quiet)
+        summary = run.run(progress=not args.quiet, minutes=args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: trials in flight are marked already
         saved = os_store.checkpoint(run.store)
         return stopped(e, run.folder, f"{saved[0] if saved else 0} of {run.oneshot.epochs} supernet epochs are "
@@ -464,8 +484,15 @@ def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | 
     finally:
         run.close()
     print(f"run folder: {summary.folder}")
-    for i, p in enumerate(summary.picks, 1):
+    if not summary.finished:
+        c = summary.counts
+        print(f"stopped by --minutes after {summary.epochs} of {run.oneshot.epochs} supernet epochs and "
+              f"{c['done'] + c['failed']} of {run.top_k} picks trained; `nasdsl search --resume --out "
+              f"{summary.folder}` goes on")
+    for i, p in enumerate(summary.picks[:10], 1):
         print(f"pick {i}: shared-weight accuracy {p['shared_accuracy']:.4f}: {' '.join(map(str, p['decisions']))}")
+    if len(summary.picks) > 10:
+        print(f"... and {len(summary.picks) - 10} more picks (nasdsl report {summary.folder})")
     if summary.best_reward is not None:
         print(f"best: trial {summary.best_trial}, stand-alone reward {summary.best_reward:.4f} -> "
               f"{Path(summary.folder) / 'best.nas'}")

@@ -23,7 +23,7 @@ CONTROLLER = ("ppo", "reinforce", "enas")  # the strategies with the LSTM contro
 SCOPE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("trials", "reward", "executor", "workers", "address", "amp", "gpus_per_trial",
                      "cpus_per_trial", "max_params", "max_madds", "budget_on", "scheduler", "min_epochs",
-                     "max_epochs", "reduction", "minutes"), MULTI_TRIAL),
+                     "max_epochs", "reduction"), MULTI_TRIAL),
     **dict.fromkeys(("controller_lr", "entropy_weight", "baseline_decay", "controller_batch", "lstm_units",
                      "init_range"), CONTROLLER),
     "ppo_epochs": ("ppo",), "ppo_clip": ("ppo",),

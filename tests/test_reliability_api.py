@@ -140,7 +140,7 @@ def test_search_api_refuses_what_a_one_shot_strategy_would_ignore(tmp_path):
         import nasdsl
         for call in (dict(strategy="enas", trials=4), dict(strategy="darts", space="darts", workers=2),
                      dict(strategy="random-ws", max_params=10**6), dict(strategy="ppo", top_k=2),
-                     dict(strategy="random-ws", minutes=1.0), dict(strategy="enas", executor="local")):
+                     dict(strategy="random-ws", scheduler="asha"), dict(strategy="enas", executor="local")):
             try:
                 nasdsl.search(out="run", **call)
             except nasdsl.NasError as e:
@@ -151,5 +151,5 @@ def test_search_api_refuses_what_a_one_shot_strategy_would_ignore(tmp_path):
         f"error: --trials is for {MULTI} enas", f"error: --workers is for {MULTI} darts",
         f"error: --max-params is for {MULTI} random-ws",
         "error: --top-k is for --strategy random-ws or enas only; this run's strategy is ppo",
-        f"error: --minutes is for {MULTI} random-ws", f"error: --executor is for {MULTI} enas"]
+        f"error: --scheduler is for {MULTI} random-ws", f"error: --executor is for {MULTI} enas"]
     assert not (tmp_path / "run").exists()

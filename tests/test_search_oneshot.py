@@ -173,3 +173,46 @@ def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path,
         assert run.proxy == proxy_network(cfg)
     finally:
         run.close()
+
+
+def test_minutes_bounds_a_one_shot_run_and_resume_goes_on(tmp_path):
+    # the budget is checked before each supernet epoch, the ranking and each pick: a tiny one lets
+    # the first epoch run and nothing after it; --resume (no budget) trains the rest and the picks
+    run = tmp_path / "rws"
+    r = _search("--strategy", "random-ws", "--space", "enas", "--out", str(run), "--supernet-epochs", "2",
+                *RANKED, "2", "--minutes", "0.0001", *TINY)
+    assert "stopped by --minutes after 1 of 2 supernet epochs and 0 of 2 picks trained" in r.stdout
+    assert f"nasdsl search --resume --out {run}" in r.stdout
+    epochs, trials, archs = _db(run)
+    assert (epochs, trials, archs) == ([1], [], [])
+    assert not (run / "best.nas").exists()
+    r = _search("--resume", "--out", str(run), "--quiet")
+    assert "stopped" not in r.stdout and "pick 2" in r.stdout
+    epochs, trials, archs = _db(run)
+    assert epochs == [1, 2] and [t[1] for t in trials] == ["done", "done"] and len(archs) == 4
+    assert (run / "best.nas").exists()
+
+
+def test_picks_train_in_rank_order_and_none_starts_after_the_deadline(tmp_path):
+    from dataclasses import replace
+
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+    from nasdsl_search.progress import Progress
+
+    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=256, val_size=128)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32, epochs=1))
+    run = OneShot(tmp_path / "run", cfg, OneShotConfig(epochs=1, rank_samples=4, top_k=2, eval_images=64))
+    try:
+        run.train_supernet()
+        picks = run._rank()[:2]
+        bar = Progress(2, enabled=False)
+        run._train_picks(picks, bar, deadline=time.time())  # spent: no pick starts
+        assert run.store.trials() == []
+        run._train_picks(picks, bar)
+        trials = run.store.trials()
+        assert [tuple(t["decisions"]) for t in trials] == [p["decisions"] for p in picks]  # in rank order
+        assert [t["meta"]["oneshot_rank"] for t in trials] == [1, 2]
+        assert all(t["status"] == "done" for t in trials)
+    finally:
+        run.close()

@@ -39,7 +39,8 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     given); a one-shot strategy trains its supernet and its picks stand-alone, which are the run's
     trials (`nasdsl_search.oneshot.OneShotSummary`, with `picks`). `resume=True` continues the run in
     `out` (its settings are those it was started with; a multi-trial run may change `trials` and
-    where it runs); `minutes` bounds a multi-trial call's wall time (nothing new starts after it).
+    where it runs); `minutes` bounds this call's wall time: nothing new starts after it (a trial or
+    promotion; one-shot: a supernet epoch or a pick), and resume=True goes on from there.
     Ctrl-C stops it cleanly (the workers are stopped; run it again with resume=True to continue).
     Raises NasError for a bad setting or a run folder in use by another driver."""
     import argparse
@@ -59,7 +60,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     if oneshot.is_oneshot(strategy or ""):
         run = oneshot.open_cli(args, None if resume else cli.config_from_args(args), cli._RUN_FLAGS)
         try:
-            return run.run(progress=progress)
+            return run.run(progress=progress, minutes=minutes)
         finally:
             run.close()
     if not resume and workers is None:
