@@ -176,15 +176,16 @@ def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path,
 
 
 def test_minutes_bounds_a_one_shot_run_and_resume_goes_on(tmp_path):
-    # the budget is checked before each supernet epoch, the ranking and each pick: a tiny one lets
-    # the first epoch run and nothing after it; --resume (no budget) trains the rest and the picks
+    # the budget is checked before each supernet epoch, the ranking and each pick: a budget of 6 ms
+    # lets the first epoch start (or, on a stalled machine, none) and nothing after it; --resume (no
+    # budget) trains the rest and the picks
     run = tmp_path / "rws"
     r = _search("--strategy", "random-ws", "--space", "enas", "--out", str(run), "--supernet-epochs", "2",
                 *RANKED, "2", "--minutes", "0.0001", *TINY)
-    assert "stopped by --minutes after 1 of 2 supernet epochs and 0 of 2 picks trained" in r.stdout
-    assert f"nasdsl search --resume --out {run}" in r.stdout
     epochs, trials, archs = _db(run)
-    assert (epochs, trials, archs) == ([1], [], [])
+    assert epochs in ([1], []) and trials == [] and archs == []
+    assert f"stopped by --minutes after {len(epochs)} of 2 supernet epochs and 0 of 2 picks trained" in r.stdout
+    assert f"nasdsl search --resume --out {run}" in r.stdout
     assert not (run / "best.nas").exists()
     r = _search("--resume", "--out", str(run), "--quiet")
     assert "stopped" not in r.stdout and "pick 2" in r.stdout
