@@ -13,11 +13,11 @@ train the picks stand-alone through the ordinary trial machinery, all in one run
 After every epoch the supernet, optimizers, strategy and RNG states are checkpointed into the
 store (search/oneshot_store.py); `--resume` continues from the last one. The top-k architectures
 (by shared-weight accuracy; DARTS: the derived cell) become ordinary trials (`run_trial` payloads)
-in the same store, and best.nas is written from the best of them. With a wall-time budget (`--minutes`)
-nothing new starts once it is spent (no supernet epoch, no ranking, no pick); `--resume` goes on from
-there. Like a multi-trial run, a one-shot
-run holds its folder's driver lock (search/runlock.py), and SIGTERM, SIGHUP and SIGINT stop it with
-the trials in flight marked (search/lifetime.py).
+in the same store, and best.nas is written from the best of them. With a wall-time budget
+(`--minutes`) nothing new starts once it is spent (no supernet epoch, no ranking, no pick);
+`--resume` goes on from there. Like a multi-trial run, a one-shot run holds its folder's driver
+lock (search/runlock.py), and SIGTERM, SIGHUP and SIGINT stop it with the trials in flight marked
+(search/lifetime.py).
 """
 from __future__ import annotations
 
