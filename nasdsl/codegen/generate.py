@@ -95,6 +95,7 @@ def number(v: float) -> str:
 class Line:
     code: str
     comment: str = ""
+    lane: str = ""  # "h0" / "h1": a cell input's side (the lanes pass); "": after both sides
 
 
 @dataclass
@@ -110,6 +111,9 @@ class CellClass:
     key: tuple = ()
     instances: list = field(default_factory=list)
     needs: set[str] = field(default_factory=set)  # runtime definitions its code names
+    base: str = "nn.Module"
+    side_signature: str = ""  # the h1_side method's arguments, when the lanes pass split the cell
+    side_lines: list[Line] = field(default_factory=list)
 
 
 def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
@@ -128,23 +132,23 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     pool_class = runtime.PADDINGS[skeleton(g.graph["family"]).padding].pool_class
     needs = {"ReluConvBn"}
     init.append(Line("self.conv_1x1 = ReluConvBn(in_channels, filters, hw=hw, eps=eps)", where(cpos, "h0")))
-    fwd.append(Line("h0 = self.conv_1x1(x)", where(cpos, "h0")))
+    fwd.append(Line("h0 = self.conv_1x1(x)", where(cpos, "h0"), "h0"))
     expr["h0"], var["h0"] = "filters", "h0"
     h1 = pre["h1"]
     if h1 == "conv1x1":
         init.append(Line("self.conv_prev_1x1 = ReluConvBn(prev_channels, filters, hw=hw, eps=eps)", where(cpos, "h1")))
-        fwd.append(Line("h1 = self.conv_prev_1x1(x_prev)", where(cpos, "h1")))
+        fwd.append(Line("h1 = self.conv_prev_1x1(x_prev)", where(cpos, "h1"), "h1"))
         expr["h1"] = "filters"
     elif h1 == "factorized":
         init.append(Line("self.conv_prev_1x1 = FactorizedReduce(prev_channels, filters, eps=eps)", where(cpos, "h1")))
-        fwd.append(Line("h1 = self.conv_prev_1x1(x_prev)", where(cpos, "h1")))
+        fwd.append(Line("h1 = self.conv_prev_1x1(x_prev)", where(cpos, "h1"), "h1"))
         expr["h1"] = "filters" if F % 2 == 0 else "filters // 2 * 2"
         needs.add("FactorizedReduce")
     elif raw:
-        fwd.append(Line("h1 = x", where(cpos, "h1 is the cell input")))
+        fwd.append(Line("h1 = x", where(cpos, "h1 is the cell input"), "h1"))
         expr["h1"] = "in_channels"
     else:
-        fwd.append(Line("h1 = x_prev", where(cpos, "h1")))
+        fwd.append(Line("h1 = x_prev", where(cpos, "h1"), "h1"))
         expr["h1"] = "filters"
     var["h1"] = "h1"
     for n in order(g):
@@ -163,7 +167,8 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
                 dropped[n] = False
                 continue
             init.append(Line(f"self.{attr} = {ctor}", note))
-            fwd.append(Line(f"x_{attr} = self.{attr}({var[src]})", note))
+            lane = "h1" if m.get("lane") == 1 else "h0" if src == "h0" else ""
+            fwd.append(Line(f"x_{attr} = self.{attr}({var[src]})", note, lane))
             uses_out_hw = uses_out_hw or hw == "out_hw"
             var[n] = f"x_{attr}"
             dropped[n] = True
@@ -196,8 +201,28 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     variant = ("reduction" if red else "normal") + (", h1 = input" if raw else f", h1 {h1}")
     doc = f"Cell `{identifier(cell.name)}` ({variant})."
     signature = "x: torch.Tensor" if raw else "x: torch.Tensor, x_prev: torch.Tensor"
-    key = (cell.name, tuple(ln.code for ln in init), tuple(ln.code for ln in fwd))
-    return CellClass("", doc, number(float(eps)), signature, init, fwd, cell.name, variant, key, needs=needs)
+    rec = CellClass("", doc, number(float(eps)), signature, init, fwd, cell.name, variant, needs=needs)
+    if any(d["meta"].get("lane") == 1 for _, d in g.nodes(data=True)):
+        split_lanes(rec, "x" if raw else "x_prev")
+    rec.key = (cell.name, tuple(ln.code for ln in init), tuple(ln.code for ln in rec.forward_lines),
+               tuple(ln.code for ln in rec.side_lines))
+    return rec
+
+
+def split_lanes(rec: CellClass, h1_arg: str) -> None:
+    """Move h1's preprocessing and the ops on lane 1 into the method `h1_side`, which `forward`
+    starts first (on a second thread after `network.lanes()`) and waits for before the blocks."""
+    side = [ln for ln in rec.forward_lines if ln.lane == "h1"]
+    results = [ln.code.split(" = ", 1)[0] for ln in side]
+    rec.side_signature = f"{h1_arg}: torch.Tensor"
+    rec.side_lines = side + [Line(f"return {', '.join(results)}")]
+    rec.forward_lines = (
+        [Line(f"h1_side = run_lane(self.lanes, self.h1_side, {h1_arg})", "h1 and the ops that read it")]
+        + [ln for ln in rec.forward_lines if ln.lane == "h0"]
+        + [Line(f"{', '.join(results)} = h1_side()", "wait for the h1 side")]
+        + [ln for ln in rec.forward_lines if not ln.lane])
+    rec.base = "LaneCell"
+    rec.needs |= {"LaneCell", "run_lane"}
 
 
 def _sum(exprs: list[str]) -> str:
@@ -314,6 +339,9 @@ def generate_source(program, network: str | None = None, *, overrides: dict | No
     net = _network_record(program, p, of)
     sk = skeleton(spec.skeleton)
     needs = set(ALWAYS) | set(sk.stem_classes) | {n for c in classes for n in c.needs}
+    net["lanes"] = "LaneCell" in needs
+    if net["lanes"]:
+        needs.add("Lanes")
     if net["aux_ctor"] != "None":
         needs.add("AuxHead")
     title = docstring_text(f"Network {spec.name} compiled from {program.main.file}.")

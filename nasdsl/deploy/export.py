@@ -217,9 +217,15 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
 def fused(module: nn.Module) -> nn.Module:
     """A copy of a compiled network with every BN folded into its convolution (`fuse()`), which
     the graph optimizers cannot always do themselves (a BN after the concat of a factorized
-    reduction); `module` itself stays as it was, so `verify` compares against the unfused one."""
-    fuse = getattr(module, "fuse", None)
-    return copy.deepcopy(module).fuse() if callable(fuse) else module
+    reduction); `module` itself stays as it was, so `verify` compares against the unfused one.
+    The copy runs on one thread (`lanes(False)`, for networks compiled with the lanes pass): an
+    exporter traces one forward."""
+    if not callable(getattr(module, "fuse", None)):
+        return module
+    out = copy.deepcopy(module).fuse()
+    if callable(getattr(out, "lanes", None)):
+        out.lanes(False)
+    return out
 
 
 def _exporter_name(kind: str, opset: int) -> str:

@@ -50,3 +50,40 @@ class Fusable(nn.Module):
 
     def fuse(self) -> None:
         raise NotImplementedError
+
+
+class Lanes:
+    """A second thread for the cells' h1 sides (`network.lanes()`). It runs them in the caller's
+    grad and inference mode (both are per thread in torch); a copied or unpickled network gets a
+    thread of its own."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="nasdsl-lane")
+
+    def __reduce__(self):
+        return Lanes, ()
+
+    def start(self, fn, *args):
+        grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
+
+        def call():
+            with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+                return fn(*args)
+
+        return self.pool.submit(call).result
+
+
+class LaneCell(nn.Module):
+    """A cell whose h1 side can run on a second thread (the lanes pass; `network.lanes()`)."""
+
+    lanes: Lanes | None = None
+
+
+def run_lane(lanes: Lanes | None, fn, *args):
+    """Start fn(*args) on the second lane, or run it now without one; returns what gives its result."""
+    if lanes is None:
+        out = fn(*args)
+        return lambda: out
+    return lanes.start(fn, *args)

@@ -37,6 +37,7 @@ BUILTIN_MODULES = (
     "nasdsl.ir.passes.cse",
     "nasdsl.ir.passes.fold_identity",
     "nasdsl.ir.passes.dead_block",
+    "nasdsl.ir.passes.lanes",
     "nasdsl.ir.cost",
 )
 _loaded = False
