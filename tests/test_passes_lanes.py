@@ -157,3 +157,30 @@ def test_a_laned_network_exports_on_one_thread():
         expect = laned(x).numpy()
     got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
     assert abs(got - expect).max() <= 1e-5 * abs(expect).max()  # random weights: logits near 1e4
+
+
+def test_a_forked_child_gets_its_own_lane_thread():
+    """A process forked from one that ran the laned network does not inherit the lane thread; the
+    child makes one instead of queueing work for a thread that is not there (a hang)."""
+    code = f"""
+import multiprocessing as mp, sys, torch
+sys.path.insert(0, {str(ROOT)!r})
+import nasdsl
+torch.set_num_threads(1)  # as lanes() is used; torch itself hangs in a forked child after its thread pool ran
+def child(model, x, conn):
+    with torch.no_grad():
+        conn.send(model(x).tolist())
+if __name__ == "__main__":
+    m = nasdsl.compile("nasnet_a_cifar", overrides={SMALL!r}, passes="cse,lanes").eval().lanes()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expect = m(x).tolist()  # the parent's lane thread is running
+    here, there = mp.get_context("fork").Pipe()
+    p = mp.get_context("fork").Process(target=child, args=(m, x, there))
+    p.start()
+    answered = here.poll(60)
+    print("same" if answered and here.recv() == expect else "no answer" if not answered else "differs")
+    p.kill()
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert res.stdout.strip() == "same", res.stdout + res.stderr[-2000:]

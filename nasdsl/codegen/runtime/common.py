@@ -54,18 +54,24 @@ class Fusable(nn.Module):
 
 class Lanes:
     """A second thread for the cells' h1 sides (`network.lanes()`). It runs them in the caller's
-    grad and inference mode (both are per thread in torch); a copied or unpickled network gets a
-    thread of its own."""
+    grad and inference mode (both are per thread in torch); a copied or unpickled network, and a
+    forked process (which does not inherit the thread), get a thread of their own."""
 
     def __init__(self) -> None:
+        import os
         from concurrent.futures import ThreadPoolExecutor
 
+        self.pid = os.getpid()
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="nasdsl-lane")
 
     def __reduce__(self):
         return Lanes, ()
 
     def start(self, fn, *args):
+        import os
+
+        if self.pid != os.getpid():
+            self.__init__()
         grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
 
         def call():
