@@ -16,7 +16,7 @@ from nasdsl.errors import NasError
 
 from .best import TRANSFER_NAMES, TRANSFERS, transfer_settings, write_best
 from .executors import default_threads, make_executor
-from .lifetime import interruptible
+from .lifetime import Deadline, interruptible
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .scheduler import SCHEDULERS, Asha, rung_epochs
@@ -285,7 +285,7 @@ class Search:
         `minutes`, until that much wall time has passed in this call: then nothing new starts
         (no proposal, no promotion) and the jobs in flight finish; `--resume` goes on from there."""
         start = time.time()
-        self._deadline = None if minutes is None else start + 60 * minutes
+        self._deadline = Deadline(minutes)
         threads = threads or default_threads(workers)
         bar = Progress(self.config.trials, enabled=progress)
         ex = make_executor(executor, workers, address)
@@ -311,7 +311,7 @@ class Search:
             ex.submit(self._payload(t, threads))
         while True:
             while ex.running < workers and sum(self.store.counts().values()) < self.config.trials \
-                    and not self._out_of_time():
+                    and not self._deadline.passed():
                 trial, needs_run = self._propose()
                 if needs_run:
                     inflight[trial["id"]] = trial
@@ -378,7 +378,7 @@ class Search:
         for tid, rung in sorted(asha.jobs.items()):  # in flight when killed: on from their last checkpoint
             ex.submit(self._rung_payload(trials[tid], threads, rung))
         while True:
-            while ex.running < workers and not self._out_of_time():
+            while ex.running < workers and not self._deadline.passed():
                 job = asha.next_job()
                 if job is None:
                     break
@@ -411,9 +411,6 @@ class Search:
                     self._record(tid, trials[tid]["decisions"], trials[tid]["meta"], result)
                     self._drop_checkpoint(tid)
                 self._settle(asha, trials)
-
-    def _out_of_time(self) -> bool:
-        return self._deadline is not None and time.time() >= self._deadline
 
     def _best_reward(self) -> float | None:
         top = self.store.best(1)

@@ -8,6 +8,7 @@
 - `die_with_parent(pid)`: called first thing in every worker process; the kernel kills the worker
   when its parent dies (Linux PR_SET_PDEATHSIG), and a watchdog thread does the same elsewhere
   (or if the parent was already gone), within a second, even after `kill -9` of the driver.
+- `Deadline`: a run's wall-time budget (`--minutes`), after which a driver starts nothing new.
 - `Guardian`: for processes that are not our children and set no death signal of
   their own in time (a local Ray cluster's raylet, its workers while they are still starting): they
   carry a token in their environment, and a small guardian process kills every process that holds
@@ -99,6 +100,16 @@ def stopped(e: KeyboardInterrupt, folder: str | Path, kept: str) -> int:
     print(f"\nstopped by {signal_name(e)}; {kept}. Continue with:\n"
           f"  nasdsl search --resume --out {folder}", file=sys.stderr)
     return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
+
+
+class Deadline:
+    """`minutes` of wall time from now; None is no budget."""
+
+    def __init__(self, minutes: float | None):
+        self.at = None if minutes is None else time.time() + 60 * minutes
+
+    def passed(self) -> bool:
+        return self.at is not None and time.time() >= self.at
 
 
 def die_with_parent(parent: int) -> None:

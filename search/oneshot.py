@@ -37,7 +37,7 @@ from nasdsl.errors import NasError
 from . import oneshot_store as os_store
 from .best import write_best
 from .driver import SearchConfig, proxy_network, space_of
-from .lifetime import interruptible, stopped
+from .lifetime import Deadline, interruptible, stopped
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .space import Space, to_nas
@@ -316,11 +316,11 @@ class OneShot:
         o = self.oneshot
         bar = Progress(o.epochs + 1 + self.top_k, enabled=progress)
         started = time.time()
-        deadline = None if minutes is None else started + 60 * minutes
+        deadline = Deadline(minutes)
         picks: list[dict[str, Any]] = []
         try:
             self.train_supernet(bar, deadline)
-            if self.epoch >= o.epochs and not _past(deadline):
+            if self.epoch >= o.epochs and not deadline.passed():
                 picks = self._rank()[:self.top_k]
                 bar.update(o.epochs + 1, 0, 0, picks[0]["shared_accuracy"] if picks else None)
                 self._train_picks(picks, bar, deadline)
@@ -338,10 +338,11 @@ class OneShot:
         """Picks trained stand-alone: darts trains its one derived cell."""
         return 1 if self.config.strategy == "darts" else self.oneshot.top_k
 
-    def train_supernet(self, bar: Progress | None = None, deadline: float | None = None) -> None:
+    def train_supernet(self, bar: Progress | None = None, deadline: Deadline | None = None) -> None:
         """Supernet epochs up to `epochs`, a checkpoint after each (resumes where the store says); none
-        starts after `deadline` (time.time())."""
-        while self.epoch < self.oneshot.epochs and not _past(deadline):
+        starts after `deadline`."""
+        deadline = deadline or Deadline(None)
+        while self.epoch < self.oneshot.epochs and not deadline.passed():
             t = time.time()
             info, scored = self._epoch()
             self.epoch += 1
@@ -376,7 +377,7 @@ class OneShot:
                 picks.append(a)
         return picks
 
-    def _train_picks(self, picks: list[dict[str, Any]], bar: Progress, deadline: float | None = None) -> None:
+    def _train_picks(self, picks: list[dict[str, Any]], bar: Progress, deadline: Deadline) -> None:
         """Each pick, in rank order, becomes an ordinary trial, trained stand-alone by `run_trial`
         (resumable); none starts after `deadline`, except those a stopped session left running."""
         done = {tuple(t["decisions"]) for t in self.store.trials() if t["status"] != "running"}
@@ -384,7 +385,7 @@ class OneShot:
             self._finish(t, run_trial(self._payload(t)))
         state = dump_state(self.strategy.state_dict())
         for i, a in enumerate(picks):
-            if _past(deadline):
+            if deadline.passed():
                 return
             if a["decisions"] in done or a["decisions"] in {tuple(t["decisions"]) for t in self.store.trials()}:
                 continue
@@ -416,10 +417,6 @@ class OneShot:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-def _past(deadline: float | None) -> bool:
-    return deadline is not None and time.time() >= deadline
 
 
 def _rng_list(state: tuple) -> list:

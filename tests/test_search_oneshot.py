@@ -198,6 +198,7 @@ def test_picks_train_in_rank_order_and_none_starts_after_the_deadline(tmp_path):
     from dataclasses import replace
 
     from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.lifetime import Deadline
     from nasdsl_search.oneshot import OneShot, OneShotConfig
     from nasdsl_search.progress import Progress
 
@@ -208,9 +209,9 @@ def test_picks_train_in_rank_order_and_none_starts_after_the_deadline(tmp_path):
         run.train_supernet()
         picks = run._rank()[:2]
         bar = Progress(2, enabled=False)
-        run._train_picks(picks, bar, deadline=time.time())  # spent: no pick starts
+        run._train_picks(picks, bar, Deadline(0))  # spent: no pick starts
         assert run.store.trials() == []
-        run._train_picks(picks, bar)
+        run._train_picks(picks, bar, Deadline(None))
         trials = run.store.trials()
         assert [tuple(t["decisions"]) for t in trials] == [p["decisions"] for p in picks]  # in rank order
         assert [t["meta"]["oneshot_rank"] for t in trials] == [1, 2]
