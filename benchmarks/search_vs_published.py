@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import hashlib
 import json
 import os
 import statistics
@@ -72,6 +73,11 @@ def published_text(normal: str, reduction: str, proxy: ProxyNet) -> str:
 def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
     """A training of `nas` exactly as the search trains its children (repeats included)."""
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": [], "seed": seed}, threads=1)
+
+
+def digest(text: str) -> str:
+    """What a cached training was trained on."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cached_search(folder: Path, search, settings: dict) -> dict:
@@ -187,15 +193,17 @@ def main() -> int:
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
                          {"proxy": to_nas(space, r["decisions"], proxy), "bigger": to_nas(space, r["decisions"], bigger)}))
 
-    # 2. every cell on both networks with the same training seeds
-    jobs = {f"{label}/{net}/{s}": payload(base, text, s) for label, _, _, texts in rows
-            for net, text in texts.items() for s in train_seeds if f"{label}/{net}/{s}" not in cache}
+    # 2. every cell on both networks with the same training seeds (a cached training counts only for
+    # the text it trained: a search run again finds another cell under the same label)
+    jobs = {f"{label}/{net}/{s}": (payload(base, text, s), digest(text)) for label, _, _, texts in rows
+            for net, text in texts.items() for s in train_seeds
+            if cache.get(f"{label}/{net}/{s}", {}).get("cell") != digest(text)}
     with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
                                 initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
-        futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
+        futures = {pool.submit(run_trial, p): k for k, (p, _) in jobs.items()}
         for fut in cf.as_completed(futures):
             r = fut.result()
-            cache[futures[fut]] = {"reward": r["reward"], "error": r["error"]}
+            cache[futures[fut]] = {"reward": r["reward"], "error": r["error"], "cell": jobs[futures[fut]][1]}
             cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
             print(f"  {futures[fut]}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
 
