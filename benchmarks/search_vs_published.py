@@ -195,15 +195,20 @@ def main() -> int:
 
     # 2. every cell on both networks with the same training seeds (a cached training counts only for
     # the text it trained: a search run again finds another cell under the same label)
-    jobs = {f"{label}/{net}/{s}": (payload(base, text, s), digest(text)) for label, _, _, texts in rows
-            for net, text in texts.items() for s in train_seeds
-            if cache.get(f"{label}/{net}/{s}", {}).get("cell") != digest(text)}
+    jobs, cell_of = {}, {}  # key -> the training's payload, and the digest of the text it trains
+    for label, _, _, texts in rows:
+        for net, text in texts.items():
+            cell = digest(text)
+            for s in train_seeds:
+                key = f"{label}/{net}/{s}"
+                if cache.get(key, {}).get("cell") != cell:
+                    jobs[key], cell_of[key] = payload(base, text, s), cell
     with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
                                 initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
-        futures = {pool.submit(run_trial, p): k for k, (p, _) in jobs.items()}
+        futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
         for fut in cf.as_completed(futures):
             r = fut.result()
-            cache[futures[fut]] = {"reward": r["reward"], "error": r["error"], "cell": jobs[futures[fut]][1]}
+            cache[futures[fut]] = {"reward": r["reward"], "error": r["error"], "cell": cell_of[futures[fut]]}
             cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
             print(f"  {futures[fut]}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
 
