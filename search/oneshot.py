@@ -41,7 +41,7 @@ from .lifetime import Deadline, interruptible, stopped
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .space import Space, to_nas
-from .store import STORE_NAME, Store, dump_state, load_state
+from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, make_strategy
 from .strategies.darts import Darts, check_space
 from .strategies.enas import ENAS_OPTIONS
@@ -106,12 +106,9 @@ class OneShotSummary:
 
 
 def _supernet(space: Space, proxy, device):
-    from nasdsl.codegen.supernet import Proxy, compile_supernet
-    from nasdsl.lang.spec import SpaceSpec
+    from nasdsl.codegen.supernet import compile_supernet
 
-    spec = SpaceSpec(space.name, space.blocks, space.ops, space.combine, space.inputs, space.output, space.skeleton)
-    return compile_supernet(spec, Proxy(proxy.cells, proxy.filters, proxy.image, proxy.classes,
-                                        proxy.stem_multiplier)).to(device)
+    return compile_supernet(space.spec, proxy).to(device)
 
 
 class OneShot:
@@ -134,8 +131,7 @@ class OneShot:
         from .devices import resolve_device
 
         if resume:
-            if not (self.folder / STORE_NAME).is_file():
-                raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
+            require_run(self.folder)
             self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
             saved, saved_os = self.store.config(), self.store.config("oneshot")
@@ -147,9 +143,7 @@ class OneShot:
         else:
             if config is None:
                 raise ValueError("a new one-shot run needs a config")
-            if (self.folder / STORE_NAME).exists():
-                raise NasError(f"{self.folder} already holds a search run; continue it with --resume or choose "
-                               "another --out")
+            refuse_run(self.folder)
             oneshot = oneshot or OneShotConfig()
             oneshot.check()
             if config.strategy == "darts":
@@ -158,8 +152,6 @@ class OneShot:
                 space_of(config)
             self.config, self.oneshot = config, oneshot
             self._lock = lock_run_folder(self.folder)
-            if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
-                raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
             self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict()})
         os_store.ensure(self.store)
         self.space = space_of(self.config)

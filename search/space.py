@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nasdsl.codegen.supernet import Proxy as ProxyNet  # the network a child trains in
 from nasdsl.errors import NasError
 from nasdsl.lang.spec import SpaceSpec
 
@@ -18,17 +19,7 @@ INPUT_NAMES = ("h0", "h1")
 # Names the searched cells and the proxy network get in the emitted text.
 CELL_NAMES = {"normal": "normal_cell", "reduction": "reduce_cell"}
 PROXY_NETWORK = "proxy"
-
-
-@dataclass(frozen=True)
-class ProxyNet:
-    """The CIFAR skeleton a child is trained in: N cells per stage, F filters."""
-
-    cells: int = 1
-    filters: int = 8
-    image: int = 8
-    classes: int = 10
-    stem_multiplier: int = 1
+DEFAULT_PROXY = ProxyNet()
 
 
 @dataclass(frozen=True)
@@ -72,6 +63,11 @@ class Space:
     @property
     def per_block(self) -> int:
         return 2 * self.inputs + 1
+
+    @property
+    def spec(self) -> SpaceSpec:
+        """The `space` block this came from (what the supernet compiler reads)."""
+        return SpaceSpec(self.name, self.blocks, self.ops, self.combine, self.inputs, self.output, self.skeleton)
 
     def check(self, decisions: tuple[int, ...] | list[int]) -> tuple[int, ...]:
         """Decisions as a tuple of ints, each within its range (ValueError otherwise)."""
@@ -178,7 +174,7 @@ def proxy_settings(proxy: ProxyNet, skeleton: str = "nasnet") -> dict[str, objec
             "classes": proxy.classes, "stem_multiplier": proxy.stem_multiplier}
 
 
-def to_nas(space: Space, decisions: tuple[int, ...] | list[int], proxy: ProxyNet = ProxyNet()) -> str:
+def to_nas(space: Space, decisions: tuple[int, ...] | list[int], proxy: ProxyNet = DEFAULT_PROXY) -> str:
     """The architecture as a .nas file: the normal cell, the reduction cell and the proxy network."""
     ds = space.check(decisions)
     parts = [f"# sampled from space {space.name}: {' '.join(map(str, ds))}",

@@ -85,6 +85,11 @@ def test_a_small_space_from_a_file(tmp_path):
         load_space(f"{f}:other")
 
 
+@pytest.mark.parametrize("name", ["nasnet", "darts"])
+def test_a_space_gives_back_the_block_it_came_from(name):
+    assert load_space(name).spec == load(name).space_spec(name)  # what the supernet compiler reads
+
+
 def test_empty_space_is_an_error():
     with pytest.raises(NasError):
         space_from_spec(SpaceSpec("x", 0, ("id",), ("add",), 2, "unused"))

@@ -29,7 +29,8 @@ from .generate import Line, _env, _tidy, camel, docstring_text, identifier, load
 
 @dataclass(frozen=True)
 class Proxy:
-    """The proxy network the supernet is laid out as (search's ProxyNet has the same fields)."""
+    """The proxy network: the skeleton a searched child trains in (N cells per stage, F filters),
+    which the supernet is laid out as too (search calls it ProxyNet)."""
 
     cells: int = 1
     filters: int = 8
