@@ -21,7 +21,7 @@ from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .scheduler import SCHEDULERS, Asha, rung_epochs
 from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
-from .store import STORE_NAME, Store, dump_state, load_state
+from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
 from .trainer import TrainConfig
@@ -158,8 +158,7 @@ class Search:
         space = None
         self.store = None
         if resume:
-            if not (self.folder / STORE_NAME).is_file():
-                raise NasError(f"{self.folder}: no search run here (no {STORE_NAME})")
+            require_run(self.folder)
             self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
             saved = self.store.config()
@@ -173,16 +172,12 @@ class Search:
         else:
             if config is None:
                 raise ValueError("a new search needs a config")
-            if (self.folder / STORE_NAME).exists():
-                raise NasError(f"{self.folder} already holds a search run; continue it with --resume "
-                               "or choose another --out")
+            refuse_run(self.folder)
             config.check()
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
             self.proxy = self._proxy()  # and bad data too
             self._lock = lock_run_folder(self.folder)
-            if (self.folder / STORE_NAME).exists():  # another driver made it meanwhile
-                raise NasError(f"{self.folder} already holds a search run; continue it with --resume")
             self.store = Store.create(self.folder, {"config": config.to_dict(), **settings})
         self.config.check()
         self.space: Space = space or space_of(self.config)

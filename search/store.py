@@ -94,6 +94,19 @@ def load_state(blob: bytes) -> dict[str, Any]:
     return torch.load(io.BytesIO(blob), weights_only=True)
 
 
+def require_run(folder: Path) -> None:
+    """`--resume`: refuse a folder that holds no run."""
+    if not (Path(folder) / STORE_NAME).is_file():
+        raise NasError(f"{folder}: no search run here (no {STORE_NAME})")
+
+
+def refuse_run(folder: Path) -> None:
+    """A new run: refuse a folder that holds one already, before anything is built (Store.create
+    checks again, for a driver that made one meanwhile)."""
+    if (Path(folder) / STORE_NAME).exists():
+        raise NasError(f"{folder} already holds a search run; continue it with --resume or choose another --out")
+
+
 class Store:
     """One run folder's trials.sqlite."""
 
