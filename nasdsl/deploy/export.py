@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .labels import default_labels, read_labels
-from .modelcard import ModelCard, Preprocess, default_preprocess, fail
+from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_OPSET = 18
@@ -168,8 +168,6 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     """Export `module` (eval mode) to `out` with a dynamic batch axis and the card as
     metadata_props, after the export-time `graph_passes` (see graph_passes.py; the card's exporter
     line names those that changed the graph); the file passes onnx.checker. Returns the path."""
-    import onnx
-
     from .graph_passes import GRAPH_PASSES, run_passes, unknown_pass
 
     unknown = unknown_pass(graph_passes)
@@ -200,18 +198,7 @@ def export_onnx(module: nn.Module, card: ModelCard, out: str | Path, opset: int 
     applied = run_passes(proto, graph_passes)
     card = replace(card, exporter=_exporter_name(exporter, opset) +
                    (f"; graph passes: {', '.join(applied)}" if applied else ""))
-    del proto.metadata_props[:]
-    for key, value in card.to_props().items():
-        proto.metadata_props.add(key=key, value=value)
-    proto.doc_string = f"nasdsl network {card.network}"
-    onnx.checker.check_model(proto, full_check=True)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        onnx.save(proto, str(path))
-    except OSError as e:
-        raise fail(out, f"cannot write ({e.strerror or e})") from None
-    return path
+    return save_model(proto, card.to_props(), f"nasdsl network {card.network}", out, check=True)
 
 
 def fused(module: nn.Module) -> nn.Module:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import Diagnostic, NasError
 
@@ -30,6 +31,27 @@ IMAGENET_CROP_PCT = 0.875
 def fail(where: object, message: str) -> NasError:
     """A one-line user error about `where` (a file, or "nasdsl"), rendered `where: error: message`."""
     return NasError(Diagnostic(message, file=str(where)))
+
+
+def save_model(proto, props: dict[str, str], doc: str, out, check: bool = False) -> Path:
+    """Write the ONNX model `proto` to `out` with `props` as its only metadata and `doc` as its doc
+    string, after onnx.checker's full check if `check`; a path that cannot be written is a user
+    error. Returns the path."""
+    import onnx
+
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        proto.metadata_props.add(key=key, value=value)
+    proto.doc_string = doc
+    if check:
+        onnx.checker.check_model(proto, full_check=True)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        onnx.save(proto, str(path))
+    except OSError as e:
+        raise fail(out, f"cannot write ({e.strerror or e})") from None
+    return path
 
 
 @dataclass(frozen=True)

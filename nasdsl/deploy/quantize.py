@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .modelcard import PREFIX, fail
+from .modelcard import PREFIX, fail, save_model
 
 KEY = PREFIX + "quantization"
 MODES = ("int8",)
@@ -101,16 +101,7 @@ def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndar
         "calibration": {"dataset": dataset, "images": int(len(calibration)), "method": method},
         "onnxruntime": onnxruntime.__version__,
     }
-    del quantized.metadata_props[:]
-    for key, value in {**props, KEY: json.dumps(record)}.items():
-        quantized.metadata_props.add(key=key, value=value)
-    quantized.doc_string = source.doc_string
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        onnx.save(quantized, str(path))
-    except OSError as e:
-        raise fail(out, f"cannot write ({e.strerror or e})") from None
+    save_model(quantized, {**props, KEY: json.dumps(record)}, source.doc_string, out)
     return record
 
 
