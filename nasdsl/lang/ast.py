@@ -78,7 +78,9 @@ class Setting:
 
 
 @dataclass(frozen=True)
-class Network:
+class SettingsBlock:
+    """A named block of `key = value` settings (a network or a space)."""
+
     name: str
     settings: tuple[Setting, ...]
     pos: Pos = _pos()
@@ -91,16 +93,13 @@ class Network:
 
 
 @dataclass(frozen=True)
-class Space:
-    name: str
-    settings: tuple[Setting, ...]
-    pos: Pos = _pos()
+class Network(SettingsBlock):
+    pass
 
-    def get(self, key: str, default: Value | None = None) -> Value | None:
-        for s in self.settings:
-            if s.key == key:
-                return s.value
-        return default
+
+@dataclass(frozen=True)
+class Space(SettingsBlock):
+    pass
 
 
 @dataclass(frozen=True)
