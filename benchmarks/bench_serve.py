@@ -38,28 +38,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SMALL_NAS = """
-cell qnormal : normal {
-    b0 = sep3x3(h0) + id(h1)
-    b1 = avg3x3(h0) + id(b0)
-    out = concat(b0, b1)
-}
-
-cell qreduce : reduction {
-    b0 = max3x3(h0) + sep3x3(h1)
-    b1 = avg3x3(h0) + id(b0)
-    out = concat(b0, b1)
-}
-
-network small {
-    normal = qnormal
-    reduction = qreduce
-    cells = 1
-    filters = 8
-    stem_multiplier = 1
-    aux_head = false
-}
-"""
 
 
 def log(msg: str) -> None:
@@ -109,6 +87,7 @@ def small_agreement(folder: Path) -> tuple[str, object]:
     from nasdsl.cli.commands.calibration import dataset_images
     from nasdsl.deploy.export import export_onnx, prepare
     from nasdsl.deploy.quantize import compare, quantize_int8
+    from nasdsl.testing import SMALL_NAS
     from nasdsl_search.trainer import TrainConfig, train
 
     src = folder / "small.nas"

@@ -14,31 +14,10 @@ from nasdsl.cli.dispatch import main
 from nasdsl.deploy.export import prepare
 from nasdsl.deploy.infer import Classifier
 from nasdsl.deploy.quantize import read_quantization
+from nasdsl.testing import SMALL_NAS
 
 pytest.importorskip("onnxruntime.quantization")
 
-NAS = """
-cell qnormal : normal {
-    b0 = sep3x3(h0) + id(h1)
-    b1 = avg3x3(h0) + id(b0)
-    out = concat(b0, b1)
-}
-
-cell qreduce : reduction {
-    b0 = max3x3(h0) + sep3x3(h1)
-    b1 = avg3x3(h0) + id(b0)
-    out = concat(b0, b1)
-}
-
-network small {
-    normal = qnormal
-    reduction = qreduce
-    cells = 1
-    filters = 8
-    stem_multiplier = 1
-    aux_head = false
-}
-"""
 EXPORT = ["--image", "16", "--classes", "10", "--exporter", "torchscript", "--opset", "17"]
 
 
@@ -49,7 +28,7 @@ def trained(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("q")
     src = d / "small.nas"
-    src.write_text(NAS)
+    src.write_text(SMALL_NAS)
     module, card = prepare(str(src), image=16, classes=10)  # the card's preprocessing (labels aside)
     x_tr, y_tr, _ = dataset_images("digits", card.preprocess, 500, split="train")
     x_va, y_va, _ = dataset_images("digits", card.preprocess, 200, split="val")
