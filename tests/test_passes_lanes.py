@@ -4,6 +4,7 @@ copies and pickles. Its speed is measured in benchmarks/bench_eager.py, not here
 from __future__ import annotations
 
 import copy
+import ctypes
 import importlib
 import inspect
 import io
@@ -123,6 +124,27 @@ def test_an_error_on_the_second_lane_reaches_the_caller():
     x = torch.randn(1, cell.conv_1x1.conv.in_channels, 32, 32)
     with pytest.raises(RuntimeError):
         cell(x, torch.randn(1, 3, 32, 32))  # x_prev of the wrong width: fails on the lane thread
+
+
+def test_the_lane_thread_uses_the_callers_intra_op_threads():
+    """OpenMP keeps a thread count per thread, and a new thread starts at one per core: a lane left
+    so ran its convolutions on a team of its own, three threads on two cores with lanes() at
+    torch.set_num_threads(1), and its idle team slowed the caller's parallel work afterwards (2x at
+    batch 1 in benchmarks/bench_eager.py's rows after the lanes row)."""
+    maps = Path("/proc/self/maps")
+    libs = sorted({w for w in maps.read_text().split() if "libgomp" in w or "libiomp" in w}) if maps.exists() else []
+    if not libs:
+        pytest.skip("torch here runs no OpenMP runtime this test can ask (Linux libgomp/libiomp)")
+    omp = ctypes.CDLL(libs[0])
+    _, laned = _pair("nasnet_a_cifar", SMALL, "cse")
+    lanes = next(m.lanes for m in laned.modules() if hasattr(m, "h1_side"))
+    before = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            assert lanes.start(omp.omp_get_max_threads)() == n
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_laned_source_is_torch_only_and_passes_ruff(tmp_path):

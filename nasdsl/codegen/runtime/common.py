@@ -54,8 +54,10 @@ class Fusable(nn.Module):
 
 class Lanes:
     """A second thread for the cells' h1 sides (`network.lanes()`). It runs them in the caller's
-    grad and inference mode (both are per thread in torch); a copied or unpickled network, and a
-    forked process (which does not inherit the thread), get a thread of their own."""
+    grad and inference mode (both are per thread in torch) and with the caller's intra-op thread
+    count (OpenMP keeps one per thread: a new thread would start at one per core, and its idle
+    team slows the caller's parallel work); a copied or unpickled network, and a forked process
+    (which does not inherit the thread), get a thread of their own."""
 
     def __init__(self) -> None:
         import os
@@ -63,6 +65,7 @@ class Lanes:
 
         self.pid = os.getpid()
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="nasdsl-lane")
+        self.threads = 0  # the lane thread's intra-op thread count, once it has set one
 
     def __reduce__(self):
         return Lanes, ()
@@ -73,8 +76,12 @@ class Lanes:
         if self.pid != os.getpid():
             self.__init__()
         grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
+        threads = torch.get_num_threads()
 
         def call():
+            if self.threads != threads:  # only the lane thread runs this
+                torch.set_num_threads(threads)
+                self.threads = threads
             with torch.inference_mode(inference), torch.set_grad_enabled(grad):
                 return fn(*args)
 
