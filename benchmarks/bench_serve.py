@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
