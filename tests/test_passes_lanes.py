@@ -90,6 +90,42 @@ def test_mobile_with_lanes_matches_without():
         torch.testing.assert_close(laned(x), plain(x), rtol=1e-4, atol=1e-4)
 
 
+def test_each_h1_side_starts_one_cell_early_and_is_taken_once():
+    """The network starts cell k+1's h1 side (its input is cell k-1's output) before cell k runs,
+    in cell order; every cell takes the run started for it, none is started twice or left over."""
+    src = generate_source("nasnet_a_mobile", passes="cse,lanes")
+    features = src[src.index("def features"):src.index("def forward", src.index("def features"))]
+    assert features.index("self.cell_1.ahead(x_cell_stem_1)") < features.index("x_cell_0 = self.cell_0(")
+    plain, laned = _pair("nasnet_a_cifar", SMALL, "cse", aux_head=False)
+    plain.eval()
+    laned.eval()
+    cells = [m for m in laned.modules() if hasattr(m, "h1_side")]
+    lanes = cells[0].lanes
+    started, early = [], []
+    real_start, real_ahead = lanes.start, lanes.ahead
+    lanes.start = lambda fn, *a: started.append(fn.__self__) or real_start(fn, *a)
+    lanes.ahead = lambda cell, *a: early.append(cell) or real_ahead(cell, *a)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(laned(x), plain(x), rtol=1e-5, atol=1e-5)
+    assert started == early == cells and lanes.early == {}
+
+
+def test_an_h1_side_started_on_other_inputs_is_not_taken():
+    """A cell called on other inputs than the run ahead() started computes on its own inputs."""
+    plain, laned = _pair("nasnet_a_cifar", SMALL, "cse", aux_head=False)
+    name, cell = next((n, m) for n, m in laned.named_modules()
+                      if "x_prev" in inspect.signature(getattr(m, "h1_side", len)).parameters)
+    x = torch.randn(2, cell.conv_1x1.conv.in_channels, 32, 32)
+    x_prev, other = (torch.randn(2, cell.conv_prev_1x1.conv.in_channels, 32, 32) for _ in range(2))
+    plain.eval()
+    laned.eval()
+    with torch.no_grad():
+        cell.ahead(other)
+        torch.testing.assert_close(cell(x, x_prev), plain.get_submodule(name)(x, x_prev))
+    assert cell.lanes.early == {}
+
+
 def test_laned_network_copies_pickles_and_turns_off(tmp_path, monkeypatch):
     plain, laned = _pair("nasnet_a_cifar", SMALL, "cse")
     out = tmp_path / "laned_cifar.py"  # torch.save pickles classes by module: an importable file

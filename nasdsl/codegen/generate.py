@@ -217,12 +217,12 @@ def split_lanes(rec: CellClass, h1_arg: str) -> None:
     rec.side_signature = f"{h1_arg}: torch.Tensor"
     rec.side_lines = side + [Line(f"return {', '.join(results)}")]
     rec.forward_lines = (
-        [Line(f"h1_side = run_lane(self.lanes, self.h1_side, {h1_arg})", "h1 and the ops that read it")]
+        [Line(f"h1_side = self.start_h1_side({h1_arg})", "h1 and the ops that read it")]
         + [ln for ln in rec.forward_lines if ln.lane == "h0"]
         + [Line(f"{', '.join(results)} = h1_side()", "wait for the h1 side")]
         + [ln for ln in rec.forward_lines if not ln.lane])
     rec.base = "LaneCell"
-    rec.needs |= {"LaneCell", "run_lane"}
+    rec.needs |= {"LaneCell"}
 
 
 def _sum(exprs: list[str]) -> str:
@@ -290,6 +290,7 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) 
     stem_init, stem_fwd = sk.stem_code(stem, spec)
     init = [Line(code, note) for code in stem_init]
     fwd = [Line(code, note) for code in stem_fwd]
+    early = _lanes_ahead(p, of)
     for inst in p.cells:
         rec = of[inst.attr]
         c = inst.ctx
@@ -301,6 +302,7 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) 
                          f"hw={number(c.in_hw[0])}, drop_path_keep=drop_path_keep{ratio}, eps=eps)",
                          where(cpos, inst.cell)))
         call_args = f"x_{inst.input}" + ("" if inst.prev is None else f", x_{inst.prev}")
+        fwd += early.get(inst.attr, [])
         fwd.append(Line(f"x_{inst.attr} = self.{inst.attr}({call_args})", where(cpos, inst.cell)))
     aux = p.aux_shape()
     fits = aux is not None and min(aux[1]) >= 5
@@ -319,6 +321,29 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) 
         "aux_input": (f"x_{p.aux_after}" if fits else "None"), "head_relu": sk.head_relu,
         "final_channels": number(p.final.channels), "last": f"x_{p.final.attr}",
     }
+
+
+def _lanes_ahead(p: NetworkPlan, of: dict[str, CellClass]) -> dict[str, list[Line]]:
+    """The `ahead` calls to emit before each cell's call: every laned cell's h1 side starts as soon
+    as its input exists, but at most one laned cell early and in cell order (the lane runs them
+    first come, first served). In a NASNet stack a cell's h1 is the output of the cell before the
+    previous one, so the lane computes cell k+1's h1 side while the caller runs cell k."""
+    laned = [inst for inst in p.cells if of[inst.attr].base == "LaneCell"]
+    pending = {inst.attr for inst in p.cells}  # cells whose output does not exist yet
+    out: dict[str, list[Line]] = {}
+    started = seen = 0
+    for inst in p.cells:
+        seen += of[inst.attr].base == "LaneCell"
+        while started < min(len(laned), seen + 1):
+            nxt = laned[started]
+            h1 = nxt.input if nxt.prev is None else nxt.prev
+            if h1 in pending:
+                break
+            note = "its h1 side on the lane now" if nxt is inst else f"its h1 side on the lane while {inst.attr} runs"
+            out.setdefault(inst.attr, []).append(Line(f"self.{nxt.attr}.ahead(x_{h1})", note))
+            started += 1
+        pending.discard(inst.attr)
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -57,7 +57,9 @@ class Lanes:
     grad and inference mode (both are per thread in torch) and with the caller's intra-op thread
     count (OpenMP keeps one per thread: a new thread would start at one per core, and its idle
     team slows the caller's parallel work); a copied or unpickled network, and a forked process
-    (which does not inherit the thread), get a thread of their own."""
+    (which does not inherit the thread), get a thread of their own. `ahead` starts a cell's h1
+    side before the cell runs (the network does so one cell early: a cell's h1 is the output of
+    the cell before the previous one), and the cell takes that run when it starts."""
 
     def __init__(self) -> None:
         import os
@@ -66,6 +68,7 @@ class Lanes:
         self.pid = os.getpid()
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="nasdsl-lane")
         self.threads = 0  # the lane thread's intra-op thread count, once it has set one
+        self.early: dict = {}  # cell -> (its h1 side's inputs, what gives the result), from ahead()
 
     def __reduce__(self):
         return Lanes, ()
@@ -87,16 +90,30 @@ class Lanes:
 
         return self.pool.submit(call).result
 
+    def ahead(self, cell: nn.Module, *args) -> None:
+        self.early[cell] = (args, self.start(cell.h1_side, *args))
+
+    def take(self, cell: nn.Module, *args):
+        """The run ahead() started for this cell on these very inputs, else one started now."""
+        early = self.early.pop(cell, None)
+        if early is not None and len(early[0]) == len(args) and all(a is b for a, b in zip(early[0], args)):
+            return early[1]
+        return self.start(cell.h1_side, *args)
+
 
 class LaneCell(nn.Module):
     """A cell whose h1 side can run on a second thread (the lanes pass; `network.lanes()`)."""
 
     lanes: Lanes | None = None
 
+    def ahead(self, *args) -> None:
+        """With lanes on, start the h1 side on the lane now, before the cell runs."""
+        if self.lanes is not None:
+            self.lanes.ahead(self, *args)
 
-def run_lane(lanes: Lanes | None, fn, *args):
-    """Start fn(*args) on the second lane, or run it now without one; returns what gives its result."""
-    if lanes is None:
-        out = fn(*args)
+    def start_h1_side(self, *args):
+        """What gives the h1 side's result: on the lane (started by ahead() or now), else run here."""
+        if self.lanes is not None:
+            return self.lanes.take(self, *args)
+        out = self.h1_side(*args)
         return lambda: out
-    return lanes.start(fn, *args)
