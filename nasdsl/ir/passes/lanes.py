@@ -7,10 +7,12 @@ generation then emits h1's preprocessing and those ops as the cell's `h1_side` m
 cell starts first and, after `network.lanes()`, runs on a second thread while the calling thread
 runs h0's preprocessing and the ops that read h0. Blocks (combines, and so drop path with its
 random draws) and the ops that read blocks run after both sides, in their usual order, so the
-network computes exactly what it computes without the pass, in training too.
+network computes exactly what it computes without the pass, in training too. The network starts
+each cell's h1 side one cell early (in a NASNet stack a cell's h1 is the output of the cell
+before the previous one), so the lane also overlaps the previous cell's h0 side and blocks.
 
-The split is by operand, not by cost: a cell whose h1 side is much lighter than its h0 side gains
-less. A cell with no op on h1 is left as it is.
+The split is by operand, not by cost: a cell whose h1 side is much lighter than its h0 side and
+blocks gains less. A cell with no op on h1 is left as it is.
 """
 from __future__ import annotations
 
