@@ -6,8 +6,8 @@
    Ours is timed as compiled (plain) and with the inference options a user turns on: the
    optimization passes (cse: NASNet-A's normal block 3 pools one state twice), batch norms folded
    into their convolutions (`fuse()`), channels_last memory layout, and the lanes pass with
-   `lanes()` on (each cell's h1 side on a second thread; it runs with one intra-op thread, so it
-   uses two cores like the others at --threads 2). Cadene's module is timed in channels_last too,
+   `lanes()` on (each cell's h1 side on a second thread, started one cell early; it runs with one
+   intra-op thread, so it uses two cores like the others at --threads 2). Cadene's module is timed in channels_last too,
    at --threads and at one thread; the 0.8 target is against the faster of the two. Every variant's logits
    are checked against Cadene's on the same weights (max abs diff <= 1e-4), so a fast but wrong
    variant fails the run.
