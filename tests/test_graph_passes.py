@@ -49,8 +49,13 @@ class _Builder:
         b = self.const(self.rng.standard_normal(cout).astype(np.float32))
         return self.op("Conv", x, w, b, kernel_shape=[k, k], group=group, **attrs)
 
-    def slice(self, x: str, start: int, axis: int, step: int = 2) -> str:
-        return self.op("Slice", x, self.const([start]), self.const([END]), self.const([axis]), self.const([step]))
+    def const_node(self, value) -> str:
+        """A constant written as a Constant node, the way the TorchScript exporter writes them."""
+        return self.op("Constant", value=numpy_helper.from_array(np.asarray(value)))
+
+    def slice(self, x: str, start: int, axis: int, step: int = 2, const_nodes: bool = False) -> str:
+        c = self.const_node if const_nodes else self.const
+        return self.op("Slice", x, c([start]), c([END]), c([axis]), c([step]))
 
     def model(self, *outputs: str) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, "g", [self.input], [], self.inits)
@@ -149,6 +154,34 @@ def test_even_size_with_end_pad_is_left_alone():
     run_passes(model, ["slice-into-conv"])
     # the padded shifted path would change size as a strided conv: its slices stay
     assert [n.op_type for n in model.graph.node].count("Slice") == 2
+
+
+def _dead_outputs(model: onnx.ModelProto) -> list[str]:
+    """Outputs of nodes that no node reads and that are not graph outputs."""
+    read = {i for n in model.graph.node for i in n.input} | {o.name for o in model.graph.output}
+    return [o for n in model.graph.node for o in n.output if o not in read]
+
+
+def test_a_removed_slice_takes_its_constant_nodes_with_it():
+    b = _Builder(8, (15, 15))
+    model = b.model(b.conv(b.slice(b.slice("x", 1, 2, const_nodes=True), 1, 3, const_nodes=True), 8, 8))
+    assert run_passes(model, ["slice-into-conv"]) == ["slice-into-conv"]
+    assert [n.op_type for n in model.graph.node] == ["Conv"]
+    assert _dead_outputs(model) == []
+
+
+def test_a_torchscript_export_keeps_no_dead_nodes(tmp_path):
+    # onnxruntime warns about each unused constant when it loads a model (32 lines for a small net)
+    from nasdsl.deploy.export import export_onnx, prepare
+    from nasdsl.testing import SMALL_NAS
+
+    src = tmp_path / "small.nas"
+    src.write_text(SMALL_NAS)
+    module, card = prepare(str(src), image=16, classes=10)
+    out = export_onnx(module.eval(), card, tmp_path / "small.onnx", exporter="torchscript", opset=17)
+    model = onnx.load(str(out))
+    assert "Conv" in {n.op_type for n in model.graph.node}
+    assert _dead_outputs(model) == []
 
 
 def test_unknown_pass_names_the_known_ones():

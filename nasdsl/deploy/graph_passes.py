@@ -95,8 +95,17 @@ class _Weights:
         return name
 
     def prune(self) -> None:
-        used = {i for n in self.graph.node for i in n.input} | {o.name for o in self.graph.output}
-        keep = [t for t in self.graph.initializer if t.name in used]
+        """Drop the nodes nothing reads (a removed Slice's Constant inputs, and what fed only them;
+        ONNX ops have no side effects), then the initializers nothing reads."""
+        outputs = {o.name for o in self.graph.output}
+        while True:
+            read = {i for n in self.graph.node for i in n.input} | outputs
+            live = [n for n in self.graph.node if any(o in read for o in n.output)]
+            if len(live) == len(self.graph.node):
+                break
+            del self.graph.node[:]
+            self.graph.node.extend(live)
+        keep = [t for t in self.graph.initializer if t.name in read]
         del self.graph.initializer[:]
         self.graph.initializer.extend(keep)
         self.by_name = {t.name: t for t in keep}
