@@ -120,9 +120,11 @@ def test_convert_weights_wrong_source_directory_and_garbage(tmp_path):
     _user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o", out,
                         str(tmp_path)), "is a directory")
     garbage = tmp_path / "g.pth"
-    garbage.write_text("hello\n" * 50)
-    _user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o", out,
-                        str(garbage)), "not a PyTorch state_dict")
+    for content in (b"hello\n" * 50, b"not an onnx", bytes(range(256))):
+        garbage.write_bytes(content)
+        err = _user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o",
+                                  out, str(garbage)), "not a PyTorch state_dict")
+        assert len(err.strip().splitlines()) == 1, err  # not torch.load's page of advice
 
 
 def test_viz_of_a_500_block_cell(tmp_path):

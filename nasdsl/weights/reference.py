@@ -91,6 +91,14 @@ def convert(reference: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tens
     return {k: out[k] for k in ours}
 
 
+def _reason(e: Exception) -> str:
+    """One short line on why torch.load failed (its unpickling errors run to a page of advice)."""
+    if isinstance(e, pickle.UnpicklingError):
+        return "not a pickle of tensors"
+    first = (str(e).strip().splitlines() or [""])[0]
+    return f"{type(e).__name__}: {first[:120]}" if first else type(e).__name__
+
+
 def load_state_dict(path: str) -> dict[str, torch.Tensor]:
     """A state_dict from a .pth file (a bare state_dict or a checkpoint holding 'state_dict')."""
     try:
@@ -101,7 +109,7 @@ def load_state_dict(path: str) -> dict[str, torch.Tensor]:
         raise NasError(f"{path}: is a directory, not a .pth file") from None
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, KeyError, IndexError,
             TypeError, AttributeError, UnicodeDecodeError, OverflowError) as e:  # any bytes that are not a state_dict
-        raise NasError(f"{path}: not a PyTorch state_dict ({type(e).__name__}: {e})") from None
+        raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
