@@ -33,6 +33,7 @@ truncated when it is decoded (a `DataError`, one line even when raised in a Data
 from __future__ import annotations
 
 import pickle
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,10 +333,17 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
     if not path.is_file():
         raise _fail(path, "no such file (expected an .npz with arrays x and y)")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise _fail(path, f"not a readable .npz file ({e})") from None
+        loaded = np.load(path, allow_pickle=False)
+        arrays = None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded as f:
+                arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        # numpy reads a file that is neither .npz nor .npy as a pickle, and refuses with advice to unpickle it
+        why = "not a zip archive of arrays" if "allow_pickle" in str(e) and "Object arrays" not in str(e) else e
+        raise _fail(path, f"not a readable .npz file ({why})") from None
+    if arrays is None:
+        raise _fail(path, "holds one array (np.save), not an archive of arrays x and y (np.savez)")
     missing = [k for k in ("x", "y") if k not in arrays]
     if missing:
         raise _fail(path, f"no array {' or '.join(map(repr, missing))} in the .npz "

@@ -64,6 +64,25 @@ def _npz_shape(tmp: Path) -> tuple[str, Path]:
     return f"npz:{path}", path
 
 
+def _npz_is_npy(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"
+    with open(path, "wb") as f:  # one bare array (np.save), not an archive of arrays
+        np.save(f, np.zeros((6, 8, 8, 3), np.uint8))
+    return f"npz:{path}", path
+
+
+def _npz_truncated(tmp: Path) -> tuple[str, Path]:
+    path = write_npz(tmp / "a.npz")
+    path.write_bytes(path.read_bytes()[:60])
+    return f"npz:{path}", path
+
+
+def _npz_is_text(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"
+    path.write_text("x,y\n1,2\n")
+    return f"npz:{path}", path
+
+
 def _cifar_labels(tmp: Path) -> tuple[str, Path]:
     folder = write_cifar100(tmp / "c", train=10, test=4)
     with open(folder / "train", "wb") as f:
@@ -82,6 +101,9 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "npz labels out of range": (_npz_labels, r"labels in y out of range: -1\.\.2, expected 0\.\.2"),
        "npz without y": (_npz_no_y, "no array 'x' in the .npz"),
        "npz wrong shape": (_npz_shape, r"has shape \(6, 8, 5, 2\)"),
+       "npz holding one array": (_npz_is_npy, r"one array \(np\.save\), not an archive of arrays x and y"),
+       "npz truncated": (_npz_truncated, r"not a readable \.npz file \(.*zip"),
+       "npz that is text": (_npz_is_text, r"not a readable \.npz file \(not a zip archive of arrays\)$"),
        "cifar100 labels out of range": (_cifar_labels, r"labels out of range: 3\.\.100, expected 0\.\.99"),
        "missing path": (_missing, "no such folder")}
 
