@@ -331,7 +331,7 @@ def _open_digits(spec: str, _path: None, **opts) -> DataBundle:
 @_kind("npz", "npz:PATH", "arrays x [N,H,W,C] or [N,C,H,W] and y")
 def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
     if not path.is_file():
-        raise _fail(path, "no such file (expected an .npz with arrays x and y)")
+        raise _fail(path, ("a folder" if path.is_dir() else "no such file") + " (expected an .npz with arrays x and y)")
     try:
         loaded = np.load(path, allow_pickle=False)
         arrays = None
@@ -514,7 +514,7 @@ def _to_tensor(img, pre: Preprocess) -> torch.Tensor:
 def _class_tree(root: Path) -> dict[str, list[Path]]:
     """class name -> its image files (sorted), for a class-per-subfolder tree."""
     if not root.is_dir():
-        raise _fail(root, "no such folder")
+        raise _fail(root, "not a folder" if root.exists() else "no such folder")
     dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not dirs:
         raise _fail(root, "no class folders (expected ROOT/<class>/*.jpg|png|...)")
@@ -561,7 +561,8 @@ def _check_header(path: Path) -> tuple[int, int]:
 def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str, val_size: int | None,
                       train_size: int | None, split_seed: int, in_memory: bool | None) -> DataBundle:
     if not root.is_dir():
-        raise _fail(root, "imagefolder: no such folder")
+        raise _fail(root, "imagefolder: " + ("not a folder (expected PATH/<class>/*.jpg or PATH/train/<class>/...)"
+                                             if root.exists() else "no such folder"))
     test_tree = None
     if (root / "train").is_dir():
         train_tree = _class_tree(root / "train")

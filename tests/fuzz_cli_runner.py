@@ -62,6 +62,18 @@ def case(rng: random.Random, name: str, pool: list[str], outs: list[str]) -> lis
     return argv
 
 
+def _bad_data(tmp: Path) -> None:
+    """Files that look like data or models by name only: a bare array saved as .npz, a cut archive,
+    random bytes as .onnx."""
+    import numpy as np
+
+    with open(tmp / "one.npz", "wb") as f:
+        np.save(f, np.zeros((4, 8, 8, 3), np.uint8))
+    np.savez(tmp / "cut.npz", x=np.zeros((4, 8, 8, 3), np.uint8), y=np.zeros(4, np.int64))
+    (tmp / "cut.npz").write_bytes((tmp / "cut.npz").read_bytes()[:100])
+    (tmp / "junk.onnx").write_bytes(bytes(range(256)) * 4)
+
+
 def main() -> None:
     seed, cases, tmp, seconds = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
     rng = random.Random(seed)
@@ -70,9 +82,13 @@ def main() -> None:
     (tmp / "latin.nas").write_bytes(b"# caf\xe9\ncell c : normal {\n}\n")
     (tmp / "empty.nas").write_text("")
     (tmp / "junk.pth").write_bytes(bytes(range(256)) * 4)
+    _bad_data(tmp)
     pool = ["nasnet_a_cifar", "enas", "darts_v2_normal", "nasnet", "nasnet_a_normal", str(tmp / "ok.nas"),
             str(tmp / "latin.nas"), str(tmp / "empty.nas"), str(tmp / "adir"), str(tmp / "missing.nas"),
-            str(tmp / "junk.pth"), "[[(", "", "é", "digits", "x:y", "-"]
+            str(tmp / "junk.pth"), "[[(", "", "é", "digits", "x:y", "-",
+            # data sets and models that exist but are not what they claim to be
+            f"npz:{tmp / 'junk.pth'}", f"npz:{tmp / 'one.npz'}", f"npz:{tmp / 'cut.npz'}", f"imagefolder:{tmp / 'adir'}",
+            f"cifar10:{tmp / 'adir'}", f"cifar100:{tmp / 'junk.pth'}", str(tmp / "junk.onnx"), str(tmp / "cut.npz")]
     outs = [str(tmp / "out" / f"o{rng.randint(0, 9)}.onnx"), str(tmp / "adir"), str(tmp / "nodir" / "x" / "y.svg"),
             str(tmp / "f.svg"), str(tmp / "f.png"), str(tmp / "w.pt"), str(tmp / "run")]
     (tmp / "out").mkdir(exist_ok=True)

@@ -119,6 +119,41 @@ def test_bad_data_is_one_line_naming_the_file(tmp_path, capsys, case):
     assert re.search(pattern, err), err
 
 
+def _not_a_folder(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.png"
+    write_image(path, (8, 8))
+    return f"imagefolder:{path}", path
+
+
+def _npz_is_a_folder(tmp: Path) -> tuple[str, Path]:
+    (tmp / "d.npz").mkdir()
+    return f"npz:{tmp / 'd.npz'}", tmp / "d.npz"
+
+
+# every command that reads a data set, with {spec} and {tmp} to fill in
+DATA_COMMANDS = {"search": ["search", "--dataset", "{spec}", "--trials", "1", "--quiet", "--out", "{tmp}/run"],
+                 "train": ["train", "nasnet_a_cifar", "--dataset", "{spec}", "--epochs", "1", "-o", "{tmp}/w.pt"],
+                 "export --calibrate": ["export", "nasnet_a_cifar", "--quantize", "int8", "--calibrate", "{spec}",
+                                        "-o", "{tmp}/q.onnx"]}
+MISNAMED = {"npz holding one array": (_npz_is_npy, "holds one array"),
+            "npz truncated": (_npz_truncated, "not a readable .npz file"),
+            "npz that is a folder": (_npz_is_a_folder, "a folder (expected an .npz"),
+            "imagefolder that is a file": (_not_a_folder, "imagefolder: not a folder")}
+
+
+@pytest.mark.parametrize("command", list(DATA_COMMANDS))
+@pytest.mark.parametrize("case", list(MISNAMED))
+def test_every_data_command_gives_the_same_one_line_error(tmp_path, capsys, command, case):
+    make, needle = MISNAMED[case]
+    spec, file = make(tmp_path)
+    argv = [a.format(spec=spec, tmp=tmp_path) for a in DATA_COMMANDS[command]]
+    rc = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert "\n" not in err and err.startswith(f"{file}: error: ") and needle in err, err
+    assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.onnx"))  # nothing written
+
+
 def _env() -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[1])
     return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
