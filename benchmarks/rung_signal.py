@@ -1,0 +1,102 @@
+"""How much does an early rung tell? The default proxy's accuracy after each epoch against the top rung's.
+
+ASHA (`nasdsl search --scheduler asha`) stops a trial at a rung when its accuracy there is outside
+the top 1/eta; that saves child-epochs only as far as an early accuracy ranks cells as the full
+training does. Here N random cells of the nasnet space (the cells `proxy_signal.py` draws) are
+trained as an ASHA trial is, through the search's own rung jobs (checkpoint after every epoch, the
+schedule over the top rung's epochs, each child trained --repeats times), with a rung at every
+epoch; printed per epoch:
+
+  spearman vs top   rank correlation of the accuracies at that epoch with the top rung's
+  best kept         whether the best cell at the top rung is in the top 1/eta at that epoch
+  top-k kept        how many of the k best cells at the top rung are in the top 1/eta there
+                    (k = N / eta^2: the cells a full ASHA run is meant to finish)
+
+These are the cuts ASHA would make if every cell reached the rung at once (the asynchronous ones
+are made on fewer cells, so they are noisier still). No target: the script exits 1 only when fewer
+than N cells finished.
+
+    python benchmarks/rung_signal.py [--cells 30] [--reduction 3] [--workers 2] [--threads 1] [--json F]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from proxy_signal import cells, spearman  # noqa: E402
+
+from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
+from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.space import load_space, to_nas  # noqa: E402
+from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
+
+
+def rung_jobs(cfg: SearchConfig, decisions: list[tuple[int, ...]], threads: int, folder: str) -> list[dict]:
+    """One payload per cell, to which each epoch adds its "until_epoch" (a rung at every epoch)."""
+    space = load_space("nasnet")
+    return [{**trial_payload(cfg, {"id": i, "nas": to_nas(space, d, proxy_network(cfg)), "decisions": list(d),
+                                   "seed": 1000 + i}, threads), "checkpoint": f"{folder}/cell{i}.pt"}
+            for i, d in enumerate(decisions)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cells", type=int, default=30)
+    ap.add_argument("--reduction", type=int, default=SearchConfig().reduction, help="ASHA's eta")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", help="write every cell's accuracies here")
+    args = ap.parse_args()
+    cfg = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
+    decisions = cells(args.cells)
+    curves: dict[int, list] = {i: [] for i in range(len(decisions))}  # cell -> [(accuracy, seconds)] per epoch
+    with tempfile.TemporaryDirectory(prefix="rung-signal-") as tmp, \
+            cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
+                                   initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
+        jobs = rung_jobs(cfg, decisions, args.threads, tmp)
+        for epoch in range(1, cfg.train.epochs + 1):  # every cell on from its checkpoint, one epoch at a time
+            alive = [i for i in curves if len(curves[i]) == epoch - 1]
+            futures = {pool.submit(run_trial, {**jobs[i], "rung": epoch - 1, "until_epoch": epoch}): i for i in alive}
+            for fut in cf.as_completed(futures):
+                r = fut.result()
+                if r["status"] == "done":
+                    curves[futures[fut]].append((r["reward"], r["seconds"]))
+                else:
+                    print(f"  cell {futures[fut]} failed at epoch {epoch}: {r['error']}", file=sys.stderr, flush=True)
+            print(f"  epoch {epoch}: {len(alive)} cells", file=sys.stderr, flush=True)
+    curves = {i: c for i, c in curves.items() if len(c) == cfg.train.epochs}
+    ids = sorted(curves)
+    epochs = cfg.train.epochs
+    top = [curves[i][-1][0] for i in ids]
+    eta = args.reduction
+    k = max(1, len(ids) // eta ** 2)
+    best_k = set(sorted(range(len(ids)), key=lambda j: -top[j])[:k])
+    print(f"\n{len(ids)} random nasnet cells on the default proxy ({cfg.dataset}, {cfg.val_size} images held out, "
+          f"{cfg.repeats} trainings a child, schedule over {epochs} epochs); eta {eta}: the top "
+          f"{len(ids) // eta} of {len(ids)} pass a cut; top-k: the {k} best at epoch {epochs}\n")
+    print("| epoch | spearman vs top | best kept | top-k kept | accuracy range | s per cell-epoch |")
+    print("|---|---|---|---|---|---|")
+    for e in range(epochs):
+        acc = [curves[i][e][0] for i in ids]
+        passed = set(sorted(range(len(ids)), key=lambda j: -acc[j])[:len(ids) // eta])
+        best = max(range(len(ids)), key=lambda j: top[j])
+        secs = sorted(curves[i][e][1] for i in ids)[len(ids) // 2]
+        print(f"| {e + 1} | {spearman(acc, top):.2f} | {'yes' if best in passed else 'no'} | "
+              f"{len(best_k & passed)} of {k} | {min(acc):.3f}-{max(acc):.3f} | {secs:.2f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"cells": {i: curves[i] for i in ids}, "reduction": eta}, indent=1))
+    if len(ids) < args.cells:
+        print(f"FAILED: only {len(ids)} of {args.cells} cells finished")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
