@@ -37,18 +37,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from compare_strategies import asha_trials  # noqa: E402
+
 from nasdsl_search.driver import SearchConfig  # noqa: E402
 from nasdsl_search.scheduler import Asha, rung_epochs  # noqa: E402
 
 DEFAULT = (SearchConfig().reduction, SearchConfig().min_epochs)  # (eta, min epochs) of `nasdsl search`
 SETTINGS = tuple(dict.fromkeys((DEFAULT, (2, 1), (3, 1), (4, 1), (2, 2), (3, 2))))  # for comparison
-
-
-def asha_trials(budget: int, epochs: int, eta: int, min_epochs: int) -> int:
-    """The trials an ASHA run may start, sized as compare_strategies.py sizes it."""
-    rungs = rung_epochs(min_epochs, epochs, eta)
-    per_trial = sum((e - (rungs[k - 1] if k else 0)) / eta ** k for k, e in enumerate(rungs))
-    return math.ceil(budget / per_trial * 1.25)
 
 
 def replay(curves: list[list[float]], order: list[int], budget: int, eta: int, min_epochs: int, workers: int,
@@ -57,6 +52,7 @@ def replay(curves: list[list[float]], order: list[int], budget: int, eta: int, m
     epochs = len(curves[0])
     target = max(curves[c][-1] for c in order[:budget // epochs])
     rungs = rung_epochs(min_epochs, epochs, eta)
+    span = [e - (rungs[k - 1] if k else 0) for k, e in enumerate(rungs)]  # epochs a job to rung k trains
     asha = Asha(rungs, eta, asha_trials(budget, epochs, eta, min_epochs))
     running: list[tuple[float, int, int]] = []  # (finish time, trial, rung)
     now, spent = 0.0, 0
@@ -68,11 +64,11 @@ def replay(curves: list[list[float]], order: list[int], budget: int, eta: int, m
                 asha.start(tid)
             else:
                 asha.promote(tid, rung - 1)
-            heapq.heappush(running, (now + rungs[rung] - (rungs[rung - 1] if rung else 0) + eval_epochs, tid, rung))
+            heapq.heappush(running, (now + span[rung] + eval_epochs, tid, rung))
         if not running:
             return math.inf
         now, tid, rung = heapq.heappop(running)
-        spent += rungs[rung] - (rungs[rung - 1] if rung else 0)
+        spent += span[rung]
         accuracy = curves[order[tid]][rungs[rung] - 1]
         asha.report(tid, rung, accuracy)
         for t in asha.to_settle():

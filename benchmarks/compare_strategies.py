@@ -37,6 +37,15 @@ from nasdsl_search.strategies import StrategyOptions  # noqa: E402
 STRATEGIES = ("ppo", "reinforce", "random", "evolution", "random+asha")
 
 
+def asha_trials(budget: int, epochs: int, eta: int, min_epochs: int) -> int:
+    """Trials an ASHA run may start so that it spends the whole budget of child-epochs: the budget
+    over one trial's expected child-epochs (each rung's extra epochs, reached by 1/eta^k of them),
+    with a quarter more."""
+    rungs = rung_epochs(min_epochs, epochs, eta)
+    per_trial = sum((e - (rungs[k - 1] if k else 0)) / eta ** k for k, e in enumerate(rungs))
+    return math.ceil(budget / per_trial * 1.25)
+
+
 def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], list[dict]]:
     resume = (folder / "trials.sqlite").exists()
     s = Search(folder, None if resume else cfg, resume=resume)
@@ -126,15 +135,13 @@ def main() -> int:
         base = replace(base, dataset=args.dataset, val_size=args.val_size, train_size=args.train_size)
     base = replace(base, train=replace(base.train, epochs=args.epochs))
     rungs = rung_epochs(args.min_epochs, args.epochs, args.reduction)
-    # expected child-epochs of one ASHA trial: each rung's extra epochs, reached by 1/eta^k of them
-    per_trial = sum((e - (rungs[k - 1] if k else 0)) / args.reduction ** k for k, e in enumerate(rungs))
     results: dict[str, list[dict]] = {}
     t0 = time.time()
     for name in args.strategies.split(","):
         strategy, _, sched = name.partition("+")
         for seed in seeds:
             if sched == "asha":
-                trials = math.ceil(args.budget / per_trial * 1.25)  # spend the whole budget
+                trials = asha_trials(args.budget, args.epochs, args.reduction, args.min_epochs)
                 cfg = replace(base, strategy=strategy, seed=seed, trials=trials, scheduler="asha",
                               min_epochs=args.min_epochs, reduction=args.reduction)
             else:

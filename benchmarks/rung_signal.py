@@ -30,19 +30,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proxy_signal import cells, spearman  # noqa: E402
+from proxy_signal import cells, payload, spearman  # noqa: E402
 
-from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
+from nasdsl_search.driver import SearchConfig  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
-from nasdsl_search.space import load_space, to_nas  # noqa: E402
-from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
+from nasdsl_search.trial import run_trial  # noqa: E402
 
 
 def rung_jobs(cfg: SearchConfig, decisions: list[tuple[int, ...]], threads: int, folder: str) -> list[dict]:
-    """One payload per cell, to which each epoch adds its "until_epoch" (a rung at every epoch)."""
-    space = load_space("nasnet")
-    return [{**trial_payload(cfg, {"id": i, "nas": to_nas(space, d, proxy_network(cfg)), "decisions": list(d),
-                                   "seed": 1000 + i}, threads), "checkpoint": f"{folder}/cell{i}.pt"}
+    """One payload per cell, as proxy_signal.py trains its first seed, to which each epoch adds its
+    "until_epoch" (a rung at every epoch)."""
+    return [{**payload(cfg, d, 1000 + i, cfg.train.epochs, threads, cfg.repeats), "checkpoint": f"{folder}/cell{i}.pt"}
             for i, d in enumerate(decisions)]
 
 
@@ -83,10 +81,10 @@ def main() -> int:
           f"{len(ids) // eta} of {len(ids)} pass a cut; top-k: the {k} best at epoch {epochs}\n")
     print("| epoch | spearman vs top | best kept | top-k kept | accuracy range | s per cell-epoch |")
     print("|---|---|---|---|---|---|")
+    best = max(range(len(ids)), key=lambda j: top[j])
     for e in range(epochs):
         acc = [curves[i][e][0] for i in ids]
         passed = set(sorted(range(len(ids)), key=lambda j: -acc[j])[:len(ids) // eta])
-        best = max(range(len(ids)), key=lambda j: top[j])
         secs = sorted(curves[i][e][1] for i in ids)[len(ids) // 2]
         print(f"| {e + 1} | {spearman(acc, top):.2f} | {'yes' if best in passed else 'no'} | "
               f"{len(best_k & passed)} of {k} | {min(acc):.3f}-{max(acc):.3f} | {secs:.2f} |")
