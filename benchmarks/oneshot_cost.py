@@ -2,7 +2,7 @@
 whose stand-alone reward reaches the best of a multi-trial random search on the same proxy.
 
 Every child, multi-trial or pick, trains on the default proxy exactly as `nasdsl search` trains it
-(`trial_payload` of the search's default config: 500 digits to train on, 1297 held out, each child
+(`trial_payload` of the search's default config: 300 digits to train on, 1497 held out, each child
 trained twice, the reward the mean).
 1. Multi-trial baseline: `--trials` (60) children of random search on the space, trained as usual
    (one local worker); its best reward R* and wall time T.

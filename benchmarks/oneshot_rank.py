@@ -4,7 +4,7 @@ For each strategy: train its supernet (random-ws and enas on the `enas` space, d
 score N random architectures of the space with the shared weights (the supernet with that discrete
 architecture selected; held-out images, batch-stat BN; darts: its mixture-trained weights), train the
 same N stand-alone exactly as `nasdsl search` trains a child (`trial_payload` of the search's default
-config: the default proxy, 500 digits to train on, 1297 held out, each child trained twice), and
+config: the default proxy, 300 digits to train on, 1497 held out, each child trained twice), and
 report Kendall's tau-b between the two rankings. Yu et al. (ICLR 2020) measured about 0; there is no
 target, so the script fails only if it cannot measure (fewer than N stand-alone children finished).
 

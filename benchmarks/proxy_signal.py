@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import statistics
 import sys
 from dataclasses import replace
@@ -47,7 +48,7 @@ BAR_ALL, BAR_HALF, BAR_MINUTES, MAIN_TRIALS, MAIN_WORKERS = 0.8, 0.5, 10.0, 60, 
 # the data set's 500 held out, 4 epochs, one training per child): data set, val_size, train_size,
 # repeats, proxy filters/cells, train epochs/batch_size/lr. The candidate equal to SearchConfig()'s
 # defaults is the default proxy: it is always measured and it decides the exit status.
-BEFORE = {"val_size": None, "epochs": 4, "repeats": 1}
+BEFORE = {"val_size": None, "epochs": 4, "repeats": 1, "precise_bn": 0}
 CANDIDATES: dict[str, dict] = {
     "all-e4": {},
     "val1000": {"val_size": 1000},  # more held-out images: one image is worth 0.001
@@ -69,6 +70,12 @@ CANDIDATES: dict[str, dict] = {
     # the reward averaged over 2 trainings (seeds) of the child: half the seed variance, twice the cost
     "t200-e8-r2": {"val_size": 1597, "epochs": 8, "repeats": 2},
     "t500-r2": {"val_size": 1297, "repeats": 2},
+    # scored with batch-norm statistics recomputed on the training images (PreciseBN) instead of the
+    # running averages, which after 32 steps still lag behind the weights
+    "t500-pbn": {"val_size": 1297, "precise_bn": 1024},
+    "t500-r2-pbn": {"val_size": 1297, "repeats": 2, "precise_bn": 1024},
+    "t300-r2-pbn": {"val_size": 1497, "repeats": 2, "precise_bn": 1024},
+    "t500-e2-r2-pbn": {"val_size": 1297, "epochs": 2, "repeats": 2, "precise_bn": 1024},
 }
 
 
@@ -77,7 +84,7 @@ def config_of(overrides: dict) -> SearchConfig:
     overrides = {**BEFORE, **overrides}
     top = {k: v for k, v in overrides.items() if k in ("dataset", "val_size", "train_size", "repeats")}
     proxy = {k: v for k, v in overrides.items() if k in ("filters", "cells")}
-    train = {k: v for k, v in overrides.items() if k in ("epochs", "batch_size", "lr")}
+    train = {k: v for k, v in overrides.items() if k in ("epochs", "batch_size", "lr", "precise_bn")}
     return replace(cfg, **top, proxy=replace(cfg.proxy, **proxy), train=replace(cfg.train, **train))
 
 
@@ -125,7 +132,7 @@ def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: in
 
 def long_key(name: str, i: int) -> str:
     """The longer training is one training (no repeats): candidates that differ only in repeats share it."""
-    return f"{name.split('-r')[0]}/{i}/long"
+    return f"{re.sub(r'-r[0-9]+', '', name)}/{i}/long"
 
 
 def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], longer: int, pool, threads: int,
@@ -178,7 +185,7 @@ def longer_cell(r: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, default=30)
-    ap.add_argument("--candidates", default="all-e4,t200-e8,t200-e8-r2",
+    ap.add_argument("--candidates", default="t500-r2,t500-r2-pbn",
                     help="comma-separated (--list); the default proxy's candidate is always added")
     ap.add_argument("--longer", type=int, default=4, help="also train each cell N times longer (1: skip)")
     ap.add_argument("--workers", type=int, default=2)

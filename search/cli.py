@@ -40,6 +40,7 @@ _RUN_FLAGS: dict[str, tuple[str | None, str]] = {
     "cells": ("proxy", "cells"), "filters": ("proxy", "filters"), "stem_multiplier": ("proxy", "stem_multiplier"),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
     "momentum": ("train", "momentum"), "weight_decay": ("train", "weight_decay"),
+    "precise_bn": ("train", "precise_bn"),
     "controller_lr": ("options", "lr"), "entropy_weight": ("options", "entropy_weight"),
     "baseline_decay": ("options", "baseline_decay"), "controller_batch": ("options", "batch"),
     "lstm_units": ("options", "units"), "init_range": ("options", "init_range"),
@@ -80,7 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("child training")
     g.add_argument("--dataset", help=f"{dataset_help()} (default {d.dataset})")
     g.add_argument("--val-size", type=int,
-                   help=f"held-out images (default: {d.val_size} of the default digits proxy, leaving 500 to train on; "
+                   help=f"held-out images (default: {d.val_size} of the default digits proxy, leaving 300 to train on; "
                         "with --dataset the data set's own: 500 digits, 5000 cifar10/cifar100, 10%% of npz and "
                         "single-tree folders, a folder's val/ when it has one)")
     g.add_argument("--image", type=int, help="children's input size in pixels (default: the data set's own)")
@@ -97,6 +98,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=float, help=f"SGD learning rate, cosine schedule (default {t.lr})")
     g.add_argument("--momentum", type=float, help=f"default {t.momentum}")
     g.add_argument("--weight-decay", type=float, help=f"default {t.weight_decay}")
+    g.add_argument("--precise-bn", type=int, metavar="N",
+                   help="score a child with batch-norm statistics recomputed on N training images instead of "
+                        f"the running averages, which lag after a short training; 0 = off (default {d.train.precise_bn})")
     g = parser.add_argument_group("early stopping")
     g.add_argument("--scheduler", choices=SCHEDULERS,
                    help="none: every child trains --epochs (default); asha: asynchronous successive halving over "

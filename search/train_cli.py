@@ -39,7 +39,7 @@ CHECKPOINT_FORMAT = "nasdsl-train-checkpoint/1"
 # TrainConfig fields with a flag of the same name (default None = the recipe's value)
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_clip", "aux_weight", "optimizer",
                "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
-               "ema_decay", "eval_batch")
+               "ema_decay", "eval_batch", "precise_bn")
 # everything that defines a run: stored in the checkpoint, refused with --resume
 RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
@@ -86,6 +86,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--drop-path-keep", type=float, help="ScheduledDropPath keep probability at the end of training")
     g.add_argument("--dropout-keep", type=float, help="keep probability of the dropout before the classifier")
     g.add_argument("--eval-batch", type=int)
+    g.add_argument("--precise-bn", type=int, metavar="N",
+                   help="evaluate with batch-norm statistics recomputed on N training images (0 = the running "
+                        "averages, the default; they lag behind the weights after a short training)")
     g.add_argument("--seed", type=int, help="default 0")
     g = parser.add_argument_group("hardware (may change on --resume)")
     g.add_argument("--device", default="auto", help="auto (CUDA when available, the default), cpu, cuda, cuda:N")

@@ -10,6 +10,11 @@ time; any other Dataset streams through a DataLoader with worker processes. Unde
 `torch.distributed` (torchrun) the model is wrapped in DistributedDataParallel and each rank
 trains on its share of every global batch of `batch_size` images.
 
+Evaluation uses the batch-norm running averages, or with `precise_bn` N (PreciseBN, Wu & Johnson
+2021) statistics recomputed on N training images with the weights being evaluated, put back after:
+after a few dozen steps the running averages still lag far behind the weights (momentum 0.1 keeps
+0.9^k of the statistics k steps old), and a short training scores mostly that lag.
+
 Resuming: the learning rate and drop-path schedules are functions of the step over
 `config.epochs`, and `state_dict()` holds the model, optimizer, step, epoch, every RNG state
 (per rank), the EMA weights and the AMP scaler, so training epochs 0..k, saving, and continuing in
@@ -17,6 +22,7 @@ a new Trainer gives bitwise the same weights on the CPU as one uninterrupted run
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -55,6 +61,7 @@ class TrainConfig:
     lr_decay_epochs: float = 2.4  # ... every this many epochs
     label_smoothing: float = 0.0
     ema_decay: float = 0.0  # parameter EMA used for evaluation; 0 = off
+    precise_bn: int = 0  # evaluate with batch-norm statistics recomputed on this many training images; 0 = off
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r} (known: {', '.join(SCHEDULES)})")
+        if self.precise_bn < 0:
+            raise ValueError(f"precise BN images must be 0 (off) or more, got {self.precise_bn}")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.ema_decay < 1:
             raise ValueError("label smoothing and EMA decay must be in [0, 1)")
         if self.schedule == "exponential" and not (0 < self.lr_decay <= 1 and self.lr_decay_epochs > 0):
@@ -398,23 +407,61 @@ class Trainer:
         if data is None:
             raise ValueError("no data to evaluate on")
         model = self.ema.model if self.ema is not None else self.model
-        model.eval()
         sums = torch.zeros(4, dtype=torch.float64)  # top1, top5, loss sum, count
         lossf = nn.CrossEntropyLoss(reduction="sum")
-        for xb, yb in self._eval_batches(data):
-            xb, yb = self._to_device(xb, yb)
-            with self._autocast():
-                logits, _ = _split_logits(model(xb))
-            logits = logits.float()
-            k = min(5, logits.shape[1])
-            top = logits.topk(k, dim=1).indices
-            hit = top == yb[:, None]
-            sums += torch.tensor([float(hit[:, 0].sum()), float(hit.any(1).sum()),
-                                  float(lossf(logits, yb)), float(len(yb))], dtype=torch.float64)
+        with self._precise_bn(model):
+            model.eval()
+            for xb, yb in self._eval_batches(data):
+                xb, yb = self._to_device(xb, yb)
+                with self._autocast():
+                    logits, _ = _split_logits(model(xb))
+                logits = logits.float()
+                k = min(5, logits.shape[1])
+                top = logits.topk(k, dim=1).indices
+                hit = top == yb[:, None]
+                sums += torch.tensor([float(hit[:, 0].sum()), float(hit.any(1).sum()),
+                                      float(lossf(logits, yb)), float(len(yb))], dtype=torch.float64)
         if self.world > 1:
             sums = self._all_reduce(sums)
         n = max(float(sums[3]), 1.0)
         return {"top1": float(sums[0]) / n, "top5": float(sums[1]) / n, "loss": float(sums[2]) / n}
+
+    @contextlib.contextmanager
+    def _precise_bn(self, model: nn.Module):
+        """With `precise_bn` N, inside the block `model`'s batch-norm statistics are those of the first N
+        training images (unaugmented, everything else in eval mode: no drop path or dropout; under
+        torch.distributed each rank takes N / world of its share and the ranks' statistics are
+        averaged); after it, its running averages again, so training goes on unchanged."""
+        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        if not self.config.precise_bn or not norms:
+            yield
+            return
+        saved = [(m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in norms]
+        try:
+            model.eval()
+            for m in norms:
+                m.reset_running_stats()
+                m.momentum = None  # a plain mean over the batches
+                m.train()
+            left = math.ceil(self.config.precise_bn / self.world)  # each rank its share of the images
+            with torch.no_grad():
+                for xb, yb in self._eval_batches(self.train_data):
+                    xb, _ = self._to_device(xb[:left], yb[:left])
+                    with self._autocast():
+                        model(xb)
+                    left -= len(xb)
+                    if left <= 0:
+                        break
+            if self.world > 1:
+                for m in norms:
+                    for b in (m.running_mean, m.running_var):
+                        b.copy_(self._all_reduce(b.detach().clone()) / self.world)
+            model.eval()
+            yield
+        finally:
+            for m, (momentum, state) in zip(norms, saved):
+                m.momentum = momentum
+                m.load_state_dict(state)
 
     def _eval_batches(self, data) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         b = self.config.eval_batch

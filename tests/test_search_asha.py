@@ -185,7 +185,7 @@ def rung_payload(tmp_path, name: str, until: int, rung: int, epochs: int = 4) ->
     decisions = tuple(rng.randrange(n) for n in space.sizes)
     return {"trial": 1, "nas": to_nas(space, decisions, ProxyNet(filters=4)), "network": "proxy", "seed": 11,
             "decisions": list(decisions), "reward": "accuracy", "dataset": "digits", "val_size": 100,
-            "train_size": 96, "train": TrainConfig(epochs=epochs, batch_size=32).to_dict(), "threads": 1,
+            "train_size": 96, "train": TrainConfig(epochs=epochs, batch_size=32, precise_bn=96).to_dict(), "threads": 1,
             "rung": rung, "until_epoch": until, "checkpoint": str(tmp_path / name)}
 
 

@@ -147,7 +147,7 @@ def test_enas_constants_are_defaults_and_flags_win():
 
 @pytest.mark.parametrize("strategy,space", [("random-ws", "enas"), ("darts", "darts")])
 def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path, strategy, space):
-    # the default proxy (500 digits to train on, 1297 held out, 2 trainings per child): the supernet
+    # the default proxy (300 digits to train on, 1497 held out, 2 trainings per child): the supernet
     # trains on the children's training images (darts: split 50/50 between weights and architecture)
     # and scores on their held-out images; a pick's payload is a multi-trial child's
     from nasdsl_search.driver import SearchConfig, proxy_network
@@ -161,11 +161,11 @@ def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path,
         payload = run._payload(pick)
         assert payload == trial_payload(cfg, pick, 1, device="cpu") and payload["repeats"] == 2
         data = child_data(payload)
-        assert (len(data.train.y), len(data.val.y)) == (500, 1297)
+        assert (len(data.train.y), len(data.val.y)) == (300, 1497)
         assert torch.equal(run.v_x, data.val.x) and torch.equal(run.v_y, data.val.y)
         if strategy == "darts":
             x, y = torch.cat([run.w_x, run.a_x]), torch.cat([run.w_y, run.a_y])
-            assert len(run.w_y) == len(run.a_y) == 250
+            assert len(run.w_y) == len(run.a_y) == 150
             assert torch.equal(y.sort().values, data.train.y.sort().values)
             assert torch.allclose(x.sum(0), data.train.x.sum(0), atol=1e-3)
         else:
