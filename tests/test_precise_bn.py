@@ -1,7 +1,7 @@
 """Evaluation with PreciseBN (`TrainConfig.precise_bn`, `--precise-bn`): batch-norm statistics
 recomputed on training images with the weights being evaluated, put back afterwards.
 
-- On the default proxy a child after one epoch (8 steps) scores near chance with its running
+- On the default proxy a child after one epoch (5 steps) scores near chance with its running
   averages and far above it with recomputed statistics: what the search's children are now scored with.
 - The statistics inside are the training images' (checked against a direct computation), and
   evaluating changes nothing in the training that follows (bitwise, CPU).
@@ -41,9 +41,9 @@ def test_a_short_training_scores_mostly_its_batch_norm_lag():
     from nasdsl_search.trial import child_data
 
     cfg = SearchConfig()
-    assert cfg.train.precise_bn >= 500  # children are scored on all 500 training images' statistics
     p = payload(cfg, cells(1)[0], 1000, cfg.train.epochs, 1, 1)
     data = child_data(p)
+    assert cfg.train.precise_bn >= len(data.train)  # children are scored on all their training images' statistics
     torch.manual_seed(p["seed"])
     model = nasdsl.compile(p["nas"], network="proxy", num_classes=data.classes)
     t = Trainer(model, TrainConfig(**p["train"]), data.train, data.val, seed=p["seed"], workers=0)
@@ -51,7 +51,7 @@ def test_a_short_training_scores_mostly_its_batch_norm_lag():
     precise = t.evaluate()["top1"]
     t.config = replace(t.config, precise_bn=0)
     running = t.evaluate()["top1"]
-    assert running < 0.2 < 0.5 < precise, (running, precise)
+    assert running < 0.15 < 0.4 < precise, (running, precise)  # chance is 0.1
 
 
 def test_the_statistics_are_the_training_images_and_go_back_after():
