@@ -42,6 +42,12 @@ def startup_seconds(executor: str, workers: int) -> float:
     return time.perf_counter() - t
 
 
+def _epochs(trainer):
+    """The trainer's training batches, epoch after epoch (a proxy epoch is only a few steps)."""
+    while True:
+        yield from trainer._train_batches()
+
+
 def child_formats(cells: int, steps: int, seed: int) -> int:
     """Per-step cost of the default child in NCHW and in channels_last, measured step by step in
     alternation (A, B, A, B, ...) so that both formats see the same load on a shared machine."""
@@ -50,13 +56,13 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
     import torch
 
     import nasdsl
-    from nasdsl_search.data import open_dataset
     from nasdsl_search.space import load_space, to_nas
     from nasdsl_search.trainer import Trainer
+    from nasdsl_search.trial import child_data, data_settings
 
     torch.set_num_threads(1)
     cfg = SearchConfig()
-    data = open_dataset(cfg.dataset)
+    data = child_data(data_settings(cfg))  # the default proxy's split, as every child of a search sees it
     proxy = type(cfg.proxy)(**{**cfg.proxy.__dict__, "image": data.image, "classes": data.classes})
     space = load_space(cfg.space)
     rng = random.Random(seed)
@@ -72,8 +78,8 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
             trainers[fmt] = Trainer(nasdsl.compile(nas, network="proxy", num_classes=data.classes), cfg.train,
                                     train, val, seed=i, channels_last=fmt)
             trainers[fmt].net.train()
-            batches[fmt] = trainers[fmt]._train_batches()
-        per_child = trainers[False].steps_per_epoch * cfg.train.epochs
+            batches[fmt] = _epochs(trainers[fmt])
+        per_child = trainers[False].steps_per_epoch * cfg.train.epochs * cfg.repeats
         for k in range(steps + 1):  # the first step of each is a warm-up
             for fmt in ((False, True) if k % 2 else (True, False)):
                 t = trainers[fmt]
@@ -95,12 +101,12 @@ def child_formats(cells: int, steps: int, seed: int) -> int:
               f"{statistics.median(step_ms[True][-steps:]):.0f} ms/step", file=sys.stderr, flush=True)
     print(f"\n{cells} default children (digits, batch {cfg.train.batch_size}, F = {cfg.proxy.filters}, one thread), "
           f"{steps} training steps per format and cell, formats alternating step by step; a child is "
-          f"{per_child} steps + one evaluation")
+          f"{per_child} steps + {cfg.repeats} evaluation(s) ({cfg.repeats} training(s) on {len(train)} images)")
     print(f"{'format':<16}{'ms/step (median)':>18}{'eval s':>8}{'child s (est.)':>16}{'children/min':>14}")
     rate = {}
     for fmt in (False, True):
         ms, ev = statistics.median(step_ms[fmt]), statistics.median(eval_s[fmt])
-        child = per_child * ms / 1000 + ev
+        child = per_child * ms / 1000 + cfg.repeats * ev
         rate[fmt] = 60 / child
         print(f"{'channels_last' if fmt else 'NCHW (before)':<16}{ms:>18.1f}{ev:>8.2f}{child:>16.1f}{rate[fmt]:>14.2f}")
     print(f"speed-up {rate[True] / rate[False]:.2f}x")
