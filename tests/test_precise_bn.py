@@ -33,6 +33,12 @@ def _net():
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
 
 
+def _scored_with_running_averages(t: Trainer) -> dict:
+    """`t.evaluate()` as before PreciseBN (switches `t` to it)."""
+    t.config = replace(t.config, precise_bn=0)
+    return t.evaluate()
+
+
 def test_a_short_training_scores_mostly_its_batch_norm_lag():
     """The default proxy's first cell (benchmarks/proxy_signal.py) after one epoch of its child training."""
     import nasdsl
@@ -49,8 +55,7 @@ def test_a_short_training_scores_mostly_its_batch_norm_lag():
     t = Trainer(model, TrainConfig(**p["train"]), data.train, data.val, seed=p["seed"], workers=0)
     t.train_epoch()
     precise = t.evaluate()["top1"]
-    t.config = replace(t.config, precise_bn=0)
-    running = t.evaluate()["top1"]
+    running = _scored_with_running_averages(t)["top1"]
     assert running < 0.15 < 0.4 < precise, (running, precise)  # chance is 0.1
 
 
@@ -86,12 +91,7 @@ def test_evaluating_changes_nothing_in_the_training_that_follows():
     a, b = scored.model.state_dict(), plain.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert scored.evaluate() == plain.evaluate()
-    assert scored.evaluate() != replace_eval(plain)  # and the recomputed statistics do change the score
-
-
-def replace_eval(t: Trainer) -> dict:
-    t.config = replace(t.config, precise_bn=0)
-    return t.evaluate()
+    assert scored.evaluate() != _scored_with_running_averages(plain)  # and the recomputed statistics do change the score
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:
