@@ -164,7 +164,9 @@ class OneShot:
         self.data = child_data(data_settings(self.config))
         self.proxy = proxy_network(self.config)
         torch.manual_seed(self.config.seed)
-        self.net = _supernet(self.space, self.proxy, self.device)
+        # channels_last, as children train (measured on the enas-space supernet, one CPU thread:
+        # a training step 1.17x, a shared-weight score 1.73x faster)
+        self.net = _supernet(self.space, self.proxy, self.device).to(memory_format=torch.channels_last)
         if self.config.strategy == "darts":
             self.strategy = Darts(self.space, self.config.seed, self.config.options, self.oneshot.arch_lr,
                                   self.oneshot.arch_weight_decay)
@@ -194,7 +196,8 @@ class OneShot:
     # -- state
     def _state(self) -> dict[str, Any]:
         buf = io.BytesIO()
-        torch.save({"net": self.net.state_dict(), "opt": self.weights_opt.state_dict()}, buf)
+        torch.save({"packed": 1, "net": os_store.pack_tensors(self.net.state_dict()),
+                    "opt": os_store.pack_optimizer(self.weights_opt.state_dict())}, buf)
         return {"epoch": self.epoch, "step": self.step, "weights": buf.getvalue(),
                 "strategy": dump_state(self.strategy.state_dict()), "generator": self.generator.get_state(),
                 "rng": _rng_list(self.rng.getstate()), "torch_rng": torch.get_rng_state(),
@@ -202,6 +205,8 @@ class OneShot:
 
     def _load(self, state: dict[str, Any]) -> None:
         w = torch.load(io.BytesIO(state["weights"]), weights_only=True, map_location=self.device)
+        if w.get("packed"):  # checkpoints before 2026-12-04 hold the state dicts as they are
+            w = {"net": os_store.unpack_tensors(w["net"]), "opt": os_store.unpack_optimizer(w["opt"])}
         self.net.load_state_dict(w["net"])
         self.weights_opt.load_state_dict(w["opt"])
         self.strategy.load_state_dict(load_state(state["strategy"]))
@@ -224,12 +229,21 @@ class OneShot:
         xb = x[idx]
         if augment and hasattr(self.data.train, "augment_batch"):
             xb = self.data.train.augment_batch(xb, self.generator)
-        return xb.to(self.device), y[idx].to(self.device)
+        return self._images(xb), y[idx].to(self.device)
+
+    def _images(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device, memory_format=torch.channels_last)
+
+    def _train_mode(self) -> None:
+        """Batch-statistics BN for training and for every shared-weight score (the supernet never
+        runs in eval mode here); set once, since train() walks its thousands of modules."""
+        if not self.net.training:
+            self.net.train()
 
     def _weight_step(self, xb, yb, total: int, arch=None, alphas=None) -> tuple[float, float]:
         for g in self.weights_opt.param_groups:
             g["lr"] = self._lr(total)
-        self.net.train()
+        self._train_mode()
         logits = self.net(xb, arch=arch, alphas=alphas)
         loss = F.cross_entropy(logits, yb)
         self.weights_opt.zero_grad(set_to_none=True)
@@ -243,10 +257,10 @@ class OneShot:
     @torch.no_grad()
     def shared_accuracy(self, arch, x, y, batch: int = 250) -> float:
         """Accuracy of one child with the shared weights (batch-statistics BN, as ENAS evaluates)."""
-        self.net.train()
+        self._train_mode()
         correct = 0
         for i in range(0, len(y), batch):
-            xb, yb = x[i:i + batch].to(self.device), y[i:i + batch].to(self.device)
+            xb, yb = self._images(x[i:i + batch]), y[i:i + batch].to(self.device)
             correct += int((self.net(xb, arch=arch).argmax(1) == yb).sum())
         return correct / max(len(y), 1)
 
@@ -264,7 +278,7 @@ class OneShot:
             arch_batches = self._batches(len(self.a_y))
             for i, idx in enumerate(self._batches(len(self.w_y))):
                 ax, ay = self._xy(self.a_x, self.a_y, arch_batches[i % len(arch_batches)])
-                self.net.train()
+                self._train_mode()
                 alphas = self.strategy.alphas
                 loss = F.cross_entropy(self.net(ax, alphas=alphas), ay)
                 self.strategy.optimizer.zero_grad(set_to_none=True)

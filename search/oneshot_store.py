@@ -5,13 +5,18 @@
     oneshot_archs       every architecture scored with shared weights (phase: controller | rank | derived)
 
 A checkpoint and its epoch row are written in one transaction, so a run killed at any moment
-resumes from the last finished epoch.
+resumes from the last finished epoch. The supernet's state dicts go into the checkpoint packed
+(`pack_tensors`): one flat tensor per dtype instead of thousands of small ones, since torch.save
+pays per tensor (a 10-epoch enas-space supernet: 0.28 s a checkpoint unpacked).
 """
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
+
+import torch
 
 from .store import Store
 
@@ -73,3 +78,42 @@ def archs(store: Store, phase: str | None = None) -> list[dict[str, Any]]:
     rows = store.db.execute(q + (" WHERE phase = ?" if phase else "") + " ORDER BY id", (phase,) if phase else ())
     return [{"id": r[0], "phase": r[1], "epoch": r[2], "decisions": tuple(json.loads(r[3])),
              "shared_accuracy": r[4], "at": r[5]} for r in rows]
+
+
+def pack_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
+    """{dtype: {"names", "shapes", "data"}}: the tensors flattened into one tensor per dtype."""
+    groups: dict[str, dict[str, list]] = {}
+    for name, t in tensors.items():
+        g = groups.setdefault(str(t.dtype), {"names": [], "shapes": [], "parts": []})
+        g["names"].append(name)
+        g["shapes"].append(list(t.shape))
+        g["parts"].append(t.detach().reshape(-1))
+    return {dtype: {"names": g["names"], "shapes": g["shapes"], "data": torch.cat(g["parts"])}
+            for dtype, g in groups.items()}
+
+
+def unpack_tensors(packed: dict[str, dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """The tensors `pack_tensors` packed, by name."""
+    out = {}
+    for g in packed.values():
+        parts = torch.split(g["data"], [math.prod(shape) for shape in g["shapes"]])
+        for name, shape, part in zip(g["names"], g["shapes"], parts, strict=True):
+            out[name] = part.reshape(shape)
+    return out
+
+
+def pack_optimizer(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's state_dict with its per-parameter tensors packed."""
+    per_param = [(f"{i}.{k}", v) for i, s in state["state"].items() for k, v in s.items()]
+    return {"tensors": pack_tensors({key: v for key, v in per_param if isinstance(v, torch.Tensor)}),
+            "other": {key: v for key, v in per_param if not isinstance(v, torch.Tensor)},
+            "param_groups": state["param_groups"]}
+
+
+def unpack_optimizer(packed: dict[str, Any]) -> dict[str, Any]:
+    """The state_dict `pack_optimizer` packed."""
+    state: dict[int, dict[str, Any]] = {}
+    for key, v in (*unpack_tensors(packed["tensors"]).items(), *packed["other"].items()):
+        i, name = key.split(".", 1)
+        state.setdefault(int(i), {})[name] = v
+    return {"state": state, "param_groups": packed["param_groups"]}

@@ -218,3 +218,69 @@ def test_picks_train_in_rank_order_and_none_starts_after_the_deadline(tmp_path):
         assert all(t["status"] == "done" for t in trials)
     finally:
         run.close()
+
+
+def test_pack_tensors_round_trips_every_dtype_and_shape():
+    from nasdsl_search.oneshot_store import pack_optimizer, pack_tensors, unpack_optimizer, unpack_tensors
+
+    tensors = {"w": torch.randn(4, 3, 3, 3).to(memory_format=torch.channels_last), "b": torch.randn(4),
+               "count": torch.tensor(7), "idx": torch.arange(6, dtype=torch.int64).reshape(2, 3), "empty": torch.zeros(0, 2)}
+    back = unpack_tensors(pack_tensors(tensors))
+    assert back.keys() == tensors.keys()
+    for k, t in tensors.items():
+        assert back[k].dtype == t.dtype and back[k].shape == t.shape and torch.equal(back[k], t)
+    opt = {"state": {0: {"momentum_buffer": torch.randn(3)}, 2: {"momentum_buffer": None, "step": 5}},
+           "param_groups": [{"lr": 0.1, "params": [0, 1, 2]}]}
+    back = unpack_optimizer(pack_optimizer(opt))
+    assert back["param_groups"] == opt["param_groups"] and back["state"][2] == {"momentum_buffer": None, "step": 5}
+    assert torch.equal(back["state"][0]["momentum_buffer"], opt["state"][0]["momentum_buffer"])
+
+
+@pytest.mark.parametrize("old_format", [False, True])
+def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_format):
+    # 2 supernet epochs in one go, and 1 epoch + close + resume + 1 epoch: the same weights and
+    # optimizer state to the bit, from the packed checkpoint and from one written before packing
+    import io
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from nasdsl_search import oneshot_store as os_store
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+    from nasdsl_search.store import dump_state, load_state
+
+    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=128, val_size=64)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
+
+    def final(run):
+        return run.net.state_dict(), run.weights_opt.state_dict()["state"]
+
+    whole = OneShot(tmp_path / "whole", cfg, OneShotConfig(epochs=2))
+    try:
+        whole.train_supernet()
+        want = final(whole)
+    finally:
+        whole.close()
+    part = OneShot(tmp_path / "part", cfg, OneShotConfig(epochs=2))
+    try:
+        part.train_supernet(deadline=SimpleNamespace(passed=lambda: part.epoch >= 1))  # stop after one epoch
+        if old_format:  # the weights as checkpoints held them before 2026-12-04: plain state dicts
+            epoch, blob = os_store.checkpoint(part.store)
+            state = load_state(blob)
+            buf = io.BytesIO()
+            torch.save({"net": part.net.state_dict(), "opt": part.weights_opt.state_dict()}, buf)
+            state["weights"] = buf.getvalue()
+            with part.store.transaction() as db:
+                db.execute("UPDATE oneshot_checkpoint SET state = ? WHERE id = 1", (dump_state(state),))
+    finally:
+        part.close()
+    resumed = OneShot(tmp_path / "part", resume=True)
+    try:
+        assert resumed.epoch == 1
+        resumed.train_supernet()
+        got = final(resumed)
+    finally:
+        resumed.close()
+    assert got[0].keys() == want[0].keys() and all(torch.equal(got[0][k], want[0][k]) for k in want[0])
+    assert got[1].keys() == want[1].keys()
+    assert all(torch.equal(got[1][i]["momentum_buffer"], want[1][i]["momentum_buffer"]) for i in want[1])
