@@ -13,7 +13,7 @@ trained twice, the reward the mean).
    repeats counted, as the baseline's are).
 Target (issue 12): a cell reaching R* in at most T / 10. Exit 1 when a strategy misses it.
 
-    python benchmarks/oneshot_cost.py --trials 60 --supernet-epochs 10 [--json out.json]
+    python benchmarks/oneshot_cost.py --trials 60 [--supernet-epochs E] [--seed S] [--json out.json]
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def main() -> int:
     ap.add_argument("--space", default="enas")
     ap.add_argument("--trials", type=int, default=60)
     ap.add_argument("--strategies", default="random-ws,enas")
-    ap.add_argument("--supernet-epochs", type=int, default=10)
+    ap.add_argument("--supernet-epochs", type=int, help="default: the strategy's, as `nasdsl search` uses")
     ap.add_argument("--controller-steps", type=int, default=5)
     ap.add_argument("--rank-samples", type=int, default=100)
     ap.add_argument("--top-k", type=int, help="most picks trained (default: --rank-samples)")
@@ -67,8 +67,8 @@ def main() -> int:
         cfg = replace(base, strategy=strategy)
         if strategy == "enas":
             cfg = enas_defaults(cfg, set())
-        oc = OneShotConfig(epochs=args.supernet_epochs, controller_steps=args.controller_steps,
-                           rank_samples=args.rank_samples, top_k=args.top_k)
+        oc = OneShotConfig.for_strategy(strategy, epochs=args.supernet_epochs, controller_steps=args.controller_steps,
+                                        rank_samples=args.rank_samples, top_k=args.top_k)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.time()
             run = OneShot(f"{tmp}/one", cfg, oc)
@@ -90,9 +90,9 @@ def main() -> int:
                     break
             wall = time.time() - t0
             run.close()
-        epochs = args.supernet_epochs + trained * per_child
+        epochs = oc.epochs + trained * per_child
         ok = reached is not None and reached <= multi_s / 10
-        out[strategy] = {"wall_s": wall, "supernet_and_rank_s": supernet_s, "reached_s": reached, "best": best,
+        out[strategy] = {"supernet_epochs": oc.epochs, "wall_s": wall, "supernet_and_rank_s": supernet_s, "reached_s": reached, "best": best,
                          "picks_trained": trained, "child_epochs": epochs, "speedup": multi_s / wall, "target_met": ok}
         shown = "none finished" if best is None else f"{best:.4f}"
         print(f"{strategy:10s} best stand-alone {shown} vs {target:.4f}; wall {wall:.0f} s "

@@ -8,7 +8,7 @@ config: the default proxy, 300 digits to train on, 1497 held out, each child tra
 report Kendall's tau-b between the two rankings. Yu et al. (ICLR 2020) measured about 0; there is no
 target, so the script fails only if it cannot measure (fewer than N stand-alone children finished).
 
-    python benchmarks/oneshot_rank.py --archs 20 --supernet-epochs 10 [--strategies random-ws,enas,darts] [--json out.json]
+    python benchmarks/oneshot_rank.py --archs 30 [--supernet-epochs E] [--strategies random-ws,enas,darts] [--json out.json]
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def main() -> int:
     base = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
     ap.add_argument("--archs", type=int, default=20)
     ap.add_argument("--strategies", default=",".join(SPACES), help="comma-separated, of " + ", ".join(SPACES))
-    ap.add_argument("--supernet-epochs", type=int, default=10)
+    ap.add_argument("--supernet-epochs", type=int, help="default: the strategy's, as `nasdsl search` uses")
     ap.add_argument("--controller-steps", type=int, default=5)
     ap.add_argument("--child-epochs", type=int, default=base.train.epochs)
     ap.add_argument("--dataset", help="another data set than the default proxy's (with its own split)")
@@ -76,7 +76,7 @@ def main() -> int:
     base = replace(base, seed=args.seed, proxy=replace(base.proxy, filters=args.filters),
                    train=replace(base.train, epochs=args.child_epochs))
     standalone: dict[str, list[float | None]] = {}
-    out = {"archs": args.archs, "supernet_epochs": args.supernet_epochs, "child_epochs": args.child_epochs,
+    out = {"archs": args.archs, "child_epochs": args.child_epochs,
            "repeats": base.repeats, "dataset": base.dataset, "val_size": base.val_size, "strategies": {}}
     for strategy in strategies:
         space_name = SPACES[strategy]
@@ -86,8 +86,8 @@ def main() -> int:
         cfg = replace(base, strategy=strategy, space=space_name)
         if strategy == "enas":
             cfg = enas_defaults(cfg, set())
-        oc = OneShotConfig(epochs=args.supernet_epochs, controller_steps=args.controller_steps, threads=args.threads,
-                           lr=0.025 if strategy == "darts" else OneShotConfig().lr)
+        oc = OneShotConfig.for_strategy(strategy, epochs=args.supernet_epochs, controller_steps=args.controller_steps,
+                                        threads=args.threads)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.time()
             run = OneShot(f"{tmp}/run", cfg, oc)
@@ -113,10 +113,10 @@ def main() -> int:
                   f"each: {base.repeats} trainings of {args.child_epochs} epochs)", flush=True)
         pairs = [(s, r) for s, r in zip(shared, standalone[space_name]) if r is not None]
         tau = kendall_tau([p[0] for p in pairs], [p[1] for p in pairs])
-        out["strategies"][strategy] = {"space": space_name, "tau": tau, "pairs": len(pairs), "supernet_seconds": supernet_s,
-                                       "shared": shared, "standalone": standalone[space_name],
+        out["strategies"][strategy] = {"space": space_name, "supernet_epochs": oc.epochs, "tau": tau, "pairs": len(pairs),
+                                       "supernet_seconds": supernet_s, "shared": shared, "standalone": standalone[space_name],
                                        "archs": [list(a) for a in archs]}
-        print(f"{strategy:10s} space {space_name:6s} supernet {supernet_s:7.1f} s  Kendall tau {tau:+.3f} over "
+        print(f"{strategy:10s} space {space_name:6s} supernet {oc.epochs} epochs {supernet_s:6.1f} s  Kendall tau {tau:+.3f} over "
               f"{len(pairs)} architectures (Yu et al. 2020: about 0); shared {min(shared):.3f}-{max(shared):.3f} "
               f"({len(set(shared))} distinct), stand-alone {_span(standalone[space_name])}", flush=True)
         if args.json:  # after every strategy, so a cut-short run keeps what it measured

@@ -180,7 +180,7 @@ def main() -> int:
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
             if is_oneshot(strategy):
-                oneshot = OneShotConfig(threads=args.workers, top_k=OneShotConfig().rank_samples)
+                oneshot = OneShotConfig.for_strategy(strategy, threads=args.workers, top_k=OneShotConfig().rank_samples)
                 search = one_shot(replace(base, strategy=strategy, seed=seed), oneshot, args.minutes)
                 settings = {"minutes": args.minutes, "top_k": oneshot.top_k}
             else:

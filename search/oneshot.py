@@ -50,12 +50,16 @@ from .trial import child_data, data_settings, run_trial, trial_payload
 ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "oneshot", False))  # random-ws, enas, darts
 
 
+# defaults that differ by strategy (random-ws: README "One-shot search", rank correlation by epochs)
+STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {"random-ws": {"epochs": 20}, "darts": {"lr": 0.025}}
+
+
 @dataclass(frozen=True)
 class OneShotConfig:
     """The supernet's training and the one-shot search (child training of the picks: SearchConfig.train)."""
 
-    epochs: int = 10  # supernet epochs
-    lr: float = 0.05  # weights: SGD, cosine to 0 over all steps (DARTS default 0.025)
+    epochs: int = 10  # supernet epochs (random-ws: 20, see STRATEGY_DEFAULTS)
+    lr: float = 0.05  # weights: SGD, cosine to 0 over all steps (darts: 0.025, DARTS's)
     momentum: float = 0.9
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
@@ -69,6 +73,11 @@ class OneShotConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @staticmethod
+    def for_strategy(strategy: str, **given: Any) -> OneShotConfig:
+        """The strategy's defaults with the `given` settings (None: the default) in their place."""
+        return OneShotConfig(**{**STRATEGY_DEFAULTS.get(strategy, {}), **{k: v for k, v in given.items() if v is not None}})
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> OneShotConfig:
@@ -144,7 +153,7 @@ class OneShot:
             if config is None:
                 raise ValueError("a new one-shot run needs a config")
             refuse_run(self.folder)
-            oneshot = oneshot or OneShotConfig()
+            oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
             if config.strategy == "darts":
                 check_space(space_of(config))  # before the run folder is made
@@ -442,7 +451,8 @@ def configure(parser) -> None:
     """The one-shot flags of `nasdsl search`."""
     d = OneShotConfig()
     g = parser.add_argument_group("one-shot strategies (random-ws, enas, darts)")
-    g.add_argument("--supernet-epochs", type=int, help=f"epochs of supernet training (default {d.epochs})")
+    g.add_argument("--supernet-epochs", type=int, help=f"epochs of supernet training (default {d.epochs}; "
+                   f"random-ws {STRATEGY_DEFAULTS['random-ws']['epochs']})")
     g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; darts 0.025)")
     g.add_argument("--controller-steps", type=int, help=f"enas: controller steps per epoch (default {d.controller_steps})")
     g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: architectures ranked at the end "
@@ -467,10 +477,8 @@ def open_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str |
     cfg = config
     if cfg.strategy == "enas":
         cfg = enas_defaults(cfg, {run_flags[f][1] for f in given if run_flags.get(f, ("", ""))[0] == "options"})
-    values = {FLAGS[f]: getattr(args, f) for f in FLAGS if getattr(args, f) is not None}
-    if cfg.strategy == "darts" and "lr" not in values:
-        values["lr"] = 0.025
-    oneshot = OneShotConfig(**values, threads=args.threads or 1)
+    oneshot = OneShotConfig.for_strategy(cfg.strategy, **{FLAGS[f]: getattr(args, f) for f in FLAGS},
+                                         threads=args.threads or 1)
     out = args.out or str(Path("runs") / f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
     return OneShot(out, cfg, oneshot, device=args.device or "auto")
 

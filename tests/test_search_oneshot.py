@@ -284,3 +284,22 @@ def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_forma
     assert got[0].keys() == want[0].keys() and all(torch.equal(got[0][k], want[0][k]) for k in want[0])
     assert got[1].keys() == want[1].keys()
     assert all(torch.equal(got[1][i]["momentum_buffer"], want[1][i]["momentum_buffer"]) for i in want[1])
+
+
+def test_strategy_defaults_differ_where_measured_and_flags_win(tmp_path):
+    # random-ws trains its supernet 20 epochs by default (its rank correlation doubled from 10, README),
+    # darts at DARTS's lr; a flag always wins; the run folder keeps what was used
+    from nasdsl_search.oneshot import OneShotConfig
+    from nasdsl_search.store import Store
+
+    assert OneShotConfig.for_strategy("random-ws").epochs == 20
+    assert OneShotConfig.for_strategy("random-ws", epochs=3, lr=None).epochs == 3
+    assert OneShotConfig.for_strategy("darts").lr == 0.025 and OneShotConfig.for_strategy("enas") == OneShotConfig()
+    for name, flags, want in (("default", [], 20), ("given", ["--supernet-epochs", "3"], 3)):
+        run = tmp_path / name
+        _search("--strategy", "random-ws", "--space", "enas", "--out", str(run), *flags, "--minutes", "0.0001", *TINY)
+        store = Store(run, create=False)
+        try:
+            assert store.config("oneshot")["epochs"] == want
+        finally:
+            store.close()
