@@ -24,7 +24,7 @@ from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_t
 from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
-from .trainer import TrainConfig
+from .trainer import SettingError, TrainConfig
 from .trial import child_data, data_settings, trial_payload
 
 CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
@@ -98,10 +98,10 @@ class SearchConfig:
                 raise NasError(f"--{name.replace('_', '-')} must be positive, got {v}")
         if self.repeats < 1:
             raise NasError(f"--repeats must be at least 1, got {self.repeats}")
-        if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
-            raise NasError("--epochs, --batch-size and --lr must be positive")
-        if self.train.precise_bn < 0:
-            raise NasError(f"--precise-bn must be 0 (off) or a number of images, got {self.train.precise_bn}")
+        try:
+            self.train.check()
+        except SettingError as e:
+            raise NasError(e.flag_message()) from None
         if self.proxy.cells < 1 or self.proxy.filters < 1:
             raise NasError("--cells and --filters must be positive")
         if self.options.batch < 1 or self.options.population < 1 or self.options.sample_size < 1:

@@ -31,7 +31,7 @@ from typing import Any
 from nasdsl.errors import NasError
 
 from .recipes import RECIPES
-from .trainer import TrainConfig
+from .trainer import SettingError, TrainConfig
 
 MAX_IMAGE = 1024
 WEIGHTS_FORMAT = "nasdsl-weights/1"
@@ -167,8 +167,8 @@ def train_config(settings: dict[str, Any]) -> TrainConfig:
     cfg = replace(recipe.train, **{k: settings[k] for k in TRAIN_FLAGS if settings.get(k) is not None})
     try:
         return cfg.check()
-    except ValueError as e:
-        raise NasError(f"--epochs, --batch-size, --lr, ...: {e}") from None
+    except SettingError as e:
+        raise NasError(e.flag_message()) from None
 
 
 # -- files ----------------------------------------------------------------------------------------------

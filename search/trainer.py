@@ -41,6 +41,18 @@ class ChildDiverged(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
+class SettingError(ValueError):
+    """A TrainConfig setting that cannot work: `field` names it, `reason` says why. The commands
+    report it by their flag of the same name (`flag_message`)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field, self.reason = field, reason
+
+    def flag_message(self) -> str:
+        return f"--{self.field.replace('_', '-')} {self.reason}"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimization settings. The defaults are the `cifar` recipe (what children train with)."""
@@ -67,21 +79,25 @@ class TrainConfig:
         return asdict(self)
 
     def check(self) -> TrainConfig:
-        """Raise ValueError naming the first setting that cannot work."""
-        if self.epochs < 1 or self.batch_size < 1 or self.eval_batch < 1:
-            raise ValueError("epochs, batch size and eval batch must be positive")
+        """Raise SettingError naming the first setting that cannot work."""
+        for name in ("epochs", "batch_size", "eval_batch"):
+            if getattr(self, name) < 1:
+                raise SettingError(name, f"must be at least 1, got {getattr(self, name)}")
         if not self.lr > 0:
-            raise ValueError(f"learning rate must be positive, got {self.lr}")
+            raise SettingError("lr", f"must be positive, got {self.lr}")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
+            raise SettingError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r} (known: {', '.join(SCHEDULES)})")
+            raise SettingError("schedule", f"must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.precise_bn < 0:
-            raise ValueError(f"precise BN images must be 0 (off) or more, got {self.precise_bn}")
-        if not 0 <= self.label_smoothing < 1 or not 0 <= self.ema_decay < 1:
-            raise ValueError("label smoothing and EMA decay must be in [0, 1)")
-        if self.schedule == "exponential" and not (0 < self.lr_decay <= 1 and self.lr_decay_epochs > 0):
-            raise ValueError("exponential decay needs 0 < lr_decay <= 1 and lr_decay_epochs > 0")
+            raise SettingError("precise_bn", f"must be 0 (off) or a number of images, got {self.precise_bn}")
+        for name in ("label_smoothing", "ema_decay"):
+            if not 0 <= getattr(self, name) < 1:
+                raise SettingError(name, f"must be in [0, 1), got {getattr(self, name)}")
+        if self.schedule == "exponential" and not 0 < self.lr_decay <= 1:
+            raise SettingError("lr_decay", f"must be in (0, 1] for the exponential schedule, got {self.lr_decay}")
+        if self.schedule == "exponential" and not self.lr_decay_epochs > 0:
+            raise SettingError("lr_decay_epochs", f"must be positive, got {self.lr_decay_epochs}")
         return self
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -133,6 +135,17 @@ def test_resume_refuses_changes_and_new_runs_refuse_old_folders(tmp_path, capsys
                 ["--max-params", "-5"], ["--space", "nope"]):
         assert nasdsl_main(["search", "--out", str(tmp_path / "x"), "--quiet", *bad]) == 2, bad
         assert "Traceback" not in capsys.readouterr().err
+    for flag in ("--lr", "--batch-size", "--epochs"):  # one line naming the flag
+        assert nasdsl_main(["search", "--out", str(tmp_path / "x"), "--quiet", flag, "0"]) == 2, flag
+        err = capsys.readouterr().err
+        assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    # a SearchConfig built in Python: the child-training settings are checked by TrainConfig.check,
+    # reported by the flag of the same name
+    for bad, message in ((dict(lr=0.0), "--lr must be positive, got 0.0"),
+                         (dict(batch_size=0), "--batch-size must be at least 1, got 0"),
+                         (dict(optimizer="adam"), "--optimizer must be one of sgd, rmsprop, got 'adam'")):
+        with pytest.raises(NasError, match=re.escape(message)):
+            SearchConfig(train=replace(SearchConfig().train, **bad)).check()
 
 
 def test_report_table_and_json(tmp_path, capsys):

@@ -73,7 +73,7 @@ def test_train_errors(tmp_path, capsys):
     (["--resume", "--out", "{tmp}"], "holds no checkpoint.pt"),
     (["--out", "{tmp}/w.pt"], "is a file, not a folder"),
     (["--device", "gpu", "-o", "{tmp}/w.pt"], "--device must be"),
-    (["--recipe", "nasnet-imagenet", "--label-smoothing", "1.5", "-o", "{tmp}/w.pt"], "label smoothing"),
+    (["--recipe", "nasnet-imagenet", "--label-smoothing", "1.5", "-o", "{tmp}/w.pt"], "--label-smoothing must be in [0, 1), got 1.5"),
     (["--nproc", "2", "--batch-size", "63", "-o", "{tmp}/w.pt"], "multiple of the 2 processes"),
 ])
 def test_outputs_and_values_are_checked_before_training(tmp_path, capsys, args, message):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import nasdsl
-from nasdsl_search.trainer import ArrayDataset, ChildDiverged, TFRMSprop, TrainConfig, Trainer
+from nasdsl_search.trainer import ArrayDataset, ChildDiverged, SettingError, TFRMSprop, TrainConfig, Trainer
 
 NAS = """
 import nasnet_a_normal
@@ -178,8 +178,14 @@ def test_tf_rmsprop_matches_its_formula():
 def test_bad_config_and_divergence():
     x, y = digits(64, image=8)
     net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, 10))
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(SettingError, match="optimizer must be one of sgd, rmsprop, got 'adam'") as e:
         Trainer(net, TrainConfig(optimizer="adam"), ArrayDataset(x, y))
+    assert e.value.field == "optimizer" and e.value.flag_message().startswith("--optimizer must be")
+    for bad, field in ((dict(batch_size=0), "batch_size"), (dict(lr=0.0), "lr"), (dict(label_smoothing=1.0), "label_smoothing"),
+                       (dict(schedule="exponential", lr_decay=0.0), "lr_decay"), (dict(precise_bn=-1), "precise_bn")):
+        with pytest.raises(SettingError) as e:
+            TrainConfig(**bad).check()
+        assert e.value.field == field, bad
     t = Trainer(net, TrainConfig(epochs=1, batch_size=16, lr=1e30, grad_clip=0), ArrayDataset(x, y))
     with pytest.raises(ChildDiverged, match="training loss is"):
         t.train_epoch()
