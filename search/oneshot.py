@@ -214,7 +214,7 @@ class OneShot:
 
     def _load(self, state: dict[str, Any]) -> None:
         w = torch.load(io.BytesIO(state["weights"]), weights_only=True, map_location=self.device)
-        if w.get("packed"):  # checkpoints before 2026-12-04 hold the state dicts as they are
+        if w.get("packed"):  # packed since 2026-12-04; older checkpoints hold the plain state dicts
             w = {"net": os_store.unpack_tensors(w["net"]), "opt": os_store.unpack_optimizer(w["opt"])}
         self.net.load_state_dict(w["net"])
         self.weights_opt.load_state_dict(w["opt"])
@@ -453,7 +453,8 @@ def configure(parser) -> None:
     g = parser.add_argument_group("one-shot strategies (random-ws, enas, darts)")
     g.add_argument("--supernet-epochs", type=int, help=f"epochs of supernet training (default {d.epochs}; "
                    f"random-ws {STRATEGY_DEFAULTS['random-ws']['epochs']})")
-    g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; darts 0.025)")
+    g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; "
+                   f"darts {STRATEGY_DEFAULTS['darts']['lr']})")
     g.add_argument("--controller-steps", type=int, help=f"enas: controller steps per epoch (default {d.controller_steps})")
     g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: architectures ranked at the end "
                    f"(default {d.rank_samples})")
