@@ -20,6 +20,7 @@ the script exits 1 only when a regime could not be measured (a non-finite loss).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -52,8 +53,7 @@ def regimes(space: Space, rng: random.Random) -> dict[str, tuple[Sampler, list[t
                              for i, d in enumerate(space.decisions))
 
     def in_turn(archs: list[tuple[int, ...]]) -> Sampler:
-        turn = iter(range(10**12))
-        return lambda: archs[next(turn) % len(archs)]
+        return itertools.cycle(archs).__next__
 
     out: dict[str, tuple[Sampler, list[tuple[int, ...]]]] = {"1 architecture": (in_turn(fixed[:1]), fixed[:1])}
     for k in (4, 8, 30):
@@ -85,8 +85,7 @@ def main() -> int:
                 run.strategy.random_decisions = sampler  # what random-ws trains on, per minibatch
                 run.train_supernet()
                 loss = os_store.epochs(run.store)[-1]["loss"]
-                n = min(oc.eval_images, len(run.v_y))
-                acc = [run.shared_accuracy(a, run.v_x[:n], run.v_y[:n]) for a in scored]
+                acc = [run.rank_accuracy(a) for a in scored]
             finally:
                 run.close()
         if not math.isfinite(loss):

@@ -93,8 +93,7 @@ def main() -> int:
             run = OneShot(f"{tmp}/run", cfg, oc)
             run.train_supernet()
             supernet_s = time.time() - t0
-            n = min(oc.eval_images, len(run.v_y))
-            shared = [run.shared_accuracy(a, run.v_x[:n], run.v_y[:n]) for a in archs]
+            shared = [run.rank_accuracy(a) for a in archs]
             proxy = run.proxy
             run.close()
         if space_name not in standalone:  # the same architectures serve every strategy on that space

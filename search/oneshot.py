@@ -273,6 +273,12 @@ class OneShot:
             correct += int((self.net(xb, arch=arch).argmax(1) == yb).sum())
         return correct / max(len(y), 1)
 
+    def rank_accuracy(self, arch) -> float:
+        """The score the ranking gives `arch`: shared-weight accuracy on the first `eval_images`
+        held-out images."""
+        n = min(self.oneshot.eval_images, len(self.v_y))
+        return self.shared_accuracy(arch, self.v_x[:n], self.v_y[:n])
+
     def _val_minibatch(self):
         b = min(self.config.train.batch_size, len(self.v_y))
         start = self.rng.randrange(0, len(self.v_y) - b + 1)
@@ -379,11 +385,9 @@ class OneShot:
             else:
                 cands = [self.strategy.random_decisions() for _ in range(self.oneshot.rank_samples)]
             os_store.add_archs(self.store, phase, self.epoch, cands)
-        n = min(self.oneshot.eval_images, len(self.v_y))
-        vx, vy = self.v_x[:n], self.v_y[:n]
         for a in os_store.archs(self.store, phase):
             if a["shared_accuracy"] is None:
-                os_store.score_arch(self.store, a["id"], self.shared_accuracy(a["decisions"], vx, vy))
+                os_store.score_arch(self.store, a["id"], self.rank_accuracy(a["decisions"]))
         ranked = sorted(os_store.archs(self.store, phase), key=lambda a: (-a["shared_accuracy"], a["id"]))
         seen, picks = set(), []
         for a in ranked:
