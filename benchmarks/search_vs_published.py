@@ -24,11 +24,13 @@ table is the result, whichever way it comes out.
         [--train-seeds 5] [--strategies ppo,evolution,evolution+asha,random-ws,enas] [--workers 2]
         [--out runs/vs_published]
 
+`--strategies ""` trains the published cells only.
+
 At the defaults this is about five hours on a 2-core machine (five strategies x five seeds x 10
 minutes, then about 300 trainings); every search and training is cached in --out, so it can run in
-sittings, a strategy at a time (a search is reused only with the settings its benchmark.json
-records). benchmarks/results/search_vs_published/ holds the searches and trainings measured so far:
-copy it to --out and they are reused.
+sittings, a strategy at a time (a search or training is reused only with the settings it ran
+with, the proxy's training settings included). benchmarks/results/search_vs_published/ holds the
+searches and trainings measured so far: copy it to --out and they are reused.
 """
 from __future__ import annotations
 
@@ -75,9 +77,16 @@ def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": [], "seed": seed}, threads=1)
 
 
-def digest(text: str) -> str:
-    """What a cached training was trained on."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def proxy_settings_of(cfg: SearchConfig) -> dict:
+    """How the proxy trains a child (data, split, epochs, repeats, scoring): a cached search or
+    training counts only for the settings it ran with, so a changed default proxy reruns them."""
+    return {k: v for k, v in payload(cfg, "", 0).items() if k not in ("trial", "nas", "seed", "decisions", "threads")}
+
+
+def digest(job: dict) -> str:
+    """What a cached training was trained on: the cell's text and every setting of its training."""
+    kept = {k: v for k, v in job.items() if k not in ("trial", "threads")}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def cached_search(folder: Path, search, settings: dict) -> dict:
@@ -157,7 +166,8 @@ def main() -> int:
     ap.add_argument("--bigger-filters", type=int, default=16)
     ap.add_argument("--out", default="runs/vs_published")
     args = ap.parse_args()
-    for spec in args.strategies.split(","):
+    specs = [s for s in args.strategies.split(",") if s]  # "" trains the published cells only
+    for spec in specs:
         if is_oneshot(spec.partition("+")[0]) and "+" in spec:
             ap.error(f"{spec}: a one-shot strategy runs without a scheduler")
     out = Path(args.out)
@@ -176,17 +186,18 @@ def main() -> int:
     rows = [(label, "published", found, {"proxy": published_text(normal, reduction, proxy),  # (label, source,
                                          "bigger": published_text(normal, reduction, bigger)})  # cost, texts)
             for label, normal, reduction, found in PUBLISHED]
-    for spec in args.strategies.split(","):
+    proxy_key = proxy_settings_of(base)
+    for spec in specs:
         strategy, _, sched = spec.partition("+")
         for seed in seeds:
             if is_oneshot(strategy):
                 oneshot = OneShotConfig.for_strategy(strategy, threads=args.workers, top_k=OneShotConfig().rank_samples)
                 search = one_shot(replace(base, strategy=strategy, seed=seed), oneshot, args.minutes)
-                settings = {"minutes": args.minutes, "top_k": oneshot.top_k}
+                settings = {"minutes": args.minutes, "top_k": oneshot.top_k, "proxy": proxy_key}
             else:
                 search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6,
                                              scheduler=sched or "none"), args.minutes, args.workers)
-                settings = {"minutes": args.minutes}
+                settings = {"minutes": args.minutes, "proxy": proxy_key}
             r = cached_search(out / f"{spec}-s{seed}", search, settings)
             print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
@@ -194,15 +205,15 @@ def main() -> int:
                          {"proxy": to_nas(space, r["decisions"], proxy), "bigger": to_nas(space, r["decisions"], bigger)}))
 
     # 2. every cell on both networks with the same training seeds (a cached training counts only for
-    # the text it trained: a search run again finds another cell under the same label)
-    jobs, cell_of = {}, {}  # key -> the training's payload, and the digest of the text it trains
+    # the text and settings it trained with: a search run again finds another cell under the same label)
+    jobs, cell_of, wanted = {}, {}, []  # key -> the training's payload, and its digest; every key
     for label, _, _, texts in rows:
         for net, text in texts.items():
-            cell = digest(text)
             for s in train_seeds:
-                key = f"{label}/{net}/{s}"
-                if cache.get(key, {}).get("cell") != cell:
-                    jobs[key], cell_of[key] = payload(base, text, s), cell
+                key, job = f"{label}/{net}/{s}", payload(base, text, s)
+                wanted.append(key)
+                if cache.get(key, {}).get("cell") != digest(job):
+                    jobs[key], cell_of[key] = job, digest(job)
     with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
                                 initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
         futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
@@ -216,7 +227,7 @@ def main() -> int:
         return [cache[f"{label}/{net}/{s}"]["reward"] for s in train_seeds
                 if cache.get(f"{label}/{net}/{s}", {}).get("reward") is not None]
 
-    failed = [k for k, v in cache.items() if v["reward"] is None]
+    failed = [k for k in wanted if cache[k]["reward"] is None]
     print(f"\nproxy: digits as `nasdsl search` trains it by default ({base.train.epochs} epochs, "
           f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
           f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; searches of {args.minutes:g} min "
@@ -229,7 +240,7 @@ def main() -> int:
         print(f"| {label} | {source} | {found} | {c.params:,} | {c.madds:,} | {mean_sd(rewards(label, 'proxy'))} | "
               f"{mean_sd(rewards(label, 'bigger'))} |")
     print("\none-sided Mann-Whitney U, searched cells (every search seed x training seed) > published cell:")
-    for spec in args.strategies.split(","):
+    for spec in specs:
         for net in ("proxy", "bigger"):
             ours = [x for label, source, _, _ in rows if source == spec for x in rewards(label, net)]
             ps = []
