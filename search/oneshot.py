@@ -25,6 +25,7 @@ import io
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,20 @@ class OneShotConfig:
 
 def is_oneshot(strategy: str) -> bool:
     return strategy in ONESHOT
+
+
+RANK_TRIES = 5  # draws per wanted architecture before the ranking settles for fewer (an enas draw ~10 ms)
+
+
+def distinct_draws(draw: Callable[[], tuple[int, ...]], n: int, tries: int) -> list[tuple[int, ...]]:
+    """Up to `n` distinct architectures from `draw`, in the order first drawn, giving up after `tries`
+    draws: a collapsed controller repeats itself, and scoring a repeat again tells nothing new."""
+    seen: dict[tuple[int, ...], None] = {}
+    for _ in range(tries):
+        seen.setdefault(tuple(draw()), None)
+        if len(seen) == n:
+            break
+    return list(seen)
 
 
 def enas_defaults(config: SearchConfig, given: set[str]) -> SearchConfig:
@@ -375,15 +390,15 @@ class OneShot:
 
     def _rank(self) -> list[dict[str, Any]]:
         """Score the candidates with shared weights on `eval_images` held-out images (resumable):
-        random-ws and enas sample `rank_samples` architectures, darts scores its derived cell."""
+        random-ws and enas sample `rank_samples` distinct architectures (fewer when a collapsed
+        controller keeps repeating itself), darts scores its derived cell."""
         phase = "derived" if self.config.strategy == "darts" else "rank"
         if not os_store.archs(self.store, phase):
             if self.config.strategy == "darts":
                 cands = [self.strategy.propose()[0]]
-            elif self.config.strategy == "enas":
-                cands = [self.strategy.propose()[0] for _ in range(self.oneshot.rank_samples)]
             else:
-                cands = [self.strategy.random_decisions() for _ in range(self.oneshot.rank_samples)]
+                draw = (lambda: self.strategy.propose()[0]) if self.config.strategy == "enas" else self.strategy.random_decisions
+                cands = distinct_draws(draw, self.oneshot.rank_samples, tries=RANK_TRIES * self.oneshot.rank_samples)
             os_store.add_archs(self.store, phase, self.epoch, cands)
         for a in os_store.archs(self.store, phase):
             if a["shared_accuracy"] is None:
@@ -460,7 +475,7 @@ def configure(parser) -> None:
     g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; "
                    f"darts {STRATEGY_DEFAULTS['darts']['lr']})")
     g.add_argument("--controller-steps", type=int, help=f"enas: controller steps per epoch (default {d.controller_steps})")
-    g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: architectures ranked at the end "
+    g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: distinct architectures ranked at the end "
                    f"(default {d.rank_samples})")
     g.add_argument("--eval-images", type=int, help=f"held-out images per final shared-weight score (default {d.eval_images})")
     g.add_argument("--top-k", type=int, help=f"picks trained stand-alone at the end (default {d.top_k}; darts: 1)")

@@ -303,3 +303,35 @@ def test_strategy_defaults_differ_where_measured_and_flags_win(tmp_path):
             assert store.config("oneshot")["epochs"] == want
         finally:
             store.close()
+
+
+def test_ranking_scores_distinct_architectures_and_stops_drawing_repeats():
+    from itertools import cycle
+
+    from nasdsl_search.oneshot import distinct_draws
+
+    fresh = iter(range(1000))
+    assert distinct_draws(lambda: (next(fresh),), 5, tries=10) == [(0,), (1,), (2,), (3,), (4,)]
+    collapsed = cycle([(1, 2), (1, 2), (3, 4)])  # a controller that keeps proposing two cells
+    assert distinct_draws(lambda: next(collapsed), 5, tries=50) == [(1, 2), (3, 4)]
+
+
+@pytest.mark.parametrize("strategy", ["random-ws", "enas"])
+def test_ranked_architectures_are_distinct(tmp_path, strategy):
+    from dataclasses import replace
+
+    from nasdsl_search import oneshot_store
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+
+    cfg = SearchConfig(strategy=strategy, space="enas", train_size=256, val_size=128)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32, epochs=1))
+    run = OneShot(tmp_path / "run", cfg, OneShotConfig(epochs=1, rank_samples=6, top_k=1, eval_images=64,
+                                                       controller_steps=1))
+    try:
+        run.train_supernet()
+        picks = run._rank()
+        scored = [a["decisions"] for a in oneshot_store.archs(run.store, "rank")]
+        assert len(scored) == len(set(scored)) == len(picks) == 6
+    finally:
+        run.close()
