@@ -3,7 +3,8 @@ same proxy, the same training seeds and a fixed wall-time budget per search.
 
 1. Each published cell pair (NASNet-A, AmoebaNet-A, ENAS, DARTS V1/V2, PNASNet-5 as both cells) is
    put into the default proxy network and trained with `--train-seeds` seeds.
-2. Each strategy in `--strategies` (a `+asha` suffix adds early stopping) searches for `--minutes`
+2. Each strategy in `--strategies` (a `+asha` suffix adds early stopping, `@N` the budget
+   `--max-params N` on the proxy child, as the params column counts them) searches for `--minutes`
    of wall time (`nasdsl search --minutes`), once per search seed; a one-shot strategy (random-ws,
    enas) trains its supernet and ranks at the search's defaults, then trains its ranked picks
    stand-alone (on `--workers` threads) until the same budget is spent (`--top-k` =
@@ -142,6 +143,13 @@ def one_shot(cfg: SearchConfig, oneshot: OneShotConfig, minutes: float):
     return search
 
 
+def parse_spec(spec: str) -> tuple[str, str, int | None]:
+    """`strategy[+scheduler][@max_params]` -> (strategy, scheduler or "", max params or None)."""
+    head, _, budget = spec.partition("@")
+    strategy, _, sched = head.partition("+")
+    return strategy, sched, int(budget) if budget else None
+
+
 def mann_whitney_greater(x: list[float], y: list[float]) -> float:
     from scipy.stats import mannwhitneyu
 
@@ -168,8 +176,9 @@ def main() -> int:
     args = ap.parse_args()
     specs = [s for s in args.strategies.split(",") if s]  # "" trains the published cells only
     for spec in specs:
-        if is_oneshot(spec.partition("+")[0]) and "+" in spec:
-            ap.error(f"{spec}: a one-shot strategy runs without a scheduler")
+        strategy, sched, max_params = parse_spec(spec)
+        if is_oneshot(strategy) and (sched or max_params):
+            ap.error(f"{spec}: a one-shot strategy runs without a scheduler or a parameter budget")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache_path = out / "trainings.json"
@@ -188,16 +197,16 @@ def main() -> int:
             for label, normal, reduction, found in PUBLISHED]
     proxy_key = proxy_settings_of(base)
     for spec in specs:
-        strategy, _, sched = spec.partition("+")
+        strategy, sched, max_params = parse_spec(spec)
         for seed in seeds:
             if is_oneshot(strategy):
                 oneshot = OneShotConfig.for_strategy(strategy, threads=args.workers, top_k=OneShotConfig().rank_samples)
                 search = one_shot(replace(base, strategy=strategy, seed=seed), oneshot, args.minutes)
                 settings = {"minutes": args.minutes, "top_k": oneshot.top_k, "proxy": proxy_key}
             else:
-                search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6,
+                search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6, max_params=max_params,
                                              scheduler=sched or "none"), args.minutes, args.workers)
-                settings = {"minutes": args.minutes, "proxy": proxy_key}
+                settings = {"minutes": args.minutes, "proxy": proxy_key, **({"max_params": max_params} if max_params else {})}
             r = cached_search(out / f"{spec}-s{seed}", search, settings)
             print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
                   f" (trial {r['trial']})", file=sys.stderr, flush=True)
