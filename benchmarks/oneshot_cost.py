@@ -116,8 +116,8 @@ def main() -> int:
     for seed in seeds:
         out["seeds"][str(seed)] = measure(args, base, seed)
     missed = False
+    runs = list(out["seeds"].values())
     for strategy in args.strategies.split(","):
-        runs = [out["seeds"][str(seed)] for seed in seeds]
         met = sum(r[strategy]["target_met"] for r in runs)
         # time to the multi-trial best over the multi-trial time (not reached: 1, it saved nothing)
         ratios = [(r[strategy]["reached_s"] or r["multi"]["wall_s"]) / r["multi"]["wall_s"] for r in runs]

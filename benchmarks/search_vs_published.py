@@ -221,8 +221,8 @@ def main() -> int:
             for s in train_seeds:
                 key, job = f"{label}/{net}/{s}", payload(base, text, s)
                 wanted.append(key)
-                if cache.get(key, {}).get("cell") != digest(job):
-                    jobs[key], cell_of[key] = job, digest(job)
+                if cache.get(key, {}).get("cell") != (cell := digest(job)):
+                    jobs[key], cell_of[key] = job, cell
     with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
                                 initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9
         futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}

@@ -405,7 +405,7 @@ class OneShot:
                 os_store.score_arch(self.store, a["id"], self.rank_accuracy(a["decisions"]))
         ranked = sorted(os_store.archs(self.store, phase), key=lambda a: (-a["shared_accuracy"], a["id"]))
         seen, picks = set(), []
-        for a in ranked:
+        for a in ranked:  # run folders ranked before the draws were distinct may hold repeats
             if a["decisions"] not in seen:
                 seen.add(a["decisions"])
                 picks.append(a)
