@@ -2,8 +2,9 @@
 
 The defaults (ppo on digits, 1 cell per stage, 8 filters, 60 trials, 2 workers) finish in a few
 minutes on a 2-core machine. Budgets (`--max-params`, `--max-madds`) are checked with the static
-cost model before training: a proposal over budget is stored as failed ("over budget: ...") and the
-strategy receives `--failed-reward` (0 by default) for it; it counts towards `--trials`.
+cost model before training: a proposal over budget is stored as failed ("over budget: ...") and it
+counts towards `--trials`; ppo and reinforce learn `--failed-reward` (0 by default) from it, evolution
+keeps it out of its population.
 """
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--ppo-clip", type=float, help=f"default {o.ppo_clip}")
     g.add_argument("--population", type=int, help=f"evolution (default {o.population})")
     g.add_argument("--sample-size", type=int, help=f"evolution tournament (default {o.sample_size})")
-    g.add_argument("--failed-reward", type=float, help=f"reward of a failed child (default {o.failed_reward})")
+    g.add_argument("--failed-reward", type=float, help=f"reward ppo and reinforce learn from a failed child (default {o.failed_reward})")
     oneshot.configure(parser)
 
 

@@ -252,8 +252,8 @@ class Search:
 
     def _propose(self) -> tuple[dict[str, Any], bool]:
         """Propose one trial and store it; returns (trial, whether it must run). A proposal over
-        budget (or one the compiler rejects) is stored as failed at once and the strategy learns
-        `failed_reward` from it, all in the same transaction."""
+        budget (or one the compiler rejects) is stored as failed at once and the strategy observes
+        it as failed, all in the same transaction."""
         decisions, meta = self.strategy.propose()
         nas = to_nas(self.space, decisions, self.proxy)
         params = madds = error = None

@@ -71,6 +71,21 @@ def test_budgets_reject_before_training_and_the_search_goes_on(tmp_path):
     s2.close()
 
 
+def test_evolution_under_a_budget_evolves_among_trained_cells(tmp_path):
+    """Refused proposals are stored as failed and counted, but evolution's population (what it
+    selects parents from, saved with the run) holds only the trained ones, with their rewards."""
+    s = Search(tmp_path / "run", synthetic("evolution", 40, max_params=120_000))
+    s.run("local", workers=1, progress=False)
+    trials = s.store.trials()
+    state = load_state(s.store.saved_state())
+    s.close()
+    done = [t for t in trials if t["status"] == "done"]
+    assert len(done) >= 6 and len(done) < 40 and state["observed"] == 40
+    population = [(tuple(d), r) for d, r in state["population"]]
+    assert population == [(tuple(t["decisions"]), t["reward"]) for t in done[-6:]]
+    assert all(t["meta"]["parent"] is None for t in trials[:trials.index(done[5]) + 1])
+
+
 def test_failed_children_are_stored_and_the_search_reaches_its_trials(tmp_path):
     s = Search(tmp_path / "run", synthetic("evolution", 20))
     s.synthetic_extra = {"fail_every": 4}

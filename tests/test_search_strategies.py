@@ -62,6 +62,25 @@ def test_evolution_keeps_a_bounded_population_and_removes_the_oldest():
     assert [d for d, _ in evo.population] == seen[-4:]
 
 
+def test_evolution_keeps_failed_children_out_of_its_population():
+    """A failed child (over budget, crashed) never joins the population: it would age out a trained
+    member with a made-up reward. Until the population holds `population` trained cells evolution
+    keeps drawing random ones, and a failed mutation leaves the population as it was."""
+    evo = make_strategy("evolution", SPACE, 0, StrategyOptions(population=4, sample_size=2))
+    trained = []
+    for i in range(10):  # every other child fails: 5 trained, 5 failed
+        d, meta = evo.propose()
+        assert (meta["parent"] is None) == (len(trained) < 4)
+        if i % 2:
+            assert evo.observe(d, None, meta) is None
+        else:
+            assert evo.observe(d, 0.5 + i / 100, meta) is not None
+            trained.append(d)
+    assert [d for d, _ in evo.population] == trained[-4:]
+    assert all(r >= 0.5 for _, r in evo.population)
+    assert evo.observed == 10 and evo.updates == 5
+
+
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_saved_state_restores_the_exact_strategy(name):
     options = StrategyOptions(batch=5, population=6, sample_size=3)

@@ -34,6 +34,7 @@ def _refused(r, *needles: str) -> None:
     (["--strategy", "random-ws", "--controller-lr", "0.01"], "--controller-lr",
      "--strategy ppo, reinforce or enas"),
     (["--strategy", "random", "--population", "5"], "--population", "--strategy evolution"),
+    (["--strategy", "evolution", "--failed-reward", "-1"], "--failed-reward", "--strategy ppo or reinforce"),
 ])
 def test_flag_for_other_strategies_is_refused(tmp_path, argv, flag, who):
     out = tmp_path / "run"

@@ -22,7 +22,7 @@ class StrategyOptions:
     ppo_clip: float = 0.2
     population: int = 20  # regularized evolution
     sample_size: int = 5
-    failed_reward: float = 0.0  # the reward a failed or over-budget child gives the strategy
+    failed_reward: float = 0.0  # the reward a failed or over-budget child gives ppo and reinforce
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -33,6 +33,7 @@ class Strategy:
     (asynchronous workers); `meta` travels with a proposal and comes back to `observe`."""
 
     name = ""
+    learns_from_failures = True  # False: a failed child is counted, not learned from
 
     def __init__(self, space: Space, seed: int, options: StrategyOptions):
         self.space = space
@@ -47,15 +48,20 @@ class Strategy:
         raise NotImplementedError
 
     def observe(self, decisions: tuple[int, ...], reward: float | None, meta: dict[str, Any]) -> dict | None:
-        """Learn from one finished child (reward None = failed). Returns update info when the
-        strategy's model changed (a controller step, a population change), else None.
+        """Learn from one finished child (reward None = failed: the strategy takes `failed_reward`
+        for it, unless it does not learn from failures). Returns update info when the strategy's
+        model changed (a controller step, a population change), else None.
 
         Under early stopping (`--scheduler asha`) each trial is observed exactly once, when it is
         over: it finished the top rung, failed, or can never be promoted again; its reward is then
         its held-out accuracy at the highest rung it reached (the trial's stored reward). The RL
         baselines and buffers and evolution's population all take that same number."""
         self.observed += 1
-        return self._observe(decisions, self.options.failed_reward if reward is None else float(reward), meta)
+        if reward is None:
+            if not self.learns_from_failures:
+                return None
+            reward = self.options.failed_reward
+        return self._observe(decisions, float(reward), meta)
 
     def _observe(self, decisions: tuple[int, ...], reward: float, meta: dict[str, Any]) -> dict | None:
         raise NotImplementedError

@@ -1,5 +1,7 @@
 """Regularized (aging) evolution, Real et al. 2019: tournament selection, one-decision mutation,
-the oldest member dies."""
+the oldest member dies. Only trained children join the population: a failed one (over budget,
+crashed) would age out a trained member with a made-up reward, and under a tight `--max-params`
+most proposals fail, so the population would be mostly zeros."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +11,7 @@ from .base import Strategy
 
 class RegularizedEvolution(Strategy):
     name = "evolution"
+    learns_from_failures = False
 
     def __init__(self, space, seed, options):
         super().__init__(space, seed, options)
