@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s0: trial 464, strategy evolution, reward 0.9439 (accuracy, digits)
-# decisions: 1 1 1 4 0 2 1 7 8 0 0 0 5 4 0 0 0 3 0 0 2 1 0 6 0 1 0 11 0 0 2 0 2 6 0 2 1 4 4 0 4 4 6 1 0 1 1 7 12 0
+# best of search run evolution@80000-s0: trial 1602, strategy evolution, reward 0.9459 (accuracy, digits)
+# decisions: 1 0 1 5 1 1 0 12 0 0 1 3 0 2 0 1 1 0 12 1 4 4 5 4 0 1 0 5 5 0 0 0 5 6 0 2 2 8 5 0 3 0 10 9 0 1 1 6 5 1
 
 cell best_normal : normal {
-    b0 = conv1x3_3x1(h1) + avg3x3(h1)
-    b1 = max7x7(b0) + conv1x1(h1)
-    b2 = max3x3(h0) + avg3x3(h0)
-    b3 = dil3x3(h0) + id(h0)
-    b4 = id(b0) + max5x5(h1)
+    b0 = concat(conv1x3_3x1(h1), max3x3(h0))
+    b1 = sep7x7(h1) + id(h0)
+    b2 = id(h1) + conv1x7_7x1(b1)
+    b3 = concat(id(h1), sep7x7(h1))
+    b4 = max3x3(b2) + avg3x3(b2)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = sep5x5(h1) + id(h0)
-    b1 = conv1x7_7x1(b0) + max5x5(h0)
-    b2 = avg3x3(b0) + avg3x3(h1)
-    b3 = max5x5(b2) + conv1x3_3x1(b2)
-    b4 = max7x7(h1) + sep7x7(h1)
+    b0 = max3x3(h1) + max3x3(h0)
+    b1 = max3x3(h0) + max5x5(h0)
+    b2 = conv1x1(b0) + max3x3(b0)
+    b3 = sep3x3(b1) + conv3x3(h0)
+    b4 = concat(max5x5(h1), max3x3(h1))
     out = concat(unused)
 }
 
@@ -34,7 +34,7 @@ network best_mobile {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 4 @ 704
+    cells = 4 @ 528
     image = 224
     classes = 1000
     stem_multiplier = 1
@@ -48,7 +48,7 @@ network best_large {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 6 @ 2688
+    cells = 6 @ 2016
     image = 331
     classes = 1000
     stem_multiplier = 3

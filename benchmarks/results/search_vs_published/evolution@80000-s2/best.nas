@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s2: trial 1610, strategy evolution, reward 0.9385 (accuracy, digits)
-# decisions: 1 0 7 5 1 1 0 8 4 0 1 1 9 7 0 0 4 9 0 1 1 0 7 4 0 1 0 7 11 0 0 2 5 1 0 1 1 7 4 0 0 1 7 5 0 2 3 3 6 0
+# best of search run evolution@80000-s2: trial 1533, strategy evolution, reward 0.9452 (accuracy, digits)
+# decisions: 1 0 3 0 0 1 1 5 4 0 2 0 7 12 1 0 1 6 0 0 1 1 11 7 0 0 1 6 5 0 0 0 10 12 0 1 1 12 5 0 0 2 11 5 0 2 2 0 7 1
 
 cell best_normal : normal {
-    b0 = concat(max7x7(h1), max3x3(h0))
-    b1 = conv1x1(h1) + avg3x3(h0)
-    b2 = conv3x3(h1) + max7x7(h1)
-    b3 = concat(conv3x3(h0), id(b2))
-    b4 = max7x7(h1) + avg3x3(h0)
+    b0 = dil3x3(h1) + id(h0)
+    b1 = max3x3(h1) + avg3x3(h1)
+    b2 = concat(max7x7(b0), sep7x7(h0))
+    b3 = max5x5(h0) + id(h1)
+    b4 = sep5x5(h1) + max7x7(h1)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max7x7(h1) + sep5x5(h0)
-    b1 = max3x3(h0) + conv1x3_3x1(b0)
-    b2 = max7x7(h1) + avg3x3(h1)
-    b3 = max7x7(h0) + max3x3(h1)
-    b4 = dil3x3(b0) + max5x5(b1)
+    b0 = max5x5(h0) + max3x3(h1)
+    b1 = sep3x3(h0) + sep7x7(h0)
+    b2 = sep7x7(h1) + max3x3(h1)
+    b3 = sep5x5(h0) + max3x3(b0)
+    b4 = concat(id(b0), max7x7(b0))
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s4: trial 495, strategy evolution, reward 0.9479 (accuracy, digits)
-# decisions: 0 0 0 5 0 1 1 1 4 0 1 2 5 8 0 0 3 4 5 1 3 0 3 7 1 0 0 7 4 0 1 1 7 11 0 1 1 11 2 0 3 1 8 5 0 2 3 11 4 1
+# best of search run evolution@80000-s4: trial 1291, strategy evolution, reward 0.9509 (accuracy, digits)
+# decisions: 1 1 5 3 0 1 1 0 5 0 2 0 9 4 0 2 1 5 2 0 4 4 4 5 1 0 1 4 10 0 1 0 4 7 0 0 2 10 4 1 4 3 11 10 0 3 1 11 6 0
 
 cell best_normal : normal {
-    b0 = id(h0) + max3x3(h0)
-    b1 = conv1x3_3x1(h1) + avg3x3(h1)
-    b2 = max3x3(h1) + conv1x1(b0)
-    b3 = concat(avg3x3(h0), max3x3(b1))
-    b4 = concat(dil3x3(b1), max7x7(h0))
+    b0 = max3x3(h1) + dil3x3(h1)
+    b1 = id(h1) + max3x3(h1)
+    b2 = conv3x3(b0) + avg3x3(h0)
+    b3 = max3x3(b0) + conv1x7_7x1(h1)
+    b4 = concat(avg3x3(b2), max3x3(b2))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max7x7(h0) + avg3x3(h0)
-    b1 = max7x7(h1) + sep5x5(h1)
-    b2 = sep5x5(h1) + conv1x7_7x1(h1)
-    b3 = conv1x1(b1) + max3x3(h1)
-    b4 = concat(sep5x5(b0), avg3x3(b1))
+    b0 = avg3x3(h0) + sep3x3(h1)
+    b1 = avg3x3(h1) + max7x7(h0)
+    b2 = concat(sep3x3(h0), avg3x3(b0))
+    b3 = sep5x5(b2) + sep3x3(b1)
+    b4 = sep5x5(b1) + max5x5(h1)
     out = concat(unused)
 }
 
