@@ -92,7 +92,8 @@ def digest(job: dict) -> str:
 
 def cached_search(folder: Path, search, settings: dict) -> dict:
     """The result of one search, from `folder`'s benchmark.json when it was run with `settings`, or
-    by running `search(folder)`, which returns (the store's best trial or None, seconds, trials). An
+    by running `search(folder)`, which returns (the store's best trial or None, seconds, the store's
+    counts: trials done and failed, the failed ones including proposals refused for size). An
     interrupted earlier attempt is started again: its wall time is the search's cost, so a search is
     one sitting."""
     done = folder / "benchmark.json"
@@ -104,11 +105,12 @@ def cached_search(folder: Path, search, settings: dict) -> dict:
         import shutil
 
         shutil.rmtree(folder)
-    best, seconds, trials = search(folder)
+    best, seconds, counts = search(folder)
     if best is None:
         raise SystemExit(f"search_vs_published: {folder.name} trained no cell to the end; give --minutes more")
     out = {"decisions": best["decisions"], "reward": best["reward"], "trial": best["id"],
-           "seconds": seconds, "trials": trials, "settings": settings}
+           "seconds": seconds, "trials": counts["done"] + counts["failed"], "done": counts["done"],
+           "failed": counts["failed"], "settings": settings}
     done.write_text(json.dumps(out))
     return out
 
@@ -122,7 +124,7 @@ def multi_trial(cfg: SearchConfig, minutes: float, workers: int):
             top, counts = s.store.best(1), s.store.counts()
         finally:
             s.close()
-        return (top[0] if top else None), summary.seconds, counts["done"] + counts["failed"]
+        return (top[0] if top else None), summary.seconds, counts
     return search
 
 
@@ -139,7 +141,7 @@ def one_shot(cfg: SearchConfig, oneshot: OneShotConfig, minutes: float):
             top = run.store.best(1)
         finally:
             run.close()
-        return (top[0] if top else None), summary.seconds, summary.counts["done"] + summary.counts["failed"]
+        return (top[0] if top else None), summary.seconds, summary.counts
     return search
 
 
@@ -208,8 +210,9 @@ def main() -> int:
                                              scheduler=sched or "none"), args.minutes, args.workers)
                 settings = {"minutes": args.minutes, "proxy": proxy_key, **({"max_params": max_params} if max_params else {})}
             r = cached_search(out / f"{spec}-s{seed}", search, settings)
-            print(f"  search {spec} seed {seed}: {r['trials']} trials in {r['seconds']:.0f} s, best {r['reward']:.4f}"
-                  f" (trial {r['trial']})", file=sys.stderr, flush=True)
+            trained = f" ({r['done']} trained)" if "done" in r else ""  # searches cached before it was kept
+            print(f"  search {spec} seed {seed}: {r['trials']} trials{trained} in {r['seconds']:.0f} s, best "
+                  f"{r['reward']:.4f} (trial {r['trial']})", file=sys.stderr, flush=True)
             rows.append((f"{spec} s{seed}", spec, f"{r['seconds'] / 60:.1f} min on this machine",
                          {"proxy": to_nas(space, r["decisions"], proxy), "bigger": to_nas(space, r["decisions"], bigger)}))
 
