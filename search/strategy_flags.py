@@ -28,7 +28,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
                      "init_range"), CONTROLLER),
     "ppo_epochs": ("ppo",), "ppo_clip": ("ppo",),
     "population": ("evolution",), "sample_size": ("evolution",),
-    "failed_reward": ("ppo", "reinforce"),  # random learns nothing; evolution keeps failed children out
+    "failed_reward": tuple(name for name in MULTI_TRIAL if STRATEGIES[name].learns_from_failures),
     **dict.fromkeys(("supernet_epochs", "supernet_lr", "eval_images"), ONE_SHOT),
     "top_k": ("random-ws", "enas"), "rank_samples": ("random-ws", "enas"),  # darts trains its one derived cell
     "controller_steps": ("enas",), "arch_lr": ("darts",), "arch_weight_decay": ("darts",),

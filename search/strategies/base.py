@@ -33,7 +33,7 @@ class Strategy:
     (asynchronous workers); `meta` travels with a proposal and comes back to `observe`."""
 
     name = ""
-    learns_from_failures = True  # False: a failed child is counted, not learned from
+    learns_from_failures = True  # False: a failed child is counted, not learned from (no --failed-reward)
 
     def __init__(self, space: Space, seed: int, options: StrategyOptions):
         self.space = space

@@ -8,6 +8,7 @@ from .base import Strategy
 
 class RandomSearch(Strategy):
     name = "random"
+    learns_from_failures = False  # it learns from nothing
 
     def propose(self) -> tuple[tuple[int, ...], dict[str, Any]]:
         return self.random_decisions(), {}
