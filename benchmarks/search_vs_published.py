@@ -93,7 +93,8 @@ def digest(job: dict) -> str:
 def cached_search(folder: Path, search, settings: dict) -> dict:
     """The result of one search, from `folder`'s benchmark.json when it was run with `settings`, or
     by running `search(folder)`, which returns (the store's best trial or None, seconds, the store's
-    counts: trials done and failed, the failed ones including proposals refused for size). An
+    counts: trials done and failed; under a budget ppo's failed ones include proposals over it, and
+    before random and evolution drew such proposals again, theirs did too). An
     interrupted earlier attempt is started again: its wall time is the search's cost, so a search is
     one sitting."""
     done = folder / "benchmark.json"

@@ -2,9 +2,9 @@
 
 The defaults (ppo on digits, 1 cell per stage, 8 filters, 60 trials, 2 workers) finish in a few
 minutes on a 2-core machine. Budgets (`--max-params`, `--max-madds`) are checked with the static
-cost model before training: a proposal over budget is stored as failed ("over budget: ...") and it
-counts towards `--trials`; ppo and reinforce learn `--failed-reward` (0 by default) from it, evolution
-keeps it out of its population.
+cost model before training. ppo and reinforce learn from a proposal over budget: it is stored as a
+failed trial ("over budget: ...") that counts towards `--trials`, and they learn `--failed-reward` (0
+by default) from it; random and evolution draw again (up to 100 times per trial).
 """
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from .trial import child_data, data_settings, trial_payload
 CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
 BUDGET_NETWORKS = ("proxy", *TRANSFER_NAMES)  # the proxy child, or a transfer of the space's skeleton
 REWARDS = ("accuracy", "synthetic")
+REDRAWS = 100  # over-budget proposals a strategy that does not learn from failures draws again, per trial
 
 
 # The default proxy task, chosen for signal (benchmarks/proxy_signal.py; README "A proxy that ranks
@@ -251,17 +252,22 @@ class Search:
         self.store.finish_trial(trial_id, result, self._state(), self.strategy.observed, self.strategy.updates, info)
 
     def _propose(self) -> tuple[dict[str, Any], bool]:
-        """Propose one trial and store it; returns (trial, whether it must run). A proposal over
-        budget (or one the compiler rejects) is stored as failed at once and the strategy observes
-        it as failed, all in the same transaction."""
-        decisions, meta = self.strategy.propose()
-        nas = to_nas(self.space, decisions, self.proxy)
-        params = madds = error = None
-        try:
-            if self._needs_cost():
-                params, madds, error = self._budget(decisions, nas)
-        except NasError as e:
-            error = f"invalid architecture: {e}"
+        """Propose one trial and store it; returns (trial, whether it must run). A proposal the
+        compiler rejects is stored as failed at once and the strategy observes it as failed, all in
+        the same transaction. So is one over budget, for a strategy that learns from failures (ppo,
+        reinforce); one that does not (random, evolution) draws again instead, up to REDRAWS times,
+        so that its trials are spent on children it can train (the trial's meta keeps `redrawn`)."""
+        redrawn = 0
+        while True:
+            decisions, meta = self.strategy.propose()
+            nas, params, madds, error, over = self._check(decisions)
+            if not over or self.strategy.learns_from_failures or redrawn == REDRAWS:
+                break
+            redrawn += 1
+        if redrawn:
+            meta = {**meta, "redrawn": redrawn}
+            if over:
+                error += f"; so were the {redrawn} proposals drawn before it"
         finished = info = None
         if error is not None:
             now = time.time()
@@ -273,6 +279,17 @@ class Search:
                                          finished, info)
         trial = {"id": tid, "nas": nas, "decisions": list(decisions), "meta": meta, "seed": seed}
         return trial, error is None
+
+    def _check(self, decisions: tuple[int, ...]) -> tuple[str, int | None, int | None, str | None, bool]:
+        """A proposal's program, static cost and error text (None: fine), and whether it is over budget."""
+        nas = to_nas(self.space, decisions, self.proxy)
+        if not self._needs_cost():
+            return nas, None, None, None, False
+        try:
+            params, madds, error = self._budget(decisions, nas)
+        except NasError as e:
+            return nas, None, None, f"invalid architecture: {e}", False
+        return nas, params, madds, error, error is not None
 
     def _needs_cost(self) -> bool:
         return self.config.reward == "accuracy" or self.config.max_params is not None \

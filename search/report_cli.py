@@ -34,7 +34,8 @@ def report_data(folder: str | Path) -> dict:
         raise NasError(f"{folder}: no such run folder")
     store = Store(folder, create=False)
     try:
-        trials = [{k: t.get(k) for k in JSON_FIELDS} for t in store.trials()]
+        trials = [{**{k: t.get(k) for k in JSON_FIELDS}, "redrawn": (t.get("meta") or {}).get("redrawn", 0)}
+                  for t in store.trials()]  # redrawn: proposals over budget drawn again before this one
         counts = store.counts()
         if counts["running"] and not driver_alive(folder):  # no driver holds the run: they were interrupted
             counts["interrupted"], counts["running"] = counts["running"], 0
@@ -86,6 +87,9 @@ def table(data: dict, top: int) -> str:
             places.setdefault(where(t), [0, 0])[t["status"] != "done"] += 1
     if places:
         lines += ["", "where trials ran:"] + [f"  {w}: {d} done, {f} failed" for w, (d, f) in sorted(places.items())]
+    redrawn = sum(t.get("redrawn") or 0 for t in data["trials"])
+    if redrawn:
+        lines += ["", f"proposals over budget, drawn again (not trained, not stored): {redrawn}"]
     failed = [t for t in data["trials"] if t["status"] == "failed"]
     if failed:
         reasons: dict[str, int] = {}

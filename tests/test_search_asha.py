@@ -91,14 +91,19 @@ def test_one_worker_asha_run_matches_the_scheduler_alone(tmp_path):
     assert [(r["trial"], r["rung"]) for r in rows] == log
 
 
-def test_failures_and_budget_rejections_under_asha(tmp_path):
-    s = Search(tmp_path / "run", asha_config("evolution", trials=15, max_params=120_000))
+@pytest.mark.parametrize("strategy", ["ppo", "evolution"])
+def test_failures_and_budget_rejections_under_asha(tmp_path, strategy):
+    """ppo's proposals over budget are failed trials, evolution's are drawn again."""
+    s = Search(tmp_path / "run", asha_config(strategy, trials=15, max_params=120_000))
     s.synthetic_extra = {"fail_every": 5}
     summary = s.run("local", workers=2, progress=False)
     s.close()
     assert summary.counts["running"] == 0 and summary.counts["failed"] >= 3
     ts = check_run(tmp_path / "run", 15, (1, 3, 9), 3)
-    assert all(t["status"] == "failed" for t in ts if t["id"] % 5 == 0)
+    over = [t for t in ts if (t["error"] or "").startswith("over budget")]
+    assert all(t["status"] == "failed" for t in ts if t["id"] % 5 == 0 or t in over)
+    assert bool(over) == (strategy == "ppo")
+    assert all(t["params"] <= 120_000 for t in ts if t not in over)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -13,6 +13,7 @@ import pytest
 from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl.errors import NasError
 from nasdsl.lang.load import load, load_text
+from nasdsl_search import driver
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.executors import LocalExecutor
 from nasdsl_search.report_cli import report_data
@@ -55,35 +56,75 @@ def test_a_synthetic_run_stores_every_trial_and_every_update(tmp_path):
 
 
 def test_budgets_reject_before_training_and_the_search_goes_on(tmp_path):
-    cfg = synthetic("random", 40, max_params=120_000)  # the proxy child: about 50k-250k params
+    """ppo learns from a proposal over budget: it is a failed trial, observed, without training."""
+    cfg = synthetic("ppo", 40, max_params=120_000)  # the proxy child: about 50k-250k params
     s = Search(tmp_path / "run", cfg)
     s.run("local", workers=1, progress=False)
     trials = s.store.trials()
+    state = load_state(s.store.saved_state())
     s.close()
     over = [t for t in trials if t["status"] == "failed"]
     ok = [t for t in trials if t["status"] == "done"]
-    assert over and ok and len(trials) == 40
+    assert over and ok and len(trials) == 40 and state["observed"] == 40
     assert all(t["params"] <= 120_000 for t in ok)
     assert all(t["params"] > 120_000 and t["error"].startswith("over budget:") and t["seconds"] == 0.0 for t in over)
-    s2 = Search(tmp_path / "mobile", synthetic("random", 10, max_madds=1, budget_on="mobile"))
+    assert all("redrawn" not in t["meta"] for t in trials)
+    s2 = Search(tmp_path / "mobile", synthetic("ppo", 10, max_madds=1, budget_on="mobile"))
     s2.run("local", workers=1, progress=False)
     assert all("mult-adds > --max-madds 1 (mobile)" in t["error"] for t in s2.store.trials())
     s2.close()
 
 
-def test_evolution_under_a_budget_evolves_among_trained_cells(tmp_path):
-    """Refused proposals are stored as failed and counted, but evolution's population (what it
-    selects parents from, saved with the run) holds only the trained ones, with their rewards."""
-    s = Search(tmp_path / "run", synthetic("evolution", 40, max_params=120_000))
+@pytest.mark.parametrize("strategy", ["random", "evolution"])
+def test_random_and_evolution_draw_again_over_budget(tmp_path, capsys, strategy):
+    """They learn nothing from a proposal over budget, so it is drawn again, not stored: every
+    trial trains a child within budget; `redrawn` in a trial's meta counts the draws it took."""
+    s = Search(tmp_path / "run", synthetic(strategy, 40, max_params=120_000))
     s.run("local", workers=1, progress=False)
     trials = s.store.trials()
     state = load_state(s.store.saved_state())
     s.close()
-    done = [t for t in trials if t["status"] == "done"]
-    assert len(done) >= 6 and len(done) < 40 and state["observed"] == 40
-    population = [(tuple(d), r) for d, r in state["population"]]
-    assert population == [(tuple(t["decisions"]), t["reward"]) for t in done[-6:]]
-    assert all(t["meta"]["parent"] is None for t in trials[:trials.index(done[5]) + 1])
+    assert [t["status"] for t in trials] == ["done"] * 40 and state["observed"] == 40
+    assert all(t["params"] <= 120_000 for t in trials)
+    redrawn = sum(t["meta"].get("redrawn", 0) for t in trials)
+    assert redrawn >= 10  # most random cells are over 120k
+    assert nasdsl_main(["report", str(tmp_path / "run"), "--no-html"]) == 0
+    assert f"proposals over budget, drawn again (not trained, not stored): {redrawn}\n" in capsys.readouterr().out
+    if strategy == "evolution":  # the population: the last 6 trials, the first 6 drawn at random
+        assert [(tuple(d), r) for d, r in state["population"]] == [(tuple(t["decisions"]), t["reward"])
+                                                                    for t in trials[-6:]]
+        assert all(t["meta"]["parent"] is None for t in trials[:6])
+        assert all(t["meta"]["parent"] is not None for t in trials[6:])
+
+
+def test_redraws_are_capped_and_then_the_proposal_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(driver, "REDRAWS", 5)
+    s = Search(tmp_path / "run", synthetic("random", 2, max_madds=1, budget_on="mobile"))
+    s.run("local", workers=1, progress=False)
+    trials = s.store.trials()
+    s.close()
+    assert [t["status"] for t in trials] == ["failed"] * 2
+    assert all(t["meta"]["redrawn"] == 5 and t["error"].endswith(
+        "mult-adds > --max-madds 1 (mobile); so were the 5 proposals drawn before it") for t in trials)
+
+
+def test_a_budgeted_evolution_resumes_as_if_never_stopped(tmp_path):
+    """Redraws leave nothing in the store; the strategy's saved rng carries them across a stop."""
+    cfg = synthetic("evolution", 30, max_params=120_000)
+    straight = Search(tmp_path / "straight", cfg)
+    straight.run("local", workers=1, progress=False)
+    expected = [(t["decisions"], t["meta"], t["reward"], t["seed"]) for t in straight.store.trials()]
+    straight.close()
+    s = Search(tmp_path / "run", cfg)
+    s.synthetic_extra = {"sleep": 0.05}
+    s.run("local", workers=1, progress=False, minutes=0.5 / 60)
+    stopped_at = s.store.counts()["done"]
+    s.close()
+    assert 0 < stopped_at < 30
+    s = Search(tmp_path / "run", resume=True)
+    s.run("local", workers=1, progress=False)
+    assert [(t["decisions"], t["meta"], t["reward"], t["seed"]) for t in s.store.trials()] == expected
+    s.close()
 
 
 def test_failed_children_are_stored_and_the_search_reaches_its_trials(tmp_path):

@@ -33,7 +33,9 @@ class Strategy:
     (asynchronous workers); `meta` travels with a proposal and comes back to `observe`."""
 
     name = ""
-    learns_from_failures = True  # False: a failed child is counted, not learned from (no --failed-reward)
+    # False: a failed child is counted, not learned from (no --failed-reward), and a proposal over
+    # budget is not stored at all: the driver calls `propose` again, so it must keep nothing but its rng
+    learns_from_failures = True
 
     def __init__(self, space: Space, seed: int, options: StrategyOptions):
         self.space = space
