@@ -22,13 +22,13 @@ when a child failed to train (a result would be missing), else 0: there is no ta
 table is the result, whichever way it comes out.
 
     python benchmarks/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
-        [--train-seeds 5] [--strategies ppo,evolution,evolution+asha,random-ws,enas] [--workers 2]
+        [--train-seeds 5] [--strategies random,ppo,evolution,evolution+asha,random-ws,enas] [--workers 2]
         [--out runs/vs_published]
 
 `--strategies ""` trains the published cells only.
 
-At the defaults this is about five hours on a 2-core machine (five strategies x five seeds x 10
-minutes, then about 300 trainings); every search and training is cached in --out, so it can run in
+At the defaults this is about six hours on a 2-core machine (six strategies x five seeds x 10
+minutes, then about 360 trainings); every search and training is cached in --out, so it can run in
 sittings, a strategy at a time (a search or training is reused only with the settings it ran
 with, the proxy's training settings included). benchmarks/results/search_vs_published/ holds the
 searches and trainings measured so far: copy it to --out and they are reused.
@@ -170,8 +170,9 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0, help="wall time of one search")
     ap.add_argument("--search-seeds", default="0,1,2,3,4")
     ap.add_argument("--train-seeds", type=int, default=5)
-    ap.add_argument("--strategies", default="ppo,evolution,evolution+asha,random-ws,enas",
-                    help="the default search, the comparison's best with and without ASHA, weight sharing")
+    ap.add_argument("--strategies", default="random,ppo,evolution,evolution+asha,random-ws,enas",
+                    help="the baseline, the default search, the comparison's best with and without ASHA, "
+                         "weight sharing")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--bigger-cells", type=int, default=2)
     ap.add_argument("--bigger-filters", type=int, default=16)
