@@ -8,7 +8,7 @@ same proxy, the same training seeds and a fixed wall-time budget per search.
    of wall time (`nasdsl search --minutes`), once per search seed; a one-shot strategy (random-ws,
    enas) trains its supernet and ranks at the search's defaults, then trains its ranked picks
    stand-alone (on `--workers` threads) until the same budget is spent (`--top-k` =
-   `--rank-samples`). The best cell of each search is trained again with the same training seeds.
+   `--rank-samples`, 400: more than the budget can train). The best cell of each search is trained again with the same training seeds.
 3. The same for a bigger proxy network (`--bigger-cells` cells per stage, `--bigger-filters` F): is
    the ranking kept when the cell is stacked more times and wider (the paper's transfer claim, small)?
 
@@ -174,6 +174,9 @@ def main() -> int:
                     help="the baseline, the default search, the comparison's best with and without ASHA, "
                          "weight sharing")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rank-samples", type=int, default=400,
+                    help="architectures a one-shot search ranks, all of them picks: more than --minutes can train "
+                         "(about 240 children in 10 minutes here), so it spends its budget as the others do")
     ap.add_argument("--bigger-cells", type=int, default=2)
     ap.add_argument("--bigger-filters", type=int, default=16)
     ap.add_argument("--out", default="runs/vs_published")
@@ -204,7 +207,8 @@ def main() -> int:
         strategy, sched, max_params = parse_spec(spec)
         for seed in seeds:
             if is_oneshot(strategy):
-                oneshot = OneShotConfig.for_strategy(strategy, threads=args.workers, top_k=OneShotConfig().rank_samples)
+                oneshot = OneShotConfig.for_strategy(strategy, threads=args.workers, rank_samples=args.rank_samples,
+                                                     top_k=args.rank_samples)
                 search = one_shot(replace(base, strategy=strategy, seed=seed), oneshot, args.minutes)
                 settings = {"minutes": args.minutes, "top_k": oneshot.top_k, "proxy": proxy_key}
             else:
