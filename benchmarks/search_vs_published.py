@@ -283,7 +283,7 @@ def main() -> int:
     print(f"\nproxy: digits as `nasdsl search` trains it by default ({base.train.epochs} epochs, "
           f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
           f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; searches of {args.minutes:g} min "
-          f"(one-shot ones: supernet and ranking at their defaults, then ranked picks trained to the budget), "
+          f"(one-shot ones: supernet at its defaults, {args.rank_samples} architectures ranked, picks trained in rank order to the budget), "
           f"{args.workers} workers, seeds {args.search_seeds}; took {(time.time() - t0) / 60:.0f} min\n")
     print("| cell | from | cost to find | params | mult-adds | reward (proxy) | reward (bigger) |")
     print("|---|---|---|---|---|---|---|")
