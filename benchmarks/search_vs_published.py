@@ -8,7 +8,8 @@ same proxy, the same training seeds and a fixed wall-time budget per search.
    of wall time (`nasdsl search --minutes`), once per search seed; a one-shot strategy (random-ws,
    enas) trains its supernet and ranks at the search's defaults, then trains its ranked picks
    stand-alone (on `--workers` threads) until the same budget is spent (`--top-k` =
-   `--rank-samples`, 400: more than the budget can train). The best cell of each search is trained again with the same training seeds.
+   `--rank-samples`, 400: more than the budget can train). The best cell of each search is trained
+   again with the same training seeds.
 3. The same for a bigger proxy network (`--bigger-cells` cells per stage, `--bigger-filters` F): is
    the ranking kept when the cell is stacked more times and wider (the paper's transfer claim, small)?
 
@@ -137,12 +138,13 @@ def ranking_evidence(spec: str, seed: int, picks: list) -> str:
     and where in the ranking the best one was."""
     from scipy.stats import kendalltau
 
-    rewards = [p[2] for p in picks]
-    tau, p = kendalltau([x[1] for x in picks], rewards)
+    ranks, shared, rewards = zip(*picks)
+    tau, p = kendalltau(shared, rewards)
     best = max(range(len(picks)), key=lambda i: rewards[i])
+    first = (f"mean reward of the first 20 {statistics.fmean(rewards[:20]):.4f}, of the rest "
+             f"{statistics.fmean(rewards[20:]):.4f}" if len(picks) > 20 else "no picks past the first 20")
     return (f"  {spec} seed {seed}: {len(picks)} picks, tau(shared accuracy, reward) {tau:+.3f} (p {p:.3f}); "
-            f"mean reward of the first 20 {statistics.fmean(rewards[:20]):.4f}, of the rest "
-            f"{statistics.fmean(rewards[20:]):.4f}; best at rank {picks[best][0]} ({rewards[best]:.4f})")
+            f"{first}; best at rank {ranks[best]} ({rewards[best]:.4f})")
 
 
 def multi_trial(cfg: SearchConfig, minutes: float, workers: int):
