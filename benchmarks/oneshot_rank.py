@@ -20,32 +20,14 @@ import tempfile
 import time
 from dataclasses import replace
 
+from scipy.stats import kendalltau
+
 from nasdsl_search.driver import SearchConfig
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
 from nasdsl_search.space import load_space, to_nas
 from nasdsl_search.trial import run_trial, trial_payload
 
 SPACES = {"random-ws": "enas", "enas": "enas", "darts": "darts"}  # strategy -> the space it is measured on
-
-
-def kendall_tau(a: list[float], b: list[float]) -> float:
-    """Kendall's tau-b (ties in either list counted as neither concordant nor discordant)."""
-    n, conc, disc, ta, tb = len(a), 0, 0, 0, 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            da, db = a[i] - a[j], b[i] - b[j]
-            if da == 0 and db == 0:
-                continue
-            if da == 0:
-                ta += 1
-            elif db == 0:
-                tb += 1
-            elif (da > 0) == (db > 0):
-                conc += 1
-            else:
-                disc += 1
-    denom = ((conc + disc + ta) * (conc + disc + tb)) ** 0.5
-    return (conc - disc) / denom if denom else float("nan")
 
 
 def _span(values: list[float | None]) -> str:
@@ -111,11 +93,12 @@ def main() -> int:
             print(f"{space_name:6s} {len(archs)} stand-alone children in {seconds:.0f} s ({seconds / len(archs):.1f} s "
                   f"each: {base.repeats} trainings of {args.child_epochs} epochs)", flush=True)
         pairs = [(s, r) for s, r in zip(shared, standalone[space_name]) if r is not None]
-        tau = kendall_tau([p[0] for p in pairs], [p[1] for p in pairs])
-        out["strategies"][strategy] = {"space": space_name, "supernet_epochs": oc.epochs, "tau": tau, "pairs": len(pairs),
+        tau, p_value = kendalltau([p[0] for p in pairs], [p[1] for p in pairs])  # tau-b
+        tau, p_value = float(tau), float(p_value)
+        out["strategies"][strategy] = {"space": space_name, "supernet_epochs": oc.epochs, "tau": tau, "p": p_value, "pairs": len(pairs),
                                        "supernet_seconds": supernet_s, "shared": shared, "standalone": standalone[space_name],
                                        "archs": [list(a) for a in archs]}
-        print(f"{strategy:10s} space {space_name:6s} supernet {oc.epochs} epochs {supernet_s:6.1f} s  Kendall tau {tau:+.3f} over "
+        print(f"{strategy:10s} space {space_name:6s} supernet {oc.epochs} epochs {supernet_s:6.1f} s  Kendall tau {tau:+.3f} (p {p_value:.3f}) over "
               f"{len(pairs)} architectures (Yu et al. 2020: about 0); shared {min(shared):.3f}-{max(shared):.3f} "
               f"({len(set(shared))} distinct), stand-alone {_span(standalone[space_name])}", flush=True)
         if args.json:  # after every strategy, so a cut-short run keeps what it measured
