@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s0: trial 1602, strategy evolution, reward 0.9459 (accuracy, digits)
-# decisions: 1 0 1 5 1 1 0 12 0 0 1 3 0 2 0 1 1 0 12 1 4 4 5 4 0 1 0 5 5 0 0 0 5 6 0 2 2 8 5 0 3 0 10 9 0 1 1 6 5 1
+# best of search run evolution@80000-s0: trial 522, strategy evolution, reward 0.9482 (accuracy, digits)
+# decisions: 1 0 1 0 1 0 1 0 8 0 1 3 6 2 0 4 1 0 12 1 4 2 4 1 0 0 1 5 5 0 1 2 5 0 0 2 0 5 9 0 0 1 10 0 0 1 1 6 8 0
 
 cell best_normal : normal {
-    b0 = concat(conv1x3_3x1(h1), max3x3(h0))
-    b1 = sep7x7(h1) + id(h0)
-    b2 = id(h1) + conv1x7_7x1(b1)
-    b3 = concat(id(h1), sep7x7(h1))
-    b4 = max3x3(b2) + avg3x3(b2)
+    b0 = concat(conv1x3_3x1(h1), id(h0))
+    b1 = id(h0) + conv1x1(h1)
+    b2 = max5x5(h1) + conv1x7_7x1(b1)
+    b3 = concat(id(b2), sep7x7(h1))
+    b4 = avg3x3(b2) + conv1x3_3x1(b0)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max3x3(h1) + max3x3(h0)
-    b1 = max3x3(h0) + max5x5(h0)
-    b2 = conv1x1(b0) + max3x3(b0)
-    b3 = sep3x3(b1) + conv3x3(h0)
-    b4 = concat(max5x5(h1), max3x3(h1))
+    b0 = max3x3(h0) + max3x3(h1)
+    b1 = max3x3(h1) + id(b0)
+    b2 = max3x3(b0) + conv3x3(h0)
+    b3 = sep3x3(h0) + id(h1)
+    b4 = max5x5(h1) + conv1x1(h1)
     out = concat(unused)
 }
 
@@ -34,7 +34,7 @@ network best_mobile {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 4 @ 528
+    cells = 4 @ 352
     image = 224
     classes = 1000
     stem_multiplier = 1
@@ -48,7 +48,7 @@ network best_large {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 6 @ 2016
+    cells = 6 @ 1344
     image = 331
     classes = 1000
     stem_multiplier = 3
