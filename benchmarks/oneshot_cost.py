@@ -11,12 +11,17 @@ trained twice, the reward the mean).
    architecture, and never past T: a one-shot run as slow as the baseline saves nothing). Its
    cost: wall time of all of that, and child-epochs (supernet epochs + the picks' training epochs,
    repeats counted, as the baseline's are).
+3. `hindsight` (named in --strategies like one, but not a strategy): the multi-trial's own
+   children in the order of their multi-trial rewards, retrained stand-alone with fresh seeds, under
+   the same rule, the ranking free. It shows what the target asks of any ranking: the first pick is
+   the very cell that scored R*, and whether it, or the next, reaches R* again is down to training
+   noise. It is a reference, not a contender: its misses do not fail the script.
 Target (issue 12): a cell reaching R* in at most T / 10. With several `--seeds` each seed is one
 such comparison (its own baseline, supernets and picks), and a summary line per strategy gives how
 many seeds met the target and the median time to R* over T. Exit 1 when a strategy misses it on
 any seed.
 
-    python benchmarks/oneshot_cost.py --trials 60 [--supernet-epochs E] [--seeds 0,1,2] [--json out.json]
+    python benchmarks/oneshot_cost.py --trials 60 [--strategies random-ws,enas,hindsight] [--seeds 0,1,2] [--json out.json]
 """
 from __future__ import annotations
 
@@ -33,55 +38,83 @@ from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
 from nasdsl_search.space import to_nas
 from nasdsl_search.trial import run_trial, trial_payload
 
+HINDSIGHT = "hindsight"  # not a strategy: the multi-trial's own children, retrained best-first
+HINDSIGHT_SEEDS = 100_000  # its retrainings' seeds are seed + this + i: none of the multi-trial's
+
+
+def train_picks(cfg: SearchConfig, picks: list[tuple[str, list[int]]], seed0: int, target: float | None, t0: float,
+                deadline: float, top_k: int) -> tuple[float | None, list[float | None]]:
+    """Train `picks` ((nas, decisions), best-ranked first) stand-alone until one reaches `target`
+    (None: no target), `top_k` are trained, or `deadline` seconds after t0 have passed (nothing new
+    starts then). Returns the seconds after t0 at which the target was reached (None: not reached)
+    and the picks' rewards (None: failed)."""
+    rewards: list[float | None] = []
+    for i, (nas, decisions) in enumerate(picks[:top_k]):
+        if time.time() - t0 >= deadline:  # as slow as the multi-trial search: no saving left
+            break
+        child = {"id": i + 1, "nas": nas, "decisions": decisions, "seed": seed0 + i}
+        rewards.append(run_trial(trial_payload(cfg, child, 1))["reward"])
+        if target is not None and rewards[-1] is not None and rewards[-1] >= target:
+            return time.time() - t0, rewards
+    return None, rewards
+
+
+def multi_trial(base: SearchConfig, trials: int) -> tuple[float, list[dict], float]:
+    """Random search of `trials` children, one worker: its best reward, its children best first, seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        s = Search(f"{tmp}/multi", replace(base, strategy="random", trials=trials))
+        summary = s.run(workers=1, threads=1, progress=False)
+        ranked = s.store.best(trials)
+        s.close()
+        return summary.best_reward, ranked, time.time() - t0
+
+
+def ranked_picks(base: SearchConfig, strategy: str, args) -> tuple[SearchConfig, int, list[tuple[str, list[int]]]]:
+    """Train `strategy`'s supernet and rank: its config, supernet epochs, and picks (nas, decisions), best first."""
+    cfg = replace(base, strategy=strategy)
+    if strategy == "enas":
+        cfg = enas_defaults(cfg, set())
+    oc = OneShotConfig.for_strategy(strategy, epochs=args.supernet_epochs, controller_steps=args.controller_steps,
+                                    rank_samples=args.rank_samples, top_k=args.top_k)
+    with tempfile.TemporaryDirectory() as tmp:
+        run = OneShot(f"{tmp}/one", cfg, oc)
+        run.train_supernet()
+        picks = [(to_nas(run.space, p["decisions"], run.proxy), list(p["decisions"])) for p in run._rank()]
+        run.close()
+    return cfg, oc.epochs, picks
+
 
 def measure(args, base: SearchConfig, seed: int) -> dict:
     """One comparison on `seed`: the multi-trial baseline, then each one-shot strategy."""
     base = replace(base, seed=seed)
     per_child = args.child_epochs * base.repeats  # child-epochs of one stand-alone child
     out: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.time()
-        s = Search(f"{tmp}/multi", replace(base, strategy="random", trials=args.trials))
-        summary = s.run(workers=1, threads=1, progress=False)
-        s.close()
-        multi_s = time.time() - t0
-    target = summary.best_reward
+    target, ranked, multi_s = multi_trial(base, args.trials)
     out["multi"] = {"wall_s": multi_s, "best": target, "child_epochs": args.trials * per_child}
     print(f"seed {seed}: multi-trial random: {args.trials} trials, best {target:.4f}, {multi_s:.0f} s "
           f"({multi_s / args.trials:.1f} s a child), {args.trials * per_child} child-epochs", flush=True)
     for strategy in args.strategies.split(","):
-        cfg = replace(base, strategy=strategy)
-        if strategy == "enas":
-            cfg = enas_defaults(cfg, set())
-        oc = OneShotConfig.for_strategy(strategy, epochs=args.supernet_epochs, controller_steps=args.controller_steps,
-                                        rank_samples=args.rank_samples, top_k=args.top_k)
-        with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.time()
-            run = OneShot(f"{tmp}/one", cfg, oc)
-            run.train_supernet()
-            picks = run._rank()
-            reached, trained, best = None, 0, None
-            supernet_s = time.time() - t0
-            for i, p in enumerate(picks[:args.top_k]):
-                if time.time() - t0 >= multi_s:  # as slow as the multi-trial search: no saving left
-                    break
-                child = {"id": i + 1, "nas": to_nas(run.space, p["decisions"], run.proxy),
-                         "decisions": list(p["decisions"]), "seed": seed + i}
-                r = run_trial(trial_payload(cfg, child, 1))
-                trained += 1
-                if r["reward"] is not None and (best is None or r["reward"] > best):
-                    best = r["reward"]
-                if best is not None and best >= target:
-                    reached = time.time() - t0
-                    break
-            wall = time.time() - t0
-            run.close()
-        epochs = oc.epochs + trained * per_child
+        t0 = time.time()
+        if strategy == HINDSIGHT:  # the multi-trial's own children, best reward first, the ranking free
+            cfg, supernet_epochs, seed0 = base, 0, seed + HINDSIGHT_SEEDS
+            picks = [(c["nas"], c["decisions"]) for c in ranked]
+        else:
+            cfg, supernet_epochs, picks = ranked_picks(base, strategy, args)
+            seed0 = seed
+        supernet_s = time.time() - t0
+        reached, rewards = train_picks(cfg, picks, seed0, target, t0, multi_s, args.top_k)
+        wall = time.time() - t0
+        done = [r for r in rewards if r is not None]
+        best, trained = (max(done) if done else None), len(rewards)
+        epochs = supernet_epochs + trained * per_child
         ok = reached is not None and reached <= multi_s / 10
-        out[strategy] = {"supernet_epochs": oc.epochs, "wall_s": wall, "supernet_and_rank_s": supernet_s,
+        out[strategy] = {"supernet_epochs": supernet_epochs, "wall_s": wall, "rewards": rewards, "supernet_and_rank_s": supernet_s,
                          "reached_s": reached, "best": best, "picks_trained": trained, "child_epochs": epochs,
                          "speedup": multi_s / wall, "target_met": ok}
         shown = "none finished" if best is None else f"{best:.4f}"
+        if strategy == HINDSIGHT and rewards and rewards[0] is not None:
+            print(f"seed {seed}: {strategy:10s} the multi-trial's best cell ({target:.4f}) retrained: {rewards[0]:.4f}")
         print(f"seed {seed}: {strategy:10s} best stand-alone {shown} vs {target:.4f}; wall {wall:.0f} s "
               f"({multi_s / wall:.1f}x less than multi-trial; supernet + ranking {supernet_s:.0f} s, "
               f"{trained} picks trained); {epochs} child-epochs; "
@@ -126,7 +159,7 @@ def main() -> int:
         out[strategy] = {"target_met": met, "reached": reached, "median_time_to_best_over_multi": median}
         print(f"{strategy:10s} reached the multi-trial best on {reached} of {len(seeds)} seeds, within a tenth of its "
               f"time on {met}; median time to it {median:.2f} of the multi-trial's (target <= 0.10)")
-        missed = missed or met < len(seeds)
+        missed = missed or (met < len(seeds) and strategy != HINDSIGHT)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
