@@ -70,7 +70,7 @@ def measure(args, base: SearchConfig, seed: int) -> dict:
         out[strategy] = {"wall_s": wall, "supernet_and_rank_s": supernet_s, "budget_s": budget, "picks": rewards,
                          "decisions": decisions, "retrained": cell, "vs_multi": diff, "p": p_value, "target_met": ok}
         verdict = "met" if ok else "MISSED" + (" (supernet + ranking over the budget)" if supernet_s > budget else "")
-        chosen = f"the best of {len(rewards)} picks ({max(done)[0]:.4f})" if done else "the top-ranked (no pick trained)"
+        chosen = f"the best of {len(rewards)} pick{'s' * (len(rewards) > 1)} ({max(done)[0]:.4f})" if done else "the top-ranked (no pick trained)"
         print(f"seed {seed}: {strategy:10s} {wall:.0f} s of its {budget:.0f} s (supernet + ranking {supernet_s:.0f} s); "
               f"its cell, {chosen}, retrained {_mean(cell)}: {diff:+.4f} against the multi-trial's "
               f"(paired p {p_value:.3f}); target {verdict}", flush=True)
