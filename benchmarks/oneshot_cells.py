@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import replace
 
-from oneshot_cost import multi_trial, ranked_picks, train_picks
+from oneshot_cost import add_comparison_args, multi_trial, ranked_picks, train_picks
 from scipy.stats import ttest_rel
 
 from nasdsl_search.driver import SearchConfig
@@ -80,16 +80,9 @@ def measure(args, base: SearchConfig, seed: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     base = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
-    ap.add_argument("--space", default="enas")
-    ap.add_argument("--trials", type=int, default=60)
-    ap.add_argument("--strategies", default="random-ws,enas", help="comma-separated, of random-ws, enas")
+    add_comparison_args(ap, base)
+    ap.add_argument("--strategies", default="random-ws,enas", help="comma-separated: random-ws, enas")
     ap.add_argument("--retrains", type=int, default=5, help="fresh training seeds per cell")
-    ap.add_argument("--supernet-epochs", type=int, help="default: the strategy's, as `nasdsl search` uses")
-    ap.add_argument("--controller-steps", type=int, default=5)
-    ap.add_argument("--rank-samples", type=int, default=100)
-    ap.add_argument("--child-epochs", type=int, default=base.train.epochs)
-    ap.add_argument("--seeds", default="0", help="comma-separated: one comparison per seed")
-    ap.add_argument("--json", help="write the measured figures here")
     args = ap.parse_args()
     unknown = set(args.strategies.split(",")) - {"random-ws", "enas"}
     if unknown:

@@ -124,20 +124,25 @@ def measure(args, base: SearchConfig, seed: int) -> dict:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    base = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
+def add_comparison_args(ap: argparse.ArgumentParser, base: SearchConfig) -> None:
+    """The options this script and oneshot_cells.py share: space, baseline, supernets, proxy, seeds."""
     ap.add_argument("--space", default="enas")
-    ap.add_argument("--trials", type=int, default=60)
-    ap.add_argument("--strategies", default="random-ws,enas")
+    ap.add_argument("--trials", type=int, default=60, help="multi-trial random search's children")
     ap.add_argument("--supernet-epochs", type=int, help="default: the strategy's, as `nasdsl search` uses")
     ap.add_argument("--controller-steps", type=int, default=5)
     ap.add_argument("--rank-samples", type=int, default=100)
-    ap.add_argument("--top-k", type=int, help="most picks trained (default: --rank-samples)")
     ap.add_argument("--child-epochs", type=int, default=base.train.epochs)
-    ap.add_argument("--dataset", help="another data set than the default proxy's (with its own split)")
     ap.add_argument("--seeds", default="0", help="comma-separated: one comparison per seed")
     ap.add_argument("--json", help="write the measured figures here")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    base = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
+    add_comparison_args(ap, base)
+    ap.add_argument("--strategies", default="random-ws,enas", help=f"comma-separated: random-ws, enas, {HINDSIGHT}")
+    ap.add_argument("--top-k", type=int, help="most picks trained (default: --rank-samples)")
+    ap.add_argument("--dataset", help="another data set than the default proxy's (with its own split)")
     args = ap.parse_args()
     args.top_k = args.top_k or args.rank_samples
     if args.dataset:
