@@ -8,7 +8,7 @@ trained twice, the reward the mean).
    (one local worker); its best reward R* and wall time T.
 2. Each one-shot strategy: supernet training, shared-weight ranking, then the picks trained
    stand-alone in rank order until one reaches R* (at most `--top-k`, by default every ranked
-   architecture, and never past T: a one-shot run as slow as the baseline saves nothing). Its
+   architecture, and none started after T: a one-shot run as slow as the baseline saves nothing). Its
    cost: wall time of all of that, and child-epochs (supernet epochs + the picks' training epochs,
    repeats counted, as the baseline's are).
 3. `hindsight` (named in --strategies like one, but not a strategy): the multi-trial's own
@@ -50,7 +50,7 @@ def train_picks(cfg: SearchConfig, picks: list[tuple[str, list[int]]], seed0: in
     and the picks' rewards (None: failed)."""
     rewards: list[float | None] = []
     for i, (nas, decisions) in enumerate(picks[:top_k]):
-        if time.time() - t0 >= deadline:  # as slow as the multi-trial search: no saving left
+        if time.time() - t0 >= deadline:  # the budget is spent: nothing new starts
             break
         child = {"id": i + 1, "nas": nas, "decisions": decisions, "seed": seed0 + i}
         rewards.append(run_trial(trial_payload(cfg, child, 1))["reward"])
