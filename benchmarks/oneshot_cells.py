@@ -89,7 +89,6 @@ def main() -> int:
         ap.error(f"unknown strategies {', '.join(sorted(unknown))}; known: random-ws, enas")
     if args.retrains < 2:
         ap.error("--retrains must be at least 2 (the paired test needs two)")
-    args.top_k = args.rank_samples
     base = replace(base, space=args.space, train=replace(base.train, epochs=args.child_epochs))
     seeds = [int(x) for x in args.seeds.split(",")]
     out: dict = {"space": args.space, "trials": args.trials, "child_epochs": args.child_epochs,

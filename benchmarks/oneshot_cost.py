@@ -76,7 +76,7 @@ def ranked_picks(base: SearchConfig, strategy: str, args) -> tuple[SearchConfig,
     if strategy == "enas":
         cfg = enas_defaults(cfg, set())
     oc = OneShotConfig.for_strategy(strategy, epochs=args.supernet_epochs, controller_steps=args.controller_steps,
-                                    rank_samples=args.rank_samples, top_k=args.top_k)
+                                    rank_samples=args.rank_samples)  # how many picks train is train_picks's top_k
     with tempfile.TemporaryDirectory() as tmp:
         run = OneShot(f"{tmp}/one", cfg, oc)
         run.train_supernet()
