@@ -1,11 +1,12 @@
 """The one-shot tables of a run folder's trials.sqlite, added next to the multi-trial ones.
 
-    oneshot_checkpoint  the latest resumable state (supernet, optimizers, strategy, RNGs), per epoch
+    oneshot_checkpoint  the latest resumable state (supernet, optimizers, strategy, RNGs)
     oneshot_epochs      per supernet epoch: loss, accuracy, controller entropy or architecture weights
     oneshot_archs       every architecture scored with shared weights (phase: controller | rank | derived)
 
-A checkpoint and its epoch row are written in one transaction, so a run killed at any moment
-resumes from the last finished epoch. The supernet's state dicts go into the checkpoint packed
+A checkpoint and the epoch rows since the previous one are written in one transaction, so a run
+killed at any moment resumes from the last checkpointed epoch and holds no row of an epoch it will
+train again. The supernet's state dicts go into the checkpoint packed
 (`pack_tensors`): one flat tensor per dtype instead of thousands of small ones, since torch.save
 pays per tensor (the enas-space supernet: 0.28 s a checkpoint unpacked, 0.07 s packed).
 """
@@ -40,16 +41,19 @@ def has_oneshot(store: Store) -> bool:
     return row.fetchone() is not None
 
 
-def save_epoch(store: Store, epoch: int, info: dict[str, Any], state: bytes,
-               archs: list[tuple[str, tuple[int, ...], float | None]] = ()) -> None:
-    """The checkpoint after `epoch` (1-based count of finished epochs), its curve row and the
-    architectures scored during it, in one transaction."""
-    now = time.time()
+Scored = list[tuple[str, tuple[int, ...], float | None]]  # (phase, decisions, shared accuracy)
+
+
+def save_epochs(store: Store, epochs: list[tuple[int, float, dict[str, Any], Scored]], state: bytes) -> None:
+    """The checkpoint after the last of `epochs` ((epoch, when it ended, info, the architectures
+    scored during it); epoch: the 1-based count of finished epochs), with the epochs' curve rows and
+    architectures, in one transaction."""
     with store.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO oneshot_checkpoint VALUES (1, ?, ?, ?)", (epoch, now, state))
-        db.execute("INSERT OR REPLACE INTO oneshot_epochs VALUES (?, ?, ?)", (epoch, now, json.dumps(info)))
-        db.executemany("INSERT INTO oneshot_archs (phase, epoch, decisions, shared_accuracy, at) VALUES (?, ?, ?, ?, ?)",
-                       [(phase, epoch, json.dumps(list(d)), acc, now) for phase, d, acc in archs])
+        db.execute("INSERT OR REPLACE INTO oneshot_checkpoint VALUES (1, ?, ?, ?)", (epochs[-1][0], time.time(), state))
+        for epoch, at, info, archs in epochs:
+            db.execute("INSERT OR REPLACE INTO oneshot_epochs VALUES (?, ?, ?)", (epoch, at, json.dumps(info)))
+            db.executemany("INSERT INTO oneshot_archs (phase, epoch, decisions, shared_accuracy, at) "
+                           "VALUES (?, ?, ?, ?, ?)", [(phase, epoch, json.dumps(list(d)), acc, at) for phase, d, acc in archs])
 
 
 def checkpoint(store: Store) -> tuple[int, bytes] | None:

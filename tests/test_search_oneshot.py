@@ -286,6 +286,50 @@ def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_forma
     assert all(torch.equal(got[1][i]["momentum_buffer"], want[1][i]["momentum_buffer"]) for i in want[1])
 
 
+def test_epochs_between_checkpoints_are_trained_again_after_a_kill_to_the_same_bits(tmp_path):
+    # checkpoints spaced out (after the first epoch and the last only): a run stopped in its third
+    # epoch kept the first alone, no row of the second; resumed, it ends bitwise as an uninterrupted run
+    from dataclasses import replace
+
+    from nasdsl_search import oneshot_store as os_store
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+
+    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=128, val_size=64)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
+    whole = OneShot(tmp_path / "whole", cfg, OneShotConfig(epochs=3))
+    try:
+        whole.train_supernet()
+        want = whole.net.state_dict()
+    finally:
+        whole.close()
+    part = OneShot(tmp_path / "part", cfg, OneShotConfig(epochs=3))
+    part.checkpoint_ratio = 1e9
+    epoch = part._epoch
+
+    def killed_in_the_third():
+        if part.epoch == 2:
+            raise KeyboardInterrupt
+        return epoch()
+
+    part._epoch = killed_in_the_third
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            part.train_supernet()
+        assert os_store.checkpoint(part.store)[0] == 1 and [e["epoch"] for e in os_store.epochs(part.store)] == [1]
+    finally:
+        part.close()
+    resumed = OneShot(tmp_path / "part", resume=True)
+    try:
+        assert resumed.epoch == 1
+        resumed.train_supernet()
+        assert [e["epoch"] for e in os_store.epochs(resumed.store)] == [1, 2, 3]
+        got = resumed.net.state_dict()
+    finally:
+        resumed.close()
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+
+
 def test_strategy_defaults_differ_where_measured_and_flags_win(tmp_path):
     # random-ws trains its supernet 20 epochs by default (its rank correlation doubled from 10, README),
     # darts at DARTS's lr; a flag always wins; the run folder keeps what was used
