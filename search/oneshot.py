@@ -141,7 +141,8 @@ class OneShot:
 
     # between two checkpoints the supernet trains at least this many times as long as the last one
     # took: on the default proxy an epoch (0.24 s) is 2.4x a checkpoint (0.1 s), and one after every
-    # epoch made up 30% of random-ws's supernet time; a kill loses at most this much training
+    # epoch made up 30% of random-ws's supernet time (benchmarks/bench_oneshot.py); a kill loses at
+    # most that much training (about 2 s there) or, where epochs are longer, the epoch under way
     checkpoint_ratio = 20.0
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, oneshot: OneShotConfig | None = None,

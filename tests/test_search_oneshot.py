@@ -236,32 +236,56 @@ def test_pack_tensors_round_trips_every_dtype_and_shape():
     assert torch.equal(back["state"][0]["momentum_buffer"], opt["state"][0]["momentum_buffer"])
 
 
+def _tiny_random_ws(folder, epochs: int):
+    """A new random-ws run whose supernet epoch takes well under a second."""
+    from dataclasses import replace
+
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+
+    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=128, val_size=64)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
+    return OneShot(folder, cfg, OneShotConfig(epochs=epochs))
+
+
+def _trained(run) -> tuple[dict, dict, list[int]]:
+    """`run`'s supernet trained to the end, closed: weights, optimizer state, the epochs in its store."""
+    from nasdsl_search import oneshot_store as os_store
+
+    try:
+        run.train_supernet()
+        return run.net.state_dict(), run.weights_opt.state_dict()["state"], [e["epoch"] for e in os_store.epochs(run.store)]
+    finally:
+        run.close()
+
+
+def _resumed_from_epoch_1(folder) -> tuple[dict, dict, list[int]]:
+    from nasdsl_search.oneshot import OneShot
+
+    run = OneShot(folder, resume=True)
+    assert run.epoch == 1
+    return _trained(run)
+
+
+def _bitwise_equal(got, want) -> bool:
+    (net, opt, epochs), (net_want, opt_want, epochs_want) = got, want
+    return (epochs == epochs_want and net.keys() == net_want.keys() and all(torch.equal(net[k], net_want[k]) for k in net)
+            and opt.keys() == opt_want.keys()
+            and all(torch.equal(opt[i]["momentum_buffer"], opt_want[i]["momentum_buffer"]) for i in opt))
+
+
 @pytest.mark.parametrize("old_format", [False, True])
 def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_format):
     # 2 supernet epochs in one go, and 1 epoch + close + resume + 1 epoch: the same weights and
     # optimizer state to the bit, from the packed checkpoint and from one written before packing
     import io
-    from dataclasses import replace
     from types import SimpleNamespace
 
     from nasdsl_search import oneshot_store as os_store
-    from nasdsl_search.driver import SearchConfig
-    from nasdsl_search.oneshot import OneShot, OneShotConfig
     from nasdsl_search.store import dump_state, load_state
 
-    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=128, val_size=64)
-    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
-
-    def final(run):
-        return run.net.state_dict(), run.weights_opt.state_dict()["state"]
-
-    whole = OneShot(tmp_path / "whole", cfg, OneShotConfig(epochs=2))
-    try:
-        whole.train_supernet()
-        want = final(whole)
-    finally:
-        whole.close()
-    part = OneShot(tmp_path / "part", cfg, OneShotConfig(epochs=2))
+    want = _trained(_tiny_random_ws(tmp_path / "whole", 2))
+    part = _tiny_random_ws(tmp_path / "part", 2)
     try:
         part.train_supernet(deadline=SimpleNamespace(passed=lambda: part.epoch >= 1))  # stop after one epoch
         if old_format:  # the weights as checkpoints held them before 2026-12-04: plain state dicts
@@ -274,36 +298,16 @@ def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_forma
                 db.execute("UPDATE oneshot_checkpoint SET state = ? WHERE id = 1", (dump_state(state),))
     finally:
         part.close()
-    resumed = OneShot(tmp_path / "part", resume=True)
-    try:
-        assert resumed.epoch == 1
-        resumed.train_supernet()
-        got = final(resumed)
-    finally:
-        resumed.close()
-    assert got[0].keys() == want[0].keys() and all(torch.equal(got[0][k], want[0][k]) for k in want[0])
-    assert got[1].keys() == want[1].keys()
-    assert all(torch.equal(got[1][i]["momentum_buffer"], want[1][i]["momentum_buffer"]) for i in want[1])
+    assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part"), want)
 
 
 def test_epochs_between_checkpoints_are_trained_again_after_a_kill_to_the_same_bits(tmp_path):
     # checkpoints spaced out (after the first epoch and the last only): a run stopped in its third
     # epoch kept the first alone, no row of the second; resumed, it ends bitwise as an uninterrupted run
-    from dataclasses import replace
-
     from nasdsl_search import oneshot_store as os_store
-    from nasdsl_search.driver import SearchConfig
-    from nasdsl_search.oneshot import OneShot, OneShotConfig
 
-    cfg = SearchConfig(strategy="random-ws", space="enas", train_size=128, val_size=64)
-    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
-    whole = OneShot(tmp_path / "whole", cfg, OneShotConfig(epochs=3))
-    try:
-        whole.train_supernet()
-        want = whole.net.state_dict()
-    finally:
-        whole.close()
-    part = OneShot(tmp_path / "part", cfg, OneShotConfig(epochs=3))
+    want = _trained(_tiny_random_ws(tmp_path / "whole", 3))
+    part = _tiny_random_ws(tmp_path / "part", 3)
     part.checkpoint_ratio = 1e9
     epoch = part._epoch
 
@@ -319,15 +323,7 @@ def test_epochs_between_checkpoints_are_trained_again_after_a_kill_to_the_same_b
         assert os_store.checkpoint(part.store)[0] == 1 and [e["epoch"] for e in os_store.epochs(part.store)] == [1]
     finally:
         part.close()
-    resumed = OneShot(tmp_path / "part", resume=True)
-    try:
-        assert resumed.epoch == 1
-        resumed.train_supernet()
-        assert [e["epoch"] for e in os_store.epochs(resumed.store)] == [1, 2, 3]
-        got = resumed.net.state_dict()
-    finally:
-        resumed.close()
-    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+    assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part"), want)
 
 
 def test_strategy_defaults_differ_where_measured_and_flags_win(tmp_path):
