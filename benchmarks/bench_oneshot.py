@@ -22,7 +22,6 @@ the supernet by over 1e-4 (the comparison would time different networks).
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import torch.nn.functional as F
 import nasdsl
 from nasdsl_search import oneshot_store as os_store
 from nasdsl_search.driver import SearchConfig
-from nasdsl_search.oneshot import OneShot, OneShotConfig
+from nasdsl_search.oneshot import SCORE_BATCH, OneShot, OneShotConfig
 from nasdsl_search.space import to_nas
 
 CL = torch.channels_last
@@ -56,7 +55,8 @@ def _child(run: OneShot, arch) -> torch.nn.Module:
 
 def paths_vs_children(run: OneShot, archs: list, rounds: int) -> tuple[list[float], list[float]]:
     """Per architecture: median score ratio and median training-step ratio, supernet over child."""
-    n = min(run.oneshot.eval_images, len(run.v_y))
+    o = run.oneshot
+    n = min(o.eval_images, len(run.v_y))
     vx, vy = run.v_x[:n], run.v_y[:n]
     xb, yb = run._xy(run.w_x, run.w_y, torch.arange(run.config.train.batch_size), augment=False)
     children = [_child(run, a) for a in archs]
@@ -70,21 +70,20 @@ def paths_vs_children(run: OneShot, archs: list, rounds: int) -> tuple[list[floa
     @torch.no_grad()
     def child_score(child):
         correct = 0
-        for i in range(0, n, 250):  # the batch shared_accuracy scores in
-            correct += int((child(run._images(vx[i:i + 250])).argmax(1) == vy[i:i + 250]).sum())
+        for i in range(0, n, SCORE_BATCH):  # as shared_accuracy scores
+            correct += int((child(run._images(vx[i:i + SCORE_BATCH])).argmax(1) == vy[i:i + SCORE_BATCH]).sum())
         return correct / n
 
     def child_step(child, opt):
         loss = F.cross_entropy(child(xb), yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(child.parameters(), run.oneshot.grad_clip)
+        torch.nn.utils.clip_grad_norm_(child.parameters(), o.grad_clip)
         opt.step()
 
-    o = run.oneshot
     opts = [torch.optim.SGD(c.parameters(), lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay) for c in children]
-    score = {i: ([], []) for i in range(len(archs))}
-    step = {i: ([], []) for i in range(len(archs))}
+    score = [([], []) for _ in archs]  # per architecture: (supernet seconds, child seconds)
+    step = [([], []) for _ in archs]
     for r in range(rounds + 1):  # round 0 warms up every path
         for i, (a, child) in enumerate(zip(archs, children)):
             s = (_timed(run.shared_accuracy, a, vx, vy), _timed(child_score, child))
@@ -93,8 +92,8 @@ def paths_vs_children(run: OneShot, archs: list, rounds: int) -> tuple[list[floa
                 for k in (0, 1):
                     score[i][k].append(s[k])
                     step[i][k].append(t[k])
-    return ([statistics.median(s) / statistics.median(c) for s, c in score.values()],
-            [statistics.median(s) / statistics.median(c) for s, c in step.values()])
+    return ([statistics.median(s) / statistics.median(c) for s, c in score],
+            [statistics.median(s) / statistics.median(c) for s, c in step])
 
 
 def checkpoint_share(cfg: SearchConfig, epochs: int, ratio: float | None) -> tuple[float, float]:
@@ -130,8 +129,7 @@ def main() -> int:
         run = OneShot(f"{tmp}/run", cfg, OneShotConfig.for_strategy("random-ws", epochs=1))
         try:
             run.train_supernet()  # weights and BN statistics away from their initial values
-            rng = random.Random(args.seed)
-            archs = [tuple(rng.randrange(k) for k in run.space.sizes) for _ in range(args.archs)]
+            archs = [run.strategy.random_decisions() for _ in range(args.archs)]
             scores, steps = paths_vs_children(run, archs, args.rounds)
         finally:
             run.close()

@@ -117,9 +117,10 @@ def main() -> int:
         runs = [r[strategy] for r in out["seeds"].values()]
         met = sum(r["target_met"] for r in runs)
         fit = sum(r["supernet_and_rank_s"] <= r["budget_s"] for r in runs)
-        diffs = ", ".join(f"{r['vs_multi']:+.4f}" for r in runs)
+        diffs = [r["vs_multi"] for r in runs]
         print(f"{strategy:10s} as good a cell in a tenth of the time on {met} of {len(runs)} seeds (in the tenth on "
-              f"{fit}); retrained against the multi-trial's cell: {diffs}{_over_seeds([r['vs_multi'] for r in runs])}")
+              f"{fit}); retrained against the multi-trial's cell: {', '.join(f'{d:+.4f}' for d in diffs)}"
+              f"{_over_seeds(diffs)}")
         missed = missed or met < len(runs)
     return 1 if missed else 0
 

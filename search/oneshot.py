@@ -97,6 +97,7 @@ def is_oneshot(strategy: str) -> bool:
     return strategy in ONESHOT
 
 
+SCORE_BATCH = 250  # held-out images per forward of a shared-weight score
 RANK_TRIES = 5  # draws per wanted architecture before the ranking settles for fewer (an enas draw ~10 ms)
 
 
@@ -286,7 +287,7 @@ class OneShot:
         return loss.item(), (logits.argmax(1) == yb).float().mean().item()
 
     @torch.no_grad()
-    def shared_accuracy(self, arch, x, y, batch: int = 250) -> float:
+    def shared_accuracy(self, arch, x, y, batch: int = SCORE_BATCH) -> float:
         """Accuracy of one child with the shared weights (batch-statistics BN, as ENAS evaluates)."""
         self._train_mode()
         correct = 0
@@ -393,11 +394,12 @@ class OneShot:
             t = time.time()
             info, scored = self._epoch()
             self.epoch += 1
-            took = time.time() - t
+            end = time.time()
+            took = end - t
             self.seconds += took
             since += took
             info.update(seconds=took, search_seconds=self.seconds, steps=self.step)
-            pending.append((self.epoch, time.time(), info, scored))
+            pending.append((self.epoch, end, info, scored))
             if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
                 t = time.time()
                 os_store.save_epochs(self.store, pending, dump_state(self._state()))
