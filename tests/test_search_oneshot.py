@@ -28,7 +28,7 @@ def _search(*args, check=True):
 
 
 def _db(folder):
-    con = sqlite3.connect(folder / "trials.sqlite")
+    con = sqlite3.connect(f"file:{folder / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)  # never creates it
     try:
         epochs = [row[0] for row in con.execute("SELECT epoch FROM oneshot_epochs ORDER BY epoch")]
         trials = con.execute("SELECT strategy, status, reward, meta FROM trials ORDER BY id").fetchall()
@@ -98,21 +98,19 @@ def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
     run = tmp_path / "rws"
     cmd = [sys.executable, "-m", "nasdsl", "search", "--strategy", "random-ws", "--space", "enas", "--out", str(run),
            "--supernet-epochs", "4", *RANKED, "2", *TINY]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     deadline = time.time() + 600
     epochs: list[int] = []
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
+    while not epochs and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # epochs 2-4 go in with epoch 4's checkpoint: kill soon after epoch 1's
         try:
             epochs = _db(run)[0]
-        except sqlite3.Error:
-            continue
-        if epochs:
-            break
-    assert epochs and proc.poll() is None, "the run never checkpointed an epoch before finishing"
+        except sqlite3.Error:  # no store, or no one-shot tables, yet
+            pass
+    assert epochs and proc.poll() is None, f"the run never checkpointed an epoch before finishing: {proc.stderr.read()}"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     before = _db(run)[0]
     assert 1 <= len(before) < 4
     con = sqlite3.connect(run / "trials.sqlite")
