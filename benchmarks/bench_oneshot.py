@@ -4,7 +4,8 @@ On the default proxy (the enas space, random-ws's supernet, one thread), side by
 1. A shared-weight score, as the ranking scores an architecture (`eval_images` held-out images,
    batch-statistics BN, channels_last), against the same child compiled stand-alone, forward on
    the same images in the same layout with its own copy of the weights. The supernet pays for
-   choosing the path and for its zero-padded output slots. Target: median ratio <= --max-score-ratio.
+   choosing the path and for cutting its readers' weights to the child's channels. Target: median
+   ratio <= --max-score-ratio.
 2. A supernet training step of one child (forward, backward, gradient clipping, SGD over all
    shared weights) against the compiled child's step on the same minibatch. Target: median ratio
    <= --max-step-ratio.

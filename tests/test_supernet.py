@@ -69,6 +69,37 @@ def test_supernet_path_equals_the_compiled_child(setup):
         assert diff < TOL, (space.name, arch, diff)
 
 
+def _cell_outputs(net, *inputs) -> dict[str, torch.Tensor]:
+    """What each cell of `net` returns in `net(*inputs)` (a supernet cell's output without its index)."""
+    out, hooks = {}, []
+    for name, m in net.named_children():
+        if "cell" in name:
+            hooks.append(m.register_forward_hook(
+                lambda _m, _i, y, name=name: out.__setitem__(name, y[0] if isinstance(y, tuple) else y)))
+    try:
+        with torch.no_grad():
+            net(*inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return out
+
+
+def test_each_cell_on_the_path_outputs_the_childs_channels_alone(setup):
+    """No padding on the path: every supernet cell hands on exactly its counterpart's output in the
+    compiled child, as wide and equal, so the supernet's layers run no wider than the child's."""
+    space, net = setup
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(3))
+    for arch in _archs(space, 3, seed=7):
+        child = _child(space, arch)
+        child.load_state_dict(net.child_state_dict(arch), strict=True)
+        ours, theirs = _cell_outputs(net, x, arch), _cell_outputs(child.eval(), x)
+        assert ours.keys() == theirs.keys() and len(ours) >= 3
+        for name, y in ours.items():
+            assert y.shape == theirs[name].shape, (space.name, arch, name)
+            assert (y - theirs[name]).abs().max().item() < TOL, (space.name, arch, name)
+
+
 def test_child_weights_copied_in_give_the_child(setup):
     space, net = setup
     x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(2))

@@ -170,6 +170,12 @@ def _cell_class(spec: SpaceSpec, inst, in_width: int, prev_width: int | None, pr
             "key": tuple(ln.code for ln in init)}, needs, out_width
 
 
+def _index(layer: str, stem_widths: dict[str, int]) -> str:
+    """The forward's name for where a cell output's channels sit among its readers' inputs
+    (a stem's output is whole: None)."""
+    return "None" if layer in stem_widths else f"i_{layer}"
+
+
 def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
     """The torch-only source of the supernet of `space` (a SpaceSpec, zoo name, file or FILE:NAME),
     laid out as its skeleton's proxy network `proxy` (or the Proxy fields given as keywords)."""
@@ -209,10 +215,9 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
         init.append(Line(f"self.{inst.attr} = {{cls:{inst.attr}}}({width[inst.input]}, "
                          f"{prev_w if prev_w is not None else width[inst.input]}, {inst.ctx.filters}, "
                          f"hw={number(inst.ctx.in_hw[0])}, drop_path_keep=drop_path_keep{ratio}, eps=eps)", kind))
-        prev = f"x_{inst.prev}" if inst.prev is not None else f"x_{inst.input}"
-        prev_index = f"i_{inst.prev}" if inst.prev is not None and inst.prev not in stem_widths else "None"
-        fwd.append(Line(f"x_{inst.attr}, i_{inst.attr} = self.{inst.attr}(x_{inst.input}, {prev}, {prev_index}, "
-                        f'choice["{kind}"])', kind))
+        prev = inst.prev if inst.prev is not None else inst.input
+        fwd.append(Line(f"x_{inst.attr}, i_{inst.attr} = self.{inst.attr}(x_{inst.input}, {_index(inst.input, stem_widths)}, "
+                        f'x_{prev}, {_index(prev, stem_widths)}, choice["{kind}"])', kind))
     counts: dict[str, int] = {}
     for rec in by_key.values():
         base = "Super" + camel(rec["kind"]) + "Cell"
