@@ -93,6 +93,26 @@ def finished(run: Path) -> int:
         return 0
 
 
+def store_rows(run: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` in the run folder's store, read-only (a reader must never create the store a
+    starting driver is about to make); [] before the store or the queried tables exist."""
+    if not (run / "trials.sqlite").exists():
+        return []
+    try:
+        con = sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return []
+
+
+def supernet_epochs(run: Path) -> list[int]:
+    """The supernet epochs a one-shot run folder has checkpointed."""
+    return [r[0] for r in store_rows(run, "SELECT epoch FROM oneshot_epochs ORDER BY epoch")]
+
+
 def wait_for(pred, timeout: float, proc: subprocess.Popen | None = None, what: str = "condition") -> None:
     deadline = time.time() + timeout
     while not pred():

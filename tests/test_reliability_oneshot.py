@@ -6,32 +6,24 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 from pathlib import Path
 
-from proc_helpers import cli, marked, new_marker, reap, run_cli, wait_for, wait_gone
+from proc_helpers import (
+    cli,
+    marked,
+    new_marker,
+    reap,
+    run_cli,
+    store_rows,
+    supernet_epochs,
+    wait_for,
+    wait_gone,
+)
 
 TINY = ["search", "--strategy", "random-ws", "--space", "enas", "--train-size", "256", "--val-size", "128",
         "--filters", "4", "--batch-size", "32", "--eval-images", "64", "--rank-samples", "4", "--threads", "1",
         "--quiet"]
 ENV = {"OMP_NUM_THREADS": "1"}
-
-
-def _rows(run: Path, sql: str) -> list[tuple]:
-    if not (run / "trials.sqlite").exists():
-        return []
-    try:
-        con = sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    except sqlite3.OperationalError:  # the one-shot tables are not there yet
-        return []
-
-
-def _epochs(run: Path) -> list[int]:
-    return [r[0] for r in _rows(run, "SELECT epoch FROM oneshot_epochs ORDER BY epoch")]
 
 
 def _stop(proc, marker: str, sig: signal.Signals, code: int, run: Path) -> str:
@@ -51,19 +43,19 @@ def test_sigterm_during_supernet_training_keeps_the_checkpoint_and_resume_comple
     proc = cli(*TINY, "--supernet-epochs", "3", "--top-k", "1", "--epochs", "1", "--out", str(run), marker=marker,
                env=ENV)
     try:
-        wait_for(lambda: _epochs(run), 120, proc, "the first supernet checkpoint")
+        wait_for(lambda: supernet_epochs(run), 120, proc, "the first supernet checkpoint")
         err = _stop(proc, marker, signal.SIGTERM, 143, run)
     finally:
         reap(marked(marker))
-    kept = _epochs(run)
+    kept = supernet_epochs(run)
     assert 1 <= len(kept) < 3 and f"{len(kept)} of 3 supernet epochs are checkpointed" in err
-    first_at = _rows(run, "SELECT at FROM oneshot_epochs WHERE epoch = 1")
+    first_at = store_rows(run, "SELECT at FROM oneshot_epochs WHERE epoch = 1")
     r = run_cli("search", "--resume", "--out", str(run), "--threads", "1", "--quiet")
     assert r.returncode == 0, r.stderr
     assert "pick 1" in r.stdout
-    assert _epochs(run) == [1, 2, 3]
-    assert _rows(run, "SELECT at FROM oneshot_epochs WHERE epoch = 1") == first_at  # not trained again
-    assert _rows(run, "SELECT status FROM trials") == [("done",)]
+    assert supernet_epochs(run) == [1, 2, 3]
+    assert store_rows(run, "SELECT at FROM oneshot_epochs WHERE epoch = 1") == first_at  # not trained again
+    assert store_rows(run, "SELECT status FROM trials") == [("done",)]
     assert (run / "best.nas").exists()
 
 
@@ -73,16 +65,16 @@ def test_sighup_during_a_stand_alone_pick_marks_it_and_resume_runs_it_again(tmp_
     proc = cli(*TINY, "--supernet-epochs", "1", "--top-k", "2", "--epochs", "3", "--out", str(run), marker=marker,
                env=ENV)
     try:
-        wait_for(lambda: _rows(run, "SELECT id FROM trials WHERE status = 'running'"), 120, proc,
+        wait_for(lambda: store_rows(run, "SELECT id FROM trials WHERE status = 'running'"), 120, proc,
                  "a pick to be training stand-alone")
         _stop(proc, marker, signal.SIGHUP, 129, run)
     finally:
         reap(marked(marker))
-    running = _rows(run, "SELECT error FROM trials WHERE status = 'running'")
+    running = store_rows(run, "SELECT error FROM trials WHERE status = 'running'")
     assert running and all("interrupted by SIGHUP" in e for (e,) in running)
     r = run_cli("search", "--resume", "--out", str(run), "--quiet")
     assert r.returncode == 0, r.stderr
-    assert _rows(run, "SELECT status FROM trials") == [("done",), ("done",)]
+    assert store_rows(run, "SELECT status FROM trials") == [("done",), ("done",)]
 
 
 def test_second_driver_on_a_one_shot_folder_is_refused(tmp_path):
@@ -90,7 +82,7 @@ def test_second_driver_on_a_one_shot_folder_is_refused(tmp_path):
     marker = new_marker()
     first = cli(*TINY, "--supernet-epochs", "100", "--out", str(run), marker=marker, env=ENV)
     try:
-        wait_for(lambda: _epochs(run), 120, first, "the first supernet checkpoint")
+        wait_for(lambda: supernet_epochs(run), 120, first, "the first supernet checkpoint")
         r = run_cli("search", "--resume", "--out", str(run), "--quiet")
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()

@@ -5,10 +5,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
+from proc_helpers import supernet_epochs, wait_for
 
 from nasdsl_search.space import load_space
 from nasdsl_search.strategies import STRATEGIES
@@ -100,15 +100,9 @@ def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):
            "--supernet-epochs", "4", *RANKED, "2", *TINY]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.time() + 600
-    epochs: list[int] = []
-    while not epochs and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)  # epochs 2-4 go in with epoch 4's checkpoint: kill soon after epoch 1's
-        try:
-            epochs = _db(run)[0]
-        except sqlite3.Error:  # no store, or no one-shot tables, yet
-            pass
-    assert epochs and proc.poll() is None, f"the run never checkpointed an epoch before finishing: {proc.stderr.read()}"
+    # epochs 2-4 go in with epoch 4's checkpoint: kill soon (wait_for polls every 50 ms) after epoch 1's
+    wait_for(lambda: supernet_epochs(run), 600, proc, "the first supernet checkpoint")
+    assert proc.poll() is None, "the run finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     before = _db(run)[0]
