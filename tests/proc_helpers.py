@@ -80,19 +80,6 @@ def reap(pids: list[int]) -> None:
             pass
 
 
-def finished(run: Path) -> int:
-    """Trials of the run folder that are done or failed (0 before the store exists)."""
-    if not (run / "trials.sqlite").exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
-        n = con.execute("SELECT COUNT(*) FROM trials WHERE status != 'running'").fetchone()[0]
-        con.close()
-        return n
-    except sqlite3.OperationalError:
-        return 0
-
-
 def store_rows(run: Path, sql: str) -> list[tuple]:
     """Rows of `sql` in the run folder's store, read-only (a reader must never create the store a
     starting driver is about to make); [] before the store or the queried tables exist."""
@@ -108,16 +95,35 @@ def store_rows(run: Path, sql: str) -> list[tuple]:
         return []
 
 
+def store_count(run: Path, sql: str) -> int:
+    """The number a `SELECT COUNT(*) ...` query gives on the store, read-only; 0 before it exists."""
+    rows = store_rows(run, sql)
+    return rows[0][0] if rows else 0
+
+
+def finished(run: Path) -> int:
+    """Trials of the run folder that are done or failed (0 before the store exists)."""
+    return store_count(run, "SELECT COUNT(*) FROM trials WHERE status != 'running'")
+
+
 def supernet_epochs(run: Path) -> list[int]:
     """The supernet epochs a one-shot run folder has checkpointed."""
     return [r[0] for r in store_rows(run, "SELECT epoch FROM oneshot_epochs ORDER BY epoch")]
 
 
-def wait_for(pred, timeout: float, proc: subprocess.Popen | None = None, what: str = "condition") -> None:
+def wait_for(pred, timeout: float, proc: subprocess.Popen | None = None, what: str = "condition",
+             poll: float = 0.05) -> None:
     deadline = time.time() + timeout
     while not pred():
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"process ended before {what}: {proc.communicate()}")
         if time.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(poll)
+
+
+def kill_group_when(proc: subprocess.Popen, ready, timeout: float, what: str = "progress", poll: float = 0.05) -> None:
+    """SIGKILL the process and everything in its session as soon as `ready()` holds."""
+    wait_for(ready, timeout, proc, what, poll)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from proc_helpers import cli as nasdsl
+from proc_helpers import kill_group_when, store_count
 
 from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl_search.driver import Search, SearchConfig
@@ -216,35 +218,9 @@ def test_a_promoted_child_trains_exactly_as_an_unstopped_one(tmp_path):
     assert again["reward"] == once["reward"]
 
 
-def nasdsl(*args: str):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=root, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
 KILL_ARGS = ["--strategy", "ppo", "--controller-batch", "2", "--trials", "7", "--workers", "1", "--threads", "1",
              "--scheduler", "asha", "--min-epochs", "2", "--max-epochs", "8", "--reduction", "2",
              "--train-size", "96", "--val-size", "100", "--filters", "4", "--batch-size", "32", "--quiet"]
-
-
-def _count(run, sql: str) -> int:
-    import sqlite3 as _sqlite3
-
-    if not (run / "trials.sqlite").exists():
-        return 0
-    try:
-        con = _sqlite3.connect(f"file:{run / 'trials.sqlite'}?mode=ro", uri=True, timeout=10)
-        n = con.execute(sql).fetchone()[0]
-        con.close()
-        return n
-    except _sqlite3.OperationalError:
-        return 0
 
 
 def _table(run, sql: str) -> list[tuple]:
@@ -259,10 +235,6 @@ def test_kill_minus_nine_at_any_moment_then_resume(tmp_path):
     """SIGKILL the CLI twice (after a rung result; in the middle of a promoted trial's job, once its
     checkpoint moved on), then --resume: every rung result once, the same results, decisions and
     strategy updates as an uninterrupted run, and no checkpoint left behind."""
-    import os
-    import signal
-    import time
-
     reference = tmp_path / "reference"
     ref = nasdsl("search", "--out", str(reference), *KILL_ARGS)
     _, err = ref.communicate(timeout=900)
@@ -271,23 +243,14 @@ def test_kill_minus_nine_at_any_moment_then_resume(tmp_path):
     run = tmp_path / "run"
     ckpts = run / "checkpoints"
 
-    def kill_when(proc, ready, timeout=300):
-        deadline = time.time() + timeout
-        while not ready():
-            assert proc.poll() is None, proc.communicate()
-            assert time.time() < deadline, "the search made no progress"
-            time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
     proc = nasdsl("search", "--out", str(run), *KILL_ARGS)
-    kill_when(proc, lambda: _count(run, "SELECT COUNT(*) FROM rungs") >= 3)
+    kill_group_when(proc, lambda: store_count(run, "SELECT COUNT(*) FROM rungs") >= 3, 300, "3 rung results", poll=0.02)
     seen = _table(run, "SELECT trial, rung, epochs, accuracy FROM rungs ORDER BY rowid")
 
     def mid_promoted_job():  # a promoted trial's checkpoint between two rungs (rungs 2, 4, 8 epochs)
         for f in (ckpts.glob("trial-*.pt") if ckpts.is_dir() else ()):
             tid = int(f.name.split("-")[1].split(".")[0])
-            if _count(run, f"SELECT COUNT(*) FROM promotions WHERE trial = {tid}"):
+            if store_count(run, f"SELECT COUNT(*) FROM promotions WHERE trial = {tid}"):
                 try:
                     import torch
                     if torch.load(f, weights_only=True)["epoch"] not in (2, 4, 8):
@@ -297,7 +260,8 @@ def test_kill_minus_nine_at_any_moment_then_resume(tmp_path):
         return False
 
     proc = nasdsl("search", "--resume", "--out", str(run))
-    kill_when(proc, lambda: _count(run, "SELECT COUNT(*) FROM rungs") > len(seen) and mid_promoted_job())
+    kill_group_when(proc, lambda: store_count(run, "SELECT COUNT(*) FROM rungs") > len(seen) and mid_promoted_job(),
+                    300, "a promoted trial between rungs", poll=0.02)
     assert _table(run, "SELECT trial, rung, epochs, accuracy FROM rungs ORDER BY rowid")[:len(seen)] == seen
     proc = nasdsl("search", "--resume", "--out", str(run), "--quiet")
     out, err = proc.communicate(timeout=900)

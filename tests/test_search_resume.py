@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from proc_helpers import finished
+from proc_helpers import cli as nasdsl
+from proc_helpers import finished, kill_group_when
 
 from nasdsl.errors import NasError
 from nasdsl_search.cli import configure, open_run
 from nasdsl_search.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 TRIALS = 10
 # real child training on digits, kept tiny; one worker so that the run is deterministic
 ARGS = ["--strategy", "ppo", "--controller-batch", "3", "--trials", str(TRIALS), "--workers", "1",
         "--threads", "1", "--epochs", "1", "--train-size", "120", "--val-size", "100", "--filters", "4", "--quiet"]
-
-
-def nasdsl(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def rows(run: Path) -> list[dict]:
@@ -38,17 +27,6 @@ def rows(run: Path) -> list[dict]:
     out = [dict(r) for r in con.execute("SELECT * FROM trials ORDER BY id")]
     con.close()
     return out
-
-
-def kill_after(proc: subprocess.Popen, run: Path, n: int, timeout: float = 240) -> None:
-    """SIGKILL the whole process group once `n` trials have finished."""
-    deadline = time.time() + timeout
-    while finished(run) < n:
-        assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline, "the search made no progress"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 @pytest.mark.slow
@@ -62,7 +40,7 @@ def test_kill_minus_nine_then_resume(tmp_path):
     snapshots = []
     for stop_at in (3, 6):  # kill twice, at different points
         proc = nasdsl("search", "--out", str(run), *ARGS) if stop_at == 3 else nasdsl("search", "--resume", "--out", str(run))
-        kill_after(proc, run, stop_at)
+        kill_group_when(proc, lambda n=stop_at: finished(run) >= n, 240, f"{stop_at} finished trials")
         snapshots.append([r for r in rows(run) if r["status"] != "running"])
     proc = nasdsl("search", "--resume", "--out", str(run), "--quiet")
     out, err = proc.communicate(timeout=600)

@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
+from proc_helpers import cli as nasdsl
+from proc_helpers import kill_group_when
 from torch import nn
 
 from nasdsl_search.trainer import ArrayDataset, TrainConfig, Trainer
 from tests.test_train_cli import NAS
 from tests.test_trainer import Streamed
 
-ROOT = Path(__file__).resolve().parent.parent
 CFG = TrainConfig(epochs=3, batch_size=32, lr=0.1, ema_decay=0.9, grad_clip=1.0)
 
 
@@ -99,12 +95,6 @@ ARGS = ["--dataset", "digits", "--batch-size", "32", "--train-size", "128", "--v
         "--seed", "2"]
 
 
-def nasdsl(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "nasdsl", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def _first_loss(text: str) -> float:
     return float(re.search(r"epoch 1/\d+\s+loss (\d+\.\d+)", text).group(1))
 
@@ -125,12 +115,7 @@ def test_nasdsl_train_nproc_2_and_resume(tmp_path):
     assert abs(_first_loss(out) - _first_loss(sout)) / _first_loss(sout) < 0.02
     # kill -9 the whole DDP group after its first checkpoint, resume it with two processes again
     p = nasdsl("train", str(src), *ARGS, "--epochs", "3", "--nproc", "2", "--out", str(broken))
-    deadline = time.time() + 600
-    while not (broken / "checkpoint.pt").exists() and p.poll() is None and time.time() < deadline:
-        time.sleep(0.1)
-    assert p.poll() is None
-    os.killpg(p.pid, signal.SIGKILL)
-    p.wait()
+    kill_group_when(p, (broken / "checkpoint.pt").exists, 600, "the first checkpoint", poll=0.1)
     r = nasdsl("train", "--resume", "--out", str(broken), "--nproc", "2")
     rout, rerr = r.communicate(timeout=900)
     assert r.returncode == 0, rerr

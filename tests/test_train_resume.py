@@ -3,28 +3,18 @@ from the last checkpoint and ends with bitwise the weights of an uninterrupted r
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from proc_helpers import cli as nasdsl
+from proc_helpers import kill_group_when
 
 from tests.test_train_cli import NAS
 
-ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 4
 ARGS = ["--dataset", "digits", "--epochs", str(EPOCHS), "--batch-size", "32", "--train-size", "128",
         "--val-size", "64", "--threads", "1", "--device", "cpu", "--seed", "3"]
-
-
-def nasdsl(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "nasdsl", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def checkpoint_epoch(folder: Path) -> int:
@@ -41,12 +31,7 @@ def test_kill_minus_nine_then_resume_ends_with_the_uninterrupted_weights(tmp_pat
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     ref = nasdsl("train", str(src), *ARGS, "--out", str(whole))
     p = nasdsl("train", str(src), *ARGS, "--out", str(broken))
-    deadline = time.time() + 300
-    while checkpoint_epoch(broken) < 1 and p.poll() is None and time.time() < deadline:
-        time.sleep(0.1)
-    assert p.poll() is None, "the run ended before it could be killed"
-    os.killpg(p.pid, signal.SIGKILL)
-    p.wait()
+    kill_group_when(p, lambda: checkpoint_epoch(broken) >= 1, 300, "the first checkpoint", poll=0.1)
     killed_at = checkpoint_epoch(broken)
     assert 1 <= killed_at < EPOCHS and not (broken / "weights.pt").exists()
     out, err = ref.communicate(timeout=600)
