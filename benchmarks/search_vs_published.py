@@ -17,14 +17,16 @@ Printed: one table (cell, where it came from, what it cost to find, params and m
 proxy child, reward mean ± sd over training seeds on both networks) and, per strategy, a one-sided
 Mann-Whitney U p-value of "the searched cells score higher" against each published cell, over
 every (search seed, training seed) reward of the strategy's cells against the published cell's
-rewards. Children run through nasdsl_search.trial.run_trial, the code the search runs. Everything is kept
+rewards; and each strategy against `--baseline` (random search), both ways ("scores higher", "scores
+lower"), over the pooled rewards and over the search seeds' means (the honest unit: a strategy's 25
+rewards are 5 cells trained 5 times each). Children run through nasdsl_search.trial.run_trial, the code the search runs. Everything is kept
 in --out (run folders and a JSON cache), so a stopped benchmark continues where it stopped. Exits 1
 when a child failed to train (a result would be missing), else 0: there is no target to miss, the
 table is the result, whichever way it comes out.
 
     python benchmarks/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
-        [--train-seeds 5] [--strategies random,ppo,evolution,evolution+asha,random-ws,enas] [--workers 2]
-        [--out runs/vs_published]
+        [--train-seeds 5] [--strategies random,ppo,evolution,evolution+asha,random-ws,enas] [--baseline random]
+        [--workers 2] [--out runs/vs_published]
 
 `--strategies ""` trains the published cells only.
 
@@ -190,6 +192,10 @@ def mann_whitney_greater(x: list[float], y: list[float]) -> float:
     return float(mannwhitneyu(x, y, alternative="greater").pvalue)
 
 
+def mann_whitney_less(x: list[float], y: list[float]) -> float:
+    return mann_whitney_greater(y, x)
+
+
 def mean_sd(xs: list[float]) -> str:
     if not xs:
         return "—"
@@ -204,6 +210,7 @@ def main() -> int:
     ap.add_argument("--strategies", default="random,ppo,evolution,evolution+asha,random-ws,enas",
                     help="the baseline, the default search, the comparison's best with and without ASHA, "
                          "weight sharing")
+    ap.add_argument("--baseline", default="random", help="the strategy every other one is compared with")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rank-samples", type=int, default=400,
                     help="architectures a one-shot search ranks, all of them picks: more than --minutes can train "
@@ -304,6 +311,23 @@ def main() -> int:
                     ps.append(f"{label} p = {mann_whitney_greater(ours, theirs):.3f}")
             print(f"  {spec} on the {net} network (mean {statistics.fmean(ours) if ours else float('nan'):.4f}): "
                   + "; ".join(ps))
+    if args.baseline in specs:
+        print(f"\neach strategy against {args.baseline}, one-sided Mann-Whitney U over every search seed x training "
+              f"seed (per search seed: over the {len(seeds)} means of its cell's trainings):")
+        for spec in specs:
+            if spec == args.baseline:
+                continue
+            parts = []
+            for net in ("proxy", "bigger"):
+                pooled = [[x for label, source, _, _ in rows if source == s for x in rewards(label, net)]
+                          for s in (spec, args.baseline)]
+                means = [[statistics.fmean(r) for label, source, _, _ in rows if source == s
+                          if (r := rewards(label, net))] for s in (spec, args.baseline)]
+                if all(pooled) and all(means):
+                    parts.append(f"{net} {statistics.fmean(pooled[0]):.4f} vs {statistics.fmean(pooled[1]):.4f}: "
+                                 f"greater p = {mann_whitney_greater(*pooled):.3f} (per seed {mann_whitney_greater(*means):.3f}), "
+                                 f"less p = {mann_whitney_less(*pooled):.3f} (per seed {mann_whitney_less(*means):.3f})")
+            print(f"  {spec}: " + "; ".join(parts))
     if evidence:
         print("\none-shot picks (trained stand-alone in rank order until the budget was spent):")
         print("\n".join(evidence))
