@@ -1,12 +1,11 @@
 """Conversions: DARTS genotypes and TF-slim lists <-> .nas, checked against the published tuples."""
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from proc_helpers import run_cli
 
 from nasdsl.errors import NasError
 from nasdsl.lang import ast
@@ -23,8 +22,6 @@ from nasdsl.lang.fmt import format_module
 from nasdsl.lang.load import load, load_text
 from nasdsl.lang.ops import OPS
 from nasdsl.lang.parse import parse
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # The genotypes of DARTS' cnn/genotypes.py (quark0/darts), in its own notation.
 DARTS_GENOTYPES = """
@@ -305,8 +302,7 @@ def test_random_round_trips(cell):
 # ---------------------------------------------------------------- the command
 
 def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "convert", *args], check=False,
-                          capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120)
+    return run_cli("convert", *args, input=stdin)
 
 
 def test_convert_cli(tmp_path):

@@ -4,11 +4,10 @@ Regenerate the expected files after a deliberate message change with
 `NASDSL_UPDATE_GOLDEN=1 pytest tests/test_frontend_errors.py`, then read the diff.
 """
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from proc_helpers import run_cli
 
 from nasdsl.errors import NasError
 from nasdsl.lang.load import load_text
@@ -89,14 +88,9 @@ def test_syntax_labels(text, label):
     assert e.value.diagnostics[0].message == label
 
 
-def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], check=False, capture_output=True, text=True,
-                          cwd=ROOT, input=stdin, timeout=120)
-
-
 def test_cli_check_exit_2_without_traceback():
     files = [str(GOLDEN / f"{n}.nas") for n in CASES]
-    r = _cli("check", *files)
+    r = run_cli("check", *files)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
     for n in CASES:  # every file's errors are printed, with its own path
@@ -105,12 +99,12 @@ def test_cli_check_exit_2_without_traceback():
 
 @pytest.mark.parametrize("name", ["unknown_op", "syntax_end_of_input", "unknown_import"])
 def test_cli_check_each_golden(name):
-    r = _cli("check", str(GOLDEN / f"{name}.nas"))
+    r = run_cli("check", str(GOLDEN / f"{name}.nas"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "error:" in r.stderr
 
 
 def test_cli_check_ok_and_missing_file():
-    r = _cli("check", "nasdsl/zoo/nasnet.nas", "darts_v2_normal")
+    r = run_cli("check", "nasdsl/zoo/nasnet.nas", "darts_v2_normal")
     assert r.returncode == 0, r.stderr
-    r = _cli("check", "no/such.nas")
+    r = run_cli("check", "no/such.nas")
     assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr

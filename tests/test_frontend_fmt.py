@@ -1,12 +1,11 @@
 """The formatter: one canonical form, `parse(format(m)) == m`, idempotent, comments kept."""
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from proc_helpers import run_cli
 
 from nasdsl.lang import ast
 from nasdsl.lang.fmt import format_module, format_number, format_text, format_value
@@ -256,9 +255,7 @@ def test_comment_placement():
 # ---------------------------------------------------------------- the command
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "fmt", *args], check=False,
-                          capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    return run_cli("fmt", *args)
 
 
 def test_fmt_cli(tmp_path):

@@ -2,17 +2,15 @@
 and a real search on an image folder."""
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from data_fixtures import write_cifar100, write_folder, write_image, write_npz, write_tree
+from proc_helpers import run_cli
 
 from nasdsl.cli.dispatch import main
 
@@ -154,15 +152,9 @@ def test_every_data_command_gives_the_same_one_line_error(tmp_path, capsys, comm
     assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.onnx"))  # nothing written
 
 
-def _env() -> dict[str, str]:
-    root = str(Path(__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
-
-
 def test_bad_data_in_a_real_process_has_no_traceback(tmp_path):
     spec, file = _truncated(tmp_path)
-    p = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "search", "--dataset", spec, "--trials", "1", "--quiet",
-                        "--out", str(tmp_path / "run")], capture_output=True, text=True, env=_env(), timeout=300)
+    p = run_cli("search", "--dataset", spec, "--trials", "1", "--quiet", "--out", str(tmp_path / "run"), timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines() == [p.stderr.strip()] and p.stderr.startswith(f"{file}: error: ")
 
@@ -171,9 +163,8 @@ def test_bad_data_in_a_real_process_has_no_traceback(tmp_path):
 def test_a_two_trial_search_on_an_image_folder(tmp_path):
     root = write_folder(tmp_path / "pets", train=12, val=4, size=(8, 8), classes=("cat", "dog"))
     out = tmp_path / "run"
-    p = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "search", "--dataset", f"imagefolder:{root}",
-                        "--trials", "2", "--workers", "1", "--threads", "1", "--epochs", "1", "--strategy", "random",
-                        "--quiet", "--out", str(out)], capture_output=True, text=True, env=_env(), timeout=600)
+    p = run_cli("search", "--dataset", f"imagefolder:{root}", "--trials", "2", "--workers", "1", "--threads", "1",
+                "--epochs", "1", "--strategy", "random", "--quiet", "--out", str(out), timeout=600)
     assert p.returncode == 0, p.stderr
     with sqlite3.connect(out / "trials.sqlite") as db:
         rows = db.execute("SELECT status, reward FROM trials").fetchall()
