@@ -288,6 +288,14 @@ def main() -> int:
         return [cache[f"{label}/{net}/{s}"]["reward"] for s in train_seeds
                 if cache.get(f"{label}/{net}/{s}", {}).get("reward") is not None]
 
+    def pooled(spec: str, net: str) -> list[float]:
+        """Every (search seed, training seed) reward of the strategy's cells."""
+        return [x for label, source, _, _ in rows if source == spec for x in rewards(label, net)]
+
+    def seed_means(spec: str, net: str) -> list[float]:
+        """One mean per search seed: its cell's rewards over the training seeds."""
+        return [statistics.fmean(r) for label, source, _, _ in rows if source == spec if (r := rewards(label, net))]
+
     failed = [k for k in wanted if cache[k]["reward"] is None]
     print(f"\nproxy: digits as `nasdsl search` trains it by default ({base.train.epochs} epochs, "
           f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
@@ -303,7 +311,7 @@ def main() -> int:
     print("\none-sided Mann-Whitney U, searched cells (every search seed x training seed) > published cell:")
     for spec in specs:
         for net in ("proxy", "bigger"):
-            ours = [x for label, source, _, _ in rows if source == spec for x in rewards(label, net)]
+            ours = pooled(spec, net)
             ps = []
             for label, source, _, _ in rows:
                 theirs = rewards(label, net)
@@ -319,14 +327,12 @@ def main() -> int:
                 continue
             parts = []
             for net in ("proxy", "bigger"):
-                pooled = [[x for label, source, _, _ in rows if source == s for x in rewards(label, net)]
-                          for s in (spec, args.baseline)]
-                means = [[statistics.fmean(r) for label, source, _, _ in rows if source == s
-                          if (r := rewards(label, net))] for s in (spec, args.baseline)]
-                if all(pooled) and all(means):
-                    parts.append(f"{net} {statistics.fmean(pooled[0]):.4f} vs {statistics.fmean(pooled[1]):.4f}: "
-                                 f"greater p = {mann_whitney_greater(*pooled):.3f} (per seed {mann_whitney_greater(*means):.3f}), "
-                                 f"less p = {mann_whitney_less(*pooled):.3f} (per seed {mann_whitney_less(*means):.3f})")
+                both = pooled(spec, net), pooled(args.baseline, net)
+                means = seed_means(spec, net), seed_means(args.baseline, net)
+                if all(both) and all(means):
+                    parts.append(f"{net} {statistics.fmean(both[0]):.4f} vs {statistics.fmean(both[1]):.4f}: "
+                                 f"greater p = {mann_whitney_greater(*both):.3f} (per seed {mann_whitney_greater(*means):.3f}), "
+                                 f"less p = {mann_whitney_less(*both):.3f} (per seed {mann_whitney_less(*means):.3f})")
             print(f"  {spec}: " + "; ".join(parts))
     if evidence:
         print("\none-shot picks (trained stand-alone in rank order until the budget was spent):")
