@@ -257,6 +257,10 @@ def run(args: argparse.Namespace) -> int:
     c = summary.counts
     print(f"run folder: {summary.folder}")
     print(f"trials: {c['done']} done, {c['failed']} failed ({summary.seconds:.0f} s this session)")
+    if not summary.finished:
+        waiting = f", {c['running']} waiting at a rung for ASHA to promote or stop them" if c["running"] else ""
+        print(f"stopped by --minutes with {c['done'] + c['failed']} of {search.config.trials} trials finished"
+              f"{waiting}; `nasdsl search --resume --out {summary.folder}` goes on")
     if summary.best_reward is not None:
         print(f"best: trial {summary.best_trial}, reward {summary.best_reward:.4f} -> "
               f"{Path(summary.folder) / 'best.nas'}")

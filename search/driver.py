@@ -143,6 +143,7 @@ class RunSummary:
     best_reward: float | None
     best_trial: int | None
     seconds: float
+    finished: bool = True  # every trial of the budget done or failed (False: stopped by `minutes`)
 
 
 class Search:
@@ -316,9 +317,9 @@ class Search:
             ex.shutdown()
             bar.close()
         self.write_best()
-        top = self.store.best(1)
-        return RunSummary(self.folder, self.store.counts(), top[0]["reward"] if top else None,
-                          top[0]["id"] if top else None, time.time() - start)
+        top, c = self.store.best(1), self.store.counts()
+        return RunSummary(self.folder, c, top[0]["reward"] if top else None, top[0]["id"] if top else None,
+                          time.time() - start, c["done"] + c["failed"] >= self.config.trials)
 
     def _loop(self, ex, workers: int, threads: int, bar: Progress) -> None:
         """Every trial trains to the end: propose while a worker is free, record what finishes."""
@@ -415,7 +416,7 @@ class Search:
                     asha.promote(tid, rung - 1)
                 ex.submit(self._rung_payload(trials[tid], threads, rung))
             c = self.store.counts()
-            bar.update(c["done"], c["running"], c["failed"], self._best_reward())
+            bar.update(c["done"], ex.running, c["failed"], self._best_reward(), waiting=c["running"] - ex.running)
             if ex.running == 0:
                 break
             for result in ex.poll(timeout=0.5):

@@ -26,7 +26,8 @@ class Progress:
         self.start_finished: int | None = None  # trials already finished when this session began
         self._last = ""
 
-    def line(self, done: int, running: int, failed: int, best: float | None) -> str:
+    def line(self, done: int, running: int, failed: int, best: float | None, waiting: int = 0) -> str:
+        """`waiting`: trials of an early-stopped run waiting at a rung (shown when there are any)."""
         finished = done + failed
         if self.start_finished is None:
             self.start_finished = finished
@@ -37,13 +38,14 @@ class Progress:
         fill = int(self.width * finished / max(self.total, 1))
         bar = "#" * fill + "-" * (self.width - fill)
         best_s = f"{best:.4f}" if best is not None else "-"
-        return (f"[{bar}] {finished}/{self.total}  done {done}  running {running}  failed {failed}  "
+        return (f"[{bar}] {finished}/{self.total}  done {done}  running {running}  "
+                + (f"waiting {waiting}  " if waiting else "") + f"failed {failed}  "
                 f"best {best_s}  elapsed {_clock(elapsed)}  left {eta}")
 
-    def update(self, done: int, running: int, failed: int, best: float | None) -> None:
+    def update(self, done: int, running: int, failed: int, best: float | None, waiting: int = 0) -> None:
         if not self.enabled:
             return
-        text = self.line(done, running, failed, best)
+        text = self.line(done, running, failed, best, waiting)
         if self.tty:
             self.stream.write("\r" + text.ljust(len(self._last)))
             self.stream.flush()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
-from .report_html import run_line
+from .report_html import run_line, running_status
 from .runlock import driver_alive
 from .scheduler import rung_epochs
-from .store import Store
+from .store import STATUSES, Store
 
 JSON_FIELDS = ("id", "status", "reward", "nas", "strategy", "decisions", "seed", "params", "madds", "error",
                "seconds", "proposed_at", "started_at", "finished_at", "node", "host", "ip", "pid")
@@ -36,12 +36,11 @@ def report_data(folder: str | Path) -> dict:
     try:
         trials = [{**{k: t.get(k) for k in JSON_FIELDS}, "redrawn": (t.get("meta") or {}).get("redrawn", 0)}
                   for t in store.trials()]  # redrawn: proposals over budget drawn again before this one
-        counts = store.counts()
-        if counts["running"] and not driver_alive(folder):  # no driver holds the run: they were interrupted
-            counts["interrupted"], counts["running"] = counts["running"], 0
-            for t in trials:
-                if t["status"] == "running":
-                    t["status"] = "interrupted"
+        waiting, alive = set(store.waiting()), driver_alive(folder)
+        counts = {s: 0 for s in STATUSES}  # and waiting, interrupted where there are any
+        for t in trials:
+            t["status"] = running_status(t["status"], t["id"] in waiting, alive)
+            counts[t["status"]] = counts.get(t["status"], 0) + 1
         return {"trials": trials, "counts": counts, "config": store.config(),
                 "executor": store.config("executor"), "cluster": store.config("cluster"),
                 "updates": store.update_log(), "rungs": store.rungs()}
@@ -65,11 +64,15 @@ def table(data: dict, top: int) -> str:
     done = sorted((t for t in data["trials"] if t["status"] == "done"), key=lambda t: (-t["reward"], t["id"]))
     c = data["counts"]
     cfg = data["config"] or {}
+    states = [f"{c['done']} done", f"{c['failed']} failed"]
+    if c["running"] or not (c.get("waiting") or c.get("interrupted")):
+        states.append(f"{c['running']} running")
+    if c.get("waiting"):
+        states.append(f"{c['waiting']} waiting at a rung (ASHA promotes or stops them)")
+    if c.get("interrupted"):
+        states.append(f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
     lines = [(f"strategy {cfg.get('strategy', '?')}, reward {cfg.get('reward', '?')} on {cfg.get('dataset', '?')}: "
-             f"{c['done']} done, {c['failed']} failed, "
-             + (f"{c['running']} running" if not c.get("interrupted") else
-                f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
-             + f" of {cfg.get('trials', '?')} trials"), run_line(data)]
+              + ", ".join(states) + f" of {cfg.get('trials', '?')} trials"), run_line(data)]
     head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}  where"
     lines += ["", head, "-" * len(head)]
     for rank, t in enumerate(done[:top], 1):

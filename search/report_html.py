@@ -22,11 +22,12 @@ from typing import Any
 from nasdsl.errors import NasError
 from nasdsl.lang import ast
 
+from .store import STORE_NAME, WAITING_SQL
+
 # strategy colours (colour-blind friendly), handed out in sorted strategy-name order
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
-PENDING = {"pending", "running", "queued", "started", "interrupted"}
+PENDING = {"pending", "running", "queued", "started", "interrupted", "waiting"}
 TOP = 10
-STORE_NAME = "trials.sqlite"  # nasdsl_search.store.STORE_NAME
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -589,13 +590,25 @@ def load_trials(run_dir: Path) -> list[dict]:
         rows = [dict(r) for r in con.execute("SELECT * FROM trials")]
     except sqlite3.Error as e:
         raise NasError(f"{dbs[0]}: cannot read trials: {e}") from None
+    try:
+        waiting = {r[0] for r in con.execute(WAITING_SQL)}
+    except sqlite3.Error:  # not an early-stopped run (no rungs table), or another tool's store
+        waiting = set()
     finally:
         con.close()
     from .runlock import driver_alive
 
-    if not driver_alive(run_dir):  # no driver holds the run: its "running" trials were interrupted
-        rows = [{**r, "status": "interrupted"} if r.get("status") == "running" else r for r in rows]
-    return [_normalise(r) for r in rows]
+    alive = driver_alive(run_dir)
+    return [_normalise({**r, "status": running_status(r.get("status"), r.get("id") in waiting, alive)})
+            for r in rows]
+
+
+def running_status(status: Any, waiting: bool, driver_alive: bool) -> Any:
+    """What a stored status means now: a running trial is `waiting` at a rung (ASHA will promote or
+    stop it; it is not training), or `interrupted` once no driver holds the run (--resume runs it again)."""
+    if status != "running":
+        return status
+    return "waiting" if waiting else "running" if driver_alive else "interrupted"
 
 
 # column names other spellings map to

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from nasdsl.errors import NasError
 
 STORE_NAME = "trials.sqlite"
@@ -77,6 +75,15 @@ CREATE TABLE IF NOT EXISTS promotions (  -- a trial sent on from rung - 1 to run
 );
 """
 
+# The trials of an early-stopped run that wait for ASHA to promote or stop them: still running, with a
+# result at the rung of their last job (rung 0, or the rung they were last promoted to). The others
+# still running are training (or were, when their driver was killed).
+WAITING_SQL = """
+SELECT t.id FROM trials t JOIN rungs r ON r.trial = t.id
+WHERE t.status = 'running'
+  AND r.rung = (SELECT COALESCE(MAX(p.rung), 0) FROM promotions p WHERE p.trial = t.id)
+ORDER BY t.id"""
+
 
 # Columns added after the first release: created when a store is opened, old run folders included.
 # Where a trial ran: the Ray node id ("local" in the process pool), the machine's hostname and IP,
@@ -85,12 +92,16 @@ ADDED_COLUMNS = {"node": "TEXT", "host": "TEXT", "ip": "TEXT", "pid": "INTEGER"}
 
 
 def dump_state(state: dict[str, Any]) -> bytes:
+    import torch  # here, so that reading a store (`nasdsl report`) does not load torch
+
     buf = io.BytesIO()
     torch.save(state, buf)
     return buf.getvalue()
 
 
 def load_state(blob: bytes) -> dict[str, Any]:
+    import torch
+
     return torch.load(io.BytesIO(blob), weights_only=True)
 
 
@@ -218,9 +229,11 @@ class Store:
                 self._log_update(db, updates, observed, update_info, state)
 
     def mark_interrupted(self, why: str) -> int:
-        """Say on every trial still running why it did not finish (`--resume` runs it again)."""
+        """Say on every trial still training why it did not finish (`--resume` runs it again); trials
+        waiting at a rung were not interrupted."""
+        waiting = f" AND id NOT IN ({WAITING_SQL})" if self._has("rungs") and self._has("promotions") else ""
         with self.transaction() as db:
-            return db.execute("UPDATE trials SET error = ? WHERE status = 'running'", (why,)).rowcount
+            return db.execute(f"UPDATE trials SET error = ? WHERE status = 'running'{waiting}", (why,)).rowcount
 
     def _finish(self, db: sqlite3.Connection, trial: int, result: dict[str, Any], observed: int) -> None:
         cur = db.execute(
@@ -309,6 +322,12 @@ class Store:
         row = self.db.execute("SELECT MIN(at - COALESCE(seconds, 0)), SUM(seconds) FROM rungs WHERE trial = ?",
                               (trial,)).fetchone()
         return row[0], row[1]
+
+    def waiting(self) -> list[int]:
+        """The trials waiting at a rung for ASHA to promote or stop them (WAITING_SQL), in id order."""
+        if not (self._has("rungs") and self._has("promotions")):
+            return []
+        return [r[0] for r in self.db.execute(WAITING_SQL)]
 
     def promotions(self) -> list[dict[str, Any]]:
         if not self._has("promotions"):

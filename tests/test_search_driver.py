@@ -293,15 +293,67 @@ def test_minutes_bounds_the_wall_time_and_resume_goes_on(tmp_path, scheduler):
     results = len(s.store.rungs()) if scheduler == "asha" else first["done"]
     s.close()
     assert 4 <= took < 4 + 15  # stops proposing at 4 s; what was in flight (0.3 s a job) finishes
-    assert results >= 2
+    assert results >= 2 and not summary.finished and summary.counts == first
     if scheduler == "none":
-        assert first["running"] == 0 and summary.counts == first  # nothing left in flight
+        assert first["running"] == 0  # nothing left in flight
+    else:  # what is still running waits at a rung: nothing was cut off in the middle of a job
+        store = Store(tmp_path / "run", create=False)
+        waiting = store.waiting()
+        assert first["running"] > 0 and waiting == [t["id"] for t in store.trials("running")]
+        store.close()
+        data = report_data(tmp_path / "run")
+        assert data["counts"]["waiting"] == first["running"] and "interrupted" not in data["counts"]
+        assert [t["id"] for t in data["trials"] if t["status"] == "waiting"] == waiting
     s = Search(tmp_path / "run", resume=True)
     s.synthetic_extra = {"sleep": 0.3}
     s.run("local", workers=2, progress=False, minutes=2 / 60)
     more = len(s.store.rungs()) if scheduler == "asha" else s.store.counts()["done"]
     s.close()
     assert more > results
+
+
+def test_a_trial_sent_on_but_without_its_result_is_not_waiting(tmp_path):
+    """A kill between a promotion and its rung result leaves the trial mid-job: `report` calls it
+    interrupted (--resume runs that job again), not waiting, and a signal's note goes on it alone."""
+    s = Search(tmp_path / "run", synthetic("random", 10**6, scheduler="asha", train=TrainConfig(epochs=9)))
+    s.run("local", workers=1, progress=False, minutes=1 / 60)
+    s.close()
+    store = Store(tmp_path / "run", create=False)
+    cut, *rest = store.waiting()
+    store.add_promotion(cut, max(r["rung"] for r in store.rungs() if r["trial"] == cut) + 1)
+    assert store.waiting() == rest
+    assert store.mark_interrupted("interrupted by SIGTERM") == 1
+    assert [t["id"] for t in store.trials("running") if t["error"]] == [cut]
+    store.close()
+    data = report_data(tmp_path / "run")
+    assert [t["id"] for t in data["trials"] if t["status"] == "interrupted"] == [cut]
+    assert data["counts"]["interrupted"] == 1 and data["counts"]["waiting"] == len(rest) > 0
+    from nasdsl_search.report_cli import table
+    assert f"{len(rest)} waiting at a rung (ASHA promotes or stops them), 1 interrupted" in table(data, 5)
+
+
+@pytest.mark.parametrize("scheduler", ["none", "asha"])
+def test_the_cli_says_when_minutes_stopped_the_search(tmp_path, capsys, scheduler):
+    out = tmp_path / "r"
+    assert nasdsl_main(["search", "--reward", "synthetic", "--scheduler", scheduler, "--trials", "100000",
+                        "--minutes", "0.03", "--quiet", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    store = Store(out, create=False)
+    c, waiting = store.counts(), store.waiting()
+    store.close()
+    assert c["running"] == len(waiting) and (len(waiting) > 0) == (scheduler == "asha")
+    assert (f"stopped by --minutes with {c['done'] + c['failed']} of 100000 trials finished"
+            + (f", {len(waiting)} waiting at a rung for ASHA to promote or stop them" if waiting else "")
+            + f"; `nasdsl search --resume --out {out}` goes on") in said
+    assert nasdsl_main(["report", str(out), "--no-html"]) == 0
+    assert (f"{len(waiting)} waiting at a rung" in capsys.readouterr().out) == bool(waiting)
+
+
+def test_the_progress_line_counts_trials_waiting_at_a_rung_apart():
+    from nasdsl_search.progress import Progress
+    bar = Progress(60, enabled=False)
+    assert "done 2  running 2  waiting 15  failed 1  best 0.9000" in bar.line(2, 2, 1, 0.9, waiting=15)
+    assert "done 2  running 2  failed 1  best" in bar.line(2, 2, 1, 0.9)
 
 
 def test_minutes_flag_is_checked(tmp_path, capsys):
