@@ -1,14 +1,12 @@
 """Shared pieces for the ONNX tests: a small real classifier, image writers, a torch-free runner."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
+from proc_helpers import child_env
 
 # Runs `nasdsl` with the named packages made unimportable (sys.modules[name] = None makes any
 # `import name` raise ImportError), and fails if a blocked package got imported anyway.
@@ -29,9 +27,8 @@ sys.exit(rc)
 
 def run_blocked(blocked: list[str], argv: list[str]) -> subprocess.CompletedProcess:
     """`nasdsl ARGV` in a fresh interpreter where `blocked` packages cannot be imported."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run([sys.executable, "-c", BLOCKED_RUNNER, ",".join(blocked), *argv],
-                          check=False, capture_output=True, text=True, env=env, timeout=120)
+                          check=False, capture_output=True, text=True, env=child_env(), timeout=120)
 
 
 def tiny_classifier(classes: int, winner: int | None = None, seed: int = 0):

@@ -22,9 +22,14 @@ def _deliverable_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def child_env(extra: dict | None = None) -> dict:
+    """The environment of a child Python: ours, `extra`, and this checkout first on PYTHONPATH."""
+    return {**os.environ, **(extra or {}), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
 def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) -> subprocess.Popen:
     """`python -m nasdsl.cli.dispatch ARGS` in its own session, its descendants tagged with `marker`."""
-    e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    e = child_env(env)
     if marker:
         e[MARKER] = marker
     return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=kw.pop("cwd", ROOT), env=e,
@@ -32,10 +37,11 @@ def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) ->
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None) -> subprocess.CompletedProcess:
-    e = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=cwd or ROOT, env=e, input=input,
-                          capture_output=True, text=True, timeout=timeout)
+def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m nasdsl.cli.dispatch ARGS` to the end, its output captured."""
+    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=cwd or ROOT, env=child_env(env),
+                          input=input, capture_output=True, text=True, timeout=timeout)
 
 
 def new_marker() -> str:

@@ -3,7 +3,6 @@ is held back, so that tests can line up concurrent requests deterministically.""
 from __future__ import annotations
 
 import json
-import os
 import select
 import signal
 import socket
@@ -12,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from proc_helpers import child_env
 
 # `nasdsl serve` with torch blocked: the service must never import it.
 RUNNER = """
@@ -27,11 +26,10 @@ class ServeProcess:
     """`nasdsl serve MODEL --port 0 FLAGS...`; stderr (the request log) goes to `log`."""
 
     def __init__(self, model: str | Path, *flags: str, log: Path, timeout: float = 60.0):
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = log
         self._err = open(log, "w")
         self.proc = subprocess.Popen([sys.executable, "-c", RUNNER, "serve", str(model), "--port", "0", *flags],
-                                     stdout=subprocess.PIPE, stderr=self._err, text=True, env=env)
+                                     stdout=subprocess.PIPE, stderr=self._err, text=True, env=child_env())
         self.banner = self._line(timeout)
         if "http://" not in self.banner:
             self.stop()

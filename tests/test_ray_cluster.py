@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from nasdsl_search.store import Store
 
 ray = pytest.importorskip("ray")
 from data_fixtures import write_folder  # noqa: E402  (tests/ is on sys.path under pytest)
+from proc_helpers import child_env, run_cli  # noqa: E402
 from ray_cluster import LocalCluster, _cmdline  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -37,12 +37,6 @@ def cluster(tmp_path_factory):
     finally:
         c.stop()
         assert c.leftovers() == [], "processes of the test cluster outlived it"
-
-
-def nasdsl(args: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    full = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", *args], capture_output=True, text=True,
-                          env=full, timeout=timeout, cwd=ROOT)
 
 
 SYNTHETIC = ["search", "--reward", "synthetic", "--strategy", "random", "--executor", "ray", "--device", "cpu",
@@ -66,16 +60,15 @@ s.close()
 
 
 def driver(cluster: LocalCluster, **a) -> subprocess.Popen:
-    env = {**os.environ, **cluster.env, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen([sys.executable, "-c", DRIVER, json.dumps({"address": cluster.address, **a})],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(cluster.env), cwd=ROOT)
 
 
 def test_trials_land_on_both_nodes_and_the_report_says_where(cluster, tmp_path):
     out = tmp_path / "run"
     # each child sleeps 1 s, so that 3 in flight need both nodes' CPUs (instant children may all land on one)
-    r = nasdsl([*SYNTHETIC, "--trials", "9", "--workers", "3", "--address", cluster.address, "--out", str(out)],
-               {**cluster.env, "NASDSL_SYNTHETIC_SLEEP": "1"})
+    r = run_cli(*SYNTHETIC, "--trials", "9", "--workers", "3", "--address", cluster.address, "--out", str(out),
+                env={**cluster.env, "NASDSL_SYNTHETIC_SLEEP": "1"}, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     nodes = {n["ip"]: n["id"] for n in cluster.alive_nodes()}
     store = Store(out, create=False)
@@ -87,19 +80,19 @@ def test_trials_land_on_both_nodes_and_the_report_says_where(cluster, tmp_path):
     assert described["address"] == cluster.address and described["gcs"] == cluster.address
     assert sorted(n["ip"] for n in described["nodes"]) == sorted(nodes)
     store.close()
-    rep = nasdsl(["report", str(out)], {})
+    rep = run_cli("report", str(out))
     assert rep.returncode == 0, rep.stderr
     assert f"executor ray at {cluster.address}, 2 nodes" in rep.stdout
     assert "where trials ran:" in rep.stdout and "127.0.0.2/" in rep.stdout
     html = (out / "report.html").read_text()
     assert f"executor ray at {cluster.address}" in html and f"127.0.0.2/{nodes['127.0.0.2'][:8]}" in html
-    js = json.loads(nasdsl(["report", str(out), "--format", "json", "--no-html"], {}).stdout)
+    js = json.loads(run_cli("report", str(out), "--format", "json", "--no-html").stdout)
     assert {t["node"] for t in js["trials"]} == set(nodes.values())
 
     # --address auto: the cluster named by RAY_ADDRESS (on a cluster machine: the one it belongs to)
     auto = tmp_path / "auto"
-    r = nasdsl([*SYNTHETIC, "--trials", "3", "--workers", "3", "--address", "auto", "--out", str(auto)],
-               {**cluster.env, "RAY_ADDRESS": cluster.address})
+    r = run_cli(*SYNTHETIC, "--trials", "3", "--workers", "3", "--address", "auto", "--out", str(auto),
+                env={**cluster.env, "RAY_ADDRESS": cluster.address}, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     store = Store(auto, create=False)
     assert store.counts()["done"] == 3
@@ -119,8 +112,8 @@ def test_cpus_per_trial_is_honoured_and_impossible_requests_fail_fast(cluster, t
 
     for flags, expect in ((["--gpus-per-trial", "1"], "0 GPU"), (["--cpus-per-trial", "3"], "has 3 CPU")):
         t = time.time()
-        r = nasdsl([*SYNTHETIC, "--trials", "2", "--address", cluster.address, "--out", str(tmp_path / flags[0]),
-                    *flags], cluster.env, timeout=120)
+        r = run_cli(*SYNTHETIC, "--trials", "2", "--address", cluster.address, "--out", str(tmp_path / flags[0]),
+                    *flags, env=cluster.env)
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
         assert "no node of the Ray cluster" in r.stderr and expect in r.stderr
         assert time.time() - t < 90  # refused, not left pending
@@ -139,10 +132,10 @@ def test_a_node_that_cannot_read_the_data_set_fails_its_trials_with_that_message
     data = write_folder(shared / "pets", train=6, val=3, size=(16, 16))
     cluster.add_node("127.0.0.3", cpus=1, hide=shared)
     out = tmp_path / "run"
-    r = nasdsl(["search", "--strategy", "random", "--trials", "8", "--workers", "4", "--executor", "ray",
+    r = run_cli("search", "--strategy", "random", "--trials", "8", "--workers", "4", "--executor", "ray",
                 "--device", "cpu", "--quiet", "--out", str(out), "--address", cluster.address,
                 "--dataset", f"imagefolder:{data}", "--epochs", "1", "--cells", "1", "--filters", "4",
-                "--threads", "1"], cluster.env, timeout=600)
+                "--threads", "1", env=cluster.env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     store = Store(out, create=False)
     trials = store.trials()
@@ -201,10 +194,9 @@ def test_a_lost_head_stops_the_driver_and_resume_continues_on_a_new_cluster(clus
              "--epochs", "1", "--cells", "1", "--filters", "4", "--threads", "1"]
     args = ["search", "--strategy", "random", "--trials", "8", "--workers", "2", "--executor", "ray",
             "--device", "cpu", "--quiet", "--out", str(out), *child]
-    env = {**os.environ, **cluster.env, "NASDSL_RAY_LOST_AFTER": "8",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args, "--address", cluster.address],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=child_env({**cluster.env, "NASDSL_RAY_LOST_AFTER": "8"}))
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
         with contextlib.suppress(NasError):  # the store may be half made yet
@@ -236,8 +228,8 @@ def test_a_lost_head_stops_the_driver_and_resume_continues_on_a_new_cluster(clus
     fresh = LocalCluster(tmp_path / "again")
     try:
         fresh.head(cpus=2)
-        r = nasdsl(["search", "--resume", "--out", str(out), "--address", fresh.address, "--quiet"],
-                   fresh.env, timeout=600)
+        r = run_cli("search", "--resume", "--out", str(out), "--address", fresh.address, "--quiet",
+                    env=fresh.env, timeout=600)
         assert r.returncode == 0, r.stderr[-3000:]
         store = Store(out, create=False)
         trials = store.trials()
