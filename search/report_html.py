@@ -10,6 +10,7 @@ read as such. Charts and tables are drawn here, in plain SVG.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -586,14 +587,13 @@ def load_trials(run_dir: Path) -> list[dict]:
         raise NasError(f"{run_dir}: not a search run folder (no {STORE_NAME} in it)")
     con = sqlite3.connect(dbs[0], timeout=30)  # read only by use; WAL stores need a writable open
     con.row_factory = sqlite3.Row
+    waiting: set = set()
     try:
         rows = [dict(r) for r in con.execute("SELECT * FROM trials")]
+        with contextlib.suppress(sqlite3.Error):  # none: not an early-stopped run, or another tool's store
+            waiting = {r[0] for r in con.execute(WAITING_SQL)}
     except sqlite3.Error as e:
         raise NasError(f"{dbs[0]}: cannot read trials: {e}") from None
-    try:
-        waiting = {r[0] for r in con.execute(WAITING_SQL)}
-    except sqlite3.Error:  # not an early-stopped run (no rungs table), or another tool's store
-        waiting = set()
     finally:
         con.close()
     from .runlock import driver_alive

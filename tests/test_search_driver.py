@@ -304,6 +304,8 @@ def test_minutes_bounds_the_wall_time_and_resume_goes_on(tmp_path, scheduler):
         data = report_data(tmp_path / "run")
         assert data["counts"]["waiting"] == first["running"] and "interrupted" not in data["counts"]
         assert [t["id"] for t in data["trials"] if t["status"] == "waiting"] == waiting
+        from nasdsl_search.report_html import load_trials  # report.html's torch-free reader agrees
+        assert [t["id"] for t in load_trials(tmp_path / "run") if t["status"] == "waiting"] == waiting
     s = Search(tmp_path / "run", resume=True)
     s.synthetic_extra = {"sleep": 0.3}
     s.run("local", workers=2, progress=False, minutes=2 / 60)
