@@ -19,7 +19,7 @@ from nasdsl.errors import NasError
 from . import oneshot
 from .augment import AUGMENTATIONS
 from .data import dataset_help
-from .devices import check_device
+from .devices import check_device, resolve_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
 from .lifetime import stopped
@@ -207,6 +207,7 @@ def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
         search = Search(args.out, resume=True, trials=args.trials)
         try:
             chosen = _executor_args(args, search.store.config("executor") or {})
+            _check_local_device(chosen)
             search.store.set_config(chosen, "executor")
         except BaseException:
             search.close()
@@ -215,7 +216,15 @@ def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
     cfg = config_from_args(args)
     out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
     chosen = _executor_args(args, {})
+    _check_local_device(chosen)
     return Search(out, cfg, settings={"executor": chosen}), chosen
+
+
+def _check_local_device(chosen: dict) -> None:
+    """The local pool trains on this machine: a --device it lacks is refused now, not by every trial.
+    (On Ray the trials' nodes have the GPUs, found through --gpus-per-trial.)"""
+    if chosen["executor"] == "local":
+        resolve_device(chosen["device"])
 
 
 def check_args(args: argparse.Namespace) -> str | None:

@@ -162,6 +162,7 @@ class OneShot:
         and load the last checkpoint; `threads`: this session's torch threads (default: as configured)."""
         from .devices import resolve_device
 
+        self.device = resolve_device(device)  # before the run folder is taken: a missing GPU leaves none
         if resume:
             require_run(self.folder)
             self._lock = lock_run_folder(self.folder)
@@ -189,7 +190,6 @@ class OneShot:
         self.space = space_of(self.config)
         if self.config.strategy == "darts":
             check_space(self.space)
-        self.device = resolve_device(device)
         torch.set_num_threads(self.oneshot.threads)
         # the data set and split the run's children train and are scored on (their payloads' data
         # settings); the supernet trains on the training images and scores on the held-out ones

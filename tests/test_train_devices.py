@@ -15,7 +15,10 @@ import torch
 
 from nasdsl.cli.dispatch import main
 from nasdsl_search.devices import check_device, pin_worker, resolve_device
+from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.executors import LocalExecutor, make_executor
+from nasdsl_search.space import ProxyNet
+from nasdsl_search.trainer import TrainConfig
 from nasdsl_search.trial import run_trial
 from tests.test_search_trial import PAYLOAD
 
@@ -38,25 +41,38 @@ def test_device_values_are_checked():
             check_device(bad)
 
 
+@pytest.mark.skipif(CUDA, reason="checks the no-GPU message; this machine has CUDA")
+def test_cuda_without_a_gpu_is_refused_before_the_local_pool_starts(tmp_path, capsys):
+    """The local pool trains on this machine: --device cuda where it has none is one line and exit 2,
+    for a new run (no run folder left, one-shot runs too) and for --resume (the run's settings unchanged)."""
+    run = tmp_path / "run"
+    args = ["search", "--out", str(run), "--reward", "synthetic", "--quiet"]
+    assert main([*args, "--trials", "2", "--device", "cuda", "--amp"]) == 2
+    err = capsys.readouterr().err
+    assert "--device cuda: no CUDA device is available here" in err and err.count("\n") == 1
+    assert not run.exists()
+    assert main([*args, "--trials", "2", "--device", "cpu"]) == 0
+    assert main(["search", "--out", str(run), "--resume", "--trials", "3", "--device", "cuda:1", "--quiet"]) == 2
+    assert "--device cuda:1: no CUDA device is available here" in capsys.readouterr().err
+    assert _executor_config(run)["device"] == "cpu"
+    one_shot = tmp_path / "one-shot"  # its supernet trains in the driver: refused before the folder is taken
+    assert main(["search", "--strategy", "random-ws", "--out", str(one_shot), "--device", "cuda", "--quiet"]) == 2
+    assert "no CUDA device is available here" in capsys.readouterr().err and not one_shot.exists()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(CUDA, reason="checks the no-GPU message; this machine has CUDA")
-def test_a_cuda_child_without_a_gpu_is_a_failed_trial_and_the_search_goes_on(tmp_path, capsys):
-    """The payload carries the device to the child: asking for CUDA here fails every child, each
-    as a trial with a clear error; the same run resumed on the CPU finishes its trials."""
-    run = tmp_path / "run"
-    args = ["search", "--out", str(run), "--strategy", "random", "--workers", "1", "--threads", "1", "--epochs", "1",
-            "--train-size", "64", "--val-size", "50", "--filters", "4", "--quiet"]
-    assert main([*args, "--trials", "2", "--device", "cuda", "--amp"]) == 0
-    con = sqlite3.connect(run / "trials.sqlite")
-    errors = [r[0] for r in con.execute("SELECT error FROM trials")]
-    con.close()
-    assert len(errors) == 2 and all("no CUDA device is available" in e for e in errors)
-    assert _executor_config(run)["device"] == "cuda" and _executor_config(run)["amp"] is True
-    assert main(["search", "--out", str(run), "--resume", "--trials", "3", "--device", "cpu", "--no-amp",
-                 "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "1 done, 2 failed" in out
-    assert _executor_config(run)["device"] == "cpu" and _executor_config(run)["amp"] is False
+def test_a_cuda_child_without_a_gpu_is_a_failed_trial_and_the_search_goes_on(tmp_path):
+    """The payload carries the device to the child (on Ray the driver cannot know the nodes'
+    GPUs): a child asked for CUDA where there is none is a failed trial with a clear error."""
+    cfg = SearchConfig(strategy="random", trials=2, train_size=64, val_size=50, repeats=1,
+                       proxy=ProxyNet(filters=4), train=TrainConfig(epochs=1))
+    s = Search(tmp_path / "run", cfg)
+    summary = s.run(make_executor("local", 1, device="cuda", amp=True), threads=1, progress=False)
+    errors = [t["error"] for t in s.store.trials()]
+    s.close()
+    assert summary.counts == {"running": 0, "done": 0, "failed": 2}
+    assert all("no CUDA device is available" in e for e in errors)
 
 
 def test_hardware_flags_are_checked_up_front(tmp_path, capsys):
