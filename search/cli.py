@@ -185,7 +185,7 @@ def _strategy(args: argparse.Namespace) -> str | None:
         return args.strategy or SearchConfig().strategy
     if not args.out or not (Path(args.out) / STORE_NAME).is_file():
         return None
-    store = Store(args.out, create=False)
+    store = Store(args.out, create=False, readonly=True)  # nothing written before the lock is taken
     try:
         return (store.config() or {}).get("strategy")
     finally:

@@ -117,6 +117,13 @@ class SearchConfig:
         return rung_epochs(self.min_epochs, self.train.epochs, self.reduction) if self.scheduler == "asha" else None
 
 
+def _checked_config(d: dict[str, Any]) -> SearchConfig:
+    """A stored configuration, checked (a damaged value of the wrong type raises TypeError here)."""
+    config = SearchConfig.from_dict(d)
+    config.check()
+    return config
+
+
 def space_of(config: SearchConfig) -> Space:
     """The run's space; its skeleton must have the network the budget applies to."""
     space = load_space(config.space)
@@ -169,10 +176,10 @@ class Search:
             require_run(self.folder)
             self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
-            saved = self.store.config()
+            saved = self.store.stored(_checked_config)
             if saved is None:
                 raise NasError(f"{self.folder}: the store holds no run configuration to resume")
-            self.config = SearchConfig.from_dict(saved)
+            self.config = saved
             self.proxy = self._proxy()
             if trials is not None and trials != self.config.trials:
                 self.config = replace(self.config, trials=trials)

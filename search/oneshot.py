@@ -167,10 +167,11 @@ class OneShot:
             require_run(self.folder)
             self._lock = lock_run_folder(self.folder)
             self.store = Store(self.folder, create=False)
-            saved, saved_os = self.store.config(), self.store.config("oneshot")
+            saved, saved_os = (self.store.stored(SearchConfig.from_dict),
+                               self.store.stored(OneShotConfig.from_dict, "oneshot"))
             if saved is None or saved_os is None:
                 raise NasError(f"{self.folder}: no one-shot run to resume here")
-            self.config, self.oneshot = SearchConfig.from_dict(saved), OneShotConfig.from_dict(saved_os)
+            self.config, self.oneshot = saved, saved_os
             if threads is not None:
                 self.oneshot = replace(self.oneshot, threads=threads)
         else:

@@ -3,12 +3,10 @@ controller entropy and reward, supernet loss) and the picks' shared-weight vs st
 Reads the store with sqlite3 only (no torch), like the rest of the report."""
 from __future__ import annotations
 
-import json
-import sqlite3
 from html import escape
 from pathlib import Path
 
-from .store import STORE_NAME
+from .store import STORE_NAME, connect_readonly, load_json
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31")
@@ -25,12 +23,14 @@ def section(run_dir: str | Path, _chart) -> str:
     path = Path(run_dir) / STORE_NAME
     if not path.is_file():
         return ""
-    con = sqlite3.connect(path, timeout=30)
+    con = connect_readonly(path)
     try:
         if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'oneshot_epochs'").fetchone():
             return ""
-        config = json.loads((con.execute("SELECT value FROM run WHERE key = 'config'").fetchone() or ["{}"])[0])
-        rows = [(e, json.loads(info)) for e, info in con.execute("SELECT epoch, info FROM oneshot_epochs ORDER BY epoch")]
+        config = load_json((con.execute("SELECT value FROM run WHERE key = 'config'").fetchone() or ["{}"])[0],
+                           path, "table run, key 'config'", "value", dict)
+        rows = [(e, load_json(info, path, f"table oneshot_epochs, epoch {e}", "info", dict))
+                for e, info in con.execute("SELECT epoch, info FROM oneshot_epochs ORDER BY epoch")]
         trials = con.execute("SELECT id, reward, meta FROM trials WHERE status = 'done' ORDER BY id").fetchall()
     finally:
         con.close()
@@ -61,7 +61,7 @@ def section(run_dir: str | Path, _chart) -> str:
                 series.append(_line(name, PALETTE[o % len(PALETTE)], pts, "mean weight"))
             parts.append(f"<h3>Architecture weights, {kind} cell (softmax, mean over edges)</h3>")
             parts.append(_chart(series, "supernet epoch", "mean op weight", fmt, height=300))
-    picks = [(tid, reward, json.loads(meta)) for tid, reward, meta in trials]
+    picks = [(tid, reward, load_json(meta, path, f"table trials, id {tid}", "meta", dict)) for tid, reward, meta in trials]
     picks = [(tid, r, m) for tid, r, m in picks if "shared_accuracy" in m]
     if picks:
         body = "".join(f"<tr><td>{tid}</td><td>{m.get('oneshot_rank')}</td><td>{m['shared_accuracy']:.4f}</td>"

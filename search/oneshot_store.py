@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .store import Store
+from .store import Store, load_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS oneshot_checkpoint (
@@ -62,7 +62,7 @@ def checkpoint(store: Store) -> tuple[int, bytes] | None:
 
 
 def epochs(store: Store) -> list[dict[str, Any]]:
-    return [{"epoch": r[0], "at": r[1], **json.loads(r[2])}
+    return [{"epoch": r[0], "at": r[1], **load_json(r[2], store.path, f"table oneshot_epochs, epoch {r[0]}", "info", dict)}
             for r in store.db.execute("SELECT epoch, at, info FROM oneshot_epochs ORDER BY epoch")]
 
 
@@ -80,7 +80,8 @@ def score_arch(store: Store, arch_id: int, accuracy: float) -> None:
 def archs(store: Store, phase: str | None = None) -> list[dict[str, Any]]:
     q = "SELECT id, phase, epoch, decisions, shared_accuracy, at FROM oneshot_archs"
     rows = store.db.execute(q + (" WHERE phase = ?" if phase else "") + " ORDER BY id", (phase,) if phase else ())
-    return [{"id": r[0], "phase": r[1], "epoch": r[2], "decisions": tuple(json.loads(r[3])),
+    return [{"id": r[0], "phase": r[1], "epoch": r[2],
+             "decisions": tuple(load_json(r[3], store.path, f"table oneshot_archs, id {r[0]}", "decisions", list)),
              "shared_accuracy": r[4], "at": r[5]} for r in rows]
 
 

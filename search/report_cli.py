@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def report_data(folder: str | Path) -> dict:
     """Every trial (id order), the counts, the configuration and the strategy's update log."""
     if not Path(folder).is_dir():
         raise NasError(f"{folder}: no such run folder")
-    store = Store(folder, create=False)
+    store = Store(folder, create=False, readonly=True)
     try:
         trials = [{**{k: t.get(k) for k in JSON_FIELDS}, "redrawn": (t.get("meta") or {}).get("redrawn", 0)}
                   for t in store.trials()]  # redrawn: proposals over budget drawn again before this one
@@ -46,6 +47,17 @@ def report_data(folder: str | Path) -> dict:
                 "updates": store.update_log(), "rungs": store.rungs()}
     finally:
         store.close()
+
+
+def check_writable(path: Path) -> None:
+    """NasError if report.html cannot be written at `path` (a directory there, or a folder the user
+    may not write)."""
+    if path.is_dir():
+        raise NasError(f"{path}: is a directory, so the report cannot be written there; "
+                       "move it away, or pass --no-html")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise NasError(f"{path}: cannot write the report there (permission denied); "
+                       "pass --no-html to print the table only")
 
 
 def where(t: dict) -> str:
@@ -132,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise NasError(f"--top must be at least 1, got {args.top}")
     data = report_data(args.dir)
+    if not args.no_html:
+        check_writable(Path(args.dir) / "report.html")  # before any output
     if args.format == "json":
         json.dump(data, sys.stdout, indent=1)
         sys.stdout.write("\n")

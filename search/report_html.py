@@ -11,7 +11,6 @@ read as such. Charts and tables are drawn here, in plain SVG.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import Any
 from nasdsl.errors import NasError
 from nasdsl.lang import ast
 
-from .store import STORE_NAME, WAITING_SQL
+from .store import STORE_NAME, WAITING_SQL, connect_readonly, load_json
 
 # strategy colours (colour-blind friendly), handed out in sorted strategy-name order
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
@@ -488,7 +487,11 @@ def write_report_from_trials(trials: Sequence[Mapping[str, Any]], path: str | Pa
                              extra: str = "") -> Path:
     """Render `trials` (and an early-stopped run's `rungs`) into the HTML file `path`."""
     path = Path(path)
-    path.write_text(render_report(trials, title, top, rungs, run, extra), encoding="utf-8")
+    page = render_report(trials, title, top, rungs, run, extra)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise NasError(f"{path}: cannot write the report ({e.strerror or e})") from None
     return path
 
 
@@ -533,7 +536,7 @@ def load_rungs(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / STORE_NAME
     if not path.is_file():
         return []
-    con = sqlite3.connect(path, timeout=30)
+    con = connect_readonly(path)
     con.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in con.execute("SELECT trial, rung, epochs, accuracy, seconds FROM rungs ORDER BY rowid")]
@@ -568,14 +571,16 @@ def run_line_of(run_dir: Path) -> str | None:
     """The run's executor line (see report_cli.run_line) from the store's run table, if recorded."""
     if not (run_dir / STORE_NAME).is_file():
         return None
-    con = sqlite3.connect(run_dir / STORE_NAME, timeout=30)
+    path = run_dir / STORE_NAME
+    con = connect_readonly(path)
     try:
         rows = dict(con.execute("SELECT key, value FROM run WHERE key IN ('executor', 'cluster')").fetchall())
     except sqlite3.Error:
         return None
     finally:
         con.close()
-    return run_line({k: json.loads(v) for k, v in rows.items()}) if rows else None
+    return run_line({k: load_json(v, path, f"table run, key {k!r}", "value", dict) for k, v in rows.items()}) \
+        if rows else None
 
 
 def load_trials(run_dir: Path) -> list[dict]:
@@ -585,7 +590,10 @@ def load_trials(run_dir: Path) -> list[dict]:
         sorted(p for pat in ("*.sqlite", "*.sqlite3", "*.db") for p in run_dir.glob(pat))
     if not run_dir.is_dir() or not dbs:
         raise NasError(f"{run_dir}: not a search run folder (no {STORE_NAME} in it)")
-    con = sqlite3.connect(dbs[0], timeout=30)  # read only by use; WAL stores need a writable open
+    try:
+        con = connect_readonly(dbs[0])
+    except sqlite3.Error as e:
+        raise NasError(f"{dbs[0]}: cannot read trials: {e}") from None
     con.row_factory = sqlite3.Row
     waiting: set = set()
     try:

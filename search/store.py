@@ -6,8 +6,10 @@ state, so a run killed at any moment leaves a store that is consistent with the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -116,12 +118,68 @@ def refuse_run(folder: Path) -> None:
     checks again, for a driver that made one meanwhile)."""
     if (Path(folder) / STORE_NAME).exists():
         raise NasError(f"{folder} already holds a search run; continue it with --resume or choose another --out")
+    if (Path(folder) / "checkpoint.pt").exists():
+        raise NasError(f"{folder} holds a `nasdsl train` run (its checkpoint.pt); choose another --out")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the store at `path`, and writes nothing beside it either: read-only
+    where a writer's WAL is there (its commits are read through it); a plain connection, used for
+    reading only, where the folder may be written (SQLite removes the WAL files it makes when it
+    closes; sqlite's mode=ro would leave them); immutable where the user may not write and no WAL is
+    there (mode=ro cannot open a WAL store then), since nobody is writing the store."""
+    path = Path(path)
+    if Path(f"{path}-wal").exists():
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return sqlite3.connect(path, isolation_level=None, timeout=30)
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30)
+
+
+@functools.cache
+def _expected() -> dict[str, set[str]]:
+    """The tables of the first release's schema and their columns."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(_SCHEMA)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    expected = {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+    db.close()
+    return expected
+
+
+def _lacking(db: sqlite3.Connection) -> str:
+    """What the database lacks of a nasdsl store ('' if nothing): reads only."""
+    have = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if not have:
+        return "it holds no table"
+    missing = sorted(set(_expected()) - set(have))
+    if missing:
+        return f"no table {', '.join(missing)}"
+    for table, columns in _expected().items():
+        gone = sorted(columns - {r[1] for r in db.execute(f"PRAGMA table_info({table})")})
+        if gone:
+            return f"table {table} has no column {', '.join(gone)}"
+    return ""
+
+
+def load_json(text: Any, path: Path, row: str, column: str, kind: type | None = None) -> Any:
+    """A JSON value of the store at `path` (`row`: "table trials, id 1"); NasError naming the row and
+    the column if it is not JSON, or not a `kind` (dict: an object, list: a list)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as e:
+        raise NasError(f"{path}: {row}: {column} is not valid JSON ({e}); the store is damaged") from None
+    if kind is not None and not isinstance(value, kind):
+        what = {dict: "a JSON object", list: "a JSON list"}.get(kind, kind.__name__)
+        raise NasError(f"{path}: {row}: {column} is not {what}; the store is damaged")
+    return value
 
 
 class Store:
-    """One run folder's trials.sqlite."""
+    """One run folder's trials.sqlite. `readonly` (`nasdsl report`): open it for reading only; nothing
+    is written to it, not even in a folder the user may write."""
 
-    def __init__(self, folder: str | Path, create: bool = True):
+    def __init__(self, folder: str | Path, create: bool = True, readonly: bool = False):
         self.folder = Path(folder)
         self.path = self.folder / STORE_NAME
         if not create and not self.path.exists():
@@ -129,18 +187,39 @@ class Store:
         if create:
             self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            self.db = connect_readonly(self.path) if readonly else \
+                sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as e:
+            raise NasError(f"{self.path}: cannot open the trial store ({e})") from None
+        self.db.row_factory = sqlite3.Row
+        try:
+            self._prepare(create, readonly)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _prepare(self, create: bool, readonly: bool) -> None:
+        """Make a new store's tables; check that an existing one is a nasdsl store before anything is
+        written to it (journal mode, the tables and columns added since the first release)."""
+        try:
             if create:
+                self._set_journal()
                 self.db.executescript(_SCHEMA)
-            self.db.execute("SELECT 1 FROM trials LIMIT 1")
+            lacking = _lacking(self.db)
+            if lacking:
+                raise NasError(f"{self.path}: not a nasdsl trial store ({lacking})")
+            if readonly:
+                return
+            self._set_journal()
             with contextlib.suppress(sqlite3.OperationalError):  # a read-only folder: reading still works
                 self.db.executescript(_RUNG_SCHEMA)
             self._add_columns()
         except sqlite3.DatabaseError as e:
             raise NasError(f"{self.path}: not a nasdsl trial store ({e})") from None
+
+    def _set_journal(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
 
     @classmethod
     def create(cls, folder: str | Path, values: dict[str, dict[str, Any]]) -> Store:
@@ -197,7 +276,19 @@ class Store:
 
     def config(self, key: str = "config") -> dict[str, Any] | None:
         row = self.db.execute("SELECT value FROM run WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return load_json(row[0], self.path, f"table run, key {key!r}", "value", dict) if row else None
+
+    def stored(self, parse: Callable[[dict[str, Any]], Any], key: str = "config") -> Any:
+        """The run-table value `key` made into a configuration by `parse` (e.g. SearchConfig.from_dict,
+        then checked): None if there is none; NasError if the value is not one (a damaged store)."""
+        value = self.config(key)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            raise NasError(f"{self.path}: table run, key {key!r}: value is not a valid stored configuration "
+                           f"({type(e).__name__}: {e}); the store is damaged") from None
 
     # -- trials
     def add_trial(self, strategy: str, nas: str, decisions: tuple[int, ...], meta: dict, seed_of: Callable[[int], int],
@@ -266,8 +357,9 @@ class Store:
         out = []
         for r in rows:
             d = dict(r)
-            d["decisions"] = json.loads(d["decisions"])
-            d["meta"] = json.loads(d["meta"])
+            row = f"table trials, id {d['id']}"
+            d["decisions"] = load_json(d["decisions"], self.path, row, "decisions", list)
+            d["meta"] = load_json(d["meta"], self.path, row, "meta", dict)
             out.append(d)
         return out
 
@@ -289,7 +381,8 @@ class Store:
         return [found[r[0]] for r in rows]
 
     def update_log(self) -> list[dict[str, Any]]:
-        return [{"n": r["n"], "at": r["at"], "observed": r["observed"], **json.loads(r["info"])}
+        return [{"n": r["n"], "at": r["at"], "observed": r["observed"],
+                 **load_json(r["info"], self.path, f"table updates, n {r['n']}", "info", dict)}
                 for r in self.db.execute("SELECT n, at, observed, info FROM updates ORDER BY n")]
 
     # -- early stopping: rung results and promotions

@@ -83,8 +83,16 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "eval_batch"):
             if getattr(self, name) < 1:
                 raise SettingError(name, f"must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0:
+        if not 0 < self.lr < math.inf:
             raise SettingError("lr", f"must be positive, got {self.lr}")
+        for name in ("weight_decay", "grad_clip", "aux_weight"):  # grad_clip 0: off
+            if not 0 <= getattr(self, name) < math.inf:
+                raise SettingError(name, f"must be 0 or more, got {getattr(self, name)}")
+        for name in ("momentum", "rmsprop_decay"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise SettingError(name, f"must be in [0, 1], got {getattr(self, name)}")
+        if not 0 < self.rmsprop_eps < math.inf:
+            raise SettingError("rmsprop_eps", f"must be positive, got {self.rmsprop_eps}")
         if self.optimizer not in OPTIMIZERS:
             raise SettingError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:

@@ -136,8 +136,12 @@ def test_old_run_folders_gain_the_rung_table(tmp_path):
     con.execute("DROP TABLE promotions")
     con.commit()
     con.close()
-    data = report_data(tmp_path / "old")  # opening the store creates them again
+    data = report_data(tmp_path / "old")  # a report reads the store without them, and leaves it as it was
     assert data["rungs"] == [] and len(data["trials"]) == 3
+    con = sqlite3.connect(tmp_path / "old" / "trials.sqlite")
+    assert not {"rungs", "promotions"} & {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.close()
+    Store(tmp_path / "old", create=False).close()  # opening it to write (a driver's --resume) creates them again
     con = sqlite3.connect(tmp_path / "old" / "trials.sqlite")
     assert {"rungs", "promotions"} <= {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
     con.close()

@@ -183,6 +183,12 @@ def test_resume_refuses_changes_and_new_runs_refuse_old_folders(tmp_path, capsys
     assert nasdsl_main(["search", "--resume"]) == 2
     assert nasdsl_main(["search", "--resume", "--out", str(tmp_path / "none")]) == 2
     assert "no search run here" in capsys.readouterr().err
+    train_run = tmp_path / "train-run"  # a `nasdsl train` folder is not taken over either
+    train_run.mkdir()
+    (train_run / "checkpoint.pt").write_bytes(b"x")
+    assert nasdsl_main(["search", "--out", str(train_run), "--reward", "synthetic", "--quiet"]) == 2
+    assert "holds a `nasdsl train` run (its checkpoint.pt)" in capsys.readouterr().err
+    assert os.listdir(train_run) == ["checkpoint.pt"]
     # more trials on resume: the run goes on from its stored strategy
     assert nasdsl_main(["search", "--resume", "--out", out, "--trials", "9", "--quiet", "--workers", "1"]) == 0
     data = report_data(out)
@@ -199,7 +205,12 @@ def test_resume_refuses_changes_and_new_runs_refuse_old_folders(tmp_path, capsys
     # reported by the flag of the same name
     for bad, message in ((dict(lr=0.0), "--lr must be positive, got 0.0"),
                          (dict(batch_size=0), "--batch-size must be at least 1, got 0"),
-                         (dict(optimizer="adam"), "--optimizer must be one of sgd, rmsprop, got 'adam'")):
+                         (dict(optimizer="adam"), "--optimizer must be one of sgd, rmsprop, got 'adam'"),
+                         (dict(lr=float("inf")), "--lr must be positive, got inf"),
+                         (dict(grad_clip=-1.0), "--grad-clip must be 0 or more, got -1.0"),
+                         (dict(weight_decay=float("nan")), "--weight-decay must be 0 or more, got nan"),
+                         (dict(momentum=1.5), "--momentum must be in [0, 1], got 1.5"),
+                         (dict(rmsprop_eps=0.0), "--rmsprop-eps must be positive, got 0.0")):
         with pytest.raises(NasError, match=re.escape(message)):
             SearchConfig(train=replace(SearchConfig().train, **bad)).check()
 
