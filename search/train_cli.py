@@ -28,14 +28,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from nasdsl.errors import NasError
+from nasdsl.errors import Diagnostic, NasError
+from nasdsl.lang.load import input_files
+from nasdsl.lang.source import check_folder, check_output, same_file
 
 from .recipes import RECIPES
+from .store import STORE_NAME
 from .trainer import SettingError, TrainConfig
 
 MAX_IMAGE = 1024
 WEIGHTS_FORMAT = "nasdsl-weights/1"
 CHECKPOINT_FORMAT = "nasdsl-train-checkpoint/1"
+RUN_FILES = ("checkpoint.pt", "best.pt", "weights.pt", "log.jsonl")  # what a run writes into --out DIR
 # TrainConfig fields with a flag of the same name (default None = the recipe's value)
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_clip", "aux_weight", "optimizer",
                "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
@@ -106,30 +110,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 # -- checks before any training --------------------------------------------------------------------
 def _check_outputs(args: argparse.Namespace) -> None:
+    """--out and -o, before any work: a folder that can be made or written into (with --resume, one
+    that holds a run), and -o a file of its own, not one the run writes into --out."""
     if not args.output and not args.out:
         raise NasError("say where to save: -o W.pt (the final weights) and/or --out DIR (checkpoints)")
-    if args.output:
-        out = Path(args.output)
-        if out.is_dir():
-            raise NasError(f"-o {out}: is a folder; -o names the weights file (for a checkpoint folder use --out)")
-        if not out.parent.is_dir():
-            raise NasError(f"{out.parent}: no such folder for -o")
-        if not os.access(out.parent, os.W_OK):
-            raise NasError(f"{out.parent}: cannot write there (-o)")
+    if args.output and Path(args.output).is_dir():
+        raise NasError(f"-o {args.output}: is a folder; -o names the weights file (for a checkpoint folder use --out)")
     if args.out:
-        folder = Path(args.out)
-        if folder.exists() and not folder.is_dir():
-            raise NasError(f"--out {folder}: is a file, not a folder")
-        if args.resume:
-            if not (folder / "checkpoint.pt").is_file():
-                raise NasError(f"--resume: {folder} holds no checkpoint.pt to continue from")
-        elif (folder / "checkpoint.pt").exists():
-            raise NasError(f"--out {folder} already holds a training run; continue it with --resume or "
-                           "choose another folder")
-        elif not folder.parent.is_dir():
-            raise NasError(f"{folder.parent}: no such folder for --out")
+        _check_run_folder(args)
+        for name in RUN_FILES:
+            if args.output and same_file(args.output, Path(args.out) / name):
+                raise NasError(Diagnostic(f"-o names {name}, which --out writes itself; choose another output",
+                                          args.output))
     elif args.resume:
         raise NasError("--resume needs --out DIR (the checkpoint folder to continue)")
+
+
+def _check_run_folder(args: argparse.Namespace) -> None:
+    folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():
+        raise NasError(f"--out {folder}: is a file, not a folder")
+    if args.resume:
+        if not (folder / "checkpoint.pt").is_file():
+            raise NasError(f"--resume: {folder} holds no checkpoint.pt to continue from")
+    elif (folder / "checkpoint.pt").exists():
+        raise NasError(f"--out {folder} already holds a training run; continue it with --resume or "
+                       "choose another folder")
+    elif (folder / STORE_NAME).exists():
+        raise NasError(f"--out {folder} holds a search run (its {STORE_NAME}); choose another folder")
+    elif not folder.parent.is_dir():
+        raise NasError(f"{folder.parent}: no such folder for --out")
+    check_folder(folder, "--out")
+
+
+def _check_weights_file(args: argparse.Namespace, target: str) -> None:
+    """-o: a file that can be written and is not the network's .nas (nor a file it imports)."""
+    if args.output:
+        check_output(args.output, "-o", inputs=input_files(target))
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -272,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
     _check_outputs(args)
     settings = _settings(args)
+    _check_weights_file(args, settings["target"])
     cfg = train_config(settings)  # a bad value fails here, once, not in K processes
     procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
     if cfg.batch_size % procs:
@@ -306,6 +324,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     from nasdsl.codegen.generate import compile as compile_network
     from nasdsl.codegen.generate import network_spec
     from nasdsl.lang.load import load
+    from nasdsl.lang.resolve import need, zoo_name
 
     from .trainer import Trainer
 
@@ -316,7 +335,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     target = settings["target"]
     program = load(target)
     network = settings.get("network")
-    if network is None and target in program.networks:
+    if network is None and zoo_name(target) is not None:  # a zoo name must be a network, as for compile
+        need(program, target, "network", "nasdsl train")
         network = target
     spec = network_spec(program, network)
     data = _open_data(settings, spec)
@@ -349,7 +369,10 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
             _write_log(folder / "log.jsonl", history)
         say(f"resuming {folder} after epoch {trainer.epoch}/{cfg.epochs}")
     elif folder is not None and rank == 0:
-        folder.mkdir(exist_ok=True)
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as e:  # checked up front; this is a folder changed since
+            raise NasError(Diagnostic(f"cannot make --out here: {e.strerror or e}", str(folder))) from None
     params = sum(p.numel() for p in model.parameters())
     keep = overrides.get("drop_path_keep", spec.drop_path_keep)
     say(f"training {name} ({params:,} parameters, aux head {'on' if aux else 'off'}, drop path keep {keep}) "

@@ -12,7 +12,7 @@ from nasdsl.lang.fmt import format_module, format_number, format_text, format_va
 from nasdsl.lang.load import load, load_text, zoo_index
 from nasdsl.lang.parse import parse
 from nasdsl.lang.spec import NETWORK_KEYS, SPACE_KEYS
-from nasdsl.lang.validate import output_states
+from nasdsl.lang.validate import CELL_ROLES, output_states
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = sorted((ROOT / "nasdsl" / "zoo").glob("*.nas"))
@@ -81,14 +81,20 @@ def _value(draw, schema, key, cell_names, normal):
 
 @st.composite
 def networks(draw, cell_list):
-    cell_names = [c.name for c in cell_list]
-    normal = draw(st.sampled_from(cell_list))
+    def fitting(key):  # the cells a network may name for `key`: of its kind, or of no kind
+        return [c.name for c in cell_list if c.kind in (CELL_ROLES[key], "any")]
+
+    normal = draw(st.sampled_from([c for c in cell_list if c.name in fitting("normal")]))
     settings_ = [ast.Setting("normal", normal.name)]
     k = len(output_states(normal))
     for key in NETWORK_KEYS:
         if key in ("normal", "cells", "filters") or draw(st.booleans()):
             continue
-        settings_.append(ast.Setting(key, _value(draw, NETWORK_KEYS, key, cell_names, normal)))
+        if key in CELL_ROLES:
+            if fitting(key):
+                settings_.append(ast.Setting(key, draw(st.sampled_from(fitting(key)))))
+            continue
+        settings_.append(ast.Setting(key, _value(draw, NETWORK_KEYS, key, [], normal)))
     if draw(st.booleans()):
         settings_.append(ast.Setting("cells", ast.CellsNP(draw(st.integers(1, 12)),
                                                           4 * k * draw(st.integers(1, 60)))))
@@ -117,7 +123,8 @@ def modules(draw):
     items = [ast.Import(n, False) for n in draw(st.lists(st.sampled_from(sorted(zoo_index())),
                                                          max_size=2, unique=True))]
     items += cell_list
-    items += draw(st.lists(networks(cell_list), max_size=2, unique_by=lambda n: n.name))
+    if any(c.kind != "reduction" for c in cell_list):  # a network needs a cell that may be its normal cell
+        items += draw(st.lists(networks(cell_list), max_size=2, unique_by=lambda n: n.name))
     items += draw(st.lists(spaces(), max_size=2, unique_by=lambda s: s.name))
     names_ = [i.name for i in items if not isinstance(i, ast.Import)]
     if len(set(names_)) != len(names_):

@@ -1,13 +1,18 @@
 """The one rule of the `nasdsl` command, through the real CLI (subprocesses): a user mistake is one
 located message and exit 2, anything else one line and exit 3, `--debug` adds the traceback; and
-every case of issue 14 that used to print a traceback, hang or lose bytes."""
+every case of issue 14 that used to print a traceback, hang or lose bytes; and no output ever
+replaces an input."""
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import subprocess
 import sys
+import time
 
 import pytest
-from proc_helpers import ROOT, run_cli
+from proc_helpers import ROOT, child_env, run_cli
 
 import nasdsl
 from nasdsl.resources import zoo_dir
@@ -85,6 +90,13 @@ def test_huge_network_is_refused_before_export(tmp_path):
     (["search", "--threads", "0"], "--threads must be at least 1, got 0"),
     (["search", "--lr", "nan"], "--lr must be a finite number"),
     (["search", "--trials", "-3"], "--trials must be at least 1"),
+    # flags that would be ignored, and names of the wrong kind
+    (["compile", "nasnet_a_mobile", "--cells", "3", "-o", "x.py"], "--cells: only for --supernet"),
+    (["compile", "nasnet", "--supernet", "--network", "n", "-o", "x.py"], "--network: not for --supernet"),
+    (["convert", "--name", "bad name!", "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], "
+      "normal_concat=[2], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])"],
+     "--name 'bad name!' is not a .nas name"),
+    (["train", "nasnet", "--epochs", "1", "-o", "w.pt"], "nasdsl train needs a network, and 'nasnet' is a space"),
 ])
 def test_flag_bounds(tmp_path, argv, needle):
     _user_error(run_cli(*argv, cwd=tmp_path), needle)
@@ -97,7 +109,7 @@ def test_outputs_checked_before_work(tmp_path):
     _user_error(run_cli("export", "nasnet_a_cifar", "--opset", "99", "-o", str(tmp_path / "x.onnx")),
                 "opset 99 is newer")
     _user_error(run_cli("convert-weights", "--from", "timm", "--network", "nasnet_a_cifar", "-o",
-                        str(tmp_path / "no" / "o.pt"), "x.pth"), "does not exist")
+                        str(tmp_path / "no" / "o.pt"), "x.pth"), "no such folder")
 
 
 def test_convert_deep_nesting_and_missing_file(tmp_path):
@@ -168,3 +180,126 @@ def test_bytes_in_bytes_out(tmp_path):
 def test_errors_without_input_text_name_the_command(tmp_path):
     err = _user_error(run_cli("report", str(tmp_path / "nope"), "--no-html"))
     assert err.startswith("nasdsl report: error:") or err.startswith(str(tmp_path)), err
+
+
+# -- an output never replaces an input ---------------------------------------------------------------
+CELL = "cell c : normal {\n    b0 = id(h0) + id(h1)\n    out = concat(b0)\n}\n"
+FIT = ["--epochs", "1", "--train-size", "200", "--val-size", "100"]
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(tmp_path, files: dict[str, str | bytes]) -> dict:
+    """Write `files` (name -> text or bytes) under tmp_path; their sha256 by path."""
+    for name, content in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return {tmp_path / name: _sha(tmp_path / name) for name in files}
+
+
+def _refused_and_kept(r: subprocess.CompletedProcess, kept: dict, *needles: str) -> None:
+    """Exit 2 with one line naming the problem, and every file of `kept` as it was."""
+    err = _user_error(r, *needles)
+    assert len(err.strip().splitlines()) == 1, err
+    assert {p: _sha(p) for p in kept} == kept
+
+
+@pytest.mark.parametrize("files, argv", [
+    ({"cell.svg": CELL}, ["viz", "cell.svg", "-o", "cell.svg"]),
+    ({"net.png": NASNET}, ["stats", "net.png", "--plot", "net.png"]),
+    ({"cells.py": CELL}, ["compile", "cells.py", "-o", "cells.py"]),
+    ({"net.onnx": NASNET}, ["export", "net.onnx", "-o", "net.onnx"]),
+    ({"good.nas": NASNET, "w3.pt": b"weights"}, ["export", "good.nas", "--weights", "w3.pt", "-o", "w3.pt"]),
+    ({"good.nas": NASNET, "labels.txt": "a\nb\n"}, ["export", "good.nas", "--labels", "labels.txt", "-o",
+                                                     "labels.txt"]),
+    ({"good.nas": NASNET, "d.npz": b"npz"}, ["export", "good.nas", "--quantize", "int8", "--calibrate", "npz:d.npz",
+                                             "-o", "d.npz"]),
+    ({"g6.nas": NASNET}, ["train", "g6.nas", *FIT, "-o", "g6.nas"]),
+    ({"src.pth": b"weights"}, ["convert-weights", "--from", "timm", "src.pth", "--network", "nasnet_a_cifar",
+                               "-o", "src.pth"]),
+    ({"src.pth": b"w", "net.pt": NASNET}, ["convert-weights", "--from", "timm", "src.pth", "--network", "net.pt",
+                                          "-o", "net.pt"]),
+    ({"lib.svg": CELL, "main.nas": 'import "lib.svg"\n'}, ["viz", "main.nas", "-o", "lib.svg"]),  # an imported file
+    ({"cells.py": CELL, "sub/k": "k"}, ["compile", "cells.py", "-o", "sub/../cells.py"]),
+])
+def test_an_output_that_names_an_input_is_refused(tmp_path, files, argv):
+    kept = _files(tmp_path, files)
+    _refused_and_kept(run_cli(*argv, cwd=tmp_path), kept, "names the input file", "choose another output")
+
+
+def test_an_output_linked_to_an_input_is_refused(tmp_path):
+    kept = _files(tmp_path, {"good.nas": NASNET})
+    (tmp_path / "soft.onnx").symlink_to("good.nas")
+    (tmp_path / "hard.svg").hardlink_to(tmp_path / "good.nas")
+    _refused_and_kept(run_cli("export", "good.nas", "-o", "soft.onnx", cwd=tmp_path), kept, "names the input file")
+    _refused_and_kept(run_cli("viz", "good.nas", "-o", "hard.svg", cwd=tmp_path), kept, "names the input file")
+
+
+@pytest.mark.parametrize("files, argv", [
+    ({"good.nas": NASNET}, ["train", "good.nas", *FIT, "--out", "to2", "-o", "to2/checkpoint.pt"]),
+    ({"good.nas": NASNET}, ["train", "good.nas", *FIT, "--out", "to2", "-o", "to2/./log.jsonl"]),
+    ({"to2/checkpoint.pt": b"a run"}, ["train", "--resume", "--out", "to2", "-o", "to2/checkpoint.pt"]),
+    ({"to2/checkpoint.pt": b"a run", "to2/best.pt": b"best"}, ["train", "--resume", "--out", "to2", "-o",
+                                                               "to2/best.pt"]),
+])
+def test_train_refuses_weights_over_a_file_of_its_run_folder(tmp_path, files, argv):
+    kept = _files(tmp_path, files)
+    _refused_and_kept(run_cli(*argv, cwd=tmp_path), kept, "which --out writes itself", "choose another output")
+    assert not (tmp_path / "to2").exists() or "--resume" in argv  # nothing made
+
+
+def _unprivileged(*args: str, cwd, **kw) -> subprocess.CompletedProcess:
+    """The CLI bound by file permissions: as root, with every capability dropped (setpriv), so that
+    a chmod binds it as it binds a user."""
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: a read-only folder does not stop root")
+        prefix = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+    r = subprocess.run([*prefix, sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=cwd, env=child_env(),
+                       capture_output=True, text=True, timeout=120, **kw)
+    if r.stderr.startswith("setpriv:"):
+        pytest.skip(f"cannot drop capabilities here: {r.stderr.strip()}")
+    return r
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """tmp_path/ro (a folder with x.nas to reformat and good.nas) and tmp_path/rw/x.nas, both made
+    read-only for the test (the permissions given back after it)."""
+    kept = _files(tmp_path, {"ro/x.nas": CELL.replace("    b0 =", "  b0  ="), "ro/good.nas": NASNET,
+                             "rw/x.nas": CELL.replace("    b0 =", "  b0  =")})
+    (tmp_path / "rw" / "x.nas").chmod(0o444)
+    (tmp_path / "ro").chmod(0o555)
+    yield kept
+    (tmp_path / "ro").chmod(0o755)
+    (tmp_path / "rw" / "x.nas").chmod(0o644)
+
+
+def test_fmt_write_into_a_read_only_folder_or_file_is_refused(tmp_path, read_only):
+    for f in ("ro/x.nas", "rw/x.nas"):
+        _refused_and_kept(_unprivileged("fmt", "--write", f, cwd=tmp_path), read_only, f"{f}: error: cannot write",
+                          "permission denied")
+
+
+def test_fmt_write_that_fails_leaves_the_file_as_it_was(tmp_path):
+    import resource
+
+    kept = _files(tmp_path, {"x.nas": CELL.replace("    b0 =", "  b0  =")})
+    r = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "fmt", "--write", "x.nas"], cwd=tmp_path,
+                       env=child_env(), capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16)))  # EFBIG
+    _refused_and_kept(r, kept, "x.nas: error: cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nas"]  # no temporary file left
+
+
+def test_train_into_a_read_only_folder_is_refused_before_any_work(tmp_path, read_only):
+    for out in ("ro/tr2", "ro"):
+        start = time.perf_counter()
+        r = _unprivileged("train", "ro/good.nas", "--epochs", "1", "--out", out, cwd=tmp_path)
+        _refused_and_kept(r, read_only, f"{out}: error: cannot ", " --out", "permission denied")
+        assert "training" not in r.stdout and time.perf_counter() - start < 30
+    assert not (tmp_path / "ro" / "tr2").exists()

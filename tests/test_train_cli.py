@@ -75,9 +75,18 @@ def test_train_errors(tmp_path, capsys):
     (["--device", "gpu", "-o", "{tmp}/w.pt"], "--device must be"),
     (["--recipe", "nasnet-imagenet", "--label-smoothing", "1.5", "-o", "{tmp}/w.pt"], "--label-smoothing must be in [0, 1), got 1.5"),
     (["--nproc", "2", "--batch-size", "63", "-o", "{tmp}/w.pt"], "multiple of the 2 processes"),
+    (["--grad-clip", "-1", "-o", "{tmp}/w.pt"], "--grad-clip must be at least 0, got -1"),
+    (["--grad-clip", "inf", "-o", "{tmp}/w.pt"], "--grad-clip must be a finite number, got inf"),
+    (["--optimizer", "rmsprop", "--rmsprop-decay", "2", "-o", "{tmp}/w.pt"], "--rmsprop-decay must be at most 1"),
+    (["--optimizer", "rmsprop", "--rmsprop-eps", "nan", "-o", "{tmp}/w.pt"], "--rmsprop-eps must be a finite number"),
+    (["--optimizer", "rmsprop", "--rmsprop-eps", "0", "-o", "{tmp}/w.pt"], "--rmsprop-eps must be greater than 0"),
+    (["--split-seed", "-1", "-o", "{tmp}/w.pt"], "--split-seed must be at least 0, got -1"),
+    (["--out", "{tmp}/search-run"], "holds a search run (its trials.sqlite); choose another folder"),
 ])
 def test_outputs_and_values_are_checked_before_training(tmp_path, capsys, args, message):
     (tmp_path / "w.pt").write_bytes(b"x")
+    (tmp_path / "search-run").mkdir()
+    (tmp_path / "search-run" / "trials.sqlite").write_bytes(b"")
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     start = time.perf_counter()
     assert main(["train", "nasnet_a_cifar", *args]) == 2

@@ -90,6 +90,18 @@ def load(target: str | Path) -> Program:
     return load_text(zoo_file.read_text(), f"<zoo>/{zoo_file.name}")
 
 
+def input_files(target: str | Path | None) -> list[str]:
+    """The files that loading `target` reads: the file and every file it imports (none for a zoo
+    name or standard input; the file alone when it does not load, which its command reports)."""
+    if target is None or str(target) == "-" or not _is_file(Path(target)):
+        return []
+    try:
+        program = load(target)
+    except NasError:
+        return [str(target)]
+    return [str(target), *sorted({m.file for m in program.origin.values() if not m.file.startswith("<")})]
+
+
 def load_text(text: str, file: str = "<input>") -> Program:
     """Parse and validate `text`; imports of files resolve relative to `file`."""
     diags: list[Diagnostic] = []

@@ -1,10 +1,16 @@
 """Reading user files: bytes in, text out, nothing replaced. UTF-8 with an optional BOM; a file
 that is not UTF-8 is an error naming the line and column of the first bad byte (never a silent
-U+FFFD); a directory or a missing file is said as such. `-` reads standard input the same way."""
+U+FFFD); a directory or a missing file is said as such. `-` reads standard input the same way.
+Writing them: outputs are checked before any work (never an input, never a read-only place), and a
+file rewritten in place is replaced whole or not at all."""
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import Diagnostic, NasError
@@ -52,15 +58,64 @@ def looks_like_path(text: str) -> bool:
     return "\n" not in text and len(text) < 4096 and (os.sep in text or Path(text).suffix != "" or Path(text).exists())
 
 
-def check_output(path: str | Path, flag: str = "-o") -> Path:
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same path once resolved, or one file reached by a link."""
+    try:
+        return Path(a).resolve() == Path(b).resolve() or os.path.samefile(a, b)
+    except (OSError, ValueError, RuntimeError):  # a missing file, an odd name, a symlink loop
+        return False
+
+
+def check_output(path: str | Path, flag: str = "-o", inputs: Iterable[str | Path | None] = ()) -> Path:
     """Refuse an output file that cannot be written, before any expensive work: a directory, a
-    missing or read-only folder. Returns the path."""
+    missing or read-only folder, a read-only file, or one of `inputs` (the files the command reads).
+    Returns the path."""
     p = Path(path)
     if p.is_dir():
         raise NasError(Diagnostic(f"is a directory; {flag} names the file to write", str(p)))
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise NasError(Diagnostic(f"cannot write here: the folder {str(parent)!r} does not exist", str(p)))
+        raise NasError(Diagnostic(f"cannot write here: no such folder {str(parent)!r}", str(p)))
+    for given in filter(None, inputs):
+        if same_file(p, given):
+            named = "" if str(given) == str(path) else f" {str(given)!r}"
+            raise NasError(Diagnostic(f"{flag} names the input file{named}; choose another output", str(p)))
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise NasError(Diagnostic("cannot write here: permission denied", str(p)))
     return p
+
+
+def check_folder(path: str | Path, flag: str = "--out") -> Path:
+    """Refuse an output folder that cannot be made or written into, before any expensive work: a
+    missing or read-only parent, a read-only folder. Returns the path."""
+    p = Path(path)
+    if not p.is_dir():
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            raise NasError(Diagnostic(f"cannot make {flag} here: no such folder {str(parent)!r}", str(p)))
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise NasError(Diagnostic(f"cannot make {flag} here: permission denied", str(p)))
+    elif not os.access(p, os.W_OK | os.X_OK):
+        raise NasError(Diagnostic(f"cannot write into {flag}: permission denied", str(p)))
+    return p
+
+
+def replace_file(path: str | Path, data: bytes) -> None:
+    """Write `data` over the file `path` (through a link: over the file it names) atomically, its
+    permission bits kept: a write that fails (disk full, a size limit) leaves the file as it was."""
+    target = Path(os.path.realpath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise NasError(Diagnostic(f"cannot write: {e.strerror or e}", str(path))) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(tmp, target)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise NasError(Diagnostic(f"cannot write: {e.strerror or e}", str(path))) from None

@@ -11,6 +11,7 @@ from .spec import MAX_FILTERS, MAX_N, MAX_PARAMS_ESTIMATE, NETWORK_KEYS, SPACE_K
 
 RESERVED = frozenset({"h0", "h1", "out", "unused", "blocks", "cell", "network", "space", "import"})
 CELL_KINDS = ("normal", "reduction")
+CELL_ROLES = {"normal": "normal", "reduction": "reduction", "stem_cell": "reduction"}  # network key -> kind
 
 Report = Callable[[str, ast.Pos, str], None]  # (message, position, hint)
 
@@ -178,6 +179,9 @@ def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report
             hint = (f"{s.value} is in the zoo: add `import {s.value}`" if s.value in zoo else
                     _join(suggest(str(s.value), cells), f"known cells: {known_list(cells) or '(none)'}"))
             report(f"unknown cell {s.value!r}", _value_at(report, s.pos), hint)
+        elif key.type == "cell" and cells is not None and _miscast(s.key, cells[s.value]):
+            report(f"{s.key}: {s.value} is declared `: {cells[s.value].kind}`; {s.key} takes a "
+                   f"{CELL_ROLES[s.key]} cell (or one of no kind)", _value_at(report, s.pos))
         elif s.key == "ops":
             for op in _names(s.value):
                 if op not in OPS:
@@ -188,6 +192,12 @@ def check_settings(node: ast.Network | ast.Space, schema: dict[str, Key], report
                 if c not in COMBINERS:
                     report(f"unknown combiner {c!r}; known: {known_list(COMBINERS)}",
                            _word_at(report, s.pos, c), suggest(c, COMBINERS))
+
+
+def _miscast(key: str, cell: ast.Cell) -> bool:
+    """Whether the network's `key` names a cell declared of the other kind (a kind that is neither
+    is reported at the cell)."""
+    return key in CELL_ROLES and cell.kind in CELL_KINDS and cell.kind != CELL_ROLES[key]
 
 
 def _names(value: ast.Value) -> tuple[str, ...]:

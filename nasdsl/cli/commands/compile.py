@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from ...errors import NasError
+from ...lang.load import input_files
+from ...lang.source import check_output
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -16,28 +18,42 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--passes", default=None, metavar="A,B", help="optimization passes after shape, e.g. cse")
     p.add_argument("--supernet", action="store_true",
                    help="TARGET is a space: write its supernet (every child of the space, for one-shot search)")
-    p.add_argument("--cells", type=int, default=1, help="--supernet: proxy normal cells per stage (default 1)")
-    p.add_argument("--filters", type=int, default=8, help="--supernet: proxy F (default 8)")
-    p.add_argument("--image", type=int, default=8, help="--supernet: input size (default 8)")
-    p.add_argument("--classes", type=int, default=10, help="--supernet: classes (default 10)")
+    for flag, default, what in (("cells", 1, "proxy normal cells per stage"), ("filters", 8, "proxy F"),
+                                ("image", 8, "input size"), ("classes", 10, "classes")):
+        p.add_argument(f"--{flag}", type=int, help=f"--supernet: {what} (default {default})")
     p.add_argument("-o", "--output", default="-", metavar="model.py", help="output file ('-': stdout)")
+
+
+SUPERNET_PROXY = ("cells", "filters", "image", "classes")  # --supernet's flags (codegen.supernet.Proxy's fields)
+
+
+def _check_flags(args) -> None:
+    """A flag of the other kind of compile is refused, not ignored."""
+    given = [f"--{f}" for f in (("network", "passes") if args.supernet else SUPERNET_PROXY)
+             if getattr(args, f) is not None]
+    if given:
+        raise NasError(f"{', '.join(given)}: {'not' if args.supernet else 'only'} for --supernet")
 
 
 def run(args) -> int:
     from ...codegen.generate import generate_source
 
+    _check_flags(args)
+    if args.output != "-":
+        if Path(args.output).suffix != ".py":
+            raise NasError(f"{args.output}: the output must be a .py file")
+        check_output(args.output, inputs=input_files(args.target))
     if args.supernet:
         from ...codegen.supernet import Proxy, supernet_source
 
-        source = supernet_source(args.target, Proxy(args.cells, args.filters, args.image, args.classes))
+        given = {f: getattr(args, f) for f in SUPERNET_PROXY if getattr(args, f) is not None}
+        source = supernet_source(args.target, Proxy(**given))
     else:
         source = generate_source(args.target, args.network, passes=args.passes)
     if args.output == "-":
         sys.stdout.write(source)
         return 0
     out = Path(args.output)
-    if out.suffix != ".py":
-        raise NasError(f"{args.output}: the output must be a .py file")
     try:
         out.write_text(source, encoding="utf-8")
     except OSError as e:

@@ -10,7 +10,9 @@ from ...lang import ast
 from ...lang.convert import from_darts, from_tfslim, to_darts, to_tfslim
 from ...lang.fmt import format_module
 from ...lang.load import load
+from ...lang.resolve import NAME
 from ...lang.source import looks_like_path, read_text
+from ...lang.validate import RESERVED
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -77,6 +79,9 @@ def _default_cells(source: str, program) -> list[str]:
 
 
 def run(args) -> int:
+    if args.name is not None and (not NAME.match(args.name) or args.name in RESERVED):
+        raise NasError(f"--name {args.name!r} is not a .nas name (a letter or _, then letters, digits or _; "
+                       "not a keyword)")
     module = _module(args)
     cells = list(module.cells.values())
     if args.dst == "nas":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ...errors import Diagnostic, NasError
+from ...lang.load import input_files
 from ...lang.source import check_output
 from ...weights.reference import SOURCES
 
@@ -23,7 +24,7 @@ def run(args) -> int:
     from ...codegen.generate import compile as compile_network
     from ...weights.reference import convert, load_state_dict
 
-    check_output(args.output)
+    check_output(args.output, inputs=[args.src, *input_files(args.network)])
     reference = load_state_dict(args.src)
     ours = compile_network(args.network, args.name, aux_head=False).state_dict()
     try:

@@ -39,15 +39,17 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from ...lang.load import input_files
     from ...lang.source import check_output
 
+    calibration = args.calibrate.partition(":")[2] if args.calibrate else None  # npz:PATH, cifar10:PATH, ...
+    check_output(args.output, inputs=[*input_files(args.target), args.weights, args.labels, calibration])  # first
     try:
         import onnx  # export needs onnx; onnxruntime only for --verify
     except ImportError:
         raise fail("nasdsl", "exporting needs the onnx package: pip install 'nasdsl[cpu]'") from None
     from ...deploy.export import export_onnx, prepare, verify
 
-    check_output(args.output)  # before any expensive work
     args.graph_passes = _graph_passes(args.graph_passes)
     newest = onnx.defs.onnx_opset_version()
     if args.opset > newest:

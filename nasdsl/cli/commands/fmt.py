@@ -8,7 +8,7 @@ from pathlib import Path
 from ...errors import NasError
 from ...lang.fmt import format_text
 from ...lang.load import zoo_index
-from ...lang.source import BOM, read_text
+from ...lang.source import BOM, check_output, read_text, replace_file
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -31,6 +31,14 @@ def _source(target: str) -> tuple[str, Path | None]:
     raise NasError(f"{target}: no such file or zoo entry")
 
 
+def _rewrite(path: Path, formatted: str) -> None:
+    """Replace the file with its canonical form, whole or not at all; a BOM is kept (the formatter does
+    not own it)."""
+    check_output(path, "--write")
+    bom = BOM if path.read_bytes().startswith(BOM) else b""
+    replace_file(path, bom + formatted.encode("utf-8"))
+
+
 def run(args) -> int:
     bad, changed = False, []
     for target in args.files:
@@ -51,8 +59,12 @@ def run(args) -> int:
                       file=sys.stderr)
                 bad = True
             elif formatted != text:
-                bom = BOM if path.read_bytes().startswith(BOM) else b""  # keep what the formatter does not own
-                path.write_bytes(bom + formatted.encode("utf-8"))
+                try:
+                    _rewrite(path, formatted)
+                except NasError as e:
+                    print(e.render(), file=sys.stderr)
+                    bad = True
+                    continue
                 print(f"reformatted {target}")
         else:
             sys.stdout.write(formatted)

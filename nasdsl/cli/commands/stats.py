@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 
 from ...ir.cost import DEFAULT_PIPELINE, cost, resolve
+from ...lang.load import input_files
+from ...lang.source import check_output
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -24,6 +26,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    if args.plot:
+        check_output(args.plot, "--plot", inputs=input_files(args.target))
     program, spec = resolve(args.target, args.network)
     aux = spec.aux_head if args.aux is None else args.aux
     report = cost(program, spec.name if spec.name in program.networks else None, aux_head=aux,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from ...errors import Diagnostic, NasError
 from ...lang import ast
-from ...lang.load import Program, load
+from ...lang.load import Program, input_files, load
 from ...lang.ops import known_list, suggest
+from ...lang.source import check_output
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +61,7 @@ def select_cells(program: Program, target: str, wanted: list[str] | None) -> lis
 def run(args: argparse.Namespace) -> int:
     from ...viz.draw import write
 
+    check_output(args.output, inputs=input_files(args.target))
     program = load(args.target)
     cells = select_cells(program, args.target, args.cell)
     out = write(cells, args.output)
