@@ -179,6 +179,7 @@ class Search:
             saved = self.store.stored(_checked_config)
             if saved is None:
                 raise NasError(f"{self.folder}: the store holds no run configuration to resume")
+            self.store.trials()  # every row read once: a damaged one is one line now, not after more trials
             self.config = saved
             self.proxy = self._proxy()
             if trials is not None and trials != self.config.trials:

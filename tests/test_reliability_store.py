@@ -156,6 +156,15 @@ def test_a_damaged_json_value_is_named(run, damage, command):
     _user_error(r, f"{db}: {needle}", "the store is damaged")
 
 
+def test_resume_names_a_damaged_row_before_running_more_trials(run):
+    db = run / "trials.sqlite"
+    _execute(db, DAMAGED["meta"][0])
+    _user_error(run_cli("search", "--resume", "--out", str(run), "--trials", "8", "--quiet"), "table trials, id 1: meta")
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 4
+    con.close()
+
+
 def test_a_damaged_update_log_is_named(run):
     _execute(run / "trials.sqlite", "INSERT OR REPLACE INTO updates VALUES (7, 0, 0, '{', x'00')")
     _user_error(run_cli("report", str(run), "--format", "json", "--no-html"), "table updates, n 7: info")
