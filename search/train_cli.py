@@ -341,7 +341,9 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     spec = network_spec(program, network)
     data = _open_data(settings, spec)
     recipe = RECIPES[settings.get("recipe") or "cifar"]
-    aux = bool(recipe.network.get("aux_head", True)) and not settings.get("no_aux_head")
+    declared = program.networks[spec.name].get("aux_head") if spec.name in program.networks else None
+    aux = (bool(recipe.network.get("aux_head", True)) if declared is None else bool(declared)) \
+        and not settings.get("no_aux_head")  # the network's own aux_head, else the recipe's; the flag turns it off
     overrides: dict[str, Any] = {"image": data.image, "classes": data.classes, "aux_head": aux}
     for key in ("drop_path_keep", "dropout_keep"):
         value = settings.get(key) if settings.get(key) is not None else recipe.network.get(key)

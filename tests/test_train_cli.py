@@ -55,6 +55,21 @@ def test_train_then_export_the_weights(tmp_path, capsys):
     assert "top-1 agreement" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("declared, flag, said", [("false", [], "aux head off"), ("", [], "aux head on"),
+                                                  ("true", ["--no-aux-head"], "aux head off")])
+def test_the_networks_own_aux_head_setting_wins_over_the_recipe(tmp_path, capsys, declared, flag, said):
+    """The cifar recipe trains with an aux head unless the network says `aux_head = false` (or
+    --no-aux-head); a network that does not say trains as the recipe does."""
+    src = tmp_path / "small.nas"
+    src.write_text(NAS.replace("aux_head = true", f"aux_head = {declared}" if declared else ""))
+    weights = tmp_path / "small.pt"
+    assert main(["train", str(src), "--epochs", "1", "--train-size", "64", "--val-size", "32", "--threads", "1",
+                 *flag, "-o", str(weights)]) == 0
+    assert said in capsys.readouterr().out
+    has_aux = any(k.startswith("aux_head.") for k in torch.load(weights, weights_only=True)["state_dict"])
+    assert has_aux == (said == "aux head on")
+
+
 def test_train_errors(tmp_path, capsys):
     out = str(tmp_path / "w.pt")
     assert main(["train", "nasnet_a_cifar", "--epochs", "0", "-o", out]) == 2
