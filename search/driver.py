@@ -200,7 +200,7 @@ class Search:
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
         blob = self.store.saved_state()
         if blob is not None:
-            self.strategy.load_state_dict(load_state(blob))
+            self.strategy.load_state_dict(load_state(blob, f"{self.store.path}: table strategy_state"))
         self.synthetic_extra: dict[str, Any] = {}  # synthetic reward only: "sleep", "fail_every" (tests)
         if os.environ.get("NASDSL_SYNTHETIC_SLEEP"):  # tests of the CLI: seconds each synthetic trial takes
             self.synthetic_extra["sleep"] = float(os.environ["NASDSL_SYNTHETIC_SLEEP"])

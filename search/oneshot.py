@@ -215,7 +215,7 @@ class OneShot:
         self.seconds = 0.0  # search time of previous sessions
         saved = os_store.checkpoint(self.store)
         if saved is not None:
-            self._load(load_state(saved[1]))
+            self._load(load_state(saved[1], f"{self.store.path}: table oneshot_checkpoint, epoch {saved[0]}"))
         x, y = self.data.train.x, self.data.train.y
         if self.config.strategy == "darts":  # 50/50: weights on one half, architecture on the other
             perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.config.seed))

@@ -101,10 +101,17 @@ def dump_state(state: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def load_state(blob: bytes) -> dict[str, Any]:
+def load_state(blob: bytes, where: str = "a saved state") -> dict[str, Any]:
+    """A state `dump_state` wrote; NasError naming `where` (the store and table) if it is damaged."""
     import torch
 
-    return torch.load(io.BytesIO(blob), weights_only=True)
+    try:
+        state = torch.load(io.BytesIO(blob), weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for bytes that are not its own
+        raise NasError(f"{where}: cannot be read ({type(e).__name__}); the store is damaged") from None
+    if not isinstance(state, dict):
+        raise NasError(f"{where}: not a saved state; the store is damaged")
+    return state
 
 
 def require_run(folder: Path) -> None:

@@ -165,6 +165,24 @@ def test_resume_names_a_damaged_row_before_running_more_trials(run):
     con.close()
 
 
+def test_a_damaged_strategy_state_is_named_by_resume(run):
+    _execute(run / "trials.sqlite", "UPDATE strategy_state SET state = x'00ff'")
+    _user_error(run_cli("search", "--resume", "--out", str(run), "--quiet"), "table strategy_state: cannot be read",
+                "the store is damaged")
+
+
+def test_a_damaged_supernet_checkpoint_is_named_by_resume(tmp_path):
+    run = tmp_path / "one-shot"
+    r = run_cli("search", "--strategy", "random-ws", "--space", "enas", "--train-size", "128", "--val-size", "64",
+                "--filters", "4", "--batch-size", "32", "--eval-images", "32", "--rank-samples", "2", "--top-k", "1",
+                "--supernet-epochs", "1", "--epochs", "1", "--threads", "1", "--quiet", "--out", str(run),
+                env={"OMP_NUM_THREADS": "1"}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    _execute(run / "trials.sqlite", "UPDATE oneshot_checkpoint SET state = x'00ff'")
+    _user_error(run_cli("search", "--resume", "--out", str(run), "--quiet"),
+                "table oneshot_checkpoint, epoch 1: cannot be read", "the store is damaged")
+
+
 def test_a_damaged_update_log_is_named(run):
     _execute(run / "trials.sqlite", "INSERT OR REPLACE INTO updates VALUES (7, 0, 0, '{', x'00')")
     _user_error(run_cli("report", str(run), "--format", "json", "--no-html"), "table updates, n 7: info")
