@@ -138,9 +138,7 @@ def _check_run_folder(args: argparse.Namespace) -> None:
                        "choose another folder")
     elif (folder / STORE_NAME).exists():
         raise NasError(f"--out {folder} holds a search run (its {STORE_NAME}); choose another folder")
-    elif not folder.parent.is_dir():
-        raise NasError(f"{folder.parent}: no such folder for --out")
-    check_folder(folder, "--out")
+    check_folder(folder, "--out")  # a missing or read-only parent
 
 
 def _check_weights_file(args: argparse.Namespace, target: str) -> None:

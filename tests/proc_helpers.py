@@ -44,6 +44,18 @@ def run_cli(*args: str, timeout: float = 120, input: str | None = None, cwd=None
                           input=input, capture_output=True, text=True, timeout=timeout)
 
 
+def user_error(r: subprocess.CompletedProcess, *needles: str, one_line: bool = False) -> str:
+    """Assert that a finished CLI run reported a user mistake: exit 2, no traceback, no made-up
+    `<input>` file name, each needle in stderr (and, with `one_line`, stderr one line). Returns it."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and not r.stderr.startswith("<input>"), r.stderr
+    if one_line:
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    for n in needles:
+        assert n in r.stderr, (n, r.stderr)
+    return r.stderr
+
+
 def new_marker() -> str:
     return uuid.uuid4().hex
 

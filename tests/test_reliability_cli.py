@@ -12,20 +12,12 @@ import sys
 import time
 
 import pytest
-from proc_helpers import ROOT, child_env, run_cli
+from proc_helpers import ROOT, child_env, run_cli, user_error
 
 import nasdsl
 from nasdsl.resources import zoo_dir
 
 NASNET = (zoo_dir() / "nasnet.nas").read_text()
-
-
-def _user_error(r: subprocess.CompletedProcess, *needles: str) -> str:
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr and not r.stderr.startswith("<input>")
-    for n in needles:
-        assert n in r.stderr, (n, r.stderr)
-    return r.stderr
 
 
 def _nas(tmp_path, old: str, new: str) -> str:
@@ -77,12 +69,12 @@ def test_debug_shows_the_traceback_of_a_user_error_too(tmp_path):
 def test_bounds_are_checked_by_check_with_a_location(tmp_path, old, new, needle):
     f = _nas(tmp_path, old, new)
     line = NASNET[:NASNET.index(old)].count("\n") + 1
-    _user_error(run_cli("check", f), needle, f"{f}:{line}:")
+    user_error(run_cli("check", f), needle, f"{f}:{line}:")
 
 
 def test_huge_network_is_refused_before_export(tmp_path):
     f = _nas(tmp_path, "cells = 6 @ 768", "cells = 2 @ 768000000")
-    _user_error(run_cli("export", f, "--network", "nasnet_a_cifar", "-o", str(tmp_path / "x.onnx")), "more than 512")
+    user_error(run_cli("export", f, "--network", "nasnet_a_cifar", "-o", str(tmp_path / "x.onnx")), "more than 512")
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -99,26 +91,26 @@ def test_huge_network_is_refused_before_export(tmp_path):
     (["train", "nasnet", "--epochs", "1", "-o", "w.pt"], "nasdsl train needs a network, and 'nasnet' is a space"),
 ])
 def test_flag_bounds(tmp_path, argv, needle):
-    _user_error(run_cli(*argv, cwd=tmp_path), needle)
+    user_error(run_cli(*argv, cwd=tmp_path), needle)
 
 
 def test_outputs_checked_before_work(tmp_path):
     d = tmp_path / "adir"
     d.mkdir()
-    _user_error(run_cli("export", "nasnet_a_cifar", "-o", str(d)), "is a directory")
-    _user_error(run_cli("export", "nasnet_a_cifar", "--opset", "99", "-o", str(tmp_path / "x.onnx")),
+    user_error(run_cli("export", "nasnet_a_cifar", "-o", str(d)), "is a directory")
+    user_error(run_cli("export", "nasnet_a_cifar", "--opset", "99", "-o", str(tmp_path / "x.onnx")),
                 "opset 99 is newer")
-    _user_error(run_cli("convert-weights", "--from", "timm", "--network", "nasnet_a_cifar", "-o",
+    user_error(run_cli("convert-weights", "--from", "timm", "--network", "nasnet_a_cifar", "-o",
                         str(tmp_path / "no" / "o.pt"), "x.pth"), "no such folder")
 
 
 def test_convert_deep_nesting_and_missing_file(tmp_path):
     deep = tmp_path / "deep.txt"
     deep.write_text("[" * 5000 + "]" * 5000)
-    err = _user_error(run_cli("convert", str(deep)), "nested more than 64 levels")
+    err = user_error(run_cli("convert", str(deep)), "nested more than 64 levels")
     assert max(len(line) for line in err.splitlines()) < 200  # the excerpt is cut around the caret
-    _user_error(run_cli("convert", "missing.txt", cwd=tmp_path), "missing.txt: error: no such file")
-    _user_error(run_cli("convert", str(tmp_path)), "is a directory")
+    user_error(run_cli("convert", "missing.txt", cwd=tmp_path), "missing.txt: error: no such file")
+    user_error(run_cli("convert", str(tmp_path)), "is a directory")
 
 
 def test_convert_weights_wrong_source_directory_and_garbage(tmp_path):
@@ -127,14 +119,14 @@ def test_convert_weights_wrong_source_directory_and_garbage(tmp_path):
     ours = tmp_path / "ours.pth"
     torch.save(nasdsl.compile("nasnet_a_cifar").state_dict(), ours)
     out = str(tmp_path / "o.pt")
-    _user_error(run_cli("convert-weights", "--from", "nni", "--network", "nasnet_a_mobile", "-o", out, str(ours)),
+    user_error(run_cli("convert-weights", "--from", "nni", "--network", "nasnet_a_mobile", "-o", out, str(ours)),
                 "check --from")
-    _user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o", out,
+    user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o", out,
                         str(tmp_path)), "is a directory")
     garbage = tmp_path / "g.pth"
     for content in (b"hello\n" * 50, b"not an onnx", bytes(range(256))):
         garbage.write_bytes(content)
-        err = _user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o",
+        err = user_error(run_cli("convert-weights", "--from", "cadene", "--network", "nasnet_a_mobile", "-o",
                                   out, str(garbage)), "not a PyTorch state_dict")
         assert len(err.strip().splitlines()) == 1, err  # not torch.load's page of advice
 
@@ -147,7 +139,7 @@ def test_viz_of_a_500_block_cell(tmp_path):
     r = run_cli("viz", str(f), "-o", str(tmp_path / "w.svg"), timeout=120)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "w.svg").stat().st_size > 100_000
-    _user_error(run_cli("viz", str(f), "-o", str(tmp_path / "w.png"), timeout=120), "too large for a PNG")
+    user_error(run_cli("viz", str(f), "-o", str(tmp_path / "w.png"), timeout=120), "too large for a PNG")
 
 
 def test_bytes_in_bytes_out(tmp_path):
@@ -163,22 +155,22 @@ def test_bytes_in_bytes_out(tmp_path):
     latin = tmp_path / "latin.nas"
     raw = text.replace("{\n", "{\n    # caf\xe9\n", 1).encode("latin-1")
     latin.write_bytes(raw)
-    _user_error(run_cli("check", str(latin)), f"{latin}:2:10: error: not UTF-8 text: byte 0xe9")
-    _user_error(run_cli("fmt", "--write", str(latin)), "not UTF-8")
+    user_error(run_cli("check", str(latin)), f"{latin}:2:10: error: not UTF-8 text: byte 0xe9")
+    user_error(run_cli("fmt", "--write", str(latin)), "not UTF-8")
     assert latin.read_bytes() == raw  # never rewritten with U+FFFD
 
     r = run_cli("check", "-", input=text)
     assert r.returncode == 0 and "ok" in r.stdout
     r = run_cli("fmt", "-", input=text.replace("    b0 =", "  b0  ="))
     assert r.returncode == 0 and r.stdout == text
-    _user_error(run_cli("check", "-", input="cell c : normal {\n"), "<stdin>:")
+    user_error(run_cli("check", "-", input="cell c : normal {\n"), "<stdin>:")
 
-    _user_error(run_cli("check", str(tmp_path)), "is a directory, not a file")
-    _user_error(run_cli("fmt", str(tmp_path)), "is a directory, not a file")
+    user_error(run_cli("check", str(tmp_path)), "is a directory, not a file")
+    user_error(run_cli("fmt", str(tmp_path)), "is a directory, not a file")
 
 
 def test_errors_without_input_text_name_the_command(tmp_path):
-    err = _user_error(run_cli("report", str(tmp_path / "nope"), "--no-html"))
+    err = user_error(run_cli("report", str(tmp_path / "nope"), "--no-html"))
     assert err.startswith("nasdsl report: error:") or err.startswith(str(tmp_path)), err
 
 
@@ -202,7 +194,7 @@ def _files(tmp_path, files: dict[str, str | bytes]) -> dict:
 
 def _refused_and_kept(r: subprocess.CompletedProcess, kept: dict, *needles: str) -> None:
     """Exit 2 with one line naming the problem, and every file of `kept` as it was."""
-    err = _user_error(r, *needles)
+    err = user_error(r, *needles)
     assert len(err.strip().splitlines()) == 1, err
     assert {p: _sha(p) for p in kept} == kept
 

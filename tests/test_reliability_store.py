@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from proc_helpers import ROOT, child_env, run_cli
+from proc_helpers import ROOT, child_env, run_cli, user_error
 
 from nasdsl.errors import NasError
 from nasdsl_search import oneshot_store
@@ -40,11 +40,7 @@ def run(made_run, tmp_path) -> Path:
 
 
 def _user_error(r: subprocess.CompletedProcess, *needles: str) -> str:
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    for n in needles:
-        assert n in r.stderr, (n, r.stderr)
-    return r.stderr
+    return user_error(r, *needles, one_line=True)
 
 
 def _sha(path: Path) -> str:
