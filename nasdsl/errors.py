@@ -1,6 +1,8 @@
 """The one user-facing error type: file:line:col, the source line with a caret, a short reason."""
 from __future__ import annotations
 
+import sys
+import traceback
 from dataclasses import dataclass
 
 NO_FILE = "<input>"
@@ -44,6 +46,13 @@ class NasError(Exception):
 
     def render(self, prog: str | None = None) -> str:
         return "\n".join(d.render(prog) for d in self.diagnostics)
+
+
+def print_error(e: NasError, debug: bool = False, prog: str | None = None) -> None:
+    """A user mistake on stderr: its located message, after its traceback where `--debug` asks."""
+    if debug:
+        traceback.print_exception(e)
+    print(e.render(prog), file=sys.stderr)
 
 
 def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:

@@ -27,6 +27,7 @@ from .scheduler import SCHEDULERS
 from .space import ProxyNet
 from .store import STORE_NAME, Store
 from .strategies import STRATEGIES, StrategyOptions
+from .strategies.enas import ENAS_OPTIONS
 from .strategy_flags import check_flags
 from .trainer import TrainConfig
 
@@ -118,11 +119,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                    help="network the budget applies to: the proxy child (default) or a transfer of the space's "
                         "skeleton (nasnet: mobile, large; darts: cifar, imagenet)")
     g = parser.add_argument_group("strategy")
-    g.add_argument("--controller-lr", type=float, help=f"default {o.lr}")
-    g.add_argument("--entropy-weight", type=float, help=f"default {o.entropy_weight}")
-    g.add_argument("--baseline-decay", type=float, help=f"default {o.baseline_decay}")
-    g.add_argument("--controller-batch", type=int, help=f"architectures per update (default {o.batch})")
-    g.add_argument("--lstm-units", type=int, help=f"default {o.units}")
+    g.add_argument("--controller-lr", type=float, help=_controller_default(o, "lr"))
+    g.add_argument("--entropy-weight", type=float, help=_controller_default(o, "entropy_weight"))
+    g.add_argument("--baseline-decay", type=float, help=_controller_default(o, "baseline_decay"))
+    g.add_argument("--controller-batch", type=int,
+                   help=f"architectures per update ({_controller_default(o, 'batch')})")
+    g.add_argument("--lstm-units", type=int, help=_controller_default(o, "units"))
     g.add_argument("--init-range", type=float, help=f"default {o.init_range}")
     g.add_argument("--ppo-epochs", type=int, help=f"default {o.ppo_epochs}")
     g.add_argument("--ppo-clip", type=float, help=f"default {o.ppo_clip}")
@@ -130,6 +132,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sample-size", type=int, help=f"evolution tournament (default {o.sample_size})")
     g.add_argument("--failed-reward", type=float, help=f"reward ppo and reinforce learn from a failed child (default {o.failed_reward})")
     oneshot.configure(parser)
+
+
+def _controller_default(o: StrategyOptions, field: str) -> str:
+    """The default of a controller option, and enas's own where it has one."""
+    enas = ENAS_OPTIONS.get(field)
+    return f"default {getattr(o, field)}" + (f"; enas {enas}" if enas is not None else "")
 
 
 def config_from_args(args: argparse.Namespace) -> SearchConfig:

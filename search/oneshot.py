@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
@@ -40,6 +41,7 @@ from . import oneshot_store as os_store
 from .best import write_best
 from .driver import SearchConfig, proxy_network, space_of
 from .lifetime import Deadline, interruptible, stopped
+from .oneshot_report import planned_picks
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .space import Space, to_nas
@@ -188,6 +190,9 @@ class OneShot:
             self._lock = lock_run_folder(self.folder)
             self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict()})
         os_store.ensure(self.store)
+        # where this session runs, for `report`: supernet and picks in this process, one at a time
+        self.store.set_config({"executor": "driver", "host": socket.gethostname(), "device": str(self.device)},
+                              "cluster")
         self.space = space_of(self.config)
         if self.config.strategy == "darts":
             check_space(self.space)
@@ -381,7 +386,7 @@ class OneShot:
     @property
     def top_k(self) -> int:
         """Picks trained stand-alone: darts trains its one derived cell."""
-        return 1 if self.config.strategy == "darts" else self.oneshot.top_k
+        return planned_picks(self.config.strategy, self.oneshot.top_k)
 
     def train_supernet(self, bar: Progress | None = None, deadline: Deadline | None = None) -> None:
         """Supernet epochs up to `epochs` (resumes where the store says); none starts after `deadline`.

@@ -12,6 +12,11 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf", "#393b79", "#637939", "#8c6d31")
 
 
+def planned_picks(strategy: str, top_k: int) -> int:
+    """The picks a one-shot run trains stand-alone: its top-k, but darts's one derived cell."""
+    return 1 if strategy == "darts" else top_k
+
+
 def _line(name: str, colour: str, pts: list[tuple[float, float]], what: str) -> dict:
     return {"name": name, "colour": colour, "fails": [], "steps": pts,
             "points": [(x, y, f"{name}: {what} {y:.4f} after epoch {x:g}") for x, y in pts]}

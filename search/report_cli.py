@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
+from .oneshot_report import planned_picks
 from .report_html import run_line, running_status
 from .runlock import driver_alive
 from .scheduler import rung_epochs
@@ -42,7 +43,7 @@ def report_data(folder: str | Path) -> dict:
         for t in trials:
             t["status"] = running_status(t["status"], t["id"] in waiting, alive)
             counts[t["status"]] = counts.get(t["status"], 0) + 1
-        return {"trials": trials, "counts": counts, "config": store.config(),
+        return {"trials": trials, "counts": counts, "config": store.config(), "oneshot": store.config("oneshot"),
                 "executor": store.config("executor"), "cluster": store.config("cluster"),
                 "updates": store.update_log(), "rungs": store.rungs()}
     finally:
@@ -72,6 +73,14 @@ def _fmt(v, spec: str = "") -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _planned(cfg: dict, oneshot: dict | None) -> str:
+    """What the run set out to finish: its trials, or a one-shot run's stand-alone picks."""
+    if oneshot is None:
+        return f"{cfg.get('trials', '?')} trials"
+    k = planned_picks(cfg.get("strategy", ""), oneshot.get("top_k", "?"))
+    return f"{k} stand-alone pick{'s' if k != 1 else ''}"
+
+
 def table(data: dict, top: int) -> str:
     done = sorted((t for t in data["trials"] if t["status"] == "done"), key=lambda t: (-t["reward"], t["id"]))
     c = data["counts"]
@@ -84,7 +93,7 @@ def table(data: dict, top: int) -> str:
     if c.get("interrupted"):
         states.append(f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
     lines = [(f"strategy {cfg.get('strategy', '?')}, reward {cfg.get('reward', '?')} on {cfg.get('dataset', '?')}: "
-              + ", ".join(states) + f" of {cfg.get('trials', '?')} trials"), run_line(data)]
+              + ", ".join(states) + f" of {_planned(cfg, data.get('oneshot'))}"), run_line(data)]
     head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}  where"
     lines += ["", head, "-" * len(head)]
     for rank, t in enumerate(done[:top], 1):

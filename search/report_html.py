@@ -552,6 +552,9 @@ def run_line(data: dict) -> str:
     name = cl.get("executor") or ex.get("executor")
     if not name:
         return "executor: unknown (run made before executors were recorded)"
+    if name == "driver":  # a one-shot run
+        return (f"executor: none; the driver trains the supernet and its picks, one at a time, on "
+                f"{cl.get('host') or 'this machine'} ({cl.get('device') or 'cpu'})")
     line = f"executor {name}"
     if name == "ray":
         address = cl.get("address") or ex.get("address") or "local"

@@ -113,7 +113,13 @@ def test_ir_cli_errors(capsys):
     assert "did you mean 'nasnet_a_normal'" in capsys.readouterr().err
     assert main(["ir", "nasnet_a_normal", "--passes", "cse"]) == 2
     assert "run the shape pass first" in capsys.readouterr().err
+    assert main(["ir", "nasnet_a_normal", "--passes", "shape,cse"]) == 2
+    assert "needs a network it sits in: add --network N (it sits in nasnet_a_cifar" in capsys.readouterr().err
+    assert main(["ir", "nasnet_a_normal", "--passes", "shape,cse", "--network", "nasnet_a_mobile"]) == 0
+    assert "# nasnet_a_normal at cell_0 of nasnet_a_mobile" in capsys.readouterr().out
     assert main(["ir", "nasnet_a_mobile", "--at", "cell_99"]) == 2
     assert "no cell instance 'cell_99'" in capsys.readouterr().err
-    assert main(["ir", "--list-passes", "x"]) == 0
+    assert main(["ir", "--list-passes"]) == 0
     assert "fold-identity" in capsys.readouterr().out
+    assert main(["ir"]) == 2
+    assert "required: FILE|NAME (or --list-passes)" in capsys.readouterr().err

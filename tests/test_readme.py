@@ -1,11 +1,13 @@
-"""The README stays true: its two set-up commands are the scripts CI runs, and its command
-reference names every CLI command."""
+"""The README stays true: its two set-up commands are the scripts CI runs, its command
+reference names every CLI command, and its tour's lines parse (those on zoo names run)."""
 from __future__ import annotations
 
+import importlib
 import re
+import shlex
 from pathlib import Path
 
-from nasdsl.cli.dispatch import COMMANDS
+from nasdsl.cli.dispatch import COMMANDS, _Parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -29,3 +31,25 @@ def test_command_reference_names_every_command():
 
 def test_no_placeholder_left():
     assert "PENDING" not in README and "TODO" not in README
+
+
+def _tour() -> list[list[str]]:
+    """The tour's command lines (continuations joined, comments dropped), split into argv."""
+    block = re.search(r"## A tour\n```\n(.*?)```", README, re.DOTALL).group(1).replace("\\\n", " ")
+    return [shlex.split(line.split("#")[0]) for line in block.splitlines() if line.startswith("nasdsl ")]
+
+
+def test_every_tour_line_parses_with_its_command():
+    for argv in _tour():
+        name, rest = argv[1], argv[2:]
+        parser = _Parser(prog=f"nasdsl {name}")
+        importlib.import_module(COMMANDS[name][0]).configure(parser)
+        parser.parse_args(rest)  # a flag the command no longer has exits 2 here
+
+
+def test_tour_lines_on_zoo_names_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    ran = [argv for argv in _tour() if argv[1] in ("ir", "stats", "viz", "compile")]
+    assert len(ran) == 4
+    for argv in ran:
+        assert main(argv[1:]) == 0, (argv, capsys.readouterr().err)

@@ -47,8 +47,13 @@ def test_internal_error_is_one_line_exit_3_and_debug_shows_the_traceback():
 
 
 def test_debug_shows_the_traceback_of_a_user_error_too(tmp_path):
-    r = run_cli("check", str(tmp_path / "missing.nas"), "--debug")
-    assert r.returncode == 2  # check reports per file; a command that raises shows the traceback:
+    bad = tmp_path / "bad.nas"
+    bad.write_text("cell c {\n  b1 = sep3x4(h0) + sep3x3(h1)\n}\n")
+    for argv in (["check", str(tmp_path / "missing.nas")], ["check", str(bad)], ["fmt", str(bad)]):
+        r = run_cli(*argv)  # the commands that report file by file, without and with --debug
+        user_error(r)
+        r = run_cli(*argv, "--debug")
+        assert r.returncode == 2 and "Traceback (most recent call last)" in r.stderr and "NasError" in r.stderr
     r = run_cli("convert-weights", "--from", "timm", "--network", "nasnet_a_cifar", "-o", str(tmp_path),
                 "x.pth", "--debug")
     assert r.returncode == 2 and "Traceback (most recent call last)" in r.stderr and "NasError" in r.stderr

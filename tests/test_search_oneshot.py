@@ -89,9 +89,14 @@ def test_strategy_runs_end_to_end(tmp_path, strategy, space):
     if strategy == "enas":
         assert sum(1 for p, _ in archs if p == "controller") == 4
     assert "best_normal" in (run / "best.nas").read_text()
-    subprocess.run([sys.executable, "-m", "nasdsl", "report", str(run)], check=True, capture_output=True)
+    table = subprocess.run([sys.executable, "-m", "nasdsl", "report", str(run)], check=True, capture_output=True,
+                           text=True).stdout
+    assert "1 done, 0 failed, 0 running of 1 stand-alone pick\n" in table  # enas: --top-k 1; darts: its cell
+    where = "executor: none; the driver trains the supernet and its picks, one at a time, on "
+    assert where in table
     html = (run / "report.html").read_text()
     assert ("Controller entropy" in html) if strategy == "enas" else ("Architecture weights" in html)
+    assert where in html
 
 
 def test_kill_9_and_resume_continue_from_the_last_checkpoint(tmp_path):

@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 
-from ..errors import NasError
+from ..errors import NasError, print_error
 from ..lang.spec import MAX_CLASSES, MAX_FILTERS, MAX_IMAGE, MAX_N
 
 # name -> (module, one-line help)
@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("nasdsl.cli.commands.check", "parse and validate .nas files"),
     "fmt": ("nasdsl.cli.commands.fmt", "print the canonical form (--check: exit 1 if a file would change)"),
     "ir": ("nasdsl.cli.commands.ir", "print a cell's IR, optionally after passes"),
-    "convert": ("nasdsl.cli.commands.convert", "convert a TF-slim or DARTS genotype to .nas"),
+    "convert": ("nasdsl.cli.commands.convert", "convert genotypes between .nas, TF-slim and DARTS"),
     "stats": ("nasdsl.cli.commands.stats", "parameters and mult-adds per stage, from the IR alone"),
     "compile": ("nasdsl.cli.commands.compile", "generate a PyTorch module file"),
     "convert-weights": ("nasdsl.cli.commands.convert_weights", "map a reference state_dict onto ours"),
@@ -31,9 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "infer": ("nasdsl.cli.commands.infer", "classify images with an exported .onnx (onnxruntime)"),
     "serve": ("nasdsl.cli.commands.serve", "serve an exported .onnx over HTTP with dynamic batching (no torch)"),
     "viz": ("nasdsl.cli.commands.viz", "draw a cell as SVG, PNG or DOT"),
-    "search": ("nasdsl_search.cli", "search cells (ppo, reinforce, random, evolution)"),
+    "search": ("nasdsl_search.cli", "search cells: multi-trial (ppo, reinforce, random, evolution) or one-shot (random-ws, enas, darts)"),
     "report": ("nasdsl_search.report_cli", "summarize a search run (table, json, report.html)"),
-    "train": ("nasdsl_search.train_cli", "train a compiled network on digits or CIFAR-10"),
+    "train": ("nasdsl_search.train_cli", "train a compiled network on any data set (digits, CIFAR, npz, image folders)"),
 }
 
 
@@ -127,9 +127,7 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
         args.debug = debug
         return int(module.run(args) or 0)
     except NasError as e:
-        if debug:
-            traceback.print_exc()
-        print(e.render(prog), file=sys.stderr)
+        print_error(e, debug, prog)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

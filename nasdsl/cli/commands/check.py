@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ...errors import NasError
+from ...errors import NasError, print_error
 from ...lang.load import load
 
 
@@ -19,7 +18,7 @@ def run(args) -> int:
             program = load(target)
         except NasError as e:
             failed.append(e)
-            print(e.render(), file=sys.stderr)
+            print_error(e, args.debug)
             continue
         n = len(program.main.items)
         print(f"{target}: ok ({n} item{'s' if n != 1 else ''})")

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...errors import NasError
+from ...errors import NasError, print_error
 from ...lang.fmt import format_text
 from ...lang.load import zoo_index
 from ...lang.source import BOM, check_output, read_text, replace_file
@@ -46,7 +46,7 @@ def run(args) -> int:
             text, path = _source(target)
             formatted = format_text(text, target)
         except NasError as e:
-            print(e.render(), file=sys.stderr)
+            print_error(e, args.debug)
             bad = True
             continue
         if args.check:
@@ -62,7 +62,7 @@ def run(args) -> int:
                 try:
                     _rewrite(path, formatted)
                 except NasError as e:
-                    print(e.render(), file=sys.stderr)
+                    print_error(e, args.debug)
                     bad = True
                     continue
                 print(f"reformatted {target}")

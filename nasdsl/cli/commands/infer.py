@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ...deploy.infer import PROVIDERS, Classifier
-from ...errors import NasError
+from ...errors import NasError, print_error
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 
@@ -50,7 +50,7 @@ def run(args) -> int:
     def skip(image: str, e: NasError) -> None:
         errors.append({"image": image, "error": e.render()})
         if args.format == "text":
-            print(e.render(), file=sys.stderr)
+            print_error(e, args.debug)
 
     predictions = []
     for pred in clf.classify(images, top=args.top, batch=args.batch, on_error=skip):

@@ -16,11 +16,12 @@ from ...ir.graph import cell_graph, print_graph
 from ...ir.passes.manager import parse_pipeline, passes, run_pipeline
 from ...lang.load import Program, load
 from ...lang.ops import known_list, suggest
+from ...lang.resolve import kind_of
 from ...lang.spec import NetworkSpec
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", metavar="FILE|NAME", help="a .nas file or a zoo name")
+    p.add_argument("target", nargs="?", metavar="FILE|NAME", help="a .nas file or a zoo name")
     p.add_argument("--cell", action="append", metavar="C", help="only this cell (repeatable)")
     p.add_argument("--passes", default="", metavar="a,b",
                    help="pipeline to run first, e.g. shape,cse,fold-identity,dead-block,cost")
@@ -36,11 +37,14 @@ def run(args) -> int:
         for name, ps in sorted(passes().items()):
             print(f"{name:<14} {ps.doc}")
         return 0
+    if args.target is None:
+        raise NasError("the following arguments are required: FILE|NAME (or --list-passes)")
     program = load(args.target)
     names = parse_pipeline(args.passes)
     cells = _cells(program, args.cell or ([args.target] if args.target in program.cells else None))
     spec = None
     if args.network is not None or "shape" in names or args.at:
+        _need_network_for_a_cell(program, args)
         program, spec = resolve(args.target, args.network, command="nasdsl ir (with shape)")
         if "shape" not in names:
             names = ["shape", *names]
@@ -59,6 +63,15 @@ def run(args) -> int:
         chunks.append(head + body)
     print("\n".join(chunks), end="")
     return 0
+
+
+def _need_network_for_a_cell(program: Program, args) -> None:
+    """A cell named alone is shaped in a network the user names: say which ones hold it."""
+    if args.network is None and kind_of(program, args.target) == "cell":
+        using = [n for n, net in program.networks.items()
+                 if args.target in (str(net.get("normal")), str(net.get("reduction")))]
+        raise NasError(f"shaping the cell {args.target!r} needs a network it sits in: add --network N"
+                       + (f" (it sits in {', '.join(sorted(using))})" if using else ""))
 
 
 def _cells(program: Program, wanted: list[str] | None) -> list[str]:
