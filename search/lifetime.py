@@ -49,8 +49,9 @@ class Interrupted(KeyboardInterrupt):
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise `Interrupted` (SIGINT raises it too, as a KeyboardInterrupt does
-    already); a second signal during the cleanup is ignored. Outside the main thread (where Python
-    cannot catch signals) this does nothing."""
+    already); a second signal during the cleanup is ignored. A signal this process was started
+    ignoring stays ignored (`nohup` ignores SIGHUP, a shell's background job SIGINT). Outside the
+    main thread (where Python cannot catch signals) this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -65,6 +66,8 @@ def stop_on_signals() -> Iterator[None]:
     sigs = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     before = {s: signal.getsignal(s) for s in sigs}
     for s in sigs:
+        if before[s] is signal.SIG_IGN:
+            continue
         if s == signal.SIGINT and before[s] is not signal.default_int_handler:
             continue  # someone else (a notebook kernel, a test runner) owns Ctrl-C
         signal.signal(s, handler)
@@ -97,8 +100,9 @@ def interruptible(run):
 
 def stopped(e: KeyboardInterrupt, folder: str | Path, kept: str) -> int:
     """Say on stderr what stopped the run, what was kept, how to continue; the exit status (128 + signal)."""
-    print(f"\nstopped by {signal_name(e)}; {kept}. Continue with:\n"
-          f"  nasdsl search --resume --out {folder}", file=sys.stderr)
+    with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
+        print(f"\nstopped by {signal_name(e)}; {kept}. Continue with:\n"
+              f"  nasdsl search --resume --out {folder}", file=sys.stderr)
     return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
 
 

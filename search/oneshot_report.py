@@ -22,6 +22,27 @@ def _line(name: str, colour: str, pts: list[tuple[float, float]], what: str) -> 
             "points": [(x, y, f"{name}: {what} {y:.4f} after epoch {x:g}") for x, y in pts]}
 
 
+def progress(run_dir: str | Path) -> str | None:
+    """One line on a one-shot run's supernet and ranking (None for a multi-trial run): what a run
+    stopped before its first pick has to show."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return None
+    con = connect_readonly(path)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'oneshot_epochs'").fetchone():
+            return None
+        row = con.execute("SELECT value FROM run WHERE key = 'oneshot'").fetchone()
+        oneshot = load_json(row[0], path, "table run, key 'oneshot'", "value", dict) if row else {}
+        epochs = con.execute("SELECT COALESCE(MAX(epoch), 0) FROM oneshot_epochs").fetchone()[0]
+        drawn, scored = con.execute("SELECT COUNT(*), COUNT(shared_accuracy) FROM oneshot_archs "
+                                    "WHERE phase IN ('rank', 'derived')").fetchone()
+    finally:
+        con.close()
+    ranking = f"{scored} of {drawn} architectures scored" if drawn else "not started"
+    return f"supernet: {epochs} of {oneshot.get('epochs', '?')} epochs trained; ranking: {ranking}"
+
+
 def section(run_dir: str | Path, _chart) -> str:
     """HTML for a one-shot run folder ('' for a multi-trial one); `_chart` draws a chart the way the
     rest of the report does (report_html._chart, passed in: report_html imports this module)."""
@@ -40,9 +61,10 @@ def section(run_dir: str | Path, _chart) -> str:
     finally:
         con.close()
     ops = config.get("space")
-    parts = [f"<h2>One-shot search ({escape(str(config.get('strategy')))}, space {escape(str(ops))})</h2>"]
+    parts = [f"<h2>One-shot search ({escape(str(config.get('strategy')))}, space {escape(str(ops))})</h2>",
+             f'<p class="summary">{escape(progress(run_dir) or "")}</p>']
     if not rows:
-        return parts[0] + '<p class="muted">No supernet epoch finished yet.</p>'
+        return "\n".join(parts)
     fmt = lambda v: f"{v:g}"  # noqa: E731
     parts.append(_chart([_line("supernet loss", PALETTE[0], [(e, i["loss"]) for e, i in rows], "loss")],
                         "supernet epoch", "training loss", fmt, height=260))

@@ -47,14 +47,20 @@ class Progress:
             return
         text = self.line(done, running, failed, best, waiting)
         if self.tty:
-            self.stream.write("\r" + text.ljust(len(self._last)))
-            self.stream.flush()
+            self._write("\r" + text.ljust(len(self._last)))
         elif text.split("elapsed")[0] != self._last.split("elapsed")[0]:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            self._write(text + "\n")
         self._last = text
 
     def close(self) -> None:
         if self.enabled and self.tty:
-            self.stream.write("\n")
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        """Draw; a terminal that is gone (closed: EIO; a closed pipe) turns the bar off, so that what
+        stopped the run, not the bar, is what the driver reports."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except OSError:
+            self.enabled = False

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nasdsl.errors import NasError
 
-from .oneshot_report import planned_picks
+from .oneshot_report import planned_picks, progress
 from .report_html import run_line, running_status
 from .runlock import driver_alive
 from .scheduler import rung_epochs
@@ -44,6 +44,7 @@ def report_data(folder: str | Path) -> dict:
             t["status"] = running_status(t["status"], t["id"] in waiting, alive)
             counts[t["status"]] = counts.get(t["status"], 0) + 1
         return {"trials": trials, "counts": counts, "config": store.config(), "oneshot": store.config("oneshot"),
+                "oneshot_progress": progress(folder),
                 "executor": store.config("executor"), "cluster": store.config("cluster"),
                 "updates": store.update_log(), "rungs": store.rungs()}
     finally:
@@ -94,6 +95,8 @@ def table(data: dict, top: int) -> str:
         states.append(f"{c['interrupted']} interrupted (the driver is gone; --resume runs them again)")
     lines = [(f"strategy {cfg.get('strategy', '?')}, reward {cfg.get('reward', '?')} on {cfg.get('dataset', '?')}: "
               + ", ".join(states) + f" of {_planned(cfg, data.get('oneshot'))}"), run_line(data)]
+    if data.get("oneshot_progress"):
+        lines.append(data["oneshot_progress"])
     head = f"{'rank':>4}  {'trial':>5}  {'reward':>7}  {'params':>9}  {'madds':>11}  {'seconds':>7}  where"
     lines += ["", head, "-" * len(head)]
     for rank, t in enumerate(done[:top], 1):

@@ -389,8 +389,8 @@ def render_report(trials: Sequence[Mapping[str, Any]], title: str = "search run"
     parts.append(f'<p class="summary">{line}</p>')
     if run:
         parts.append(f'<p class="run">{escape(run)}</p>')
-    if not trials:
-        parts.append('<p class="muted">No trials yet.</p></body></html>')
+    if not trials:  # a one-shot run stopped before its first pick still shows its supernet (`extra`)
+        parts += ['<p class="muted">No trials yet.</p>', extra, "</body></html>"]
         return "\n".join(parts) + "\n"
 
     by_time = any(_time(t.get("finished")) is not None for t in trials)

@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 MARKER = "NASDSL_TEST_MARKER"
 
 
-def _deliverable_sigint() -> None:
+def _deliverable_sigint(ignore: tuple = ()) -> None:
     """In the child: SIGINT at its default, as in a terminal, even when the tests themselves were
-    started in the background (where the shell ignores SIGINT, and so would the driver, rightly)."""
+    started in the background (where the shell ignores SIGINT, and so would the driver, rightly);
+    the signals in `ignore` ignored, as `nohup` ignores SIGHUP."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for s in ignore:
+        signal.signal(s, signal.SIG_IGN)
 
 
 def child_env(extra: dict | None = None) -> dict:
@@ -27,13 +30,15 @@ def child_env(extra: dict | None = None) -> dict:
     return {**os.environ, **(extra or {}), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def cli(*args: str, marker: str | None = None, env: dict | None = None, **kw) -> subprocess.Popen:
-    """`python -m nasdsl.cli.dispatch ARGS` in its own session, its descendants tagged with `marker`."""
+def cli(*args: str, marker: str | None = None, env: dict | None = None, ignore: tuple = (), **kw) -> subprocess.Popen:
+    """`python -m nasdsl.cli.dispatch ARGS` in its own session, its descendants tagged with `marker`,
+    the signals in `ignore` ignored from the start."""
     e = child_env(env)
     if marker:
         e[MARKER] = marker
     return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=kw.pop("cwd", ROOT), env=e,
-                            start_new_session=True, preexec_fn=_deliverable_sigint, stdout=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=lambda: _deliverable_sigint(ignore),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
 

@@ -7,13 +7,28 @@ their environment, so a worker reparented to init is still found.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import signal
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
-from proc_helpers import cli, finished, marked, new_marker, reap, run_cli, wait_for, wait_gone
+from proc_helpers import (
+    MARKER,
+    child_env,
+    cli,
+    finished,
+    marked,
+    new_marker,
+    reap,
+    run_cli,
+    wait_for,
+    wait_gone,
+)
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
@@ -95,3 +110,44 @@ def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
         assert left == [], f"Ray processes alive after {sig.name} of the driver: {left}"
     finally:
         reap(marked(marker))
+
+
+def test_a_search_started_under_nohup_goes_on_through_sighup(tmp_path):
+    run, marker = tmp_path / "run", new_marker()
+    proc = cli(*SEARCH[:-3], "--trials", "8", "--quiet", "--out", str(run), "--workers", "2", marker=marker,
+               env=SLOW_TRIALS, ignore=(signal.SIGHUP,))  # as `nohup nasdsl search ...` starts it
+    try:
+        wait_for(lambda: finished(run) >= 2, 180, proc, "trials to finish")
+        os.killpg(proc.pid, signal.SIGHUP)  # the terminal closes: its whole process group hears it
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert finished(run) == 8
+    finally:
+        reap(marked(marker))
+
+
+def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighup_does(tmp_path):
+    """The bar's writes fail (EIO) once the terminal is gone; the run still stops as SIGHUP says:
+    exit 129, the trials in flight marked, nothing left running."""
+    run, marker = tmp_path / "run", new_marker()
+    pid, fd = pty.fork()  # the child's controlling terminal is the pty; closing `fd` hangs it up
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "nasdsl.cli.dispatch", *SEARCH[:-1], "--out", str(run),
+                                    "--workers", "2"], {**child_env(SLOW_TRIALS), MARKER: marker})
+    try:
+        def ready() -> bool:
+            with contextlib.suppress(OSError):
+                while select.select([fd], [], [], 0)[0] and os.read(fd, 65536):
+                    pass  # the bar, drained so that it never blocks
+            return finished(run) >= 2
+        wait_for(ready, 180, what="trials to finish")
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 129
+        assert wait_gone(marker, 10) == []
+    finally:
+        reap(marked(marker))
+    con = sqlite3.connect(run / "trials.sqlite")
+    running = con.execute("SELECT COUNT(*), COUNT(error) FROM trials WHERE status = 'running'").fetchone()
+    con.close()
+    assert running[0] == running[1]

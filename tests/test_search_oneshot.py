@@ -184,6 +184,14 @@ def test_minutes_bounds_a_one_shot_run_and_resume_goes_on(tmp_path):
     assert f"stopped by --minutes after {len(epochs)} of 2 supernet epochs and 0 of 2 picks trained" in r.stdout
     assert f"nasdsl search --resume --out {run}" in r.stdout
     assert not (run / "best.nas").exists()
+    # stopped before its first pick, the run's reports show its supernet, not only 'no trials'
+    line = f"supernet: {len(epochs)} of 2 epochs trained; ranking: not started"
+    table = subprocess.run([sys.executable, "-m", "nasdsl", "report", str(run)], capture_output=True, text=True,
+                           check=True).stdout
+    assert line in table
+    html = (run / "report.html").read_text()
+    assert "No trials yet." in html and line in html and "One-shot search (random-ws" in html
+    assert ("supernet loss" in html) == bool(epochs)
     r = _search("--resume", "--out", str(run), "--quiet")
     assert "stopped" not in r.stdout and "pick 2" in r.stdout
     epochs, trials, archs = _db(run)
