@@ -1,5 +1,6 @@
-"""A real `nasdsl serve` in a subprocess (torch made unimportable) and raw-socket requests whose body
-is held back, so that tests can line up concurrent requests deterministically."""
+"""A real `nasdsl serve` in a subprocess (torch made unimportable), raw-socket requests whose body
+is held back, so that tests can line up concurrent requests deterministically, and exported models
+with a damaged card."""
 from __future__ import annotations
 
 import json
@@ -87,6 +88,29 @@ def finish_request(s: socket.socket, body: bytes, hold: int = 1) -> tuple[int, d
     """Send the held-back bytes and read the response."""
     release(s, body, hold)
     return read_response(s)
+
+
+def read_keep_alive_response(s: socket.socket) -> int:
+    """Read one whole response (Content-Length framed) from a keep-alive socket; returns its status."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += s.recv(65536)
+    return int(head.split()[1])
+
+
+def rewrite_card(model: str | Path, out: Path, changes: dict[str, str]) -> Path:
+    """A copy of the exported `model` whose `nasdsl.` metadata has `changes` (keys without the prefix)."""
+    import onnx
+
+    from nasdsl.deploy.modelcard import PREFIX, save_model
+
+    proto = onnx.load(str(model))
+    props = {p.key: p.value for p in proto.metadata_props} | {PREFIX + k: v for k, v in changes.items()}
+    return save_model(proto, props, proto.doc_string, out)
 
 
 def wait_until(predicate, timeout: float = 20.0, step: float = 0.02) -> bool:

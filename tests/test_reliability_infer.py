@@ -1,9 +1,10 @@
-"""`nasdsl infer` through the real CLI: 16-bit images are scaled (not clipped), a bad file among good
-ones is reported and skipped while the good ones are answered (exit 2 at the end), --format json,
-and a folder as input."""
+"""`nasdsl infer` through the real CLI: 16-bit images are scaled (not clipped) in bounded memory, a bad
+file among good ones is reported and skipped while the good ones are answered (exit 2 at the end),
+--format json, a folder as input, and every format Pillow reads (the server's restriction is its own)."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from proc_helpers import run_cli
 
 from nasdsl.deploy.export import export_onnx
-from nasdsl.deploy.infer import load_image
+from nasdsl.deploy.infer import load_image, to_rgb
 from nasdsl.deploy.labels import default_labels
 from nasdsl.deploy.modelcard import ModelCard, default_preprocess
 
@@ -43,6 +44,44 @@ def test_16_bit_image_is_scaled_not_clipped(images):
     a8 = np.asarray(load_image(images / "ramp8.png"))
     assert (a16 == 255).mean() < 0.05  # Pillow's own convert("RGB") clips ~all of it to 255
     assert np.abs(a16.astype(int) - a8.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("mode, values, top", [
+    ("I;16", [0, 128, 129, 385, 386, 32767, 65407, 65535], 65535),
+    ("I;16B", [0, 128, 129, 385, 386, 32767, 65407, 65535], 65535),  # big-endian TIFFs
+    ("I", [-5, 0, 300, 65535, 70000, 2**31 - 1, 1_000_000, 7], 2**32 - 1),  # above 16 bits: the 32-bit range
+    ("I", [-5, 0, 3, 100, 200, 254, 255, 17], 255),  # small integers are 8-bit values already
+    ("F", [-0.5, 0.0, 0.001, 0.002, 0.5, 0.7, 0.999, 1.0], 1.0),
+    ("F", [-1.0, 0.0, 1.5, 100.49, 100.51, 254.6, 300.0, 2.0], 255.0),
+])
+def test_wide_images_scale_to_8_bit(tmp_path, mode, values, top):
+    dtype = {"I;16": np.uint16, "I;16B": ">u2", "I": np.int32, "F": np.float32}[mode]
+    a = np.tile(np.asarray(values, dtype), (9, 1))
+    img = Image.fromarray(a)
+    assert img.mode == mode
+    expected = np.clip(np.rint(a.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+    got = np.asarray(to_rgb(img))
+    assert got.shape == (9, 8, 3) and (got == expected[..., None]).all()
+
+
+def test_a_big_16_bit_image_costs_no_more_than_an_8_bit_one(tmp_path):
+    side = 3000
+    a = (np.arange(side * side, dtype=np.uint32) * 7 % 65536).astype(np.uint16).reshape(side, side)
+    Image.fromarray(a).save(tmp_path / "big16.png")
+    tracemalloc.start()
+    try:
+        img = load_image(tmp_path / "big16.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the 8-bit gray result is 1 byte a pixel; float64 at full size took 8 (and ~24 at the peak)
+    assert peak < 2 * side * side, f"{peak / 1e6:.0f} MB"
+    assert img.mode == "RGB" and img.getpixel((1, 0)) == (round(7 * 255 / 65535),) * 3
+
+
+def test_infer_still_reads_formats_the_server_refuses(images, tmp_path):
+    Image.open(images / "rgb.jpg").save(tmp_path / "rgb.pcx")
+    assert load_image(tmp_path / "rgb.pcx").size == (48, 40)
 
 
 def test_16_bit_image_classified_like_its_8_bit_twin(model, images):

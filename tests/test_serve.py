@@ -1,16 +1,31 @@
 """`nasdsl serve`: a real server in a subprocess (torch blocked), called with a real HTTP client:
 classification as `nasdsl infer` does it, the card, batching of concurrent requests, every bad
-input answered 4xx in one line, a full queue answered 503, SIGTERM draining in-flight requests."""
+input answered 4xx in one line, a full queue answered 503, SIGTERM draining in-flight requests (a
+second signal forcing the stop), idle connections closed, damaged model cards refused at start."""
 from __future__ import annotations
 
 import io
+import json
+import signal
+import socket
 import struct
+import time
 import zlib
 
 import numpy as np
 import pytest
 from onnx_helpers import tiny_classifier, write_images
-from serve_helpers import ServeProcess, finish_request, held_request, read_response, release, wait_until
+from proc_helpers import run_cli, user_error
+from serve_helpers import (
+    ServeProcess,
+    finish_request,
+    held_request,
+    read_keep_alive_response,
+    read_response,
+    release,
+    rewrite_card,
+    wait_until,
+)
 
 from nasdsl.cli.dispatch import main
 from nasdsl.deploy.export import export_onnx
@@ -155,6 +170,72 @@ def test_bad_inputs_get_a_one_line_4xx_and_the_server_stays_up(server, client, i
     assert f"POST /v1/classify {status} " in server.log.read_text()
 
 
+def _encoded(fmt: str) -> bytes:
+    from PIL import Image
+
+    img = Image.new("L" if fmt == "PGM" else "RGB", (64, 48), 90)
+    buf = io.BytesIO()
+    img.save(buf, "PPM" if fmt == "PGM" else fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "WEBP", "PPM", "PGM", "ICO"])
+def test_common_raster_formats_are_decoded(server, client, fmt):
+    assert client.post("/v1/classify", content=_encoded(fmt)).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["EPS", "PCX", "TGA"])  # EPS would run Ghostscript where installed
+def test_other_formats_are_not_an_image(server, client, fmt):
+    r = client.post("/v1/classify", content=_encoded(fmt))
+    assert r.status_code == 400 and r.json()["error"] == "not an image Pillow can read"
+
+
+def test_request_log_escapes_the_path(server, client):
+    forged = "/x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms"
+    before = server.log.read_text().splitlines()
+    assert client.get(forged).status_code == 404
+    assert client.get("/a%1b[31mred%7F%C2%85%E2%80%A8b%25").status_code == 404
+    assert wait_until(lambda: len(server.log.read_text().splitlines()) == len(before) + 2)
+    text = server.log.read_text()
+    new = text.splitlines()[len(before):]
+    assert " GET /x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms 404 " in new[0]
+    assert " GET /a%1B[31mred%7F%C2%85%E2%80%A8b%25 404 " in new[1]
+    assert "\x1b" not in text and len(text.split("\n")) == len(text.splitlines()) + 1
+
+
+def _closed_by_server(s: socket.socket) -> bool:
+    try:
+        return s.recv(65536) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_idle_connections_are_closed_after_the_header_deadline(model, tmp_path):
+    s = ServeProcess(model, "--read-timeout", "1", log=tmp_path / "serve.log")
+    try:
+        start = time.monotonic()
+        silent = socket.create_connection(("127.0.0.1", s.port), timeout=4)
+        half = socket.create_connection(("127.0.0.1", s.port), timeout=4)
+        half.sendall(b"GET /health HTTP/1.1\r\nHost: te")  # stops in the middle of its headers
+        answered = socket.create_connection(("127.0.0.1", s.port), timeout=4)
+        answered.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert read_keep_alive_response(answered) == 200
+        answered.sendall(b"GET /health HTTP/1.1\r\n")  # then stalls in its next request's headers
+        # uvicorn's own keep-alive timeout (5 s) would not close any of them: data arrived, or no response yet
+        assert [_closed_by_server(c) for c in (silent, half, answered)] == [True, True, True]
+        assert time.monotonic() - start < 3.5
+        with httpx.Client(base_url=s.url, timeout=30) as client:  # an ordinary keep-alive client
+            assert client.get("/health").status_code == 200
+            time.sleep(0.3)
+            assert client.get("/health").status_code == 200
+            time.sleep(1.5)  # its idle connection is closed meanwhile; the next request reconnects
+            assert client.get("/health").status_code == 200
+    finally:
+        s.stop()
+
+
 def test_a_full_queue_is_answered_503_with_retry_after(model, images, tmp_path):
     s = ServeProcess(model, "--max-queue", "2", log=tmp_path / "serve.log")
     try:
@@ -198,9 +279,31 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(model, images, tmp_path):
         s.stop()
 
 
-def _accepts(port: int) -> bool:
-    import socket
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_second_signal_forces_the_stop_without_a_traceback(model, images, tmp_path, second):
+    s = ServeProcess(model, log=tmp_path / "serve.log")
+    held = held_request(s.port, images["tall.png"], hold=100)  # a stalled upload
+    try:
+        with httpx.Client(base_url=s.url, timeout=30) as client:
+            assert wait_until(lambda: client.get("/health").json()["in_flight"] == 1)
+        s.terminate()
+        assert wait_until(lambda: not _accepts(s.port))  # draining
+        start = time.monotonic()
+        s.proc.send_signal(second)
+        rc, out = s.wait(timeout=10)
+        assert time.monotonic() - start < 2.5
+        assert rc == 128 + second
+        assert out.splitlines()[-1] == (f"nasdsl serve: stopped (SIGTERM, then {second.name}: forced, "
+                                        "1 request in flight dropped)")
+        err = s.log.read_text()
+        assert "Traceback" not in err and "Error" not in err, err
+        assert _closed_by_server(held)
+    finally:
+        held.close()
+        s.stop()
 
+
+def _accepts(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return True
@@ -227,3 +330,28 @@ def test_bad_flags_and_models_exit_2_in_one_line(model, tmp_path, capsys, argv, 
         assert main(["serve", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+DAMAGED = {  # card keys changed -> a word of the error
+    "more classes than the graph outputs": ({"classes": "12", "labels": json.dumps(default_labels(12))}, "12 classes"),
+    "fewer classes than the graph outputs": ({"classes": "4", "labels": json.dumps(default_labels(4))}, "4 classes"),
+    "NaN mean": ({"mean": "[NaN, 0.5, 0.5]"}, "finite"),
+    "infinite std": ({"std": "[0.5, Infinity, 0.5]"}, "finite"),
+    "non-finite quantization record": ({"quantization": '{"mode": "int8", "scale": NaN}'}, "quantization"),
+    "overflowing quantization record": ({"quantization": '{"mode": "int8", "scale": 1e999}'}, "quantization"),
+    "quantization record not JSON": ({"quantization": '{"mode": '}, "quantization"),
+    "absurd resize": ({"resize": "100000"}, "resize"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED))
+def test_damaged_cards_are_refused_before_listening(model, images, tmp_path, capsys, case):
+    changes, word = DAMAGED[case]
+    damaged = rewrite_card(model, tmp_path / "damaged.onnx", changes)
+    r = run_cli("serve", str(damaged), "--port", "0", timeout=60)
+    err = user_error(r, word, one_line=True)
+    assert err.startswith(f"{damaged}: error: ") and r.stdout == ""
+    image = tmp_path / "gray.png"
+    image.write_bytes(images["gray.png"])
+    assert main(["infer", str(damaged), str(image)]) == 2  # the same check for `infer`
+    assert capsys.readouterr().err == err

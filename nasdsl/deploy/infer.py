@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import NasError
 from .modelcard import ModelCard, Preprocess, fail
+from .quantize import read_quantization
 
 PROVIDERS = ("auto", "cpu", "cuda")
 _ORT_NAMES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
@@ -53,12 +54,13 @@ class Prediction:
     top: list[tuple[int, str, float]]
 
 
-def load_image(path: str | Path):
-    """An RGB Pillow image, or a NasError saying why the file cannot be read."""
+def load_image(path: str | Path, formats: Sequence[str] | None = None):
+    """An RGB Pillow image, or a NasError saying why the file cannot be read. `formats`: the Pillow
+    formats to try (default: all)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with Image.open(path, formats=formats) as img:
             img.load()
             return to_rgb(img)
     except FileNotFoundError:
@@ -79,16 +81,40 @@ def to_rgb(img):
     if mode == "RGB":
         return img
     if mode.startswith("I") or mode == "F":
-        a = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16") or (mode == "I" and a.max(initial=0) > 255):
-            top = 65535.0 if a.max(initial=0) <= 65535 else float(2**32 - 1)
+        # the largest value, a block at a time (Pillow's getextrema refuses I;16B)
+        high = max((block.max(initial=0) for block in _row_blocks(img)), default=0)
+        if mode.startswith("I;16") or (mode == "I" and high > 255):
+            top = 65535.0 if high <= 65535 else float(2**32 - 1)
         elif mode == "F":
-            top = 1.0 if a.max(initial=0) <= 1.0 else 255.0
+            top = 1.0 if high <= 1.0 else 255.0
         else:
             top = 255.0
-        a = np.clip(np.rint(a * (255.0 / top)), 0, 255).astype(np.uint8)
-        return Image.fromarray(a, "L").convert("RGB")
+        return Image.fromarray(_scaled_to_8_bit(img, top), "L").convert("RGB")
     return img.convert("RGB")
+
+
+_BLOCK_PIXELS = 1 << 18  # pixels converted at a time: float64 temporaries of 2 MB, whatever the image size
+
+
+def _row_blocks(img) -> Iterator[np.ndarray]:
+    """The pixels of `img`, a block of whole rows (about _BLOCK_PIXELS) at a time, top to bottom."""
+    width, height = img.size
+    rows = max(1, _BLOCK_PIXELS // max(1, width))
+    for y in range(0, height, rows):
+        yield np.asarray(img.crop((0, y, width, min(height, y + rows))))
+
+
+def _scaled_to_8_bit(img, top: float) -> np.ndarray:
+    """rint(pixel * 255 / top) clipped to 0..255, as a uint8 array, computed a block of rows at a time
+    (the whole image in float64 would cost 8 bytes a pixel, 24 with the temporaries)."""
+    out = np.empty((img.height, img.width), np.uint8)
+    y = 0
+    for block in _row_blocks(img):
+        scaled = block.astype(np.float64)
+        scaled *= 255.0 / top
+        out[y:y + len(block)] = np.clip(np.rint(scaled, out=scaled), 0, 255, out=scaled)
+        y += len(block)
+    return out
 
 
 def preprocess(img, pre: Preprocess) -> np.ndarray:
@@ -144,7 +170,9 @@ class Classifier:
         if provider == "cuda" and _ORT_NAMES["cuda"] not in self.providers:
             raise fail("nasdsl", "onnxruntime could not start the CUDA provider (no GPU, or CUDA libraries "
                            "missing); use --provider cpu")
-        self.card = ModelCard.from_props(dict(self.session.get_modelmeta().custom_metadata_map), str(model))
+        props = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.card = ModelCard.from_props(props, str(model))
+        self.quantization = read_quantization(props, str(model))  # None for a float model
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise fail(model, f"expected one input, the graph has {len(inputs)}")
@@ -153,6 +181,9 @@ class Classifier:
         s = self.card.preprocess.image
         if len(self.input_shape) != 4 or self.input_shape[1:] != [3, s, s]:
             raise fail(model, f"the graph takes input {self.input_shape}, the metadata says 3x{s}x{s}")
+        output = list(self.session.get_outputs()[0].shape)  # [batch, classes]
+        if len(output) != 2 or (isinstance(output[1], int) and output[1] != self.card.classes):
+            raise fail(model, f"the graph outputs {output}, the metadata says {self.card.classes} classes")
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Run the graph on an N x 3 x S x S float32 batch; any other shape is a NasError."""

@@ -26,6 +26,7 @@ INCEPTION_STD = (0.5, 0.5, 0.5)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 IMAGENET_CROP_PCT = 0.875
+MAX_SIDE = 4096  # largest crop or resize a card may ask for (a 4096-pixel shorter side is 17 MP and more)
 
 
 def fail(where: object, message: str) -> NasError:
@@ -140,17 +141,19 @@ class ModelCard:
                 vals = tuple(float(v) for v in json.loads(get(key)))
             except (ValueError, TypeError) as e:
                 raise fail(file, f"metadata {PREFIX}{key} is not a list of numbers ({e})") from None
-            if len(vals) != 3 or (key == "std" and min(vals) <= 0):
-                raise fail(file, f"metadata {PREFIX}{key} must hold 3 numbers (std > 0)")
+            if len(vals) != 3 or not all(map(math.isfinite, vals)) or (key == "std" and min(vals) <= 0):
+                raise fail(file, f"metadata {PREFIX}{key} must hold 3 numbers, all finite (std > 0)")
             return vals  # type: ignore[return-value]
 
-        def integer(key: str) -> int:
+        def integer(key: str, most: int | None = None) -> int:
             try:
                 val = int(get(key))
             except ValueError:
                 raise fail(file, f"metadata {PREFIX}{key} is not an integer") from None
             if val <= 0:
                 raise fail(file, f"metadata {PREFIX}{key} must be positive")
+            if most is not None and val > most:
+                raise fail(file, f"metadata {PREFIX}{key} is {val}; at most {most} pixels")
             return val
 
         if get("format") != FORMAT_VERSION:
@@ -164,8 +167,8 @@ class ModelCard:
         interpolation = get("interpolation")
         if interpolation not in INTERPOLATIONS:
             raise fail(file, f"unknown interpolation {interpolation!r} (known: {', '.join(INTERPOLATIONS)})")
-        pre = Preprocess(image=integer("image_size"), resize=integer("resize"), mean=triple("mean"),
-                         std=triple("std"), interpolation=interpolation)
+        pre = Preprocess(image=integer("image_size", MAX_SIDE), resize=integer("resize", MAX_SIDE),
+                         mean=triple("mean"), std=triple("std"), interpolation=interpolation)
         if pre.resize < pre.image:
             raise fail(file, f"resize {pre.resize} is smaller than the crop {pre.image}")
         classes = integer("classes")

@@ -19,6 +19,7 @@ torch nor onnx.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +34,27 @@ METHODS = ("minmax", "entropy", "percentile")
 AGREEMENT_TARGET = 0.9  # --verify fails below this top-1 agreement with the float model
 
 
-def read_quantization(props: dict[str, str]) -> dict | None:
-    """The quantization record of a model's metadata_props, or None for a float model."""
+def read_quantization(props: dict[str, str], file: str = "<model>") -> dict | None:
+    """The quantization record of a model's metadata_props, or None for a float model; a record that
+    is not a JSON object of finite numbers is a NasError (`GET /v1/model` could not answer it)."""
     raw = props.get(KEY)
     if raw is None:
         return None
     try:
-        record = json.loads(raw)
-    except ValueError:
-        return {"mode": "unknown", "error": f"metadata {KEY} is not JSON"}
-    return record if isinstance(record, dict) else {"mode": "unknown"}
+        record = json.loads(raw, parse_float=_finite, parse_constant=_finite)
+    except ValueError as e:
+        raise fail(file, f"metadata {KEY} is not JSON of finite numbers ({e})") from None
+    if not isinstance(record, dict):
+        raise fail(file, f"metadata {KEY} is not a JSON object")
+    return record
+
+
+def _finite(text: str) -> float:
+    """A JSON number (or NaN, Infinity) that must be finite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
 
 
 def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndarray, *,

@@ -8,17 +8,27 @@
 Requests are decoded in a thread pool (off the event loop), batched by `serve_batch.Batcher` and
 answered with the batch size in the `X-Batch-Size` header. Every refusal is JSON
 `{"error": "<one line>"}` with a 4xx status; a full queue is 503 with Retry-After. One log line per
-request goes to stderr: time, method, path, status, milliseconds (and the batch size).
+request goes to stderr: time, method, path (unprintable characters percent-encoded), status,
+milliseconds (and the batch size).
+
+`uvicorn_server` runs the app with two additions to uvicorn (which times out only keep-alive
+connections silent after a response, and forces an exit only on a second SIGINT, with a traceback
+per cancelled request): a connection that completes no request headers within the read timeout of
+opening or of its last response is closed, and a second SIGTERM or SIGINT drops the requests still
+in flight and stops at once.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from .infer import Classifier
 from .serve_batch import Batcher, QueueFull
@@ -213,9 +223,16 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
     return RequestLog(app, log)
 
 
+def log_path(path: str) -> str:
+    """The decoded request path as one word of a log line: `%`, spaces and every character that is
+    not printable (control characters, line separators, escape sequences) percent-encoded as UTF-8."""
+    return "".join(c if c.isprintable() and c not in " %" else quote(c, safe="") for c in path)
+
+
 class RequestLog:
     """ASGI middleware: one line per HTTP request to `out`, written when the response is complete:
-    `2026-12-02T14:30:00Z POST /v1/classify 200 12.3 ms batch=4`."""
+    `2026-12-02T14:30:00Z POST /v1/classify 200 12.3 ms batch=4` (`dropped` for the status of a request
+    that a forced stop cancelled)."""
 
     def __init__(self, app, out):
         self.app = app
@@ -235,13 +252,113 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, logged_send)
+        except asyncio.CancelledError:
+            status = "dropped"
+            raise
         finally:
             ms = (time.perf_counter() - start) * 1000
             batch = scope.get("state", {}).get("batch")
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             extra = f" batch={batch}" if batch else ""
-            print(f"{stamp} {scope['method']} {scope['path']} {status} {ms:.1f} ms{extra}", file=self.out,
-                  flush=True)
+            print(f"{stamp} {scope['method']} {log_path(scope['path'])} {status} {ms:.1f} ms{extra}",
+                  file=self.out, flush=True)
+
+
+class HeaderDeadline:
+    """Mixed into uvicorn's HTTP protocol: closes a connection that has no request in progress
+    `deadline` seconds after it opened or after its last response (no request completed its headers
+    in time). A request whose headers are in is left to the body timeout of `create_app`."""
+
+    deadline = 30.0
+    _timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        self._arm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(self.deadline, self._expire)  # type: ignore[attr-defined]
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self) -> None:
+        self._timer = None
+        cycle = self.cycle  # type: ignore[attr-defined]
+        if cycle is None or cycle.response_complete:  # uvicorn's own test for an idle connection
+            self.transport.close()  # type: ignore[attr-defined]
+
+
+def _not_cancelled(record: logging.LogRecord) -> bool:
+    """A log filter: drop uvicorn's reports of the requests and lifespan a forced stop cancelled."""
+    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+class SecondSignalStop:
+    """Mixed into uvicorn.Server: the first SIGTERM/SIGINT drains in-flight requests, a second one of
+    either drops them and stops at once. `signals` lists those received; none is re-raised."""
+
+    def __init__(self, config):
+        super().__init__(config)  # type: ignore[call-arg]
+        self.signals: list[int] = []
+        self.dropped = 0  # requests in flight that a forced stop cancelled
+
+    def handle_exit(self, sig: int, frame) -> None:
+        self.signals.append(sig)
+        if self.should_exit and not self.force_exit:
+            self.force_exit = True
+            with contextlib.suppress(RuntimeError):  # no event loop yet: nothing is in flight
+                asyncio.get_running_loop().call_soon_threadsafe(self._drop_in_flight)
+        self.should_exit = True
+
+    def _drop_in_flight(self) -> None:
+        logging.getLogger("uvicorn.error").addFilter(_not_cancelled)
+        for connection in list(self.server_state.connections):
+            connection.transport.abort()
+        self.dropped = len(self.server_state.tasks)
+        for task in self.server_state.tasks:
+            task.cancel()
+
+    async def shutdown(self, sockets=None) -> None:
+        await super().shutdown(sockets)  # type: ignore[misc]
+        if self.force_exit:  # uvicorn skips the app's shutdown then: run it once the dropped requests end
+            await asyncio.gather(*self.server_state.tasks, return_exceptions=True)
+            await self.lifespan.shutdown()
+
+    def outcome(self) -> tuple[str, int]:
+        """How the server stopped, for its last line (` (SIGTERM, drained)`), and the exit status."""
+        if not self.signals:
+            return "", 0
+        first = signal.Signals(self.signals[0]).name
+        if not self.force_exit:
+            return f" ({first}, drained)", 0
+        second = signal.Signals(self.signals[1])
+        plural = "" if self.dropped == 1 else "s"
+        dropped = f", {self.dropped} request{plural} in flight dropped" if self.dropped else ""
+        return f" ({first}, then {second.name}: forced{dropped})", 128 + second
+
+
+def uvicorn_server(app, read_timeout: float):
+    """A uvicorn server for `app` with `HeaderDeadline` (of `read_timeout` seconds) and
+    `SecondSignalStop`; run it with `.run(sockets=[...])`, then ask `.outcome()`."""
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    protocol = type("HeaderDeadlineProtocol", (HeaderDeadline, AutoHTTPProtocol), {"deadline": read_timeout})
+    server = type("Server", (SecondSignalStop, uvicorn.Server), {})
+    return server(uvicorn.Config(app, http=protocol, log_level="warning", access_log=False, lifespan="on",
+                                 timeout_graceful_shutdown=None, server_header=False))
 
 
 def import_stack() -> None:

@@ -6,6 +6,10 @@ Decompression-bomb safety: Pillow reads only the header on `Image.open`, so the 
 checked before a single row is decoded; the intermediate image that the resize step would make
 (shorter side to `resize`, the longer side scaled with it) is bounded too, which catches extreme
 aspect ratios (a 1 x 20000 strip would become a 256 x 5,120,000 image).
+
+Only common raster formats are opened (`FORMATS`): some of Pillow's plugins hand the upload to other
+programs (EPS runs Ghostscript where it is installed). `nasdsl infer` reads the user's own files in
+any format Pillow knows.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from .modelcard import Preprocess
 
 DEFAULT_MAX_PIXELS = 40_000_000  # decoded RGB: 120 MB
 DEFAULT_MIN_SIDE = 8
+# Pillow format names: PPM covers PGM and PBM, JPEG covers MPO (camera JPEGs)
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM", "ICO")
 
 
 class RequestError(Exception):
@@ -68,7 +74,7 @@ def decode(body: bytes, pre: Preprocess, limits: ImageLimits) -> np.ndarray:
     if not body:
         raise RequestError(400, "empty body: send an image file (raw body or multipart)")
     try:
-        with Image.open(io.BytesIO(body)) as probe:  # header only
+        with Image.open(io.BytesIO(body), formats=FORMATS) as probe:  # header only
             width, height = probe.size
     except Exception as e:  # noqa: BLE001 (Pillow raises many types for bad headers)
         reason = one_line(e) or e.__class__.__name__
@@ -77,7 +83,7 @@ def decode(body: bytes, pre: Preprocess, limits: ImageLimits) -> np.ndarray:
         raise RequestError(400, "not an image Pillow can read") from None
     check_size(width, height, pre, limits)
     try:
-        img = load_image(io.BytesIO(body))
+        img = load_image(io.BytesIO(body), FORMATS)
         return preprocess(img, pre)
     except NasError as e:  # load_image's own reasons: truncated, damaged, unsupported
         raise RequestError(400, one_line(e.diagnostics[0].message)) from None

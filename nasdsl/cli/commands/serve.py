@@ -2,7 +2,8 @@
 
 The listening socket is bound here, before uvicorn starts, so that a busy port is a one-line error
 and `--port 0` can print the port the system picked. SIGTERM and Ctrl+C stop accepting connections,
-let every in-flight request finish, and exit 0.
+let every in-flight request finish, and exit 0; a second one drops the requests still in flight and
+exits 128 + its number (`nasdsl.deploy.serve.uvicorn_server`).
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="most requests in flight at once; more are answered 503 (default 64)")
     p.add_argument("--max-body", type=int, default=10_000_000, help="largest request body in bytes (default 10 MB)")
     p.add_argument("--read-timeout", type=float, default=30.0,
-                   help="seconds a client may take to send its body before a 408 (default 30)")
+                   help="seconds a client may take to send its body before a 408, and a connection to send "
+                        "its request headers before it is closed (default 30)")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                    help=f"largest image, in pixels, before and after resizing (default {DEFAULT_MAX_PIXELS:,})")
     p.add_argument("--min-side", type=int, default=DEFAULT_MIN_SIDE,
@@ -71,14 +73,12 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def run(args) -> int:
     _check(args)
-    from ...deploy.serve import ServeConfig, create_app, import_stack
+    from ...deploy.serve import ServeConfig, create_app, import_stack, uvicorn_server
 
     import_stack()
-    import uvicorn
     from PIL import Image
 
     from ...deploy.infer import Classifier
-    from ...deploy.quantize import read_quantization
     from ...deploy.serve_images import ImageLimits
 
     clf = Classifier(args.model, provider=args.provider, threads=args.threads or 0)
@@ -88,7 +88,6 @@ def run(args) -> int:
         if batch_dim != 1:
             raise fail(args.model, f"the graph has a fixed batch of {batch_dim}; export it with a dynamic batch")
         max_batch = 1
-    quantization = read_quantization(dict(clf.session.get_modelmeta().custom_metadata_map))
     config = ServeConfig(max_batch=max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
                          max_body=args.max_body, read_timeout=args.read_timeout,
                          decode_threads=args.decode_threads,
@@ -97,17 +96,12 @@ def run(args) -> int:
     # The service checks every image's size from its header before decoding (serve_images), so
     # Pillow's own decompression-bomb warning/limit would only duplicate that with another message.
     Image.MAX_IMAGE_PIXELS = None
-    app = create_app(clf, args.model, config, quantization)
+    app = create_app(clf, args.model, config, clf.quantization)
     host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=None, server_header=False))
-    stopped: list[int] = []
-
-    def note(sig, frame):  # uvicorn re-raises the signal it shut down on, after draining
-        stopped.append(sig)
-
-    previous = {s: signal.signal(s, note) for s in (signal.SIGTERM, signal.SIGINT)}
-    kind = "int8" if quantization else "float32"
+    server = uvicorn_server(app, args.read_timeout)
+    # uvicorn installs the same handler once it runs; a signal before that stops it as soon as it has started
+    previous = {s: signal.signal(s, server.handle_exit) for s in (signal.SIGTERM, signal.SIGINT)}
+    kind = "int8" if clf.quantization else "float32"
     shown = f"[{host}]" if ":" in host else host
     print(f"nasdsl serve: {clf.card.network} ({kind}, {clf.card.classes} classes, {', '.join(clf.providers)}) "
           f"on http://{shown}:{port}  max batch {max_batch}, max wait {args.max_wait_ms:g} ms, "
@@ -121,6 +115,6 @@ def run(args) -> int:
     if not server.started:
         print("nasdsl serve: the server did not start", file=sys.stderr)
         return 1
-    print("nasdsl serve: stopped" + (f" ({signal.Signals(stopped[0]).name}, drained)" if stopped else ""),
-          flush=True)
-    return 0
+    how, status = server.outcome()
+    print(f"nasdsl serve: stopped{how}", flush=True)
+    return status
