@@ -22,7 +22,7 @@ from .data import dataset_help
 from .devices import check_device, resolve_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, make_executor
-from .lifetime import stopped
+from .lifetime import stop_on_signals, stopped
 from .scheduler import SCHEDULERS
 from .space import ProxyNet
 from .store import STORE_NAME, Store
@@ -262,9 +262,18 @@ def run_search(search: Search, chosen: dict, progress: bool, minutes: float | No
 
 def run(args: argparse.Namespace) -> int:
     strategy = check_args(args)
-    if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
-        return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
-    search, chosen = open_run(args)
+    with stop_on_signals():  # from the start: opening a run (data, a supernet, a Ray cluster) takes seconds
+        try:
+            if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
+                return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
+            search, chosen = open_run(args)
+        except KeyboardInterrupt as e:  # (one-shot runs report a signal after opening themselves)
+            folder = args.out if args.out and (Path(args.out) / STORE_NAME).is_file() else None
+            return stopped(e, folder, "the run was being opened, nothing of it was lost")
+        return _run_opened(search, chosen, args)
+
+
+def _run_opened(search: Search, chosen: dict, args: argparse.Namespace) -> int:
     try:
         summary = run_search(search, chosen, not args.quiet, args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already

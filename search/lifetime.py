@@ -46,13 +46,18 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
+_handling = False  # stop_on_signals is active: a nested one leaves the outer handler in place
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise `Interrupted` (SIGINT raises it too, as a KeyboardInterrupt does
     already); a second signal during the cleanup is ignored. A signal this process was started
     ignoring stays ignored (`nohup` ignores SIGHUP, a shell's background job SIGINT). Outside the
-    main thread (where Python cannot catch signals) this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
+    main thread (where Python cannot catch signals), or inside another stop_on_signals (a command
+    that covers opening its run as well as running it), this does nothing."""
+    global _handling
+    if threading.current_thread() is not threading.main_thread() or _handling:
         yield
         return
     state = {"raised": False}
@@ -71,9 +76,11 @@ def stop_on_signals() -> Iterator[None]:
         if s == signal.SIGINT and before[s] is not signal.default_int_handler:
             continue  # someone else (a notebook kernel, a test runner) owns Ctrl-C
         signal.signal(s, handler)
+    _handling = True
     try:
         yield
     finally:
+        _handling = False
         for s, h in before.items():
             signal.signal(s, h)
 
@@ -98,11 +105,12 @@ def interruptible(run):
     return wrapper
 
 
-def stopped(e: KeyboardInterrupt, folder: str | Path, kept: str) -> int:
-    """Say on stderr what stopped the run, what was kept, how to continue; the exit status (128 + signal)."""
+def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str) -> int:
+    """Say on stderr what stopped the run, what was kept, how to continue (`folder`: the run folder
+    to resume, None when there is none yet); the exit status (128 + signal)."""
+    resume = f" Continue with:\n  nasdsl search --resume --out {folder}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
-        print(f"\nstopped by {signal_name(e)}; {kept}. Continue with:\n"
-              f"  nasdsl search --resume --out {folder}", file=sys.stderr)
+        print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)
     return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
 
 

@@ -151,3 +151,31 @@ def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighu
     running = con.execute("SELECT COUNT(*), COUNT(error) FROM trials WHERE status = 'running'").fetchone()
     con.close()
     assert running[0] == running[1]
+
+
+@pytest.mark.slow
+def test_a_signal_while_the_run_is_opened_says_so_and_loses_nothing(tmp_path):
+    """--resume takes the run folder, then opens the data set (seconds for a big one): SIGTERM then
+    is a one-line stop, exit 143, with the resume hint (it used to kill the driver without a word)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "big.npz"
+    np.savez(data, x=rng.integers(0, 255, (20000, 32, 32, 3), dtype=np.uint8), y=rng.integers(0, 10, 20000))
+    run = tmp_path / "run"
+    r = run_cli("search", "--dataset", f"npz:{data}", "--strategy", "random", "--trials", "1", "--epochs", "1",
+                "--train-size", "64", "--val-size", "32", "--workers", "1", "--quiet", "--out", str(run))
+    assert r.returncode == 0, r.stderr
+    marker = new_marker()
+    proc = cli("search", "--resume", "--out", str(run), "--trials", "2", "--quiet", marker=marker)
+    try:
+        wait_for(lambda: f'"pid": {proc.pid}'.encode() in (run / "driver.lock").read_bytes(), 120, proc,
+                 "the run folder to be taken", poll=0.01)
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        reap(marked(marker))
+    assert proc.returncode == 143 and "Traceback" not in err
+    assert "stopped by SIGTERM; the run was being opened, nothing of it was lost." in err
+    assert f"nasdsl search --resume --out {run}" in err
+    assert finished(run) == 1
