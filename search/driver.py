@@ -7,6 +7,7 @@ trial was recorded; trials that were running are run again under their own ids.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from .lifetime import Deadline, interruptible
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .scheduler import SCHEDULERS, Asha, rung_epochs
-from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, to_nas
+from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_text, space_from_dict, to_nas
 from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
@@ -125,13 +126,41 @@ def _checked_config(d: dict[str, Any]) -> SearchConfig:
 
 
 def space_of(config: SearchConfig) -> Space:
-    """The run's space; its skeleton must have the network the budget applies to."""
-    space = load_space(config.space)
+    """The space `config.space` names, read from its source now (a new run's: see `run_space`)."""
+    return checked_space(config, load_space(config.space))
+
+
+def checked_space(config: SearchConfig, space: Space) -> Space:
+    """`space`, whose skeleton must have the network the budget applies to."""
     transfers = TRANSFERS[space.skeleton]
     if config.budget_on not in ("proxy", *transfers):
         raise NasError(f"--budget-on {config.budget_on}: space {space.name!r} trains on the "
                        f"{space.skeleton} skeleton, whose networks are proxy, {', '.join(transfers)}")
     return space
+
+
+def run_space(store: Store, config: SearchConfig) -> Space:
+    """A resumed run's space: the one its store kept when the run was made, whatever its source holds
+    now (a .nas file edited or removed since, a relative path read from another directory). A run
+    folder made before spaces were kept gets its source's, kept from now on."""
+    space = store.stored(space_from_dict, "space")
+    if space is None:
+        space = space_of(config)
+        store.set_config(space.to_dict(), "space")
+        return space
+    _note_changed_source(space, config.space)
+    return checked_space(config, space)
+
+
+def _note_changed_source(space: Space, source: str) -> None:
+    """One line on stderr where the run's space source still loads and now holds another space."""
+    try:
+        now = load_space(source)
+    except NasError:  # removed, or no longer a space: the run does not need it
+        return
+    if now != space:
+        print(f"nasdsl search: {source} has changed since this run started; the run goes on with its space as "
+              "it was then (to search the new one, start a run with another --out)", file=sys.stderr)
 
 
 def proxy_network(config: SearchConfig) -> ProxyNet:
@@ -170,7 +199,6 @@ class Search:
 
     def _open(self, config: SearchConfig | None, resume: bool, trials: int | None,
               settings: dict[str, dict[str, Any]]) -> None:
-        space = None
         self.store = None
         if resume:
             require_run(self.folder)
@@ -181,6 +209,7 @@ class Search:
                 raise NasError(f"{self.folder}: the store holds no run configuration to resume")
             self.store.trials()  # every row read once: a damaged one is one line now, not after more trials
             self.config = saved
+            space = run_space(self.store, saved)
             self.proxy = self._proxy()
             if trials is not None and trials != self.config.trials:
                 self.config = replace(self.config, trials=trials)
@@ -194,9 +223,9 @@ class Search:
             self.config = config
             self.proxy = self._proxy()  # and bad data too
             self._lock = lock_run_folder(self.folder)
-            self.store = Store.create(self.folder, {"config": config.to_dict(), **settings})
+            self.store = Store.create(self.folder, {"config": config.to_dict(), "space": space.to_dict(), **settings})
         self.config.check()
-        self.space: Space = space or space_of(self.config)
+        self.space: Space = space
         self.strategy = make_strategy(self.config.strategy, self.space, self.config.seed, self.config.options)
         blob = self.store.saved_state()
         if blob is not None:

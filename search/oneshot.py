@@ -39,7 +39,7 @@ from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
 from .best import write_best
-from .driver import SearchConfig, proxy_network, space_of
+from .driver import SearchConfig, proxy_network, run_space, space_of
 from .lifetime import Deadline, interruptible, stopped
 from .oneshot_report import planned_picks
 from .progress import Progress
@@ -139,6 +139,13 @@ def _supernet(space: Space, proxy, device):
     return compile_supernet(space.spec, proxy).to(device)
 
 
+def _searchable(config: SearchConfig, space: Space) -> Space:
+    """`space`, refused where the run's strategy cannot search it (darts: check_space)."""
+    if config.strategy == "darts":
+        check_space(space)
+    return space
+
+
 class OneShot:
     """One one-shot run folder: store, space, data, supernet, strategy."""
 
@@ -174,6 +181,7 @@ class OneShot:
             if saved is None or saved_os is None:
                 raise NasError(f"{self.folder}: no one-shot run to resume here")
             self.config, self.oneshot = saved, saved_os
+            self.space = _searchable(saved, run_space(self.store, saved))
             if threads is not None:
                 self.oneshot = replace(self.oneshot, threads=threads)
         else:
@@ -182,20 +190,15 @@ class OneShot:
             refuse_run(self.folder)
             oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
-            if config.strategy == "darts":
-                check_space(space_of(config))  # before the run folder is made
-            else:
-                space_of(config)
+            self.space = _searchable(config, space_of(config))  # before the run folder is made
             self.config, self.oneshot = config, oneshot
             self._lock = lock_run_folder(self.folder)
-            self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict()})
+            self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict(),
+                                                    "space": self.space.to_dict()})
         os_store.ensure(self.store)
         # where this session runs, for `report`: supernet and picks in this process, one at a time
         self.store.set_config({"executor": "driver", "host": socket.gethostname(), "device": str(self.device)},
                               "cluster")
-        self.space = space_of(self.config)
-        if self.config.strategy == "darts":
-            check_space(self.space)
         torch.set_num_threads(self.oneshot.threads)
         # the data set and split the run's children train and are scored on (their payloads' data
         # settings); the supernet trains on the training images and scores on the held-out ones

@@ -58,6 +58,8 @@ def section(run_dir: str | Path, _chart) -> str:
         rows = [(e, load_json(info, path, f"table oneshot_epochs, epoch {e}", "info", dict))
                 for e, info in con.execute("SELECT epoch, info FROM oneshot_epochs ORDER BY epoch")]
         trials = con.execute("SELECT id, reward, meta FROM trials WHERE status = 'done' ORDER BY id").fetchall()
+        kept = con.execute("SELECT value FROM run WHERE key = 'space'").fetchone()  # the run's own space
+        space = load_json(kept[0], path, "table run, key 'space'", "value", dict) if kept else None
     finally:
         con.close()
     ops = config.get("space")
@@ -75,9 +77,11 @@ def section(run_dir: str | Path, _chart) -> str:
         parts.append(_chart([_line("mean reward", PALETTE[2], [(e, i["mean_reward"]) for e, i in rows], "reward")],
                             "supernet epoch", "controller reward (shared weights)", fmt, height=260))
     if "alphas" in rows[0][1]:
-        from .space import load_space
+        if space is None:  # a run folder made before runs kept their space
+            from .space import load_space
 
-        names = load_space(config.get("space", "darts")).ops
+            space = {"ops": load_space(config.get("space", "darts")).ops}
+        names = space["ops"]
         for kind in ("normal", "reduction"):
             series = []
             for o, name in enumerate(names):

@@ -7,7 +7,8 @@ earlier block, so its input decisions have 2 + b choices.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from nasdsl.codegen.supernet import Proxy as ProxyNet  # the network a child trains in
 from nasdsl.errors import NasError
@@ -69,6 +70,10 @@ class Space:
         """The `space` block this came from (what the supernet compiler reads)."""
         return SpaceSpec(self.name, self.blocks, self.ops, self.combine, self.inputs, self.output, self.skeleton)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The space as a JSON value: what a run folder keeps of it (`space_from_dict` reads it back)."""
+        return asdict(self.spec)
+
     def check(self, decisions: tuple[int, ...] | list[int]) -> tuple[int, ...]:
         """Decisions as a tuple of ints, each within its range (ValueError otherwise)."""
         ds = tuple(int(x) for x in decisions)
@@ -86,6 +91,28 @@ def space_from_spec(spec: SpaceSpec) -> Space:
         raise NasError(f"space {spec.name!r} is empty: it needs blocks, inputs, ops and combine")
     return Space(spec.name, spec.blocks, tuple(spec.ops), tuple(spec.combine), spec.inputs, spec.output,
                  spec.skeleton)
+
+
+def space_text(spec: SpaceSpec) -> str:
+    """A `space` block as .nas text."""
+    keys = {"blocks": spec.blocks, "ops": ", ".join(spec.ops), "combine": ", ".join(spec.combine),
+            "inputs": spec.inputs, "output": spec.output, "skeleton": spec.skeleton}
+    return "\n".join([f"space {spec.name} {{", *(f"    {k} = {v}" for k, v in keys.items()), "}"]) + "\n"
+
+
+def space_from_dict(d: dict[str, Any]) -> Space:
+    """The space `Space.to_dict` made, held to the rules of a `space` block: ValueError (TypeError,
+    KeyError for missing or unknown keys) if it breaks one, as a damaged store's value may."""
+    from nasdsl.lang.load import load_text
+
+    spec = SpaceSpec(**{**d, "ops": tuple(d["ops"]), "combine": tuple(d["combine"])})
+    try:
+        again = load_text(space_text(spec), "<stored space>").space_spec(spec.name)
+    except NasError as e:
+        raise ValueError(e.diagnostics[0].message) from None
+    if again != spec:
+        raise ValueError("a setting has the wrong type")
+    return space_from_spec(spec)
 
 
 def load_space(name_or_file: str = "nasnet") -> Space:
