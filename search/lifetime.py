@@ -30,7 +30,7 @@ import threading
 import time
 import types
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
@@ -105,10 +105,10 @@ def interruptible(run):
     return wrapper
 
 
-def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str) -> int:
+def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command: str = "search") -> int:
     """Say on stderr what stopped the run, what was kept, how to continue (`folder`: the run folder
-    to resume, None when there is none yet); the exit status (128 + signal)."""
-    resume = f" Continue with:\n  nasdsl search --resume --out {folder}" if folder is not None else ""
+    `nasdsl COMMAND --resume` continues, None when there is none yet); the exit status (128 + signal)."""
+    resume = f" Continue with:\n  nasdsl {command} --resume --out {folder}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
         print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)
     return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
@@ -124,16 +124,23 @@ class Deadline:
         return self.at is not None and time.time() >= self.at
 
 
+def death_signal(sig: int) -> Callable[[], None]:
+    """What asks the kernel to send `sig` to the calling process when its parent dies, even by
+    `kill -9` (Linux PR_SET_PDEATHSIG; elsewhere nothing), looked up now (a preexec_fn loads nothing)."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+
 def die_with_parent(parent: int) -> None:
     """Make this process die when `parent` does (call it in a worker, right after it starts).
     The worker also ignores Ctrl-C: the driver decides when its workers stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
+    death_signal(signal.SIGKILL)()
     if os.getppid() != parent:  # the parent died before the line above: nothing will tell us
         os._exit(1)
 

@@ -10,29 +10,38 @@ Outputs (at least one of them):
               EMA weights; written atomically), DIR/best.pt (the best held-out top-1 so far),
               DIR/weights.pt (the final weights) and DIR/log.jsonl (one line per epoch).
               `nasdsl train --resume --out DIR` continues after a crash or kill -9 and ends with
-              the weights an uninterrupted run ends with (bitwise on the CPU).
+              the weights an uninterrupted run ends with (bitwise on the CPU), from any folder, and
+              refuses a network edited since the start. One driver at a time holds DIR (its
+              driver.lock, as a search run's); SIGINT, SIGTERM and SIGHUP stop it, exit 128 + N.
 
 Devices: --device auto|cpu|cuda|cuda:N, --amp (CUDA). Data parallel: run under
 `torchrun --nproc-per-node K -m nasdsl train ...` (or give --nproc K): NCCL on GPUs, gloo on the
 CPU; each rank trains on its share of every global batch of --batch-size; rank 0 alone writes.
+No process outlives the --nproc launcher: signals go on to torchrun, kill -9 reaches it as SIGTERM.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from nasdsl.errors import Diagnostic, NasError
-from nasdsl.lang.load import input_files
+from nasdsl.lang import ast
+from nasdsl.lang.fmt import format_module
+from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, same_file
 
+from .lifetime import death_signal, stop_on_signals, stopped
 from .recipes import RECIPES
+from .runlock import RunLock, lock_run_folder
 from .store import STORE_NAME
 from .trainer import SettingError, TrainConfig
 
@@ -47,6 +56,7 @@ TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_c
 # everything that defines a run: stored in the checkpoint, refused with --resume
 RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
+LAUNCHER_ENV = "NASDSL_TRAIN_LAUNCHER"  # set by --nproc for its torchrun: the launcher holds the run's lock
 _PARSER: list[argparse.ArgumentParser] = []
 
 
@@ -162,18 +172,24 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise NasError(f"--workers must be 0 or more, got {args.workers}")
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The run-defining values as given (None = default), or, with --resume, as the run stored them."""
+def _settings(args: argparse.Namespace, saved: dict | None) -> dict[str, Any]:
+    """The run-defining values as given (None = default), or, with --resume, as the run stored them
+    (`saved`: its checkpoint)."""
     if not args.resume:
         if args.target is None:
             raise NasError("give the network to train: nasdsl train NAME|FILE (a zoo name or a .nas file)")
-        return {k: getattr(args, k) for k in RUN_FLAGS}
+        return {**{k: getattr(args, k) for k in RUN_FLAGS}, "target": _target_path(args.target)}
     given = [f"--{k.replace('_', '-')}" if k != "target" else "NAME|FILE" for k in RUN_FLAGS
              if getattr(args, k) not in (None, False)]
     if given:
         raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
                        "(only --device, --amp, --channels-last, --threads, --workers, --nproc and -o may change)")
-    return dict(_load(Path(args.out) / "checkpoint.pt")["settings"])
+    return dict(saved["settings"])
+
+
+def _target_path(target: str) -> str:
+    """A .nas file as an absolute path, so that --resume finds it from any folder; a zoo name as given."""
+    return os.path.abspath(target) if os.path.isfile(target) else target
 
 
 def train_config(settings: dict[str, Any]) -> TrainConfig:
@@ -184,6 +200,44 @@ def train_config(settings: dict[str, Any]) -> TrainConfig:
         return cfg.check()
     except SettingError as e:
         raise NasError(e.flag_message()) from None
+
+
+# -- the network ------------------------------------------------------------------------------------------
+def _network(settings: dict[str, Any]):
+    """(program, network name or None, NetworkSpec) of the run's target, as `compile` resolves it."""
+    from nasdsl.codegen.generate import network_spec
+    from nasdsl.lang.load import load
+    from nasdsl.lang.resolve import need, zoo_name
+
+    target = settings["target"]
+    program = load(target)
+    network = settings.get("network")
+    if network is None and zoo_name(target) is not None:  # a zoo name must be a network, as for compile
+        need(program, target, "network", "nasdsl train")
+        network = target
+    return program, network, network_spec(program, network)
+
+
+def _definition(program: Program, spec) -> dict[str, str]:
+    """What the network is built from: "network N" and "cell C" -> their canonical .nas text
+    (comments and layout left out). A checkpoint keeps it; --resume finds it unchanged or stops."""
+    items = [program.networks[spec.name]] if spec.name in program.networks else []
+    items += [program.cells[c] for c in dict.fromkeys((spec.normal, spec.reduction, spec.stem_cell))]
+    return {f"{type(i).__name__.lower()} {i.name}": format_module(ast.Module((i,))) for i in items}
+
+
+def _check_unchanged(settings: dict[str, Any], saved: dict) -> None:
+    """--resume: refuse a network edited since the run started (a checkpoint older than the
+    definition it keeps is trusted)."""
+    before = saved.get("definition")
+    if before is None:
+        return
+    program, _, spec = _network(settings)
+    now = _definition(program, spec)
+    changed = [k for k in sorted(before.keys() | now.keys()) if before.get(k) != now.get(k)]
+    if changed:
+        raise NasError(f"{settings['target']} changed since this training started ({', '.join(changed)} "
+                       f"differ{'s' if len(changed) == 1 else ''}); restore it, or train into a new --out")
 
 
 # -- files ----------------------------------------------------------------------------------------------
@@ -226,15 +280,75 @@ def weights_file(state_dict: dict, card: dict, info: dict) -> dict:
     return {"format": WEIGHTS_FORMAT, "state_dict": state_dict, "card": card, **info}
 
 
+# -- process lifetime -------------------------------------------------------------------------------------
+def _owner() -> bool:
+    """Whether this process owns the run (takes its lock, checks the network): a lone process, the
+    --nproc launcher, or rank 0 of a torchrun the user started; not the ranks the launcher started."""
+    return LAUNCHER_ENV not in os.environ and os.environ.get("RANK", "0") == "0"
+
+
+def _lock(args: argparse.Namespace) -> RunLock | None:
+    """The --out folder's driver lock, as search takes it (search/runlock.py), held for the
+    training's life: a second train or search there is refused."""
+    if not args.out or not _owner():
+        return None
+    lock = lock_run_folder(args.out, "train")
+    try:
+        _check_run_folder(args)  # again, under the lock: a driver that ended meanwhile may have left a run
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def _until_stopped(args: argparse.Namespace, work: Callable[[], int]) -> int:
+    """`work()` under stop_on_signals: SIGINT, SIGTERM and SIGHUP stop it, and the command says how
+    --resume goes on and exits 128 + the signal (130, 143, 129)."""
+    with stop_on_signals():
+        try:
+            return work()
+        except KeyboardInterrupt as e:
+            return _stopped(e, args.out)
+
+
+def _stopped(e: KeyboardInterrupt, folder: str | None) -> int:
+    """Say on stderr what stopped the training and how it goes on; the exit status."""
+    if folder and (Path(folder) / "checkpoint.pt").exists():
+        return stopped(e, folder, "its last checkpoint is kept", "train")
+    return stopped(e, None, "no epoch was saved; start it again")
+
+
+def _dies_with_us() -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGTERM when this process dies, and exits if it is gone already."""
+    parent, set_death_signal = os.getpid(), death_signal(signal.SIGTERM)
+
+    def preexec() -> None:
+        set_death_signal()
+        if os.getppid() != parent:
+            os._exit(1)
+    return preexec
+
+
 # -- distributed ------------------------------------------------------------------------------------------
-def _launch(args: argparse.Namespace) -> int:
-    """--nproc K: run this same command under torchrun with K local processes."""
+def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
+    """--nproc K: run this same command under torchrun with K local processes, which goes with this
+    one: a SIGINT, SIGTERM or SIGHUP is passed on (torchrun stops its ranks on it) and waited for, and
+    a kill -9 of this process SIGTERMs it. torchrun holds the run's lock too, till it is gone."""
     argv = _argv_without_nproc(args)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
            "-m", "nasdsl", "train", *argv]
     print(f"launching {args.nproc} processes: torchrun --standalone --nproc-per-node {args.nproc} "
           f"-m nasdsl train ...", flush=True)
-    return subprocess.call(cmd)
+    # its own session: a Ctrl-C in the terminal reaches it once, through us
+    torchrun = subprocess.Popen(cmd, env={**os.environ, LAUNCHER_ENV: str(os.getpid())},
+                                pass_fds=(lock.fileno(),) if lock else (), start_new_session=True,
+                                preexec_fn=_dies_with_us())
+    try:
+        return torchrun.wait()
+    except KeyboardInterrupt as e:
+        torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
+        torchrun.wait()
+        raise
 
 
 def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
@@ -283,24 +397,42 @@ def _start_distributed(device_spec: str):
 def run(args: argparse.Namespace) -> int:
     from .devices import check_device
 
+    if "TORCHELASTIC_RUN_ID" in os.environ:  # a rank under torchrun: it goes when torchrun goes
+        death_signal(signal.SIGTERM)()
     check_device(args.device)
     _check_numbers(args)
     _check_outputs(args)
-    settings = _settings(args)
+    saved = _load(Path(args.out) / "checkpoint.pt") if args.resume else None
+    settings = _settings(args, saved)
     _check_weights_file(args, settings["target"])
     cfg = train_config(settings)  # a bad value fails here, once, not in K processes
     procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
     if cfg.batch_size % procs:
         raise NasError(f"--batch-size {cfg.batch_size} must be a multiple of the {procs} processes")
-    if procs > 1 and "WORLD_SIZE" not in os.environ:
-        return _launch(args)
+    if saved is not None and _owner():
+        _check_unchanged(settings, saved)
+    lock = _lock(args)
+    try:
+        if procs > 1 and "WORLD_SIZE" not in os.environ:
+            return _until_stopped(args, lambda: _launch(args, lock))
+        return _run_here(args, settings)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    """Train in this process: alone (a signal stops it, see _until_stopped), or as one rank under
+    torchrun (which stops it)."""
     rank, world, device = _start_distributed(args.device)
+    if world == 1:
+        return _until_stopped(args, lambda: _train(args, settings, rank, world, device))
     try:
         return _train(args, settings, rank, world, device)
     finally:
         import torch
 
-        if world > 1 and torch.distributed.is_initialized():
+        if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
 
@@ -320,9 +452,6 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     import torch
 
     from nasdsl.codegen.generate import compile as compile_network
-    from nasdsl.codegen.generate import network_spec
-    from nasdsl.lang.load import load
-    from nasdsl.lang.resolve import need, zoo_name
 
     from .trainer import Trainer
 
@@ -331,12 +460,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         torch.set_num_threads(args.threads)
     cfg = train_config(settings)
     target = settings["target"]
-    program = load(target)
-    network = settings.get("network")
-    if network is None and zoo_name(target) is not None:  # a zoo name must be a network, as for compile
-        need(program, target, "network", "nasdsl train")
-        network = target
-    spec = network_spec(program, network)
+    program, network, spec = _network(settings)
     data = _open_data(settings, spec)
     recipe = RECIPES[settings.get("recipe") or "cifar"]
     declared = program.networks[spec.name].get("aux_head") if spec.name in program.networks else None
@@ -368,11 +492,6 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         if rank == 0:  # the log says what the checkpoint holds (a kill may have come between the two)
             _write_log(folder / "log.jsonl", history)
         say(f"resuming {folder} after epoch {trainer.epoch}/{cfg.epochs}")
-    elif folder is not None and rank == 0:
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError as e:  # checked up front; this is a folder changed since
-            raise NasError(Diagnostic(f"cannot make --out here: {e.strerror or e}", str(folder))) from None
     params = sum(p.numel() for p in model.parameters())
     keep = overrides.get("drop_path_keep", spec.drop_path_keep)
     say(f"training {name} ({params:,} parameters, aux head {'on' if aux else 'off'}, drop path keep {keep}) "
@@ -383,6 +502,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     card = data.card()
     info = {"network": name, "target": target, "image": data.image, "classes": data.classes,
             "ema": cfg.ema_decay > 0, "recipe": settings.get("recipe") or "cifar"}
+    definition = _definition(program, spec)
     start = time.perf_counter()
     done_before = trainer.epoch
     while trainer.epoch < cfg.epochs:
@@ -405,7 +525,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
                 _save(weights_file(eval_weights, card, {**info, "epoch": trainer.epoch, "top1": best}),
                       folder / "best.pt")
             _save({"format": CHECKPOINT_FORMAT, "trainer": state, "settings": settings, "history": history,
-                   "best_top1": best, "card": card, "info": info}, folder / "checkpoint.pt")
+                   "best_top1": best, "card": card, "info": info, "definition": definition}, folder / "checkpoint.pt")
             with open(folder / "log.jsonl", "a") as f:
                 f.write(_log_line(entry))
     if world > 1:

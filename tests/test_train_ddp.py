@@ -9,22 +9,27 @@
   is within 2% of the single-process one (batch norm normalizes over each rank's 16 images
   instead of 32, and drop-path masks come from each rank's RNG: the rest is the same computation),
   and a killed DDP run resumed with --resume ends bitwise where an uninterrupted DDP run ends.
+- The launcher takes torchrun and the ranks with it: SIGTERM, SIGINT or kill -9 of the launcher
+  alone leaves no process of the run behind, and --resume goes on.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import socket
 
 import pytest
 import torch
 import torch.multiprocessing as mp
 from proc_helpers import cli as nasdsl
-from proc_helpers import kill_group_when
+from proc_helpers import kill_group_when, marked, new_marker, reap, run_cli, user_error, wait_for, wait_gone
 from torch import nn
 
 from nasdsl_search.trainer import ArrayDataset, TrainConfig, Trainer
 from tests.test_train_cli import NAS
+from tests.test_train_resume import checkpoint_epoch
 from tests.test_trainer import Streamed
 
 CFG = TrainConfig(epochs=3, batch_size=32, lr=0.1, ema_decay=0.9, grad_clip=1.0)
@@ -114,8 +119,10 @@ def test_nasdsl_train_nproc_2_and_resume(tmp_path):
     assert single.returncode == 0, serr
     assert abs(_first_loss(out) - _first_loss(sout)) / _first_loss(sout) < 0.02
     # kill -9 the whole DDP group after its first checkpoint, resume it with two processes again
-    p = nasdsl("train", str(src), *ARGS, "--epochs", "3", "--nproc", "2", "--out", str(broken))
+    marker = new_marker()
+    p = nasdsl("train", str(src), *ARGS, "--epochs", "3", "--nproc", "2", "--out", str(broken), marker=marker)
     kill_group_when(p, (broken / "checkpoint.pt").exists, 600, "the first checkpoint", poll=0.1)
+    assert wait_gone(marker, 10) == []  # torchrun (its own session) and the ranks went with the launcher
     r = nasdsl("train", "--resume", "--out", str(broken), "--nproc", "2")
     rout, rerr = r.communicate(timeout=900)
     assert r.returncode == 0, rerr
@@ -123,3 +130,38 @@ def test_nasdsl_train_nproc_2_and_resume(tmp_path):
     a = torch.load(whole / "weights.pt", weights_only=True)["state_dict"]
     b = torch.load(broken / "weights.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
+    """Each signal goes to the launcher alone: SIGTERM and SIGINT are passed on to torchrun, which
+    stops the ranks, and waited for (exit 143, 130, with the --resume line); kill -9 SIGTERMs torchrun
+    through its parent-death signal, and the ranks die with torchrun. Within seconds no process of
+    the run is left; meanwhile a second driver is refused; --resume goes on to the end."""
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    run = tmp_path / "run"
+    marker = new_marker()
+    command = ["train", str(src), *ARGS, "--epochs", "8", "--nproc", "2", "--out", str(run)]
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+            before = checkpoint_epoch(run)
+            p = nasdsl(*command, marker=marker)
+            wait_for(lambda b=before: checkpoint_epoch(run) > b, 300, p, "a new checkpoint", poll=0.1)
+            if sig == signal.SIGTERM:
+                user_error(run_cli("train", "--resume", "--out", str(run)), f"(train, pid {p.pid} on host",
+                           one_line=True)
+            os.kill(p.pid, sig)
+            _, err = p.communicate(timeout=60)
+            assert wait_gone(marker, 10) == [], sig.name
+            if sig != signal.SIGKILL:
+                assert p.returncode == 128 + sig, err
+                assert f"stopped by {sig.name}; its last checkpoint is kept. Continue with:\n" \
+                       f"  nasdsl train --resume --out {run}" in err
+            command = ["train", "--resume", "--out", str(run), "--nproc", "2"]
+        r = run_cli("train", "--resume", "--out", str(run), "--threads", "1", timeout=300)  # one process now
+        assert r.returncode == 0, r.stderr
+        logs = [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
+        assert logs == list(range(1, 9))
+    finally:
+        reap(marked(marker))

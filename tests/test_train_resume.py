@@ -1,5 +1,7 @@
 """`nasdsl train --out DIR` killed with SIGKILL mid-run, then `--resume --out DIR`: it continues
-from the last checkpoint and ends with bitwise the weights of an uninterrupted run (CPU, fixed seed)."""
+from the last checkpoint and ends with bitwise the weights of an uninterrupted run (CPU, fixed seed).
+--resume trains the network the run started with: an edited one is refused, and a relative path
+resolves where the run started, from any folder."""
 from __future__ import annotations
 
 import json
@@ -10,6 +12,7 @@ import torch
 from proc_helpers import cli as nasdsl
 from proc_helpers import kill_group_when
 
+from nasdsl.cli.dispatch import main
 from tests.test_train_cli import NAS
 
 EPOCHS = 4
@@ -55,3 +58,48 @@ def test_kill_minus_nine_then_resume_ends_with_the_uninterrupted_weights(tmp_pat
     again = nasdsl("train", "--resume", "--out", str(broken), "--epochs", "9")
     _, again_err = again.communicate(timeout=120)
     assert again.returncode == 2 and "drop --epochs" in again_err
+
+
+QUICK = ["--dataset", "digits", "--epochs", "1", "--batch-size", "32", "--train-size", "64", "--val-size", "32",
+         "--threads", "1", "--device", "cpu"]
+
+
+def _resume(run: Path, capsys) -> tuple[int, str, str]:
+    code = main(["train", "--resume", "--out", str(run), "--threads", "1"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("edit", [("filters = 8", "filters = 12"),  # was exit 3: a state_dict that does not fit
+                                  ("stem_multiplier = 1", "stem_multiplier = 1\n    bn_eps = 0.01")],  # was exit 0
+                         ids=["shapes", "same-shapes"])
+def test_resume_refuses_a_network_edited_since_the_start(tmp_path, capsys, edit):
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    run = tmp_path / "run"
+    assert main(["train", str(src), *QUICK, "--out", str(run)]) == 0
+    src.write_text("# a comment and layout are no change\n" + NAS.replace("    ", "  "))
+    code, out, err = _resume(run, capsys)
+    assert code == 0 and "resuming" in out, err
+    src.write_text(NAS.replace(*edit))
+    code, _, err = _resume(run, capsys)
+    assert code == 2 and err.strip() == (f"nasdsl train: error: {src} changed since this training started "
+                                         "(network small differs); restore it, or train into a new --out"), err
+
+
+def test_resume_finds_a_relative_path_from_another_folder_and_takes_old_checkpoints(tmp_path, capsys, monkeypatch):
+    (tmp_path / "small.nas").write_text(NAS)
+    run = tmp_path / "run"
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "small.nas", *QUICK, "--out", "run"]) == 0
+    monkeypatch.chdir(tmp_path.parent)
+    code, out, err = _resume(run, capsys)
+    assert code == 0 and "resuming" in out, err
+    # a checkpoint of an earlier nasdsl: its path as typed, no definition of the network
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    del state["definition"]
+    state["settings"]["target"] = "small.nas"
+    torch.save(state, run / "checkpoint.pt")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _resume(run, capsys)
+    assert code == 0 and "resuming" in out, err
