@@ -8,6 +8,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import time
@@ -22,6 +23,7 @@ from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
 MAX_ATTEMPTS = 2  # a trial whose worker dies is retried once, then stored as failed
+BROKEN_POOL_EXIT_S = 5.0  # how long a broken local pool's workers are given to exit (it terminates them)
 LOST_AFTER_S = float(os.environ.get("NASDSL_RAY_LOST_AFTER", 30))  # Ray: head unreachable this long = lost
 EXIT_CLUSTER_LOST = 2  # the exit status of a process whose Ray cluster was lost (as for any NasError)
 
@@ -42,11 +44,25 @@ def _job(payload: dict[str, Any]) -> tuple[int, int | None]:
     return payload["trial"], payload.get("rung")
 
 
-def _start_worker(parent: int, pinning: tuple | None) -> None:
-    """Pool initializer: die with the driver; see one GPU when there are several."""
+_STARTED = None  # in a local pool worker: the queue on which it tells the driver which job it runs
+
+
+def _start_worker(parent: int, pinning: tuple | None, started=None) -> None:
+    """Pool initializer: die with the driver; see one GPU when there are several; say on `started`
+    which job this process runs (`_run_local`)."""
+    global _STARTED
     die_with_parent(parent)
+    _STARTED = started
     if pinning:
         pin_worker(*pinning)
+
+
+def _run_local(payload: dict[str, Any]) -> dict[str, Any]:
+    """`run_trial` in a local pool worker, which first tells the driver its job and pid: a worker that
+    dies breaks the pool under every job, and only the dead worker's job is charged the attempt."""
+    if _STARTED is not None:
+        _STARTED.put((_job(payload), os.getpid()))
+    return run_trial(payload)
 
 
 class Executor:
@@ -89,20 +105,47 @@ class LocalExecutor(Executor):
         self._pool = self._new_pool()
         self._futures: dict[cf.Future, dict[str, Any]] = {}
         self._attempts: dict[tuple[int, int | None], int] = {}
+        self._pid_of: dict[tuple[int, int | None], int] = {}  # the worker each job last started in
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "host": socket.gethostname(), "workers": self.workers}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # each worker dies with this process, even when it is killed with -9 (lifetime.die_with_parent),
-        # and with several GPUs sees one of them, round-robin (devices.pin_worker)
-        return cf.ProcessPoolExecutor(self.workers, mp_context=worker_context(),
-                                      initializer=_start_worker, initargs=(os.getpid(), self._pinning))
+        # and with several GPUs sees one of them, round-robin (devices.pin_worker); a new queue for
+        # each pool (a worker killed while writing may leave the old one's lock taken)
+        context = worker_context()
+        self._started = context.SimpleQueue()
+        return cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                      initargs=(os.getpid(), self._pinning, self._started))
 
     def submit(self, payload: dict[str, Any]) -> None:
         key = _job(payload)
         self._attempts[key] = self._attempts.get(key, 0) + 1
-        self._futures[self._pool.submit(run_trial, {**payload, **self.hardware})] = payload
+        self._futures[self._pool.submit(_run_local, {**payload, **self.hardware})] = payload
+        # CPython 3.11 wakes the pool's manager thread before it spawns the worker a submit may add,
+        # so that worker's death could go unnoticed until some other event: wake it once more
+        wakeup = getattr(self._pool, "_executor_manager_thread_wakeup", None)
+        if wakeup is not None:
+            wakeup.wakeup()
+
+    def _read_started(self) -> None:
+        """Which worker each job in flight started in, from the pool's queue."""
+        live = {_job(payload) for payload in self._futures.values()}
+        self._pid_of = {job: pid for job, pid in self._pid_of.items() if job in live}
+        while not self._started.empty():
+            job, pid = self._started.get()
+            self._pid_of[job] = pid
+
+    def _died(self) -> set[int]:
+        """The pids of this broken pool's workers that died on their own (killed, out of memory,
+        crashed), told from those the pool stops (SIGTERM) once all have exited (the pool may report
+        the break before the dead worker can be reaped); empty if none can be told apart."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).items())
+        deadline = time.time() + BROKEN_POOL_EXIT_S
+        while any(p.exitcode is None for _, p in processes) and time.time() < deadline:
+            time.sleep(0.02)
+        return {pid for pid, p in processes if p.exitcode not in (None, -signal.SIGTERM)}
 
     @property
     def running(self) -> int:
@@ -112,6 +155,7 @@ class LocalExecutor(Executor):
         if not self._futures:
             return []
         done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        self._read_started()  # every poll: the pipe behind the queue must never fill up
         results, retry = [], []
         for fut in done:
             payload = self._futures.pop(fut)
@@ -122,12 +166,15 @@ class LocalExecutor(Executor):
             except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be unpickled
                 results.append(_crashed(payload, f"{type(e).__name__}: {e}"))
         if retry:  # a worker died (killed, out of memory): the whole pool is gone
+            died = self._died()
             self._pool.shutdown(wait=False, cancel_futures=True)
             for fut, payload in list(self._futures.items()):
                 retry.append(payload)
                 del self._futures[fut]
             self._pool = self._new_pool()
             for payload in retry:
+                if died and self._pid_of.get(_job(payload)) not in died:
+                    self._attempts[_job(payload)] -= 1  # stopped with the pool, not by its own death
                 if self._attempts[_job(payload)] >= MAX_ATTEMPTS:
                     results.append(_crashed(payload, "worker process died (killed or out of memory)"))
                 else:

@@ -372,3 +372,32 @@ def test_the_progress_line_counts_trials_waiting_at_a_rung_apart():
 def test_minutes_flag_is_checked(tmp_path, capsys):
     assert nasdsl_main(["search", "--reward", "synthetic", "--minutes", "0", "--out", str(tmp_path / "r")]) == 2
     assert "--minutes" in capsys.readouterr().err
+
+
+def test_only_the_trial_whose_worker_died_is_charged_the_attempt():
+    """A dead worker breaks the whole pool; its siblings run again without losing an attempt: a trial
+    whose worker is killed twice fails, the one beside it, stopped with the pool both times, does not."""
+    ex = LocalExecutor(2)
+    target = list(range(50))
+    try:
+        for trial in (1, 2):
+            ex.submit({"trial": trial, "reward": "synthetic", "decisions": target,
+                       "synthetic": {"target": target, "sleep": 60}})
+        results = []
+        for _ in range(2):
+            deadline, victim = time.time() + 120, None
+            while victim is None and time.time() < deadline:  # trial 1 has started in a live worker
+                results += ex.poll(0.2)
+                pid = ex._pid_of.get((1, None))
+                victim = pid if pid in (ex._pool._processes or {}) and len(ex._pid_of) == 2 else None
+            assert victim is not None, "trial 1 did not start"
+            os.kill(victim, signal.SIGKILL)
+            while ex._pid_of.get((1, None)) == victim and not results and time.time() < deadline:
+                results += ex.poll(0.2)  # the pool breaks: trial 1 is charged, both run again
+        while not results and time.time() < deadline:
+            results += ex.poll(0.5)
+        assert [(r["trial"], r["status"]) for r in results] == [(1, "failed")]
+        assert "worker process died" in results[0]["error"]
+        assert ex.running == 1 and ex._attempts[(2, None)] == 1  # trial 2 runs on, on its first attempt
+    finally:
+        ex.shutdown()
