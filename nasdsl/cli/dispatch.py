@@ -3,7 +3,7 @@
 
 Exit codes: 0 ok, 1 a check found something (e.g. `fmt --check`), 2 bad input or usage (a NasError:
 one located message), 3 an internal error (one line; `--debug` shows the traceback of either),
-128 + N stopped by signal N (`search`: 130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+128 + N stopped by signal N (`search`, `train`: 130 SIGINT, 143 SIGTERM, 129 SIGHUP; `serve` on a second one).
 """
 from __future__ import annotations
 
