@@ -16,11 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 MARKER = "NASDSL_TEST_MARKER"
 
 
-def _deliverable_sigint(ignore: tuple = ()) -> None:
-    """In the child: SIGINT at its default, as in a terminal, even when the tests themselves were
-    started in the background (where the shell ignores SIGINT, and so would the driver, rightly);
-    the signals in `ignore` ignored, as `nohup` ignores SIGHUP."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def as_in_a_terminal(ignore: tuple = ()) -> None:
+    """In the child: SIGINT and SIGHUP at their defaults, as in a terminal, even when the tests
+    themselves were started in the background or under nohup (where they are ignored, and so would
+    the driver ignore them, rightly); the signals in `ignore` ignored, as `nohup` ignores SIGHUP."""
+    for s in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
     for s in ignore:
         signal.signal(s, signal.SIG_IGN)
 
@@ -37,7 +38,7 @@ def cli(*args: str, marker: str | None = None, env: dict | None = None, ignore: 
     if marker:
         e[MARKER] = marker
     return subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", *args], cwd=kw.pop("cwd", ROOT), env=e,
-                            start_new_session=True, preexec_fn=lambda: _deliverable_sigint(ignore),
+                            start_new_session=True, preexec_fn=lambda: as_in_a_terminal(ignore),
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 

@@ -13,7 +13,7 @@ from nasdsl.cli.commands.calibration import dataset_images
 from nasdsl.cli.dispatch import main
 from nasdsl.deploy.export import prepare
 from nasdsl.deploy.infer import Classifier
-from nasdsl.deploy.quantize import read_quantization
+from nasdsl.deploy.modelcard import read_quantization
 from nasdsl.testing import SMALL_NAS
 
 pytest.importorskip("onnxruntime.quantization")

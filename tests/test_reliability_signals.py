@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from proc_helpers import (
     MARKER,
+    as_in_a_terminal,
     child_env,
     cli,
     finished,
@@ -132,6 +133,7 @@ def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighu
     run, marker = tmp_path / "run", new_marker()
     pid, fd = pty.fork()  # the child's controlling terminal is the pty; closing `fd` hangs it up
     if pid == 0:
+        as_in_a_terminal()
         os.execvpe(sys.executable, [sys.executable, "-m", "nasdsl.cli.dispatch", *SEARCH[:-1], "--out", str(run),
                                     "--workers", "2"], {**child_env(SLOW_TRIALS), MARKER: marker})
     try:
@@ -142,7 +144,13 @@ def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighu
             return finished(run) >= 2
         wait_for(ready, 180, what="trials to finish")
         os.close(fd)
-        _, status = os.waitpid(pid, 0)
+        status = None
+
+        def ended() -> bool:
+            nonlocal status
+            done, status = os.waitpid(pid, os.WNOHANG)
+            return done == pid
+        wait_for(ended, 60, what="the search to stop")
         assert os.waitstatus_to_exitcode(status) == 129
         assert wait_gone(marker, 10) == []
     finally:

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import NasError
-from .modelcard import ModelCard, Preprocess, fail
-from .quantize import read_quantization
+from .modelcard import ModelCard, Preprocess, fail, read_quantization
 
 PROVIDERS = ("auto", "cpu", "cuda")
 _ORT_NAMES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}

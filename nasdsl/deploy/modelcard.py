@@ -27,6 +27,7 @@ CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 IMAGENET_CROP_PCT = 0.875
 MAX_SIDE = 4096  # largest crop or resize a card may ask for (a 4096-pixel shorter side is 17 MP and more)
+QUANTIZATION_KEY = PREFIX + "quantization"  # the record `quantize_int8` adds to a card
 
 
 def fail(where: object, message: str) -> NasError:
@@ -177,3 +178,26 @@ class ModelCard:
         return cls(network=get("network"), source=own.get("source", ""), classes=classes,
                    labels=tuple(labels), preprocess=pre, exporter=own.get("exporter", ""),
                    weights=own.get("weights", ""))
+
+
+def read_quantization(props: dict[str, str], file: str = "<model>") -> dict | None:
+    """The quantization record of a model's metadata_props, or None for a float model; a record that
+    is not a JSON object of finite numbers is a NasError (`GET /v1/model` could not answer it)."""
+    raw = props.get(QUANTIZATION_KEY)
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw, parse_float=_finite, parse_constant=_finite)
+    except ValueError as e:
+        raise fail(file, f"metadata {QUANTIZATION_KEY} is not JSON of finite numbers ({e})") from None
+    if not isinstance(record, dict):
+        raise fail(file, f"metadata {QUANTIZATION_KEY} is not a JSON object")
+    return record
+
+
+def _finite(text: str) -> float:
+    """A JSON number (or NaN, Infinity) that must be finite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value

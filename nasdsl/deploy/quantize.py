@@ -13,48 +13,23 @@ per-tensor full range on 98%. A reduced range costs a little resolution everywhe
 nowhere, so a quantized file behaves the same on every CPU it is deployed to. The result keeps the float
 model's card and adds `nasdsl.quantization`, a JSON record of how it was made. This module takes
 preprocessed arrays; reading a data set for calibration is the CLI's job (`nasdsl.cli.commands.export`),
-so the compiler never imports `nasdsl_search`. Reading the record back (`read_quantization`) needs neither
-torch nor onnx.
+so the compiler never imports `nasdsl_search`. Reading the record back (`modelcard.read_quantization`)
+needs neither torch nor onnx.
 """
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .modelcard import PREFIX, fail, save_model
+from .modelcard import QUANTIZATION_KEY, fail, save_model
 
-KEY = PREFIX + "quantization"
 MODES = ("int8",)
 METHODS = ("minmax", "entropy", "percentile")
 AGREEMENT_TARGET = 0.9  # --verify fails below this top-1 agreement with the float model
-
-
-def read_quantization(props: dict[str, str], file: str = "<model>") -> dict | None:
-    """The quantization record of a model's metadata_props, or None for a float model; a record that
-    is not a JSON object of finite numbers is a NasError (`GET /v1/model` could not answer it)."""
-    raw = props.get(KEY)
-    if raw is None:
-        return None
-    try:
-        record = json.loads(raw, parse_float=_finite, parse_constant=_finite)
-    except ValueError as e:
-        raise fail(file, f"metadata {KEY} is not JSON of finite numbers ({e})") from None
-    if not isinstance(record, dict):
-        raise fail(file, f"metadata {KEY} is not a JSON object")
-    return record
-
-
-def _finite(text: str) -> float:
-    """A JSON number (or NaN, Infinity) that must be finite."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
 
 
 def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndarray, *,
@@ -113,7 +88,7 @@ def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndar
         "calibration": {"dataset": dataset, "images": int(len(calibration)), "method": method},
         "onnxruntime": onnxruntime.__version__,
     }
-    save_model(quantized, {**props, KEY: json.dumps(record)}, source.doc_string, out)
+    save_model(quantized, {**props, QUANTIZATION_KEY: json.dumps(record)}, source.doc_string, out)
     return record
 
 
