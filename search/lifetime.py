@@ -192,7 +192,23 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
 
 def worker_context() -> multiprocessing.context.BaseContext:
     """The start method of the local pool: spawn, without re-importing the driver's `__main__`."""
+    _start_resource_tracker()
     return _WorkerContext()
+
+
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker (spawned pools' locks register with it), started now with
+    SIGHUP blocked. It ignores SIGINT and SIGTERM by itself but not SIGHUP, so a closing terminal
+    killed it with the rest of the process group, and the pool's shutdown then printed a KeyError
+    traceback per lock. The tracker inherits the mask; a SIGHUP meanwhile waits for this thread. It
+    still ends with the driver: at the end of its pipe."""
+    from multiprocessing import resource_tracker
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 REAP_TOKEN = "NASDSL_REAP_TOKEN"  # the environment variable that marks a process for the guardian

@@ -76,6 +76,22 @@ def test_signal_stops_workers_and_says_how_to_resume(tmp_path, sig, code):
     assert finished(run) == done + 3
 
 
+def test_sighup_to_the_whole_process_group_is_the_same_quiet_stop(tmp_path):
+    """A closing terminal hangs up its whole process group: the driver, its pool workers and
+    multiprocessing's resource tracker. The stop is the driver's alone, with no traceback (the
+    tracker used to die of it, and the pool's shutdown then printed a KeyError per lock)."""
+    run = tmp_path / "run"
+    proc, marker = _start(run)
+    try:
+        os.killpg(proc.pid, signal.SIGHUP)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 129, err
+        assert "Traceback" not in err and "resource_tracker" not in err, err
+        assert wait_gone(marker, 10) == []
+    finally:
+        reap(marked(marker))
+
+
 def test_kill_minus_nine_of_the_driver_takes_the_workers_down(tmp_path):
     run = tmp_path / "run"
     proc, marker = _start(run)
