@@ -6,7 +6,6 @@ import atexit
 import concurrent.futures as cf
 import contextlib
 import math
-import multiprocessing
 import os
 import signal
 import socket
@@ -101,7 +100,7 @@ class LocalExecutor(Executor):
         self.workers = workers
         self.hardware = {"device": check_device(device), "amp": amp}
         gpus = cuda_count() if device in ("auto", "cuda") else 0
-        self._pinning = (multiprocessing.get_context("spawn").Value("i", 0), list(range(gpus))) if gpus > 1 else None
+        self._pinning = (worker_context().Value("i", 0), list(range(gpus))) if gpus > 1 else None
         self._pool = self._new_pool()
         self._futures: dict[cf.Future, dict[str, Any]] = {}
         self._attempts: dict[tuple[int, int | None], int] = {}
