@@ -110,7 +110,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="NHWC memory layout (default: on CUDA only, so CPU results stay as they were; on the "
                         "CPU it is often faster for NASNet's depthwise convolutions, with slightly different rounding)")
-    g.add_argument("--threads", type=int, help="torch threads per process (default: all cores)")
+    g.add_argument("--threads", type=int,
+                   help="torch threads per process (default: all cores; with --nproc K, the cores / K each)")
     g.add_argument("--nproc", type=int, help="data parallel on this machine: launch K processes with torchrun")
     g = parser.add_argument_group("output")
     g.add_argument("-o", "--output", metavar="W.pt", help="where to save the final weights")
@@ -335,12 +336,14 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
     one: a SIGINT, SIGTERM or SIGHUP is passed on (torchrun stops its ranks on it) and waited for, and
     a kill -9 of this process SIGTERMs it. torchrun holds the run's lock too, till it is gone."""
     argv = _argv_without_nproc(args)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
+    cmd = [sys.executable, "-m", "nasdsl_search.torchrun", "--standalone", f"--nproc-per-node={args.nproc}",
            "-m", "nasdsl", "train", *argv]
     print(f"launching {args.nproc} processes: torchrun --standalone --nproc-per-node {args.nproc} "
           f"-m nasdsl train ...", flush=True)
+    # the cores shared out among the ranks (torchrun would give each one thread), unless the user says
+    threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, _cores() // args.nproc))
     # its own session: a Ctrl-C in the terminal reaches it once, through us
-    torchrun = subprocess.Popen(cmd, env={**os.environ, LAUNCHER_ENV: str(os.getpid())},
+    torchrun = subprocess.Popen(cmd, env={**os.environ, LAUNCHER_ENV: str(os.getpid()), "OMP_NUM_THREADS": threads},
                                 pass_fds=(lock.fileno(),) if lock else (), start_new_session=True,
                                 preexec_fn=_dies_with_us())
     try:
@@ -349,6 +352,10 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
         torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
         torchrun.wait()
         raise
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
@@ -498,7 +505,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         f"on {data.name} at {data.image}x{data.image}: {len(data.train)} train, {len(data.val)} held out; "
         f"recipe {settings.get('recipe') or 'cifar'} ({cfg.optimizer}, {cfg.schedule}, lr {cfg.lr:g}, "
         f"batch {cfg.batch_size}); {device}{' amp' if trainer.amp_dtype else ''}"
-        + (f", {world} processes" if world > 1 else ""), flush=True)
+        + (f", {world} processes of {torch.get_num_threads()} threads" if world > 1 else ""), flush=True)
     card = data.card()
     info = {"network": name, "target": target, "image": data.image, "classes": data.classes,
             "ema": cfg.ema_decay > 0, "recipe": settings.get("recipe") or "cifar"}
