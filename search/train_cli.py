@@ -354,6 +354,10 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
         raise
 
 
+def _threads(n: int) -> str:
+    return f"{n} thread" + ("" if n == 1 else "s")
+
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -505,7 +509,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         f"on {data.name} at {data.image}x{data.image}: {len(data.train)} train, {len(data.val)} held out; "
         f"recipe {settings.get('recipe') or 'cifar'} ({cfg.optimizer}, {cfg.schedule}, lr {cfg.lr:g}, "
         f"batch {cfg.batch_size}); {device}{' amp' if trainer.amp_dtype else ''}"
-        + (f", {world} processes of {torch.get_num_threads()} threads" if world > 1 else ""), flush=True)
+        + (f", {world} processes ({_threads(torch.get_num_threads())} each)" if world > 1 else ""), flush=True)
     card = data.card()
     info = {"network": name, "target": target, "image": data.image, "classes": data.classes,
             "ema": cfg.ema_decay > 0, "recipe": settings.get("recipe") or "cifar"}

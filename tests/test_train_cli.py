@@ -125,3 +125,20 @@ def test_nproc_relaunches_the_same_command_line():
     again = parser.parse_args(rebuilt)
     assert {**vars(again), "nproc": 4} == vars(parser.parse_args(argv))
 
+
+
+def test_a_reader_that_goes_away_silences_training_and_does_not_stop_it(tmp_path):
+    """`nasdsl train ... | head -1`: the training goes on to its weights and exits 0 (it used to
+    stop at its next line, exit 0, with nothing written); what it says after goes nowhere."""
+    from proc_helpers import cli
+
+    src, weights = tmp_path / "small.nas", tmp_path / "w.pt"
+    src.write_text(NAS)
+    p = cli("train", str(src), "--dataset", "digits", "--epochs", "2", "--batch-size", "32", "--train-size", "64",
+            "--val-size", "32", "--threads", "1", "-o", str(weights))
+    assert p.stdout.readline().startswith("training small")
+    p.stdout.close()  # the reader is gone
+    err = p.stderr.read()
+    assert p.wait(timeout=300) == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err, err
+    assert torch.load(weights, weights_only=True)["card"]["image"] == 16

@@ -17,6 +17,7 @@ import traceback
 
 from ..errors import NasError, print_error
 from ..lang.spec import MAX_CLASSES, MAX_FILTERS, MAX_IMAGE, MAX_N
+from .streams import silenced_when_unread
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -115,7 +116,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(name: str, rest: list[str], debug: bool) -> int:
     """Run one command under the one rule: a user mistake (NasError) is its message and exit 2;
-    anything else is an internal error, one line and exit 3; --debug adds the traceback to both."""
+    anything else is an internal error, one line and exit 3; --debug adds the traceback to both. A
+    reader of its output that goes away silences it and does not stop it (streams.py)."""
+    with silenced_when_unread():
+        return _run_silenceable(name, rest, debug)
+
+
+def _run_silenceable(name: str, rest: list[str], debug: bool) -> int:
     module_name, help_ = COMMANDS[name]
     prog = f"nasdsl {name}"
     try:
@@ -132,7 +139,7 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `nasdsl ... | head`: the reader is gone, nothing more to say
+    except BrokenPipeError:  # a write around sys.stdout (streams.py): the reader is gone, nothing more to say
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
