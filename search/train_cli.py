@@ -425,6 +425,7 @@ def run(args: argparse.Namespace) -> int:
     lock = _lock(args)
     try:
         if procs > 1 and "WORLD_SIZE" not in os.environ:
+            _build(settings)  # a user mistake the ranks would meet is one line here, before torchrun
             return _until_stopped(args, lambda: _launch(args, lock))
         return _run_here(args, settings)
     finally:
@@ -459,18 +460,15 @@ def _open_data(settings: dict[str, Any], spec) -> Any:
                         split_seed=settings.get("split_seed") or 0, in_memory=False if settings.get("stream") else None)
 
 
-def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
+def _build(settings: dict[str, Any]):
+    """(program, network, spec, data, aux head on?, overrides, model): the network resolved, the
+    data set opened, the model compiled for it, seeded. The --nproc launcher builds it once before
+    torchrun starts, so that a user mistake met here is one line, exit 2, not K ranks' lines and
+    torchrun's report."""
     import torch
 
     from nasdsl.codegen.generate import compile as compile_network
 
-    from .trainer import Trainer
-
-    say = print if rank == 0 else (lambda *a, **k: None)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    cfg = train_config(settings)
-    target = settings["target"]
     program, network, spec = _network(settings)
     data = _open_data(settings, spec)
     recipe = RECIPES[settings.get("recipe") or "cifar"]
@@ -482,15 +480,29 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         value = settings.get(key) if settings.get(key) is not None else recipe.network.get(key)
         if value is not None:
             overrides[key] = value
-    seed = settings.get("seed") or 0
-    torch.manual_seed(seed)
+    torch.manual_seed(settings.get("seed") or 0)
     try:
         model = compile_network(program, network, overrides=overrides)
     except NasError as e:
         if aux and "aux head" in str(e):
             raise NasError(f"{e}\n  (or train at a larger --image, or with --no-aux-head)") from None
         raise
+    return program, network, spec, data, aux, overrides, model
+
+
+def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
+    import torch
+
+    from .trainer import Trainer
+
+    say = print if rank == 0 else (lambda *a, **k: None)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = train_config(settings)
+    target = settings["target"]
+    program, network, spec, data, aux, overrides, model = _build(settings)
     name = network or program.default_network()
+    seed = settings.get("seed") or 0
     trainer = Trainer(model, cfg, data.train, data.val, seed=seed, device=device, amp=args.amp,
                       channels_last=args.channels_last, workers=args.workers)
     folder = Path(args.out) if args.out else None

@@ -139,6 +139,21 @@ def test_nasdsl_train_nproc_2_and_resume(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.parametrize("case", ["bad .nas", "no data set"])
+def test_a_mistake_the_ranks_would_meet_is_one_line_before_torchrun_starts(tmp_path, case):
+    """The launcher resolves the network, opens the data set and builds the model once before it
+    starts torchrun: a mistake there is one line and exit 2 (it was every rank's line, torchrun's
+    report and exit 1), and nothing is launched."""
+    src = tmp_path / "net.nas"
+    src.write_text("network x {\n  cells =\n}\n" if case == "bad .nas" else NAS)
+    data = ["--dataset", f"npz:{tmp_path / 'missing.npz'}"] if case == "no data set" else ["--dataset", "digits"]
+    r = run_cli("train", str(src), *data, "--batch-size", "32", "--epochs", "1", "--nproc", "2",
+                "-o", str(tmp_path / "w.pt"))
+    user_error(r, "net.nas:3:1: error" if case == "bad .nas" else "missing.npz: error: no such file")
+    assert len(r.stderr.strip().splitlines()) == (3 if case == "bad .nas" else 1)  # a located one has its caret
+    assert "launching" not in r.stdout
+
+
 @pytest.mark.slow
 def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     """Each signal goes to the launcher alone: SIGTERM and SIGINT are passed on to torchrun, which
