@@ -20,13 +20,24 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 
 import pytest
 import torch
 import torch.multiprocessing as mp
+from proc_helpers import (
+    child_env,
+    kill_group_when,
+    marked,
+    new_marker,
+    reap,
+    run_cli,
+    user_error,
+    wait_for,
+    wait_gone,
+)
 from proc_helpers import cli as nasdsl
-from proc_helpers import kill_group_when, marked, new_marker, reap, run_cli, user_error, wait_for, wait_gone
 from torch import nn
 
 from nasdsl_search.trainer import ArrayDataset, TrainConfig, Trainer
@@ -152,6 +163,17 @@ def test_a_mistake_the_ranks_would_meet_is_one_line_before_torchrun_starts(tmp_p
     user_error(r, "net.nas:3:1: error" if case == "bad .nas" else "missing.npz: error: no such file")
     assert len(r.stderr.strip().splitlines()) == (3 if case == "bad .nas" else 1)  # a located one has its caret
     assert "launching" not in r.stdout
+
+
+def test_a_failed_rank_is_torchruns_report_without_a_traceback_of_torchrun(tmp_path):
+    """nasdsl_search.torchrun, as --nproc starts it: a rank that fails is torchrun's report (which
+    rank, its exit code) and exit 1, without the traceback of torchrun's own code."""
+    script = tmp_path / "rank.py"
+    script.write_text("import os, sys\nsys.exit(3 if os.environ['RANK'] == '1' else 0)\n")
+    r = subprocess.run([sys.executable, "-m", "nasdsl_search.torchrun", "--standalone", "--nproc-per-node=2",
+                        str(script)], capture_output=True, text=True, timeout=120, env=child_env())
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "rank      : 1" in r.stderr and "exitcode  : 3" in r.stderr, r.stderr
 
 
 @pytest.mark.slow
