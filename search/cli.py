@@ -21,7 +21,7 @@ from .augment import AUGMENTATIONS
 from .data import dataset_help
 from .devices import check_device, resolve_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
-from .executors import EXECUTORS, make_executor
+from .executors import EXECUTORS, Executor, check_executor, make_executor
 from .lifetime import stop_on_signals, stopped
 from .scheduler import SCHEDULERS
 from .space import ProxyNet
@@ -176,11 +176,11 @@ def _executor_args(args: argparse.Namespace, before: dict) -> dict:
     used them (`before`), else defaults."""
     chosen = {"executor": args.executor or before.get("executor", "local"),
               "workers": args.workers or before.get("workers", 2),
-              "address": args.address or before.get("address"),
+              "address": None,
               "threads": args.threads or before.get("threads"),
               "device": args.device or before.get("device", "auto"),
               "amp": args.amp if args.amp is not None else before.get("amp", False)}
-    for key in ("gpus_per_trial", "cpus_per_trial"):  # Ray settings: forgotten when the run moves to local
+    for key in ("address", "gpus_per_trial", "cpus_per_trial"):  # Ray settings: forgotten when the run moves to local
         given = getattr(args, key)
         chosen[key] = given if given is not None else (before.get(key) if chosen["executor"] == "ray" else None)
     return chosen
@@ -200,9 +200,12 @@ def _strategy(args: argparse.Namespace) -> str | None:
         store.close()
 
 
-def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
-    """The run folder opened (--resume) or made, and the executor settings this session runs under,
-    stored in it. A new run's store is made with them, so a --resume after a kill at any moment,
+def open_run(args: argparse.Namespace) -> tuple[Search, dict, Executor]:
+    """The run folder opened (--resume) or made, and the executor this session runs on, with the
+    settings it was made with (stored in the run). The executor starts before a new run's folder is
+    made and before a resumed run's settings change: a cluster that cannot be reached, or a request
+    none of its nodes can meet, leaves no folder behind and no setting every --resume would meet
+    again. A new run's store is made with the settings, so a --resume after a kill at any moment,
     even before the first proposal, runs as the run was started (e.g. with its --workers 1)."""
     if args.resume:
         if not args.out:
@@ -213,19 +216,38 @@ def open_run(args: argparse.Namespace) -> tuple[Search, dict]:
                            "(only --trials, --executor, --workers, --address, --threads, --device, --amp, "
                            "--gpus-per-trial, --cpus-per-trial may change)")
         search = Search(args.out, resume=True, trials=args.trials)
+        started: list[Executor] = []
         try:
             chosen = _executor_args(args, search.store.config("executor") or {})
-            _check_local_device(chosen)
+            started.append(_start_executor(chosen))
             search.store.set_config(chosen, "executor")
         except BaseException:
+            _shut(started)
             search.close()
             raise
-        return search, chosen
+        return search, chosen, started[0]
     cfg = config_from_args(args)
     out = args.out or os.path.join("runs", f"{cfg.strategy}-{time.strftime('%Y%m%d-%H%M%S')}")
     chosen = _executor_args(args, {})
+    check_executor(chosen["executor"], chosen["address"], chosen["gpus_per_trial"], chosen["cpus_per_trial"])
     _check_local_device(chosen)
-    return Search(out, cfg, settings={"executor": chosen}), chosen
+    started = []
+    try:  # the run's own checks (space, data) first, then the executor, then the folder
+        search = Search(out, cfg, settings={"executor": chosen}, prepare=lambda: started.append(_start_executor(chosen)))
+    except BaseException:
+        _shut(started)
+        raise
+    return search, chosen, started[0]
+
+
+def _start_executor(chosen: dict) -> Executor:
+    _check_local_device(chosen)
+    return make_executor(chosen["executor"], chosen["workers"], chosen["address"], **{k: chosen[k] for k in HARDWARE})
+
+
+def _shut(started: list[Executor]) -> None:
+    for executor in started:
+        executor.shutdown()
 
 
 def _check_local_device(chosen: dict) -> None:
@@ -251,13 +273,16 @@ def check_args(args: argparse.Namespace) -> str | None:
     return strategy
 
 
-def run_search(search: Search, chosen: dict, progress: bool, minutes: float | None):
-    """Run the multi-trial search `open_run` opened, on the executor `chosen` describes; the caller
-    closes `search`. Returns its RunSummary."""
-    hardware = {k: chosen.pop(k) for k in HARDWARE}
-    executor = make_executor(chosen["executor"], chosen["workers"], chosen["address"], **hardware)
-    search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
-    return search.run(**{**chosen, "executor": executor}, progress=progress, minutes=minutes)
+def run_search(search: Search, chosen: dict, executor: Executor, progress: bool, minutes: float | None):
+    """Run the multi-trial search `open_run` opened on its executor (shut down at the end); the
+    caller closes `search`. Returns its RunSummary."""
+    try:
+        search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
+    except BaseException:
+        executor.shutdown()
+        raise
+    settings = {k: v for k, v in chosen.items() if k not in HARDWARE}
+    return search.run(**{**settings, "executor": executor}, progress=progress, minutes=minutes)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -266,16 +291,16 @@ def run(args: argparse.Namespace) -> int:
         try:
             if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
                 return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
-            search, chosen = open_run(args)
+            search, chosen, executor = open_run(args)
         except KeyboardInterrupt as e:  # (one-shot runs report a signal after opening themselves)
             folder = args.out if args.out and (Path(args.out) / STORE_NAME).is_file() else None
             return stopped(e, folder, "the run was being opened, nothing of it was lost")
-        return _run_opened(search, chosen, args)
+        return _run_opened(search, chosen, executor, args)
 
 
-def _run_opened(search: Search, chosen: dict, args: argparse.Namespace) -> int:
+def _run_opened(search: Search, chosen: dict, executor: Executor, args: argparse.Namespace) -> int:
     try:
-        summary = run_search(search, chosen, not args.quiet, args.minutes)
+        summary = run_search(search, chosen, executor, not args.quiet, args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: the workers are stopped already
         return stopped(e, search.folder, "the trials in flight will run again")
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -188,17 +189,18 @@ class Search:
     config."""
 
     def __init__(self, folder: str | Path, config: SearchConfig | None = None, resume: bool = False,
-                 trials: int | None = None, settings: dict[str, dict[str, Any]] | None = None):
+                 trials: int | None = None, settings: dict[str, dict[str, Any]] | None = None,
+                 prepare: Callable[[], Any] | None = None):
         self.folder = check_run_folder(folder)
         self._lock = None
         try:
-            self._open(config, resume, trials, settings or {})
+            self._open(config, resume, trials, settings or {}, prepare)
         except BaseException:
             self.close()
             raise
 
     def _open(self, config: SearchConfig | None, resume: bool, trials: int | None,
-              settings: dict[str, dict[str, Any]]) -> None:
+              settings: dict[str, dict[str, Any]], prepare: Callable[[], Any] | None) -> None:
         self.store = None
         if resume:
             require_run(self.folder)
@@ -222,6 +224,8 @@ class Search:
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config
             self.proxy = self._proxy()  # and bad data too
+            if prepare is not None:  # the CLI starts its executor here: a cluster it cannot reach makes no folder
+                prepare()
             self._lock = lock_run_folder(self.folder)
             self.store = Store.create(self.folder, {"config": config.to_dict(), "space": space.to_dict(), **settings})
         self.config.check()

@@ -17,7 +17,15 @@ from typing import Any
 from nasdsl.errors import NasError
 
 from .devices import check_device, cuda_count, pin_worker
-from .lifetime import REAP_TOKEN, Guardian, die_with_parent, kill_all, worker_context
+from .lifetime import (
+    REAP_TOKEN,
+    Guardian,
+    Interrupted,
+    die_with_parent,
+    kill_all,
+    reclaim_signals,
+    worker_context,
+)
 from .trial import run_trial
 
 EXECUTORS = ("local", "ray")
@@ -212,9 +220,7 @@ class RayExecutor(Executor):
         self.lost_after = lost_after
         self.hardware = {"device": check_device(device), "amp": amp}
         cpus = 1.0 if cpus_per_trial is None else cpus_per_trial
-        if cpus <= 0 or (gpus_per_trial is not None and gpus_per_trial < 0):
-            raise NasError(f"--cpus-per-trial must be positive and --gpus-per-trial not negative "
-                           f"(got {cpus}, {gpus_per_trial})")
+        check_resources(cpus_per_trial, gpus_per_trial)
         # Workers import `nasdsl` and `nasdsl_search` from where this process found them: the folder
         # holding this package (site-packages; or the repo, where an editable install's finder maps
         # nasdsl_search to search/).
@@ -237,11 +243,18 @@ class RayExecutor(Executor):
                     with _environ(REAP_TOKEN, self._guardian.token):
                         ray.init(num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False,
                                  runtime_env=env, logging_level="ERROR", log_to_driver=False)
+            except SystemExit as e:  # ray.init's own SIGTERM handler (sys.exit) ran before ours was back
+                if e.code != signal.SIGTERM:
+                    raise
+                raise Interrupted(signal.SIGTERM) from None
             except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
                 where = f" at {address}" if address else ""
-                hint = ("; is its head running, and does this machine have the cluster's auth token "
-                        "(RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)?") if address else ""
+                hint = ("; is its head running, and, where the cluster uses token auth (`ray start --head` "
+                        "does by default), is RAY_AUTH_MODE=token set here, with the cluster's token in "
+                        "RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token?") if address else ""
                 raise NasError(f"cannot start or reach a Ray cluster{where}: {_first_line(e)}{hint}") from None
+            finally:
+                reclaim_signals()  # SIGTERM and SIGHUP stop the search again, with its resume line
         self.address = address or "local"
         gpus = gpus_per_trial
         if gpus is None:  # cuda: one GPU per child; auto: one where the cluster has GPUs
@@ -300,6 +313,12 @@ class RayExecutor(Executor):
             payload = self._refs.pop(ref)
             try:
                 results.append(self.ray.get(ref))
+            except self.ray.exceptions.LocalRayletDiedError:
+                # this machine's own Ray node is gone: every later trial would fail at once; the ones
+                # in flight (and any finished beside them) run again on --resume
+                self._lost = True
+                raise ClusterLost(f"lost this machine's Ray node (its raylet died) in the cluster at "
+                                  f"{self.address}; continue with --resume") from None
             except Exception as e:  # noqa: BLE001 - worker crash, node died, out of memory, ...
                 results.append(_crashed(payload, f"ray task failed: {type(e).__name__}: {_first_line(e)}"))
         if not results:
@@ -328,9 +347,10 @@ class RayExecutor(Executor):
             atexit.unregister(self.ray.shutdown)
             atexit.register(_leave, EXIT_CLUSTER_LOST)
             return
-        for ref in getattr(self, "_refs", {}):
-            with contextlib.suppress(Exception):
-                self.ray.cancel(ref, force=True)
+        if self._guardian is None:  # a cluster of our own goes with its tasks: no force-cancel, which could
+            for ref in getattr(self, "_refs", {}):  # meet a reply in flight (Ray: "Tried to complete task
+                with contextlib.suppress(Exception):  # that was not pending", exit 1)
+                    self.ray.cancel(ref, force=True)
         if self._started:
             self.ray.shutdown()
         if self._guardian is not None:
@@ -344,6 +364,18 @@ def _leave(code: int) -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+def check_resources(cpus_per_trial: float | None, gpus_per_trial: float | None) -> None:
+    """--cpus-per-trial positive and --gpus-per-trial not negative, finite, in Ray's steps of 0.0001."""
+    for flag, value, low in (("--cpus-per-trial", cpus_per_trial, "positive"),
+                             ("--gpus-per-trial", gpus_per_trial, "not negative")):
+        if value is None:
+            continue
+        if not math.isfinite(value) or value < 0 or (value == 0 and flag == "--cpus-per-trial"):
+            raise NasError(f"{flag} must be a finite number, {low}, got {value:g}")
+        if abs(value * 10_000 - round(value * 10_000)) > 1e-6:
+            raise NasError(f"{flag} must be a multiple of 0.0001 (Ray's finest fraction), got {value:g}")
 
 
 def _resolve(address: str) -> str | None:
@@ -403,16 +435,26 @@ def make_executor(name: str | Executor, workers: int, address: str | None = None
     """An executor by name (an Executor passes through, already made by the caller)."""
     if isinstance(name, Executor):
         return name
+    check_executor(name, address, gpus_per_trial, cpus_per_trial)
+    if name == "local":
+        return LocalExecutor(workers, device, amp)
+    return RayExecutor(workers, address, device, amp, gpus_per_trial, cpus_per_trial)
+
+
+def check_executor(name: str, address: str | None = None, gpus_per_trial: float | None = None,
+                   cpus_per_trial: float | None = None) -> None:
+    """The executor settings that need no cluster to be refused."""
+    if name not in EXECUTORS:
+        raise NasError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+    if address is not None and not address.strip():
+        raise NasError("--address needs HOST:PORT or auto (leave it out for a local cluster)")
     if name == "local":
         if address:
             raise NasError("--address is for --executor ray")
         if gpus_per_trial is not None or cpus_per_trial is not None:
             raise NasError("--gpus-per-trial and --cpus-per-trial are for --executor ray "
                            "(the local pool runs one child per worker; use --threads)")
-        return LocalExecutor(workers, device, amp)
-    if name == "ray":
-        return RayExecutor(workers, address, device, amp, gpus_per_trial, cpus_per_trial)
-    raise NasError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+    check_resources(cpus_per_trial, gpus_per_trial)
 
 
 def default_threads(workers: int) -> int:

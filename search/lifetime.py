@@ -47,6 +47,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 _handling = False  # stop_on_signals is active: a nested one leaves the outer handler in place
+_installed: dict[int, Callable] = {}  # signal -> the handler stop_on_signals put there, while it is active
+_received: list[int] = []  # the signal that stopped the command (a library may pass ours on as a plain KeyboardInterrupt)
 
 
 @contextlib.contextmanager
@@ -66,6 +68,7 @@ def stop_on_signals() -> Iterator[None]:
         if state["raised"]:
             return
         state["raised"] = True
+        _received.append(signum)
         raise Interrupted(signum)
 
     sigs = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -76,18 +79,36 @@ def stop_on_signals() -> Iterator[None]:
         if s == signal.SIGINT and before[s] is not signal.default_int_handler:
             continue  # someone else (a notebook kernel, a test runner) owns Ctrl-C
         signal.signal(s, handler)
+        _installed[s] = handler
     _handling = True
+    _received.clear()
     try:
         yield
     finally:
         _handling = False
+        _installed.clear()
         for s, h in before.items():
             signal.signal(s, h)
 
 
+def reclaim_signals() -> None:
+    """Put stop_on_signals's handlers back after a library replaced them: ray.init sets a SIGTERM
+    handler of its own (sys.exit), and its C++ core one that dumps a stack and aborts."""
+    for s, h in _installed.items():
+        signal.signal(s, h)
+
+
+def _signum(e: KeyboardInterrupt) -> int:
+    """The signal that stopped the driver: `e`'s own, else the one our handler received (ray.wait
+    turns the handler's Interrupted into a plain KeyboardInterrupt), else Ctrl-C."""
+    if isinstance(e, Interrupted):
+        return e.signum
+    return _received[0] if _received else signal.SIGINT
+
+
 def signal_name(e: KeyboardInterrupt) -> str:
     """SIGTERM, SIGHUP or SIGINT: what stopped the driver."""
-    return e.args[0] if isinstance(e, Interrupted) else "SIGINT"
+    return signal.Signals(_signum(e)).name
 
 
 def interruptible(run):
@@ -111,7 +132,7 @@ def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command:
     resume = f" Continue with:\n  nasdsl {command} --resume --out {folder}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
         print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)
-    return e.code if isinstance(e, Interrupted) else 128 + signal.SIGINT
+    return 128 + _signum(e)
 
 
 class Deadline:

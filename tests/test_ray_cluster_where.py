@@ -2,6 +2,7 @@
 gain the columns when opened) and in `report` (table, JSON, HTML), with the executor and cluster."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -112,3 +113,38 @@ def test_an_address_where_nothing_answers_fails_fast(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"cannot reach the Ray cluster at {address}: nothing answers there" in err and len(err.splitlines()) == 1
     assert time.time() - t < 30
+    assert not (tmp_path / "run").exists()  # no run folder that the corrected command would find taken
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--executor", "local", "--address", "1.2.3.4:5"], "--address is for --executor ray"),
+    (["--executor", "ray", "--address", ""], "--address needs HOST:PORT or auto"),
+    (["--executor", "ray", "--cpus-per-trial", "inf"], "--cpus-per-trial must be a finite number, positive, got inf"),
+    (["--executor", "ray", "--cpus-per-trial", "nan"], "--cpus-per-trial must be a finite number"),
+    (["--executor", "ray", "--cpus-per-trial", "0.00001"], "--cpus-per-trial must be a multiple of 0.0001"),
+    (["--executor", "ray", "--gpus-per-trial", "-1"], "--gpus-per-trial must be a finite number, not negative"),
+])
+def test_executor_mistakes_are_one_line_before_anything_is_made(tmp_path, capsys, flags, message):
+    """Refused before a cluster starts or the run folder is made (a folder left behind was taken:
+    the corrected command was told to --resume, which met the stored mistake again)."""
+    assert nasdsl_main(["search", "--reward", "synthetic", "--trials", "2", "--device", "cpu", *flags,
+                        "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_resumed_run_moves_to_the_local_pool_without_its_ray_settings(tmp_path, capsys):
+    """--resume --executor local forgets the stored --address (and the per-trial resources): a run
+    begun on a cluster can go on here; a new --address replaces the stored one."""
+    from nasdsl_search.cli import _executor_args, configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    before = {"executor": "ray", "workers": 4, "address": "head:6379", "cpus_per_trial": 2.0}
+    local = _executor_args(parser.parse_args(["--resume", "--executor", "local"]), before)
+    assert (local["executor"], local["address"], local["cpus_per_trial"]) == ("local", None, None)
+    again = _executor_args(parser.parse_args(["--resume"]), before)
+    assert (again["address"], again["cpus_per_trial"]) == ("head:6379", 2.0)
+    moved = _executor_args(parser.parse_args(["--resume", "--address", "other:6379"]), before)
+    assert moved["address"] == "other:6379"

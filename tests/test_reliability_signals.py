@@ -14,6 +14,7 @@ import select
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,26 @@ def test_sighup_to_the_whole_process_group_is_the_same_quiet_stop(tmp_path):
         reap(marked(marker))
 
 
+def test_a_signal_passed_on_as_a_plain_keyboardinterrupt_keeps_its_name(capsys):
+    """ray.wait turns the handler's Interrupted into a plain KeyboardInterrupt: what stopped the
+    driver is still named and its exit status still 128 + N (it was SIGINT's, 130)."""
+    from nasdsl_search.lifetime import Interrupted, stop_on_signals, stopped
+
+    caught = None
+    with stop_on_signals():
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            except Interrupted:
+                raise KeyboardInterrupt from None  # as Ray passes it on
+        except KeyboardInterrupt as e:
+            caught = e
+    assert type(caught) is KeyboardInterrupt
+    assert stopped(caught, "runs/x", "kept") == 143
+    assert "stopped by SIGTERM; kept." in capsys.readouterr().err
+
+
 def test_kill_minus_nine_of_the_driver_takes_the_workers_down(tmp_path):
     run = tmp_path / "run"
     proc, marker = _start(run)
@@ -127,6 +148,60 @@ def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
         assert left == [], f"Ray processes alive after {sig.name} of the driver: {left}"
     finally:
         reap(marked(marker))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_ray_search_stops_on_sigterm_and_sighup_as_a_local_one_does(tmp_path, sig, code):
+    """ray.init puts its own SIGTERM handler in place (sys.exit; its C++ core, a stack dump and an
+    abort), and ray.wait passes our SIGHUP on as a plain KeyboardInterrupt. The handlers are put
+    back after ray.init and the signal is remembered, so the stop is the local pool's: exit 128 + N,
+    the resume line, the trials in flight marked with the signal's name (it was exit -6 or 1 and
+    no line for SIGTERM, SIGINT's name and 130 for SIGHUP)."""
+    pytest.importorskip("ray")
+    run = tmp_path / "run"
+    proc, marker = _start(run, "--executor", "ray", workers=1)
+    try:
+        os.kill(proc.pid, sig)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == code, err
+        assert "Traceback" not in err and "received" not in err, err
+        assert f"stopped by {sig.name}; the trials in flight will run again" in err
+        assert wait_gone(marker, 30) == []
+    finally:
+        reap(marked(marker))
+    con = sqlite3.connect(run / "trials.sqlite")
+    errors = [e for (e,) in con.execute("SELECT error FROM trials WHERE status = 'running'")]
+    con.close()
+    assert errors and all(f"interrupted by {sig.name}" in e for e in errors), errors
+
+
+@pytest.mark.slow
+def test_a_ray_search_whose_own_node_dies_stops_and_resumes(tmp_path):
+    """The driver's local Ray node gone (its raylet killed): the search stops with one line, exit 2
+    and the resume line, and fails no trial for it (every later trial used to fail at once, and the
+    run ended with exit 0); --resume finishes the run on a new cluster."""
+    pytest.importorskip("ray")
+    run = tmp_path / "run"
+    proc, marker = _start(run, "--executor", "ray", workers=1)
+    try:
+        raylets = [p for p in marked(marker) if _cmdline(p).split(b"\0")[0].endswith(b"raylet")]
+        assert len(raylets) == 1, [_cmdline(p)[:80] for p in marked(marker)]
+        os.kill(raylets[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, err
+        assert "lost this machine's Ray node" in err and "continue with --resume" in err, err
+        assert wait_gone(marker, 30) == []
+    finally:
+        reap(marked(marker))
+    con = sqlite3.connect(run / "trials.sqlite")
+    assert con.execute("SELECT COUNT(*) FROM trials WHERE status = 'failed'").fetchone() == (0,)
+    con.close()
+    done = finished(run)
+    r = run_cli("search", "--resume", "--out", str(run), "--trials", str(done + 2), "--quiet", timeout=300,
+                env=SLOW_TRIALS)
+    assert r.returncode == 0, r.stderr
+    assert finished(run) == done + 2
 
 
 def test_a_search_started_under_nohup_goes_on_through_sighup(tmp_path):

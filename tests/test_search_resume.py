@@ -80,13 +80,15 @@ def test_a_run_killed_before_its_first_proposal_resumes_with_its_own_workers(tmp
     with the run's --workers 1, not the default 2, whose overlapping trials would change the order
     in which the strategy learns and so what it proposes."""
     run = tmp_path / "run"
-    search, chosen = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1",
-                                          "--threads", "1"))
+    search, chosen, executor = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1",
+                                                    "--threads", "1"))
+    executor.shutdown()
     search.close()  # the driver is killed: nothing of its loop ran
     store = Store(run, create=False)
     assert store.config()["seed"] == 0 and store.config("executor") == chosen
     store.close()
-    resumed, again = open_run(search_args("--resume", "--out", str(run)))
+    resumed, again, executor = open_run(search_args("--resume", "--out", str(run)))
+    executor.shutdown()
     resumed.close()
     assert (again["workers"], again["threads"]) == (1, 1)
 
@@ -100,6 +102,7 @@ def test_a_store_left_half_made_is_no_run(tmp_path):
     (run / "trials.sqlite.new-journal").write_bytes(b"")
     with pytest.raises(NasError, match="no search run here"):
         open_run(search_args("--resume", "--out", str(run)))
-    search, _ = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1"))
+    search, _, executor = open_run(search_args("--out", str(run), "--reward", "synthetic", "--workers", "1"))
+    executor.shutdown()
     search.close()
     assert (run / "trials.sqlite").is_file() and not list(run.glob("trials.sqlite.new*"))

@@ -65,8 +65,8 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
             run.close()
     if not resume and workers is None:
         args.workers = 1  # from Python one worker unless asked (the command line's default is 2)
-    run, chosen = cli.open_run(args)
+    run, chosen, executor = cli.open_run(args)
     try:
-        return cli.run_search(run, chosen, progress, minutes)
+        return cli.run_search(run, chosen, executor, progress, minutes)
     finally:
         run.close()
