@@ -32,6 +32,7 @@ truncated when it is decoded (a `DataError`, one line even when raised in a Data
 """
 from __future__ import annotations
 
+import os
 import pickle
 import zipfile
 from collections.abc import Callable
@@ -50,6 +51,7 @@ from nasdsl.deploy.modelcard import (
     default_preprocess,
 )
 from nasdsl.errors import Diagnostic, NasError
+from nasdsl.lang.spec import MAX_CLASSES
 
 from .augment import AUGMENTATIONS, Augment, make_augment
 
@@ -229,6 +231,19 @@ def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", 
     return _CACHE[key]
 
 
+def dataset_path(spec: str) -> Path | None:
+    """The file or folder a data set spec names (~ expanded); None for one without (digits)."""
+    name, _, arg = spec.partition(":")
+    kind = DATASETS.get(name)
+    return Path(arg).expanduser() if kind is not None and kind.needs_path and arg else None
+
+
+def absolute_spec(spec: str) -> str:
+    """`spec` with its path absolute, so that a run resumed from another folder opens the same data."""
+    path = dataset_path(spec)
+    return spec if path is None else f"{spec.partition(':')[0]}:{os.path.abspath(path)}"
+
+
 def _resolve_augment(augment: str, image: int, default: str | None = None) -> Augment:
     if augment == "auto":
         augment = default or ("imagenet" if image >= IMAGENET_FROM else "cifar")
@@ -280,8 +295,12 @@ def _from_arrays(spec: str, a: _Arrays, image: int | None, augment: str, val_siz
     if train_size is not None:
         x_tr, y_tr = x_tr[:train_size], y_tr[:train_size]
     if a.mean is None:
-        mean = x_tr.mean(axis=(0, 2, 3), keepdims=True)
-        std = x_tr.std(axis=(0, 2, 3), keepdims=True) + 1e-6
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = x_tr.mean(axis=(0, 2, 3), keepdims=True)
+            std = x_tr.std(axis=(0, 2, 3), keepdims=True) + 1e-6
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):  # values near float32's limit overflow its sums
+            mean = x_tr.mean(axis=(0, 2, 3), keepdims=True, dtype=np.float64)
+            std = x_tr.std(axis=(0, 2, 3), keepdims=True, dtype=np.float64) + 1e-6
     else:
         mean = np.asarray(a.mean, np.float32).reshape(1, 3, 1, 1)
         std = np.asarray(a.std, np.float32).reshape(1, 3, 1, 1)
@@ -338,6 +357,9 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
         if isinstance(loaded, np.lib.npyio.NpzFile):
             with loaded as f:
                 arrays = {k: f[k] for k in f.files}
+            odd = [k for k, v in arrays.items() if not isinstance(v, np.ndarray)]
+            if odd:  # numpy hands back the bytes of a member that is not an .npy file
+                raise _fail(path, f"member {odd[0]!r} of the .npz is not an array (.npy)")
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         # numpy reads a file that is neither .npz nor .npy as a pickle, and refuses with advice to unpickle it
         why = "not a zip archive of arrays" if "allow_pickle" in str(e) and "Object arrays" not in str(e) else e
@@ -362,7 +384,13 @@ def _open_npz(spec: str, path: Path, **opts) -> DataBundle:
             if xs.shape[1:] != x.shape[1:]:
                 raise _fail(path, f"x_{split} images are {xs.shape[1:]}, x images are {x.shape[1:]}")
     seen = [y, *(v[1] for v in parts.values())]
-    classes = len(names) if names is not None else max(int(v.max()) + 1 if len(v) else 0 for v in seen)
+    top = max(int(v.max()) + 1 if len(v) else 0 for v in seen)
+    if names is None and top > MAX_CLASSES:
+        raise _fail(path, f"labels go up to {top - 1}: over {MAX_CLASSES:,} classes (y holds class indices 0..K-1)")
+    classes = len(names) if names is not None else top
+    for split, (_, ys) in parts.items():
+        if names is None and len(ys) and len(y) and int(ys.max()) > int(y.max()):
+            raise _fail(path, f"y_{split} holds class {int(ys.max())}, which y (the training split) never has")
     labels = [str(s) for s in names] if names is not None else [str(i) for i in range(classes)]
     for split, (_, ys) in [("", (x, y)), *((f"_{k}", v) for k, v in parts.items())]:
         if len(ys) and (ys.min() < 0 or ys.max() >= classes):
@@ -423,8 +451,10 @@ def _unpickle(path: Path, title: str) -> dict:
     try:
         with open(path, "rb") as f:
             d = _ArrayUnpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, OSError, IndexError) as e:
-        raise _fail(path, f"not a {title} python batch ({e})") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, OSError, IndexError,
+            MemoryError) as e:
+        raise _fail(path, f"not a {title} python batch ({type(e).__name__ if isinstance(e, MemoryError) else e})") \
+            from None
     if not isinstance(d, dict):
         raise _fail(path, f"not a {title} python batch (a {type(d).__name__}, not a dict)")
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
@@ -437,6 +467,8 @@ def _read_batch(path: Path, title: str, label_key: str, classes: int) -> tuple[n
         labels = np.asarray(d.get(label_key), dtype=np.int64)
     except (ValueError, TypeError) as e:
         raise _fail(path, f"not a {title} python batch ({e})") from None
+    if data.dtype.kind not in "uif":
+        raise _fail(path, f"not a {title} python batch: 'data' holds {data.dtype}, not pixel values")
     if data.ndim != 2 or data.shape[1] != 3072 or labels.ndim != 1 or len(labels) != len(data):
         raise _fail(path, f"not a {title} python batch: expected 'data' of shape [N, 3072] and N "
                           f"'{label_key}', got data {tuple(data.shape)} and {labels.size} labels")

@@ -26,7 +26,7 @@ from .space import CELL_NAMES, ProxyNet, Space, cell_text, load_space, network_t
 from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, StrategyOptions, make_strategy
 from .synthetic import target
-from .trainer import SettingError, TrainConfig
+from .trainer import SettingError, TrainConfig, check_steps, training_steps
 from .trial import child_data, data_settings, trial_payload
 
 CHECKPOINTS = "checkpoints"  # run-folder sub-folder: one file per trial that ASHA may still train on
@@ -170,6 +170,10 @@ def proxy_network(config: SearchConfig) -> ProxyNet:
     if config.reward != "accuracy":
         return config.proxy
     data = child_data(data_settings(config))  # the children's own data (opened once per process)
+    try:  # and every child would end untrained, as "done"
+        check_steps(training_steps(data.train, config.train.batch_size), data.train, config.train.batch_size)
+    except SettingError as e:
+        raise NasError(e.flag_message()) from None
     return replace(config.proxy, image=data.image, classes=data.classes)
 
 

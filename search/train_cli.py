@@ -39,11 +39,12 @@ from nasdsl.lang.fmt import format_module
 from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, same_file
 
+from .data import absolute_spec, dataset_path
 from .lifetime import death_signal, stop_on_signals, stopped
 from .recipes import RECIPES
 from .runlock import RunLock, lock_run_folder
 from .store import STORE_NAME
-from .trainer import SettingError, TrainConfig
+from .trainer import ChildDiverged, SettingError, TrainConfig, check_steps, training_steps
 
 MAX_IMAGE = 1024
 WEIGHTS_FORMAT = "nasdsl-weights/1"
@@ -56,6 +57,7 @@ TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_c
 # everything that defines a run: stored in the checkpoint, refused with --resume
 RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
+LOADER_WORKERS = 4  # DataLoader processes of a streaming data set, unless --workers says
 LAUNCHER_ENV = "NASDSL_TRAIN_LAUNCHER"  # set by --nproc for its torchrun: the launcher holds the run's lock
 _PARSER: list[argparse.ArgumentParser] = []
 
@@ -77,7 +79,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--split-seed", type=int, help="seed of the held-out split (default 0)")
     g.add_argument("--stream", action="store_true", help="decode images from disk every epoch through a DataLoader "
                    "(default: only folders too large for memory stream)")
-    g.add_argument("--workers", type=int, default=4, help="DataLoader processes for streaming data sets (default 4)")
+    g.add_argument("--workers", dest="loader_workers", type=int,
+                   help=f"DataLoader processes for streaming data sets (default {LOADER_WORKERS}; --resume: "
+                        "the run's, so that augmentations replay as they were drawn)")
     g = parser.add_argument_group("recipe (every value overrides the recipe's)")
     g.add_argument("--recipe", choices=list(RECIPES), help="; ".join(f"{k}: {r.about}" for k, r in RECIPES.items())
                    + " (default cifar)")
@@ -152,10 +156,21 @@ def _check_run_folder(args: argparse.Namespace) -> None:
     check_folder(folder, "--out")  # a missing or read-only parent
 
 
-def _check_weights_file(args: argparse.Namespace, target: str) -> None:
-    """-o: a file that can be written and is not the network's .nas (nor a file it imports)."""
+def _check_weights_file(args: argparse.Namespace, settings: dict[str, Any]) -> None:
+    """-o: a file that can be written and is not the network's .nas (nor a file it imports); -o and
+    --out neither the data set nor in its folder (the run would write over a user's file, or into
+    the set it reads)."""
     if args.output:
-        check_output(args.output, "-o", inputs=input_files(target))
+        check_output(args.output, "-o", inputs=input_files(settings["target"]))
+    data = dataset_path(settings.get("dataset") or "digits")
+    for flag, out in (("-o", args.output), ("--out", args.out)):
+        if data is not None and out and (same_file(out, data) or _inside(out, data)):
+            raise NasError(Diagnostic(f"{flag} is the data set {str(data)!r} or inside it; choose another output",
+                                      str(out)))
+
+
+def _inside(path: str | Path, folder: Path) -> bool:
+    return folder.is_dir() and Path(os.path.abspath(path)).resolve().is_relative_to(folder.resolve())
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -169,8 +184,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         v = getattr(args, flag)
         if v is not None and v < 1:
             raise NasError(f"--{flag.replace('_', '-')} must be positive, got {v}")
-    if args.workers < 0:
-        raise NasError(f"--workers must be 0 or more, got {args.workers}")
+    if args.loader_workers is not None and args.loader_workers < 0:
+        raise NasError(f"--workers must be 0 or more, got {args.loader_workers}")
 
 
 def _settings(args: argparse.Namespace, saved: dict | None) -> dict[str, Any]:
@@ -179,13 +194,21 @@ def _settings(args: argparse.Namespace, saved: dict | None) -> dict[str, Any]:
     if not args.resume:
         if args.target is None:
             raise NasError("give the network to train: nasdsl train NAME|FILE (a zoo name or a .nas file)")
-        return {**{k: getattr(args, k) for k in RUN_FLAGS}, "target": _target_path(args.target)}
+        settings = {**{k: getattr(args, k) for k in RUN_FLAGS}, "target": _target_path(args.target),
+                    "loader_workers": LOADER_WORKERS if args.loader_workers is None else args.loader_workers}
+        if settings.get("dataset"):
+            settings["dataset"] = absolute_spec(settings["dataset"])  # --resume works from any folder
+        return settings
     given = [f"--{k.replace('_', '-')}" if k != "target" else "NAME|FILE" for k in RUN_FLAGS
              if getattr(args, k) not in (None, False)]
     if given:
         raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
                        "(only --device, --amp, --channels-last, --threads, --workers, --nproc and -o may change)")
-    return dict(saved["settings"])
+    settings = dict(saved["settings"])
+    if args.loader_workers is not None:  # a worker's augmentations are seeded by its index: --workers changes them
+        settings["loader_workers"] = args.loader_workers
+    settings.setdefault("loader_workers", LOADER_WORKERS)  # a checkpoint from before the setting was kept
+    return settings
 
 
 def _target_path(target: str) -> str:
@@ -415,7 +438,7 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     saved = _load(Path(args.out) / "checkpoint.pt") if args.resume else None
     settings = _settings(args, saved)
-    _check_weights_file(args, settings["target"])
+    _check_weights_file(args, settings)
     cfg = train_config(settings)  # a bad value fails here, once, not in K processes
     procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
     if cfg.batch_size % procs:
@@ -425,7 +448,9 @@ def run(args: argparse.Namespace) -> int:
     lock = _lock(args)
     try:
         if procs > 1 and "WORLD_SIZE" not in os.environ:
-            _build(settings)  # a user mistake the ranks would meet is one line here, before torchrun
+            data = _build(settings)[3]  # a user mistake the ranks would meet is one line here, before torchrun
+            _no_steps(lambda: check_steps(training_steps(data.train, cfg.batch_size, procs), data.train,
+                                          cfg.batch_size, procs))
             return _until_stopped(args, lambda: _launch(args, lock))
         return _run_here(args, settings)
     finally:
@@ -485,9 +510,19 @@ def _build(settings: dict[str, Any]):
         model = compile_network(program, network, overrides=overrides)
     except NasError as e:
         if aux and "aux head" in str(e):
-            raise NasError(f"{e}\n  (or train at a larger --image, or with --no-aux-head)") from None
+            d = e.diagnostics[0]
+            more = "(or train at a larger --image, or with --no-aux-head)"
+            raise NasError(replace(d, hint=f"{d.hint}\n  {more}" if d.hint else more)) from None
         raise
     return program, network, spec, data, aux, overrides, model
+
+
+def _no_steps(make: Callable[[], Any]) -> Any:
+    """`make()`, with a data set and batch that make no training step as the flag's one line."""
+    try:
+        return make()
+    except SettingError as e:
+        raise NasError(e.flag_message()) from None
 
 
 def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world: int, device) -> int:
@@ -503,8 +538,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     program, network, spec, data, aux, overrides, model = _build(settings)
     name = network or program.default_network()
     seed = settings.get("seed") or 0
-    trainer = Trainer(model, cfg, data.train, data.val, seed=seed, device=device, amp=args.amp,
-                      channels_last=args.channels_last, workers=args.workers)
+    trainer = _no_steps(lambda: Trainer(model, cfg, data.train, data.val, seed=seed, device=device, amp=args.amp,
+                                        channels_last=args.channels_last, workers=settings["loader_workers"]))
     folder = Path(args.out) if args.out else None
     history: list[dict] = []
     best = -1.0
@@ -529,7 +564,12 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
     start = time.perf_counter()
     done_before = trainer.epoch
     while trainer.epoch < cfg.epochs:
-        stats = trainer.train_epoch()
+        try:
+            stats = trainer.train_epoch()
+        except ChildDiverged as e:  # the settings' doing, not a fault of the program: one line
+            kept = "; the last checkpoint is kept, and --resume would diverge again" if folder is not None \
+                and (folder / "checkpoint.pt").exists() else ""
+            raise NasError(f"the training diverged: {e}; try a lower --lr, or --grad-clip{kept}") from None
         ev = trainer.evaluate()
         state = trainer.state_dict()  # collective under torch.distributed: every rank calls it
         eval_weights = (trainer.ema.model if trainer.ema is not None else trainer.model).state_dict()

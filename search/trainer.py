@@ -53,6 +53,24 @@ class SettingError(ValueError):
         return f"--{self.field.replace('_', '-')} {self.reason}"
 
 
+def training_steps(data, batch_size: int, world: int = 1) -> int:
+    """Optimizer steps in an epoch of `data`: its batches (each rank's share of one) of 2 images or
+    more; a batch norm cannot train on one."""
+    if in_memory(data):
+        n, b = len(data.y), batch_size
+        return sum(1 for i in range(0, n, b) if min(b, n - i) // world >= 2)
+    n, per = math.ceil(len(data) / world), max(batch_size // world, 1)
+    return sum(1 for i in range(0, n, per) if min(per, n - i) >= 2)
+
+
+def check_steps(steps: int, data, batch_size: int, world: int = 1) -> None:
+    """SettingError when an epoch would take no step: the training would end untrained."""
+    if steps == 0:
+        over = f" over {world} processes" if world > 1 else ""
+        raise SettingError("batch_size", f"{batch_size} makes no training step of the {len(data)} training "
+                                         f"images{over}: a step needs 2 or more images per process (batch norm)")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimization settings. The defaults are the `cifar` recipe (what children train with)."""
@@ -263,6 +281,7 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.step = 0  # optimizer steps taken
         self.steps_per_epoch = self._count_batches()
+        check_steps(self.steps_per_epoch, train_data, config.batch_size, self.world)
         self.total_steps = max(config.epochs * self.steps_per_epoch, 1)
 
     # -- setup
@@ -274,12 +293,7 @@ class Trainer:
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
     def _count_batches(self) -> int:
-        if in_memory(self.train_data):
-            n, b = len(self.train_data.y), self.config.batch_size
-            return sum(1 for i in range(0, n, b) if min(b, n - i) // self.world >= 2)
-        n = math.ceil(len(self.train_data) / self.world)
-        per = self._per_rank_batch()
-        return sum(1 for i in range(0, n, per) if min(per, n - i) >= 2)
+        return training_steps(self.train_data, self.config.batch_size, self.world)
 
     def _per_rank_batch(self) -> int:
         return max(self.config.batch_size // self.world, 1)

@@ -109,6 +109,15 @@ def test_bad_file_among_good_ones_is_skipped_and_reported(model, images):
     assert [e["image"] for e in data["errors"]] == [bad]
 
 
+def test_a_decompression_bomb_is_a_bad_file_like_any_other(model, tmp_path):
+    """A 22 KB PNG of 13500x13500 pixels, over Pillow's limit: reported and skipped (it was exit 3)."""
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (13500, 13500)).save(bomb)
+    r = run_cli("infer", str(model), str(bomb))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert f"{bomb}: error: cannot read image (Image size (182250000 pixels) exceeds limit" in r.stderr
+
+
 def test_folder_as_input(model, images):
     r = run_cli("infer", str(model), str(images), "--format", "json")
     assert r.returncode == 2  # the folder holds notimage.jpg too

@@ -88,6 +88,36 @@ def _cifar_labels(tmp: Path) -> tuple[str, Path]:
     return f"cifar100:{folder}", folder / "train"
 
 
+def _npz_member_not_npy(tmp: Path) -> tuple[str, Path]:
+    import zipfile
+
+    path = tmp / "a.npz"
+    with zipfile.ZipFile(path, "w") as z:  # numpy hands back a member that is not .npy as bytes
+        z.writestr("x.npy", b"not an array")
+        z.writestr("y.npy", b"nor this")
+    return f"npz:{path}", path
+
+
+def _npz_huge_labels(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"  # it built a 1,000,001-class model
+    np.savez(path, x=np.zeros((6, 8, 8, 3), np.uint8), y=np.array([0, 1, 0, 1, 0, 1_000_000]))
+    return f"npz:{path}", path
+
+
+def _npz_val_class_not_in_train(tmp: Path) -> tuple[str, Path]:
+    path = tmp / "a.npz"  # it built a silent 4-class model
+    np.savez(path, x=np.zeros((6, 8, 8, 3), np.uint8), y=np.arange(6) % 2,
+             x_val=np.zeros((2, 8, 8, 3), np.uint8), y_val=np.array([2, 3]))
+    return f"npz:{path}", path
+
+
+def _cifar_strings(tmp: Path) -> tuple[str, Path]:
+    folder = write_cifar100(tmp / "c", train=10, test=4)
+    with open(folder / "train", "wb") as f:  # it was exit 3: could not convert string to float
+        pickle.dump({b"data": np.full((2, 3072), "a"), b"fine_labels": [3, 1]}, f)
+    return f"cifar100:{folder}", folder / "train"
+
+
 def _missing(tmp: Path) -> tuple[str, Path]:
     return f"imagefolder:{tmp / 'nowhere'}", tmp / "nowhere"
 
@@ -103,6 +133,10 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "npz truncated": (_npz_truncated, r"not a readable \.npz file \(.*zip"),
        "npz that is text": (_npz_is_text, r"not a readable \.npz file \(not a zip archive of arrays\)$"),
        "cifar100 labels out of range": (_cifar_labels, r"labels out of range: 3\.\.100, expected 0\.\.99"),
+       "npz member not .npy": (_npz_member_not_npy, r"member 'x' of the \.npz is not an array"),
+       "npz labels over the class bound": (_npz_huge_labels, r"labels go up to 1000000: over 100,000 classes"),
+       "npz val class not in train": (_npz_val_class_not_in_train, r"y_val holds class 3, which y .* never has"),
+       "cifar100 data of strings": (_cifar_strings, r"'data' holds <U1, not pixel values"),
        "missing path": (_missing, "no such folder")}
 
 

@@ -142,3 +142,61 @@ def test_a_reader_that_goes_away_silences_training_and_does_not_stop_it(tmp_path
     assert p.wait(timeout=300) == 0, err
     assert "Traceback" not in err and "Broken pipe" not in err, err
     assert torch.load(weights, weights_only=True)["card"]["image"] == 16
+
+
+def _npz(path, n=64):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(path, x=rng.integers(0, 255, (n, 16, 16, 3), dtype=np.uint8), y=np.arange(n) % 2)
+    return path
+
+
+@pytest.mark.parametrize("where", ["-o the npz", "-o in the image folder", "--out in the image folder"])
+def test_outputs_never_land_on_the_data_set(tmp_path, capsys, where):
+    """-o the data set's own file, or -o/--out inside its folder: one line, exit 2, the data
+    untouched (-o d.npz made the .npz a torch file; -o into a class folder overwrote an image)."""
+    from PIL import Image
+
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    if where == "-o the npz":
+        data = _npz(tmp_path / "d.npz")
+        spec, out = f"npz:{data}", ["-o", str(data)]
+    else:
+        (tmp_path / "pics" / "a").mkdir(parents=True)
+        (tmp_path / "pics" / "b").mkdir()
+        for i in range(4):
+            Image.new("RGB", (16, 16), (i * 40, 0, 0)).save(tmp_path / "pics" / ("a", "b")[i % 2] / f"{i}.png")
+        data = tmp_path / "pics" / "a" / "0.png"
+        spec = f"imagefolder:{tmp_path / 'pics'}"
+        out = ["-o", str(data)] if where.startswith("-o") else ["--out", str(tmp_path / "pics" / "run")]
+    before = data.read_bytes()
+    assert main(["train", str(src), "--dataset", spec, "--epochs", "1", *out]) == 2
+    err = capsys.readouterr().err
+    assert "or inside it; choose another output" in err and len(err.strip().splitlines()) == 1, err
+    assert data.read_bytes() == before and not (tmp_path / "pics" / "run").exists()
+
+
+def test_a_batch_that_makes_no_training_step_is_refused(tmp_path, capsys):
+    """Batches of one image are skipped (batch norm): --batch-size 1 used to train 0 steps and
+    exit 0 with untrained weights (and every search child was 'done')."""
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    args = ["--dataset", "digits", "--train-size", "64", "--val-size", "32", "--epochs", "1", "--batch-size", "1"]
+    assert main(["train", str(src), *args, "-o", str(tmp_path / "w.pt")]) == 2
+    assert main(["search", *args, "--trials", "2", "--quiet", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("--batch-size 1 makes no training step of the 64 training images" in e for e in err)
+    assert not (tmp_path / "w.pt").exists() and not (tmp_path / "run").exists()
+
+
+def test_a_diverged_training_is_one_line(tmp_path, capsys):
+    """A NaN loss is the settings' doing, not an internal error (exit 3 before)."""
+    src = tmp_path / "tiny.nas"  # 4,196 parameters: lr 1000 unclipped takes it to NaN within an epoch
+    src.write_text(NAS.replace("cells = 1\n    filters = 8", "cells = 1 @ 24"))
+    code = main(["train", str(src), "--dataset", "digits", "--train-size", "64", "--val-size", "32", "--epochs", "1",
+                 "--batch-size", "8", "--lr", "1000", "--grad-clip", "0", "--no-aux-head", "--threads", "1",
+                 "-o", str(tmp_path / "w.pt")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the training diverged: training loss is" in err and "try a lower --lr" in err, err

@@ -103,3 +103,40 @@ def test_resume_finds_a_relative_path_from_another_folder_and_takes_old_checkpoi
     monkeypatch.chdir(tmp_path)
     code, out, err = _resume(run, capsys)
     assert code == 0 and "resuming" in out, err
+
+
+def test_resume_finds_a_relative_data_set_from_another_folder(tmp_path, capsys, monkeypatch):
+    """--dataset npz:d.npz is kept absolute: --resume from another folder opens the same file (it
+    looked for d.npz where it was run: 'no such file', or other data of the same name)."""
+    import numpy as np
+
+    (tmp_path / "small.nas").write_text(NAS)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 255, (96, 16, 16, 3), dtype=np.uint8), y=np.arange(96) % 3)
+    monkeypatch.chdir(tmp_path)
+    quick = [a if a != "digits" else "npz:d.npz" for a in QUICK]
+    assert main(["train", "small.nas", *quick, "--no-aux-head", "--workers", "0", "--out", "run"]) == 0
+    settings = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["settings"]
+    assert settings["dataset"] == f"npz:{tmp_path / 'd.npz'}" and settings["loader_workers"] == 0
+    monkeypatch.chdir(tmp_path.parent)
+    code, out, err = _resume(tmp_path / "run", capsys)
+    assert code == 0 and "resuming" in out, err
+
+
+def test_resume_keeps_the_runs_loader_workers_unless_told(tmp_path, capsys):
+    """A streamed set's augmentations are seeded by worker index, so --resume keeps the run's
+    --workers (it took the default, 4, whatever the run had: not bitwise); a given one wins."""
+    (tmp_path / "small.nas").write_text(NAS)
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "small.nas"), *QUICK, "--workers", "1", "--out", str(run)]) == 0
+    assert _resume(run, capsys)[0] == 0
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["settings"]["loader_workers"] == 1
+    import argparse
+
+    from nasdsl_search.train_cli import _settings, configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    saved = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert _settings(parser.parse_args(["--resume", "--out", str(run)]), saved)["loader_workers"] == 1
+    assert _settings(parser.parse_args(["--resume", "--out", str(run), "--workers", "0"]), saved)["loader_workers"] == 0

@@ -66,8 +66,8 @@ def load_image(path: str | Path, formats: Sequence[str] | None = None):
         raise fail(path, "no such image file") from None
     except UnidentifiedImageError:
         raise fail(path, "not an image Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as e:  # truncated or damaged files, directories
-        raise fail(path, f"cannot read image ({e})") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:  # truncated or damaged
+        raise fail(path, f"cannot read image ({e})") from None  # files, directories, over Pillow's pixel limit
 
 
 def to_rgb(img):
