@@ -205,8 +205,8 @@ _CACHE: dict[tuple, DataBundle] = {}
 def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", val_size: int | None = None,
                  train_size: int | None = None, split_seed: int = 0, in_memory: bool | None = None) -> DataBundle:
     """Open the data set `spec` (see the module docstring). `image`: the network's input size
-    (None = the data set's own: 8 digits, 32 CIFAR, the array size for npz, the shorter side of the
-    first training image for folders). `augment`: auto | none | cifar | cifar+cutout | imagenet;
+    (None = the data set's own: 8 digits, 32 CIFAR, the array size for npz, the median shorter side
+    of the training images for folders). `augment`: auto | none | cifar | cifar+cutout | imagenet;
     auto = none for digits, imagenet from IMAGENET_FROM pixels, else cifar. Cached per process.
     Raises NasError (one line naming the file) on bad data."""
     key = (spec, image, augment, val_size, train_size, split_seed, in_memory)
@@ -611,8 +611,9 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
         raise _fail(root, f"one class folder ({names[0]}); a classifier needs at least 2")
     index = {n: i for i, n in enumerate(names)}
     files, labels = _flatten(train_tree, index)
-    if image is None:  # the data set's own size: the first training image's shorter side
-        image = min(_check_header(files[0]))
+    if image is None:  # the data set's own size: the median shorter side of up to 101 training images
+        sample = files[::max(1, len(files) // 101)]  # spread over the classes (one odd file set it before)
+        image = int(np.median([min(_check_header(f)) for f in sample]))
     rng = np.random.default_rng(split_seed)
     if val_tree is None:
         val = max(1, round(0.1 * len(files))) if val_size is None else val_size

@@ -216,3 +216,10 @@ def test_cifar10_bundle_names_and_statistics(tmp_path):
     b = open_dataset(f"cifar10:{write_cifar(tmp_path / 'c')}", val_size=8)
     assert b.labels == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     assert b.mean == CIFAR10_MEAN and b.augment == "cifar" and len(b.test) == 20 and len(b.val) == 8
+
+
+def test_a_folders_own_image_size_is_its_typical_image_not_the_first_file(tmp_path):
+    """One 1x1 file sorted first made every child train at 1x1: the size is the median shorter side."""
+    root = write_tree(tmp_path / "d", {"a": 6, "b": 6}, size=(20, 24))
+    write_image(root / "a" / "!tiny.png", size=(1, 1))
+    assert open_dataset(f"imagefolder:{root}").image == 20
