@@ -57,11 +57,17 @@ def print_error(e: NasError, debug: bool = False, prog: str | None = None) -> No
 
 def diag_at(message: str, text: str, file: str, line: int, col: int, hint: str = "") -> Diagnostic:
     """A diagnostic pointing into `text` (line and col are 1-based)."""
-    lines = text.splitlines() or [""]
+    lines = source_lines(text)
     if line < 1 or line > len(lines):  # end of input: point just past the last non-blank line
         line = max((i + 1 for i, s in enumerate(lines) if s.strip()), default=1)
         col = len(lines[line - 1].rstrip()) + 1
     return Diagnostic(message, file, line, col, lines[line - 1], hint)
+
+
+def source_lines(text: str) -> list[str]:
+    r"""`text`'s lines as the parser counts them: ended by "\n" alone (a CRLF line's "\r" dropped);
+    not `str.splitlines`, which also breaks at \f, \v, \x1c-\x1e, \x85 and U+2028/2029."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _printable(line: str) -> str:

@@ -6,9 +6,11 @@ timm/Cadene, a straight-line forward) and renders `templates/module.py.j2`. `com
 same source and calls its `build(...)`.
 
 Safety: user text never becomes code. Class names come from cell/network names that match
-`IDENT` (the grammar's names, checked again here); every other name in the output is made here
-(`comb_iter_3_left`, `h0`); numbers are formatted from ints/floats. DSL text (file names, block
-names) only appears in comments, escaped by `comment()` to printable ASCII.
+`IDENT` (the grammar's names, checked again here), camel-cased and renamed by `fresh` until they
+are no keyword (`none` -> `NoneCell`) and no global of the module (`f` -> `FNetwork`, not torch's
+`F`); every other name in the output is made here (`comb_iter_3_left`, `h0`); numbers are
+formatted from ints/floats. DSL text (file names, block names) only appears in comments, escaped by
+`comment()` to printable ASCII.
 
 IR produced by other passes is honoured: a combine that reads one op twice (CSE) reads its variable
 twice; removed blocks simply produce no code.
@@ -43,8 +45,11 @@ from ..skeletons import NetworkPlan, Passes, default_passes, pipeline_passes, pl
 from . import runtime
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# names of the generated module that are not runtime definitions (kept free for cell classes)
-MODULE_NAMES = frozenset({"F", "nn", "torch", "build", "annotations"})
+# the templates that make a network's module; their top-level imports and functions are its globals
+MODULE_TEMPLATES = ("module.py.j2", "network.py.j2")
+# a top-level `def NAME`, `class NAME`, `import X [as NAME]` or `from X import NAME [as NAME]`
+GLOBAL_BINDING = re.compile(r"^(?:(?:def|class)\s+(\w+)\s*[(:]|import\s+[\w.]+\s+as\s+(\w+)|import\s+(\w+)"
+                            r"|from\s+[\w.]+\s+import\s+\w+\s+as\s+(\w+)|from\s+[\w.]+\s+import\s+(\w+))", re.M)
 # runtime definitions every generated network uses (drop path in every cell, fusion in the network)
 ALWAYS = ("ScheduledDropPath", "Fusable")
 
@@ -72,17 +77,43 @@ def where(pos: ast.Pos, what: str = "") -> str:
     return comment(f"{pos.file}:{pos.line}" + (f" {what}" if what else ""))
 
 
-def identifier(name: str) -> str:
-    """Refuse anything that is not a plain identifier (the grammar already guarantees it)."""
-    if not IDENT.match(name) or keyword.iskeyword(name):
-        raise NasError(f"{name!r} cannot name generated code: not an identifier")
+def dsl_name(name: str) -> str:
+    """A DSL name for a docstring or a comment: what the grammar's NAME matches (a Python keyword
+    such as `class` is a fine DSL name; it never names code)."""
+    if not IDENT.match(name):
+        raise NasError(f"{name!r} cannot name generated code: not a name")
     return name
 
 
 def camel(name: str) -> str:
-    parts = [p for p in identifier(name).split("_") if p]
+    """`nasnet_a` -> `NasnetA`: the start of a class name (which `fresh` keeps clear of keywords
+    such as `None` and of the module's globals)."""
+    parts = [p for p in dsl_name(name).split("_") if p]
     text = "".join(p[:1].upper() + p[1:] for p in parts) or "Cell"
     return text if text[0].isalpha() else "C" + text
+
+
+def fresh(name: str, taken: set[str], tail: str, number: int = 0) -> str:
+    """`name`, else `name + tail`, else that with `number` appended until it is neither taken nor a
+    keyword; the result is added to `taken`."""
+    first = name
+    while name in taken or keyword.iskeyword(name):
+        name = f"{first}{tail}" if name == first else f"{name}{number}"
+    taken.add(name)
+    return name
+
+
+def module_names(padding: str) -> frozenset[str]:
+    """Every global a generated module binds or reads besides its cell and network classes: the
+    imports and functions of its templates, every runtime definition (extensions' included), every
+    builtin."""
+    return _template_globals() | runtime.names(padding) | frozenset(dir(builtins))
+
+
+@lru_cache(maxsize=1)
+def _template_globals() -> frozenset[str]:
+    texts = [(templates_dir() / t).read_text() for t in MODULE_TEMPLATES]
+    return frozenset(name for text in texts for m in GLOBAL_BINDING.finditer(text) for name in m.groups() if name)
 
 
 def number(v: float) -> str:
@@ -199,7 +230,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     ret = f"torch.cat([{', '.join(outs)}], 1)" if len(outs) > 1 else outs[0]
     fwd.append(Line(f"return {ret}", where(cell.output.pos, "out")))
     variant = ("reduction" if red else "normal") + (", h1 = input" if raw else f", h1 {h1}")
-    doc = f"Cell `{identifier(cell.name)}` ({variant})."
+    doc = f"Cell `{dsl_name(cell.name)}` ({variant})."
     signature = "x: torch.Tensor" if raw else "x: torch.Tensor, x_prev: torch.Tensor"
     rec = CellClass("", doc, number(float(eps)), signature, init, fwd, cell.name, variant, needs=needs)
     if any(d["meta"].get("lane") == 1 for _, d in g.nodes(data=True)):
@@ -245,7 +276,8 @@ def make_plan(program: Program, spec: NetworkSpec, passes: Passes = default_pass
 # --------------------------------------------------------------------------------------------------
 # the network record
 
-def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[str, CellClass]]:
+def _classes(program: Program, p: NetworkPlan, taken: set[str]) -> tuple[list[CellClass], dict[str, CellClass]]:
+    """One class record per distinct cell structure, each named clear of `taken` (then taken too)."""
     by_key: dict[tuple, CellClass] = {}
     of: dict[str, CellClass] = {}
     for inst in p.cells:
@@ -254,7 +286,6 @@ def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[st
         rec.instances.append(inst)
         of[inst.attr] = rec
     classes = list(by_key.values())
-    taken = set(MODULE_NAMES) | runtime.names(skeleton(p.spec.skeleton).padding) | {camel(p.spec.name)}
     per_cell: dict[str, list[CellClass]] = {}
     for c in classes:
         per_cell.setdefault(c.cell, []).append(c)
@@ -272,16 +303,13 @@ def _classes(program: Program, p: NetworkPlan) -> tuple[list[CellClass], dict[st
                     suffix += "NoPrev"
                 elif g["preprocess"]["h1"] == "factorized":
                     suffix += "ReducePrev"
-            name = base + suffix
-            while name in taken:
-                name = f"{base}{suffix}Cell" if name == base + suffix else f"{name}{i}"
-            taken.add(name)
-            rec.name = name
+            rec.name = fresh(base + suffix, taken, "Cell", i)
     return classes, of
 
 
-def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) -> dict:
-    """The record templates/network.py.j2 renders: stem, cells in forward order, aux head, head."""
+def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass], name: str) -> dict:
+    """The record templates/network.py.j2 renders: stem, cells in forward order, aux head, head;
+    `name`: its class name."""
     spec, stem = p.spec, p.stem
     sk = skeleton(spec.skeleton)
     net = program.networks.get(spec.name)
@@ -312,8 +340,8 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass]) 
     options = f", stride={p.aux_stride}, bn={p.aux_bn}" if (p.aux_stride, p.aux_bn) != (3, True) else ""
     aux_ctor = f"AuxHead({aux[0]}, {number(aux[1][0])}, num_classes{options}, eps=eps)" if fits else "None"
     return {
-        "name": camel(spec.name), "dsl_name": identifier(spec.name),
-        "doc": f"Network `{identifier(spec.name)}`: {spec.skeleton} skeleton, {spec.stem} stem, "
+        "name": name, "dsl_name": dsl_name(spec.name),
+        "doc": f"Network `{dsl_name(spec.name)}`: {spec.skeleton} skeleton, {spec.stem} stem, "
             f"N = {spec.n}, F = {spec.filters}, {spec.image}x{spec.image} input.",
         "classes": number(spec.classes), "aux_head": str(bool(spec.aux_head and fits)),
         "drop_path_keep": number(spec.drop_path_keep), "dropout_keep": number(spec.dropout_keep),
@@ -360,9 +388,11 @@ def generate_source(program, network: str | None = None, *, overrides: dict | No
     filters=8); `passes`: a pipeline of optimization passes to run after shape (e.g. "cse")."""
     program, spec = resolve(program, network, overrides)
     p = make_plan(program, spec, pipeline_passes(passes))
-    classes, of = _classes(program, p)
-    net = _network_record(program, p, of)
     sk = skeleton(spec.skeleton)
+    taken = set(module_names(sk.padding))
+    net_name = fresh(camel(spec.name), taken, "Network")
+    classes, of = _classes(program, p, taken)
+    net = _network_record(program, p, of, net_name)
     needs = set(ALWAYS) | set(sk.stem_classes) | {n for c in classes for n in c.needs}
     net["lanes"] = "LaneCell" in needs
     if net["lanes"]:

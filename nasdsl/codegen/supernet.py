@@ -24,7 +24,7 @@ from ..layers import classes as layer_classes
 from ..naming import SIDES
 from ..skeletons import skeleton
 from . import runtime
-from .generate import Line, _env, _tidy, camel, docstring_text, identifier, load_source, make_plan, number
+from .generate import Line, _env, _tidy, camel, docstring_text, dsl_name, load_source, make_plan, number
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
     laid out as its skeleton's proxy network `proxy` (or the Proxy fields given as keywords)."""
     spec = space_spec(space)
     proxy = proxy or Proxy(**sizes)
-    identifier(spec.name)
+    dsl_name(spec.name)
     for op in spec.ops:
         if op not in OPS:
             raise NasError(f"space {spec.name}: unknown op {op!r}")
@@ -238,7 +238,7 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
         "stems": repr(tuple(stem_widths)), "stem_widths": repr(stem_widths),
         "stem_attr": stem_attrs[0], "extra_stems": stem_attrs[1:],
     }
-    space_rec = {"name": identifier(spec.name), "blocks": spec.blocks, "inputs": spec.inputs,
+    space_rec = {"name": dsl_name(spec.name), "blocks": spec.blocks, "inputs": spec.inputs,
                  "ops": repr(tuple(spec.ops)), "combine": repr(tuple(spec.combine)), "output": spec.output}
     title = docstring_text(f"Supernet of space {spec.name} ({net_spec.skeleton} proxy: "
                            f"{proxy.cells} cells per stage, F = {proxy.filters}).")

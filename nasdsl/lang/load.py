@@ -14,6 +14,10 @@ from .source import read_text
 from .spec import NetworkSpec, SpaceSpec, network_spec, space_spec
 from .validate import check_cell, check_network, check_space, output_states, reporter
 
+# the most files one chain of imports may hold (the importing file included): imports resolve
+# recursively, and a deeper chain would exhaust Python's stack
+MAX_IMPORT_DEPTH = 100
+
 
 @dataclass
 class Program:
@@ -157,6 +161,9 @@ def _import_file(module, imp, program, diags, stack, report) -> None:
         report(f"import cycle: {imp.target!r} imports this file back", imp.pos)
         return
     if key in _loaded(program):
+        return
+    if len(stack) >= MAX_IMPORT_DEPTH:
+        report(f"import chain too deep: more than {MAX_IMPORT_DEPTH} files", imp.pos)
         return
     try:
         sub = parse(read_text(path), str(path))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer, v_args
@@ -54,6 +55,8 @@ _SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "missing '}'": ["cell c { b0 = sep3x3(h0) out = concat(unused)", "network n { image = 224",
                     "cell c { b0 = id(h0) out = concat(unused) b1 = id(h0) }"],
 }
+
+LONE_CR = re.compile(r"\r(?!\n)")
 
 # Unexpected characters that have a common cause.
 _CHAR_HINTS = {
@@ -164,7 +167,9 @@ def canonical_settings(settings, schema: dict) -> tuple[ast.Setting, ...]:
 
 
 def parse(text: str, file: str = "<input>") -> ast.Module:
-    """Parse .nas text into an AST Module. Raises NasError (with position) on a syntax error."""
+    """Parse .nas text into an AST Module (its `source`: the text with lone CRs read as line ends).
+    Raises NasError (with position) on a syntax error."""
+    text = line_ends(text)
     comments: list[ast.Comment] = []
     try:
         tree = _parser().parse(text)
@@ -179,6 +184,12 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
                 comments.append(ast.Comment(str(tok)[1:].rstrip(), tok.line, tok.line in code_lines))
     items = _ToAst(file).transform(tree)
     return ast.Module(items, file, text, tuple(comments))
+
+
+def line_ends(text: str) -> str:
+    r"""`text` with each lone "\r" (an old Mac line end) made "\n", as Python's universal newlines
+    read it: lark counts lines by "\n" alone. The length is kept, so every offset stays the same."""
+    return LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def _check_numbers(tree, text: str, file: str) -> None:

@@ -36,7 +36,7 @@ def load_program(src) -> Program:
     if isinstance(src, Path):
         return load(src)
     text = str(src)
-    if "\n" in text or "{" in text:
+    if ("\n" in text or "{" in text) and not _is_file(Path(text)):  # an existing file is read as one
         return load_text(text, "<input>")
     return load(text)
 
