@@ -552,8 +552,12 @@ def _class_tree(root: Path) -> dict[str, list[Path]]:
         raise _fail(root, "no class folders (expected ROOT/<class>/*.jpg|png|...)")
     tree = {}
     for d in dirs:
-        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
                        and not any(part.startswith(".") for part in p.relative_to(d).parts))
+        broken = next((p for p in files if p.is_symlink() and not p.exists()), None)
+        if broken is not None:  # it was skipped without a word
+            raise _fail(broken, "a broken symbolic link (its target is missing, or links lead round in a loop)")
+        files = [p for p in files if p.is_file()]
         if not files:
             raise _fail(d, f"empty class folder: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         tree[d.name] = files
@@ -597,6 +601,10 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
                                              if root.exists() else "no such folder"))
     test_tree = None
     if (root / "train").is_dir():
+        for other in ("valid", "validation"):
+            if (root / other).is_dir() and not (root / "val").is_dir():  # it was ignored: 10% of train held out
+                raise _fail(root / other, "held-out images go in val/ beside train/ (this folder would be "
+                                          "ignored); rename it val")
         train_tree = _class_tree(root / "train")
         val_tree = _class_tree(root / "val") if (root / "val").is_dir() else None
         if val_tree is not None:

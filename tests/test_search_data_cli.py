@@ -118,6 +118,19 @@ def _cifar_strings(tmp: Path) -> tuple[str, Path]:
     return f"cifar100:{folder}", folder / "train"
 
 
+def _dangling_link(tmp: Path) -> tuple[str, Path]:
+    root = write_tree(tmp / "d", {"a": 3, "b": 3})
+    (root / "a" / "gone.png").symlink_to(tmp / "nowhere.png")  # it was dropped without a word
+    return f"imagefolder:{root}", root / "a" / "gone.png"
+
+
+def _valid_not_val(tmp: Path) -> tuple[str, Path]:
+    root = tmp / "d"
+    write_tree(root / "train", {"a": 3, "b": 3})
+    write_tree(root / "valid", {"a": 2, "b": 2})  # it was ignored: 10% of train held out instead
+    return f"imagefolder:{root}", root / "valid"
+
+
 def _missing(tmp: Path) -> tuple[str, Path]:
     return f"imagefolder:{tmp / 'nowhere'}", tmp / "nowhere"
 
@@ -137,6 +150,8 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "npz labels over the class bound": (_npz_huge_labels, r"labels go up to 1000000: over 100,000 classes"),
        "npz val class not in train": (_npz_val_class_not_in_train, r"y_val holds class 3, which y .* never has"),
        "cifar100 data of strings": (_cifar_strings, r"'data' holds <U1, not pixel values"),
+       "dangling symlink": (_dangling_link, "a broken symbolic link"),
+       "valid/ instead of val/": (_valid_not_val, "held-out images go in val/ beside train/"),
        "missing path": (_missing, "no such folder")}
 
 
