@@ -468,7 +468,7 @@ class Search:
                 tid = result["trial"]
                 rung = asha.jobs[tid]
                 if result["status"] == "done":
-                    self.store.add_rung(tid, rung, asha.rungs[rung], result["reward"], result.get("seconds"))
+                    self.store.add_rung(tid, rung, asha.rungs[rung], result["reward"], result.get("seconds"), result)
                     asha.report(tid, rung, result["reward"])
                 else:
                     asha.fail(tid)

@@ -93,6 +93,14 @@ ORDER BY t.id"""
 ADDED_COLUMNS = {"node": "TEXT", "host": "TEXT", "ip": "TEXT", "pid": "INTEGER"}
 
 
+def _place(db: sqlite3.Connection, trial: int, result: dict[str, Any]) -> None:
+    """Where `trial` ran, from a result; a result that does not say (an early-stopped trial's
+    settlement) keeps what its rung jobs recorded."""
+    db.execute("UPDATE trials SET node = COALESCE(?, node), host = COALESCE(?, host), ip = COALESCE(?, ip),"
+               " pid = COALESCE(?, pid) WHERE id = ?",
+               (result.get("node"), result.get("host"), result.get("ip"), result.get("pid"), trial))
+
+
 def dump_state(state: dict[str, Any]) -> bytes:
     import torch  # here, so that reading a store (`nasdsl report`) does not load torch
 
@@ -342,8 +350,7 @@ class Store:
              observed, trial))
         if cur.rowcount != 1:
             raise RuntimeError(f"trial {trial} is not running; refusing to record it twice")
-        db.execute("UPDATE trials SET node = ?, host = ?, ip = ?, pid = ? WHERE id = ?",
-                   (result.get("node"), result.get("host"), result.get("ip"), result.get("pid"), trial))
+        _place(db, trial, result)
 
     def _log_update(self, db: sqlite3.Connection, updates: int, observed: int, info: dict, state: bytes) -> None:
         db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?, ?, ?, ?)",
@@ -397,14 +404,18 @@ class Store:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                                (table,)).fetchone() is not None
 
-    def add_rung(self, trial: int, rung: int, epochs: int, accuracy: float, seconds: float | None) -> None:
-        """Record that `trial` reached `rung`; a second record of the same rung is refused."""
+    def add_rung(self, trial: int, rung: int, epochs: int, accuracy: float, seconds: float | None,
+                 place: dict[str, Any] | None = None) -> None:
+        """Record that `trial` reached `rung`, and where that job ran (`place`: a result's node, host,
+        ip, pid; the trial shows its last rung's); a second record of the same rung is refused."""
         with self.transaction() as db:
             try:
                 db.execute("INSERT INTO rungs VALUES (?, ?, ?, ?, ?, ?)",
                            (trial, rung, epochs, accuracy, seconds, time.time()))
             except sqlite3.IntegrityError:
                 raise RuntimeError(f"trial {trial} already reached rung {rung}; refusing to record it twice") from None
+            if place:
+                _place(db, trial, place)
 
     def add_promotion(self, trial: int, rung: int) -> None:
         """Record that `trial` goes on to `rung` (before its job is submitted)."""

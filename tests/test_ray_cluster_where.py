@@ -69,6 +69,20 @@ def test_local_trials_record_the_host_and_the_report_shows_it(tmp_path, capsys):
     assert "<th>where</th>" in html and f"{socket.gethostname()} pid {trials[0]['pid']}" in html
 
 
+def test_early_stopped_trials_record_where_their_last_rung_ran(tmp_path):
+    """Under ASHA a trial's result is settled by the driver, not returned by a worker: it keeps the
+    place its rung jobs recorded (every one showed '-' and the report had no 'where' section)."""
+    out = tmp_path / "run"
+    assert nasdsl_main(["search", "--reward", "synthetic", "--strategy", "random", "--trials", "6", "--workers", "2",
+                        "--scheduler", "asha", "--min-epochs", "1", "--max-epochs", "9", "--device", "cpu",
+                        "--out", str(out), "--quiet"]) == 0
+    store = Store(out, create=False)
+    trials = store.trials()
+    store.close()
+    assert len(trials) == 6 and all(t["status"] == "done" for t in trials)
+    assert {t["host"] for t in trials} == {socket.gethostname()} and all(t["pid"] for t in trials)
+
+
 def test_old_run_folders_gain_the_columns_when_opened(tmp_path):
     s = Search(tmp_path / "run", SearchConfig(strategy="random", reward="synthetic", trials=2,
                                                options=StrategyOptions(batch=2)))
