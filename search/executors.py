@@ -448,6 +448,10 @@ def check_executor(name: str, address: str | None = None, gpus_per_trial: float 
         raise NasError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
     if address is not None and not address.strip():
         raise NasError("--address needs HOST:PORT or auto (leave it out for a local cluster)")
+    target = _resolve(address) if address else None
+    port = target.rpartition(":")[2] if target else ""
+    if target and not (port.isdigit() and 0 < int(port) < 65536):
+        raise NasError(f"--address {address}: {port!r} is not a port (1-65535)")
     if name == "local":
         if address:
             raise NasError("--address is for --executor ray")
