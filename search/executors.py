@@ -26,7 +26,7 @@ from .lifetime import (
     reclaim_signals,
     worker_context,
 )
-from .trial import run_trial
+from .trial import run_trial, where
 
 EXECUTORS = ("local", "ray")
 MAX_ATTEMPTS = 2  # a trial whose worker dies is retried once, then stored as failed
@@ -182,8 +182,9 @@ class LocalExecutor(Executor):
             for payload in retry:
                 if died and self._pid_of.get(_job(payload)) not in died:
                     self._attempts[_job(payload)] -= 1  # stopped with the pool, not by its own death
-                if self._attempts[_job(payload)] >= MAX_ATTEMPTS:
-                    results.append(_crashed(payload, "worker process died (killed or out of memory)"))
+                if self._attempts[_job(payload)] >= MAX_ATTEMPTS:  # it died here, in the worker we know
+                    results.append({**_crashed(payload, "worker process died (killed or out of memory)"),
+                                    **where(), "pid": self._pid_of.get(_job(payload))})
                 else:
                     self.submit(payload)
         return results

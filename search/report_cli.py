@@ -20,6 +20,9 @@ JSON_FIELDS = ("id", "status", "reward", "nas", "strategy", "decisions", "seed",
                "seconds", "proposed_at", "started_at", "finished_at", "node", "host", "ip", "pid")
 
 
+DIED = ("ray task failed", "worker process died")  # the executors' words for a worker that died under a trial
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a run folder written by `nasdsl search --out DIR`")
     parser.add_argument("--format", choices=("table", "json"), default="table",
@@ -112,6 +115,8 @@ def table(data: dict, top: int) -> str:
     for t in data["trials"]:
         if t["status"] in ("done", "failed") and (t.get("node") or t.get("host")):
             places.setdefault(where(t), [0, 0])[t["status"] != "done"] += 1
+        elif t["status"] == "failed" and any(w in (t.get("error") or "") for w in DIED):
+            places.setdefault("unknown (its worker died before saying)", [0, 0])[1] += 1
     if places:
         lines += ["", "where trials ran:"] + [f"  {w}: {d} done, {f} failed" for w, (d, f) in sorted(places.items())]
     redrawn = sum(t.get("redrawn") or 0 for t in data["trials"])

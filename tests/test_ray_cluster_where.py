@@ -83,6 +83,24 @@ def test_early_stopped_trials_record_where_their_last_rung_ran(tmp_path):
     assert {t["host"] for t in trials} == {socket.gethostname()} and all(t["pid"] for t in trials)
 
 
+def test_a_trial_whose_worker_died_unseen_is_counted_where_trials_ran(tmp_path, capsys):
+    """A Ray worker that dies under its trial says nowhere where it was: the report counts the failed
+    trial as 'unknown' instead of leaving it out ('1 done, 0 failed' with 1 failed)."""
+    from nasdsl_search.executors import _crashed
+
+    s = Search(tmp_path / "run", SearchConfig(strategy="random", reward="synthetic", trials=3,
+                                              options=StrategyOptions(batch=2)))
+    s.run("local", workers=1, progress=False)
+    trial, _ = s._propose()  # a fourth, failed as the Ray executor reports a crashed task
+    s._record(trial["id"], trial["decisions"], trial["meta"],
+              _crashed({"trial": trial["id"]}, "ray task failed: WorkerCrashedError: the worker died"))
+    s.close()
+    assert nasdsl_main(["report", str(tmp_path / "run"), "--no-html"]) == 0
+    table = capsys.readouterr().out
+    assert f"  {socket.gethostname()}: 3 done, 0 failed" in table
+    assert "  unknown (its worker died before saying): 0 done, 1 failed" in table
+
+
 def test_old_run_folders_gain_the_columns_when_opened(tmp_path):
     s = Search(tmp_path / "run", SearchConfig(strategy="random", reward="synthetic", trials=2,
                                                options=StrategyOptions(batch=2)))

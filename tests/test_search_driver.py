@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 from dataclasses import replace
 
@@ -161,6 +162,7 @@ def test_a_killed_worker_is_retried_once_then_failed():
             if attempt == 1:
                 assert len(results) == 1 and results[0]["status"] == "failed"
                 assert "worker process died" in results[0]["error"]
+                assert results[0]["host"] == socket.gethostname() and results[0]["pid"] == pid  # where it died
         ok = {"trial": 2, "reward": "synthetic", "decisions": target, "synthetic": {"target": target}}
         ex.submit(ok)  # the executor still works afterwards
         results = []
