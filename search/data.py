@@ -605,6 +605,11 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
             if (root / other).is_dir() and not (root / "val").is_dir():  # it was ignored: 10% of train held out
                 raise _fail(root / other, "held-out images go in val/ beside train/ (this folder would be "
                                           "ignored); rename it val")
+        beside = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                        and p.name not in ("train", "val", "test"))
+        if beside:  # class folders left at the root would be ignored without a word
+            raise _fail(root, f"folders beside train/ that are neither val/ nor test/: {', '.join(beside[:5])}"
+                              f"{' ...' if len(beside) > 5 else ''} (they would be ignored)")
         train_tree = _class_tree(root / "train")
         val_tree = _class_tree(root / "val") if (root / "val").is_dir() else None
         if val_tree is not None:
@@ -614,6 +619,10 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
             _same_classes(root / "train", train_tree, root / "test", test_tree)
     else:
         train_tree, val_tree = _class_tree(root), None
+        splits = sorted(set(train_tree) & {"training", "val", "valid", "validation", "test"})
+        if splits:  # `training/` + `val/` trained a 2-class model named after them
+            raise _fail(root, f"class folders named like splits ({', '.join(splits)}): put the training "
+                              "images in train/<class>/ and the held-out ones in val/<class>/")
     names = sorted(train_tree)
     if len(names) < 2:
         raise _fail(root, f"one class folder ({names[0]}); a classifier needs at least 2")

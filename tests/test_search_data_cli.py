@@ -131,6 +131,20 @@ def _valid_not_val(tmp: Path) -> tuple[str, Path]:
     return f"imagefolder:{root}", root / "valid"
 
 
+def _training_not_train(tmp: Path) -> tuple[str, Path]:
+    root = tmp / "d"
+    write_tree(root / "training", {"a": 3, "b": 3})  # it trained 2 classes named 'training' and 'val'
+    write_tree(root / "val", {"a": 2, "b": 2})
+    return f"imagefolder:{root}", root
+
+
+def _classes_beside_train(tmp: Path) -> tuple[str, Path]:
+    root = tmp / "d"
+    write_tree(root / "train", {"a": 3, "b": 3})
+    write_tree(root, {"c": 2})  # it was ignored
+    return f"imagefolder:{root}", root
+
+
 def _missing(tmp: Path) -> tuple[str, Path]:
     return f"imagefolder:{tmp / 'nowhere'}", tmp / "nowhere"
 
@@ -152,6 +166,8 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "cifar100 data of strings": (_cifar_strings, r"'data' holds <U1, not pixel values"),
        "dangling symlink": (_dangling_link, "a broken symbolic link"),
        "valid/ instead of val/": (_valid_not_val, "held-out images go in val/ beside train/"),
+       "training/ instead of train/": (_training_not_train, r"class folders named like splits \(training, val\)"),
+       "class folder beside train/": (_classes_beside_train, "folders beside train/ that are neither val/ nor test/: c"),
        "missing path": (_missing, "no such folder")}
 
 
