@@ -140,6 +140,29 @@ def test_names_that_shadow_python_or_runtime_are_harmless():
     assert nasdsl.compile(text).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 10)
 
 
+@pytest.mark.parametrize("override, problem", [
+    ({"n": 0}, "n=0: expected a positive integer"),
+    ({"n": 33}, "n=33: value 33 is out of range"),
+    ({"filters": 2.5}, "filters=2.5: expected a positive integer"),
+    ({"image": True}, "image=True: expected a positive integer"),
+    ({"stem_multiplier": 0}, r"stem_multiplier=0: value 0 is out of range; expected \(0, 16\]"),
+    ({"aux_head": 1}, "aux_head=1: expected true or false"),
+    ({"stem": "tiny"}, "stem='tiny': expected one of cifar, imagenet"),
+])
+def test_api_overrides_keep_the_dsl_keys_types_and_bounds(override, problem):
+    """The in-memory API's overrides pass the checks `check` applies to the same keys (n=0 raised
+    IndexError deep in the skeleton; filters=2.5 built a network)."""
+    with pytest.raises(NasError, match=f"network nasnet_a_cifar: override {problem}"):
+        generate_source("nasnet_a_cifar", overrides=override)
+
+
+def test_api_overrides_take_numpy_numbers():
+    import numpy as np
+    src = generate_source("nasnet_a_cifar", overrides={"n": np.int64(1), "filters": np.int32(8),
+                                                       "drop_path_keep": np.float32(0.5)})
+    assert src == generate_source("nasnet_a_cifar", overrides={"n": 1, "filters": 8, "drop_path_keep": 0.5})
+
+
 def test_impossible_shapes_are_errors_before_building():
     with pytest.raises(NasError, match="smaller than the 3x3 stem conv"):
         generate_source("nasnet_a_mobile", overrides={"image": 2})

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from proc_helpers import run_cli
+from proc_helpers import run_cli, user_error
 
 from nasdsl.errors import NasError
 from nasdsl.lang.load import load_text
@@ -108,3 +108,33 @@ def test_cli_check_ok_and_missing_file():
     assert r.returncode == 0, r.stderr
     r = run_cli("check", "no/such.nas")
     assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+
+
+SHAPES = """import nasnet_a_normal
+import nasnet_a_reduce
+
+network tiny {{
+    normal = nasnet_a_normal
+    reduction = nasnet_a_reduce
+    cells = 1
+    filters = 8
+    {extra}
+}}
+"""
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("stem_multiplier = 0.01", "network tiny: the stem has 0 filters"),
+    ("aux_head = true\n    image = 8", "network tiny: the aux head needs at least 5x5 where it reads (cell_1), got 4x4"),
+    ("stem = imagenet\n    image = 2", "network tiny: image 2 is smaller than the 3x3 stem conv"),
+])
+@pytest.mark.parametrize("command", [["check"], ["stats"], ["compile", "-o", "out.py"]])
+def test_shapes_the_validator_cannot_see_are_located_at_the_network(tmp_path, extra, message, command):
+    """A network whose layout fails (stem of 0 filters, aux head or stem bigger than the image):
+    `check` said ok and `stats`/`compile` said so without a file or line."""
+    path = tmp_path / "tiny.nas"
+    path.write_text(SHAPES.format(extra=extra))
+    r = run_cli(*command, str(path), cwd=tmp_path)
+    err = user_error(r, f"{path}:4:1: error: {message}")
+    assert "network tiny {" in err and "ok" not in r.stdout
+    assert not (tmp_path / "out.py").exists()

@@ -41,7 +41,7 @@ from ..layers import LAYERS, Site
 from ..layers import classes as layer_classes
 from ..naming import combine_name, op_attr
 from ..resources import templates_dir
-from ..skeletons import NetworkPlan, Passes, default_passes, pipeline_passes, plan, skeleton  # noqa: F401
+from ..skeletons import NetworkPlan, Passes, at_network, default_passes, pipeline_passes, plan, skeleton  # noqa: F401
 from . import runtime
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -333,10 +333,9 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass], 
         fwd += early.get(inst.attr, [])
         fwd.append(Line(f"x_{inst.attr} = self.{inst.attr}({call_args})", where(cpos, inst.cell)))
     aux = p.aux_shape()
-    fits = aux is not None and min(aux[1]) >= 5
+    fits = aux is not None and not p.aux_problem()
     if spec.aux_head and aux is not None and not fits:
-        raise NasError(f"network {spec.name}: the aux head needs at least 5x5 where it reads ({p.aux_after}), "
-                       f"got {aux[1][0]}x{aux[1][1]}; set aux_head = false")
+        raise at_network(NasError(p.aux_problem()), program, spec.name)
     options = f", stride={p.aux_stride}, bn={p.aux_bn}" if (p.aux_stride, p.aux_bn) != (3, True) else ""
     aux_ctor = f"AuxHead({aux[0]}, {number(aux[1][0])}, num_classes{options}, eps=eps)" if fits else "None"
     return {

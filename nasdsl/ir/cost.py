@@ -142,13 +142,15 @@ def cost(program, network: str | None = None, aux_head: bool = False,
     of cells compiles to). `aux_head=True` adds the auxiliary head (training only; the paper's
     counts leave it out). `pipeline` is what every cell instance goes through (shape, then any
     optimization passes, then cost); `overrides` replaces NetworkSpec fields (e.g. n=1)."""
-    from ..skeletons import plan
+    from ..skeletons import at_network, plan
 
     names = [p.strip() for p in pipeline.split(",")]
     if "shape" not in names or "cost" not in names or names.index("cost") < names.index("shape"):
         raise NasError(f"cost pipeline {pipeline!r} must run shape and then cost")
     program, spec = resolve(program, network, overrides)
     layout = plan(program, spec, passes=_runner(pipeline))
+    if aux_head and (problem := layout.aux_problem()):
+        raise at_network(NasError(problem), program, spec.name)
     return report(layout, aux_head)
 
 

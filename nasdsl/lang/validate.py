@@ -1,8 +1,10 @@
 """Semantic checks. Every problem in a file is reported at once, each with its position."""
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable, Collection
+from dataclasses import replace
 
 from ..errors import Diagnostic, diag_at
 from . import ast
@@ -238,6 +240,34 @@ def _type_problem(key: Key, v: ast.Value) -> str:
     if t == "names":
         return "" if isinstance(v, (tuple, str)) and not isinstance(v, bool) else "expected a list of names"
     return ""
+
+
+# NetworkSpec fields an API caller may override, with the DSL key whose type and bounds they keep
+_FIELD_KEYS = {**{k: key for k, key in NETWORK_KEYS.items() if k != "cells"},
+               "n": replace(NETWORK_KEYS["cells"], name="n", type="int")}
+
+
+def plain(value: object) -> object:
+    """A numpy (or other) integer or real as Python's own int or float; anything else unchanged."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def override_problem(field: str, value: object) -> str:
+    """Why `value` cannot replace NetworkSpec field `field` ("" when it can): the type and bounds
+    `check` applies to the DSL key (`n`: the N of `cells`). `name` and `penultimate`, which no key
+    sets directly, must be a name and a positive integer (or None); `skeleton`, any name (plan looks
+    it up in the skeleton registry)."""
+    value = plain(value)
+    if field in ("name", "skeleton"):  # a skeleton registered from Python need not be one the DSL names
+        return "" if isinstance(value, str) and value else "expected a name"
+    if field == "penultimate":
+        return "" if value is None or (isinstance(value, int) and value > 0) else "expected a positive integer"
+    key = _FIELD_KEYS[field]
+    return _type_problem(key, value) or _range_problem(key, value)
 
 
 def check_network(net: ast.Network, cells: dict[str, ast.Cell], report: Report,

@@ -16,6 +16,8 @@ from .base import (
                    Passes,
                    Skeleton,
                    Stem,
+                   at_network,
+                   check_shapes,
                    default_passes,
                    pipeline_passes,
                    plan,
@@ -25,4 +27,4 @@ from .base import (
 )
 
 __all__ = ["SKELETONS", "Builder", "CellInstance", "Layout", "NetworkPlan", "Passes", "Skeleton", "Stem",
-           "default_passes", "pipeline_passes", "plan", "register", "skeleton", "with_overrides"]
+           "at_network", "check_shapes", "default_passes", "pipeline_passes", "plan", "register", "skeleton", "with_overrides"]

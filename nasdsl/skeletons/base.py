@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
-from ..errors import NasError
+from ..errors import NasError, diag_at
 from ..ir.graph import cell_graph
 from ..ir.passes.shape import HW, CellContext, shape
 from ..lang.spec import NetworkSpec
+from ..lang.validate import override_problem, plain
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class NetworkPlan:
             return None
         c = self.instance(self.aux_after)
         return c.channels, c.hw
+
+    def aux_problem(self) -> str:
+        """Why an aux head cannot read where the skeleton puts it ("" when it can: 5x5 at least)."""
+        aux = self.aux_shape()
+        if aux is None or min(aux[1]) >= 5:
+            return ""
+        return (f"network {self.spec.name}: the aux head needs at least 5x5 where it reads ({self.aux_after}), "
+                f"got {aux[1][0]}x{aux[1][1]}; set aux_head = false")
 
 
 Layout = Callable[[dict, NetworkSpec, "Passes"], NetworkPlan]
@@ -152,7 +161,30 @@ def plan(program, spec: NetworkSpec, passes: Passes = default_passes) -> Network
     if spec.skeleton not in SKELETONS:
         raise NasError(f"network {spec.name}: no skeleton {spec.skeleton!r} "
                        f"(known: {', '.join(sorted(SKELETONS))})")
-    return SKELETONS[spec.skeleton].layout(program.cells, spec, passes)
+    try:
+        return SKELETONS[spec.skeleton].layout(program.cells, spec, passes)
+    except NasError as e:
+        raise at_network(e, program, spec.name) from None
+
+
+def check_shapes(program, name: str) -> None:
+    """Lay out network `name` as compiling it would, aux head included where it has one: what the
+    validator cannot see (a stem of 0 filters, an image too small for the cells or the aux head)
+    becomes an error at the network's block."""
+    layout = plan(program, program.network_spec(name))
+    if layout.spec.aux_head and (problem := layout.aux_problem()):
+        raise at_network(NasError(problem), program, name)
+
+
+def at_network(e: NasError, program, name: str) -> NasError:
+    """`e` pointed at the `network` block it is about, when it has no position of its own and the
+    network has a block (a CIFAR network that a file of cells compiles to has none)."""
+    net = program.networks.get(name)
+    if net is None or net.pos.line <= 0 or any(d.line > 0 for d in e.diagnostics):
+        return e
+    text = program.source_of(name)
+    return NasError([diag_at(d.message, text, net.pos.file, net.pos.line, net.pos.col, d.hint)
+                     for d in e.diagnostics])
 
 
 class Builder:
@@ -187,4 +219,7 @@ def with_overrides(spec: NetworkSpec, **overrides) -> NetworkSpec:
     unknown = set(overrides) - set(spec.__dataclass_fields__)
     if unknown:
         raise NasError(f"unknown network override(s): {', '.join(sorted(unknown))}")
-    return replace(spec, **overrides)
+    for key, value in overrides.items():
+        if problem := override_problem(key, value):
+            raise NasError(f"network {spec.name}: override {key}={value!r}: {problem}")
+    return replace(spec, **{key: plain(value) for key, value in overrides.items()})

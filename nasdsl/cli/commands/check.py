@@ -1,10 +1,13 @@
-"""`nasdsl check FILE|NAME...`: parse and validate; every problem of every file is reported."""
+"""`nasdsl check FILE|NAME...`: parse, validate and lay out each network (the shapes compiling it
+would meet); every problem of every file is reported."""
 from __future__ import annotations
 
 import argparse
 
 from ...errors import NasError, print_error
+from ...lang import ast
 from ...lang.load import load
+from ...skeletons import check_shapes
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -16,6 +19,9 @@ def run(args) -> int:
     for target in args.files:
         try:
             program = load(target)
+            for item in program.main.items:
+                if isinstance(item, ast.Network):
+                    check_shapes(program, item.name)
         except NasError as e:
             failed.append(e)
             print_error(e, args.debug)
