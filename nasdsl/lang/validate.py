@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numbers
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Collection
 from dataclasses import replace
+from functools import lru_cache
 
 from ..errors import Diagnostic, diag_at
 from . import ast
@@ -28,18 +30,20 @@ def reporter(module: ast.Module, sink: list[Diagnostic]) -> Report:
     return report
 
 
+@lru_cache(maxsize=4)
+def _line_starts(text: str) -> tuple[int, ...]:
+    """The offset where each line of `text` starts (lines ended by "\\n", as the parser counts them)."""
+    return (0, *(m.end() for m in re.finditer("\n", text)))
+
+
 def _offset(text: str, pos: ast.Pos) -> int:
-    start = 0
-    for _ in range(pos.line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return -1
-    return start + pos.col - 1
+    starts = _line_starts(text)
+    return starts[pos.line - 1] + pos.col - 1 if pos.line <= len(starts) else -1
 
 
 def _to_pos(text: str, offset: int, like: ast.Pos) -> ast.Pos:
-    line = text.count("\n", 0, offset) + 1
-    return ast.Pos(like.file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+    line = bisect_right(_line_starts(text), offset)
+    return ast.Pos(like.file, line, offset - _line_starts(text)[line - 1] + 1)
 
 
 def _word_at(report: Report, pos: ast.Pos, word: str, nth: int = 0) -> ast.Pos:
