@@ -18,7 +18,7 @@ from nasdsl.errors import NasError
 
 from . import oneshot
 from .augment import AUGMENTATIONS
-from .data import dataset_help
+from .data import absolute_spec, dataset_help
 from .devices import check_device, resolve_device
 from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
 from .executors import EXECUTORS, Executor, check_executor, make_executor
@@ -165,7 +165,7 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
             sections.setdefault(section, {})[name] = value
     for section, values in sections.items():
         cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
-    return cfg
+    return replace(cfg, dataset=absolute_spec(cfg.dataset))  # --resume (and Ray's workers) from any folder
 
 
 HARDWARE = ("device", "amp", "gpus_per_trial", "cpus_per_trial")  # executor settings that go into payloads

@@ -51,6 +51,7 @@ from nasdsl.deploy.modelcard import (
     default_preprocess,
 )
 from nasdsl.errors import Diagnostic, NasError
+from nasdsl.lang.source import same_file
 from nasdsl.lang.spec import MAX_CLASSES
 
 from .augment import AUGMENTATIONS, Augment, make_augment
@@ -242,6 +243,18 @@ def absolute_spec(spec: str) -> str:
     """`spec` with its path absolute, so that a run resumed from another folder opens the same data."""
     path = dataset_path(spec)
     return spec if path is None else f"{spec.partition(':')[0]}:{os.path.abspath(path)}"
+
+
+def refuse_inside(out: str | Path | None, spec: str, flag: str) -> None:
+    """Refuse an output (`flag`: -o, --out) that is the file or folder data set `spec` reads, or is
+    inside its folder: the run would write over a user's file, or into the set it reads."""
+    data = dataset_path(spec)
+    if data is None or not out:
+        return
+    inside = data.is_dir() and Path(os.path.abspath(out)).resolve().is_relative_to(data.resolve())
+    if inside or same_file(out, data):
+        raise NasError(Diagnostic(f"{flag} is the data set {str(data)!r} or inside it; choose another output",
+                                  str(out)))
 
 
 def _resolve_augment(augment: str, image: int, default: str | None = None) -> Augment:

@@ -223,7 +223,7 @@ class Search:
         else:
             if config is None:
                 raise ValueError("a new search needs a config")
-            refuse_run(self.folder)
+            refuse_run(self.folder, config.dataset)
             config.check()
             space = space_of(config)  # refuse a bad space before the run folder is made
             self.config = config

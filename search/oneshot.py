@@ -187,7 +187,7 @@ class OneShot:
         else:
             if config is None:
                 raise ValueError("a new one-shot run needs a config")
-            refuse_run(self.folder)
+            refuse_run(self.folder, config.dataset)
             oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
             self.space = _searchable(config, space_of(config))  # before the run folder is made

@@ -18,6 +18,8 @@ from typing import Any
 
 from nasdsl.errors import NasError
 
+from .data import refuse_inside
+
 STORE_NAME = "trials.sqlite"
 STATUSES = ("running", "done", "failed")
 
@@ -128,9 +130,10 @@ def require_run(folder: Path) -> None:
         raise NasError(f"{folder}: no search run here (no {STORE_NAME})")
 
 
-def refuse_run(folder: Path) -> None:
-    """A new run: refuse a folder that holds one already, before anything is built (Store.create
-    checks again, for a driver that made one meanwhile)."""
+def refuse_run(folder: Path, dataset: str) -> None:
+    """A new run: refuse a folder that holds one already, or is the data set or inside it, before
+    anything is built (Store.create checks again, for a driver that made one meanwhile)."""
+    refuse_inside(folder, dataset, "--out")
     if (Path(folder) / STORE_NAME).exists():
         raise NasError(f"{folder} already holds a search run; continue it with --resume or choose another --out")
     if (Path(folder) / "checkpoint.pt").exists():

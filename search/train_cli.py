@@ -39,7 +39,7 @@ from nasdsl.lang.fmt import format_module
 from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, same_file
 
-from .data import absolute_spec, dataset_path
+from .data import absolute_spec, refuse_inside
 from .lifetime import death_signal, stop_on_signals, stopped
 from .recipes import RECIPES
 from .runlock import RunLock, lock_run_folder
@@ -162,15 +162,8 @@ def _check_weights_file(args: argparse.Namespace, settings: dict[str, Any]) -> N
     the set it reads)."""
     if args.output:
         check_output(args.output, "-o", inputs=input_files(settings["target"]))
-    data = dataset_path(settings.get("dataset") or "digits")
     for flag, out in (("-o", args.output), ("--out", args.out)):
-        if data is not None and out and (same_file(out, data) or _inside(out, data)):
-            raise NasError(Diagnostic(f"{flag} is the data set {str(data)!r} or inside it; choose another output",
-                                      str(out)))
-
-
-def _inside(path: str | Path, folder: Path) -> bool:
-    return folder.is_dir() and Path(os.path.abspath(path)).resolve().is_relative_to(folder.resolve())
+        refuse_inside(out, settings.get("dataset") or "digits", flag)
 
 
 def _check_numbers(args: argparse.Namespace) -> None:

@@ -260,3 +260,36 @@ def test_search_image_and_augment_define_the_children(tmp_path):
     with pytest.raises(SystemExit) as e:
         main(["search", "--augment", "sideways", "--out", str(tmp_path / "r2")])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize("strategy", ["random", "enas"])
+def test_search_out_inside_the_data_set_is_refused(tmp_path, capsys, strategy):
+    """--out inside an image folder would add a run folder to the data (a class of its own at the
+    next run); it is one line, exit 2, like train's --out, for multi-trial and one-shot runs."""
+    root = write_folder(tmp_path / "pets", train=2, val=1, size=(8, 8), classes=("cat", "dog"))
+    before = sorted(p.name for p in root.rglob("*"))
+    out = root / "train" / "run"
+    assert main(["search", "--dataset", f"imagefolder:{root}", "--strategy", strategy, "--quiet",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: error: --out is the data set" in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in root.rglob("*")) == before
+
+
+def test_a_relative_data_set_path_resumes_from_another_folder(tmp_path, capsys, monkeypatch):
+    """The run keeps the data set's path absolute: --resume from another folder opened no file
+    (or another file of the same name)."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    write_npz(tmp_path / "work" / "d.npz")
+    out = tmp_path / "run"
+    monkeypatch.chdir(tmp_path / "work")
+    assert main(["search", "--dataset", "npz:d.npz", "--reward", "synthetic", "--trials", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        stored = db.execute("SELECT value FROM run WHERE key = 'config'").fetchone()[0]
+    assert f'"dataset": "npz:{tmp_path / "work" / "d.npz"}"' in stored, stored
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["search", "--resume", "--out", str(out), "--trials", "2", "--quiet"]) == 0, capsys.readouterr().err
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM trials WHERE status = 'done'").fetchone()[0] == 2
