@@ -482,6 +482,10 @@ def _read_batch(path: Path, title: str, label_key: str, classes: int) -> tuple[n
         raise _fail(path, f"not a {title} python batch ({e})") from None
     if data.dtype.kind not in "uif":
         raise _fail(path, f"not a {title} python batch: 'data' holds {data.dtype}, not pixel values")
+    if data.dtype.kind == "f" or (data.size and (data.min() < 0 or data.max() > 255)):
+        raise _fail(path, f"'data' must hold integer pixels 0..255, as the {title} format does (got {data.dtype}"
+                          f"{'' if data.dtype.kind == 'f' else f' {data.min()}..{data.max()}'}); float images "
+                          "in 0..1 go in an npz")
     if data.ndim != 2 or data.shape[1] != 3072 or labels.ndim != 1 or len(labels) != len(data):
         raise _fail(path, f"not a {title} python batch: expected 'data' of shape [N, 3072] and N "
                           f"'{label_key}', got data {tuple(data.shape)} and {labels.size} labels")

@@ -118,6 +118,13 @@ def _cifar_strings(tmp: Path) -> tuple[str, Path]:
     return f"cifar100:{folder}", folder / "train"
 
 
+def _cifar_floats(tmp: Path) -> tuple[str, Path]:
+    folder = write_cifar100(tmp / "c", train=10, test=4)
+    with open(folder / "train", "wb") as f:  # floats in 0..1 were divided by 255 once more: black images
+        pickle.dump({b"data": np.full((2, 3072), 0.5, np.float32), b"fine_labels": [3, 1]}, f)
+    return f"cifar100:{folder}", folder / "train"
+
+
 def _dangling_link(tmp: Path) -> tuple[str, Path]:
     root = write_tree(tmp / "d", {"a": 3, "b": 3})
     (root / "a" / "gone.png").symlink_to(tmp / "nowhere.png")  # it was dropped without a word
@@ -164,6 +171,8 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "npz labels over the class bound": (_npz_huge_labels, r"labels go up to 1000000: over 100,000 classes"),
        "npz val class not in train": (_npz_val_class_not_in_train, r"y_val holds class 3, which y .* never has"),
        "cifar100 data of strings": (_cifar_strings, r"'data' holds <U1, not pixel values"),
+       "cifar100 data of floats": (_cifar_floats, r"'data' must hold integer pixels 0\.\.255, as the "
+                                                  r"CIFAR-100 format does \(got float32\); float images in 0\.\.1 go in an npz"),
        "dangling symlink": (_dangling_link, "a broken symbolic link"),
        "valid/ instead of val/": (_valid_not_val, "held-out images go in val/ beside train/"),
        "training/ instead of train/": (_training_not_train, r"class folders named like splits \(training, val\)"),
