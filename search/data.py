@@ -452,6 +452,7 @@ class _ArrayUnpickler(pickle.Unpickler):
 
     ALLOWED = frozenset({("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                          ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+                         ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),  # protocol 5
                          ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")})
 
     def find_class(self, module: str, name: str):
@@ -475,6 +476,10 @@ def _unpickle(path: Path, title: str) -> dict:
 
 def _read_batch(path: Path, title: str, label_key: str, classes: int) -> tuple[np.ndarray, np.ndarray]:
     d = _unpickle(path, title)
+    missing = [k for k in ("data", label_key) if k not in d]
+    if missing:
+        raise _fail(path, f"not a {title} python batch: no {' and no '.join(map(repr, missing))} in it "
+                          f"(it holds {', '.join(map(repr, sorted(map(str, d)))) or 'nothing'})")
     try:
         data = np.asarray(d.get("data"))
         labels = np.asarray(d.get(label_key), dtype=np.int64)

@@ -49,7 +49,7 @@ def write_npz(path: Path, n: int = 40, image: int = 8, classes: int = 4, layout:
     return path
 
 
-def write_cifar100(folder: Path, train: int = 60, test: int = 20, seed: int = 0) -> Path:
+def write_cifar100(folder: Path, train: int = 60, test: int = 20, seed: int = 0, protocol: int = 2) -> Path:
     """CIFAR-100's python layout: train, test (dicts with data [N, 3072], fine_labels) and meta."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def write_cifar100(folder: Path, train: int = 60, test: int = 20, seed: int = 0)
                  b"coarse_labels": [int(v) for v in rng.integers(0, 20, n)],
                  b"filenames": [f"img{i}.png".encode() for i in range(n)]}
         with open(folder / name, "wb") as f:
-            pickle.dump(batch, f, protocol=2)
+            pickle.dump(batch, f, protocol=protocol)
     with open(folder / "meta", "wb") as f:
         pickle.dump({b"fine_label_names": [f"class{i}".encode() for i in range(100)],
                      b"coarse_label_names": [f"super{i}".encode() for i in range(20)]}, f, protocol=2)

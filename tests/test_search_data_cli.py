@@ -125,6 +125,13 @@ def _cifar_floats(tmp: Path) -> tuple[str, Path]:
     return f"cifar100:{folder}", folder / "train"
 
 
+def _cifar10_batch_as_cifar100(tmp: Path) -> tuple[str, Path]:
+    folder = write_cifar100(tmp / "c", train=10, test=4)
+    with open(folder / "train", "wb") as f:  # it was "not a CIFAR-100 python batch (int() argument must be ...)"
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [3, 1]}, f)
+    return f"cifar100:{folder}", folder / "train"
+
+
 def _dangling_link(tmp: Path) -> tuple[str, Path]:
     root = write_tree(tmp / "d", {"a": 3, "b": 3})
     (root / "a" / "gone.png").symlink_to(tmp / "nowhere.png")  # it was dropped without a word
@@ -173,6 +180,8 @@ BAD = {"empty class folder": (_empty_class, "empty class folder"),
        "cifar100 data of strings": (_cifar_strings, r"'data' holds <U1, not pixel values"),
        "cifar100 data of floats": (_cifar_floats, r"'data' must hold integer pixels 0\.\.255, as the "
                                                   r"CIFAR-100 format does \(got float32\); float images in 0\.\.1 go in an npz"),
+       "cifar10 batch given as cifar100": (_cifar10_batch_as_cifar100, r"not a CIFAR-100 python batch: no "
+                                           r"'fine_labels' in it \(it holds 'data', 'labels'\)$"),
        "dangling symlink": (_dangling_link, "a broken symbolic link"),
        "valid/ instead of val/": (_valid_not_val, "held-out images go in val/ beside train/"),
        "training/ instead of train/": (_training_not_train, r"class folders named like splits \(training, val\)"),

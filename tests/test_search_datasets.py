@@ -93,8 +93,9 @@ def test_npz_layouts_agree(tmp_path):
     assert len(given.val) == 6 and len(given.train) == 40 and given.val.y.tolist() == [0, 1, 2, 3, 0, 1]
 
 
-def test_cifar100_batches(tmp_path):
-    folder = write_cifar100(tmp_path / "cifar-100-python")
+@pytest.mark.parametrize("protocol", [2, 5])  # the download's protocol, and numpy's own pickles of today
+def test_cifar100_batches(tmp_path, protocol):
+    folder = write_cifar100(tmp_path / "cifar-100-python", protocol=protocol)
     b = open_dataset(f"cifar100:{folder}", val_size=10)
     assert b.classes == 100 and b.labels[:2] == ["class0", "class1"] and b.image == 32
     assert b.train.x.shape == (50, 3, 32, 32) and len(b.val) == 10 and len(b.test) == 20
