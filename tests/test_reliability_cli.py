@@ -163,6 +163,9 @@ def test_bytes_in_bytes_out(tmp_path):
     user_error(run_cli("check", str(latin)), f"{latin}:2:10: error: not UTF-8 text: byte 0xe9")
     user_error(run_cli("fmt", "--write", str(latin)), "not UTF-8")
     assert latin.read_bytes() == raw  # never rewritten with U+FFFD
+    old_mac = tmp_path / "old_mac.nas"  # lines ended by a lone CR: the byte was said to be on line 1
+    old_mac.write_bytes(raw.replace(b"\n", b"\r"))
+    user_error(run_cli("check", str(old_mac)), f"{old_mac}:2:10: error: not UTF-8 text: byte 0xe9", "    # caf\\xe9\n")
 
     r = run_cli("check", "-", input=text)
     assert r.returncode == 0 and "ok" in r.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -25,6 +26,7 @@ def decode(data: bytes, file: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        data = re.sub(rb"\r(?!\n)", b"\n", data)  # a lone CR ends a line, as the parser counts them
         line = data.count(b"\n", 0, e.start) + 1
         start = data.rfind(b"\n", 0, e.start) + 1
         end = data.find(b"\n", e.start)
