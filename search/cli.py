@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -278,6 +279,8 @@ def run_search(search: Search, chosen: dict, executor: Executor, progress: bool,
     caller closes `search`. Returns its RunSummary."""
     try:
         search.store.set_config(executor.describe(), "cluster")  # where this session runs (for `report`)
+        if note := executor.capacity_note():
+            print(note, file=sys.stderr)
     except BaseException:
         executor.shutdown()
         raise

@@ -51,7 +51,7 @@ from nasdsl.deploy.modelcard import (
     default_preprocess,
 )
 from nasdsl.errors import Diagnostic, NasError
-from nasdsl.lang.source import same_file
+from nasdsl.lang.source import same_file, within
 from nasdsl.lang.spec import MAX_CLASSES
 
 from .augment import AUGMENTATIONS, Augment, make_augment
@@ -251,8 +251,7 @@ def refuse_inside(out: str | Path | None, spec: str, flag: str) -> None:
     data = dataset_path(spec)
     if data is None or not out:
         return
-    inside = data.is_dir() and Path(os.path.abspath(out)).resolve().is_relative_to(data.resolve())
-    if inside or same_file(out, data):
+    if within(out, data) or same_file(out, data):
         raise NasError(Diagnostic(f"{flag} is the data set {str(data)!r} or inside it; choose another output",
                                   str(out)))
 

@@ -97,6 +97,10 @@ class Executor:
         """Where this session runs trials (stored in the run table as "cluster", shown by `report`)."""
         return {"executor": type(self).__name__, "host": socket.gethostname()}
 
+    def capacity_note(self) -> str:
+        """A line for the user when fewer than `workers` trials can run at once ("" otherwise)."""
+        return ""
+
 
 class LocalExecutor(Executor):
     """A pool of `workers` spawned processes. Children on CUDA with several GPUs: each worker is
@@ -285,6 +289,27 @@ class RayExecutor(Executor):
                          f"{n['Resources'].get('GPU', 0):g} GPU" for n in nodes) or "no alive node"
         raise NasError(f"no node of the Ray cluster at {self.address} has {cpus:g} CPU and {gpus:g} GPU for one "
                        f"trial ({have}); lower --cpus-per-trial/--gpus-per-trial or use --device cpu")
+
+    def capacity(self) -> int:
+        """How many trials the cluster's alive nodes hold at once, each node counted whole (other
+        jobs on a shared cluster may take some)."""
+        cpus, gpus = self.resources["num_cpus"], self.resources["num_gpus"]
+        fits = 0
+        for n in self._alive_nodes():
+            have = n["Resources"]
+            by_cpu = math.floor(have.get("CPU", 0) / cpus + 1e-9) if cpus else self.workers
+            by_gpu = math.floor(have.get("GPU", 0) / gpus + 1e-9) if gpus else self.workers
+            fits += min(by_cpu, by_gpu)
+        return fits
+
+    def capacity_note(self) -> str:
+        fits = self.capacity()
+        if fits >= self.workers:
+            return ""
+        gpus = self.resources["num_gpus"]
+        each = f"{self.resources['num_cpus']:g} CPU" + (f" and {gpus:g} GPU" if gpus else "")
+        return (f"note: the Ray cluster at {self.address} holds {fits} trial{'s' if fits != 1 else ''} of {each} "
+                f"at once; --workers {self.workers} leaves {self.workers - fits} waiting for a place")
 
     def describe(self) -> dict[str, Any]:
         """The cluster as this session found it: address, nodes and their resources."""

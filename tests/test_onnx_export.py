@@ -123,3 +123,7 @@ def test_load_weights(tmp_path):
     torch.save([1, 2], tmp_path / "list.pt")
     with pytest.raises(NasError, match="dict of tensors"):
         load_weights(dst, tmp_path / "list.pt")
+    diverged = {k: v * float("nan") if k == "1.running_var" else v for k, v in src.state_dict().items()}
+    torch.save(diverged, tmp_path / "nan.pt")  # it exported, and every prediction was NaN (exit 0)
+    with pytest.raises(NasError, match=r"nan\.pt: error: weights that are not finite \(NaN or inf\) in 1\.running_var$"):
+        load_weights(dst, tmp_path / "nan.pt")

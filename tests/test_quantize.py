@@ -101,6 +101,38 @@ def test_export_int8_card_verify_infer_and_serve(trained, tmp_path, capsys):
         server.stop()
 
 
+def test_the_model_never_lands_on_the_calibration_data(trained, tmp_path, capsys, monkeypatch):
+    """-o the calibration npz through ~, or a file inside the calibration folder: exit 2, the data
+    untouched (both were overwritten by the model, exit 0)."""
+    from data_fixtures import write_folder, write_npz
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    npz = write_npz(tmp_path / "cal.npz", n=20, image=16, classes=10)
+    folder = write_folder(tmp_path / "pics", train=3, val=1, size=(16, 16), classes=("a", "b"))
+    png = next((folder / "train" / "a").iterdir())
+    for spec, out in (("npz:~/cal.npz", npz), (f"imagefolder:{folder}", png)):
+        before = out.read_bytes()
+        assert main(["export", str(trained[0]), *EXPORT, "--weights", str(trained[1]), "--quantize", "int8",
+                     "--calibrate", spec, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert ("names the input file" in err or "lies inside the input folder" in err) and out.read_bytes() == before
+
+
+def test_the_count_said_is_the_count_used_and_no_chatter(trained, tmp_path, capsys):
+    """Entropy calibration takes whole batches of 16: 20 images said, 16 used (and recorded); and
+    onnxruntime's 'Number of histogram bins' lines stay out of the output."""
+    out = tmp_path / "e.onnx"
+    assert main(["export", str(trained[0]), *EXPORT, "--weights", str(trained[1]), "--quantize", "int8",
+                 "--calibrate", "digits", "--calibrate-size", "20", "--calibrate-method", "entropy",
+                 "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "calibrated on 16 of 20 digits images" in captured.out, captured.out
+    assert "histogram" not in captured.out + captured.err
+    clf = Classifier(out, provider="cpu")
+    assert clf.quantization["calibration"]["images"] == 16
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--quantize", "int8"], "needs --calibrate"),
     (["--calibrate", "digits"], "--calibrate is for --quantize int8"),

@@ -70,6 +70,7 @@ def test_trials_land_on_both_nodes_and_the_report_says_where(cluster, tmp_path):
     r = run_cli(*SYNTHETIC, "--trials", "9", "--workers", "3", "--address", cluster.address, "--out", str(out),
                 env={**cluster.env, "NASDSL_SYNTHETIC_SLEEP": "1"}, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+    assert "note:" not in r.stderr  # 3 workers, 3 CPUs: nothing waits
     nodes = {n["ip"]: n["id"] for n in cluster.alive_nodes()}
     store = Store(out, create=False)
     trials = store.trials()
@@ -91,9 +92,12 @@ def test_trials_land_on_both_nodes_and_the_report_says_where(cluster, tmp_path):
 
     # --address auto: the cluster named by RAY_ADDRESS (on a cluster machine: the one it belongs to)
     auto = tmp_path / "auto"
-    r = run_cli(*SYNTHETIC, "--trials", "3", "--workers", "3", "--address", "auto", "--out", str(auto),
+    # (--workers beyond the cluster's 3 CPUs: said, not silently queued)
+    r = run_cli(*SYNTHETIC, "--trials", "3", "--workers", "5", "--address", "auto", "--out", str(auto),
                 env={**cluster.env, "RAY_ADDRESS": cluster.address}, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+    assert ("note: the Ray cluster at auto holds 3 trials of 1 CPU at once; --workers 5 leaves 2 waiting "
+            "for a place") in r.stderr, r.stderr[-3000:]
     store = Store(auto, create=False)
     assert store.counts()["done"] == 3
     assert store.config("cluster")["address"] == "auto" and store.config("cluster")["gcs"] == cluster.address

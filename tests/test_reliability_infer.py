@@ -125,3 +125,71 @@ def test_folder_as_input(model, images):
     assert sorted(p["image"] for p in data["predictions"]) == sorted(
         str(images / n) for n in ("ramp8.png", "ramp16.png", "rgb.jpg"))
     assert [e["image"] for e in data["errors"]] == [str(images / "notimage.jpg")]
+
+
+def test_exif_orientation_is_applied_as_viewers_show_the_photo(tmp_path):
+    """A phone photo stored sideways with EXIF orientation 8 is read upright (it was classified
+    sideways); training, serving and infer all read images through load_image."""
+    rng = np.random.default_rng(3)
+    upright = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), "RGB")
+    upright.save(tmp_path / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored turned 90 degrees clockwise; viewers turn it back
+    upright.transpose(Image.Transpose.ROTATE_270).save(tmp_path / "sideways.png", exif=exif)
+    assert Image.open(tmp_path / "sideways.png").size == (30, 40)
+    a, b = load_image(tmp_path / "upright.png"), load_image(tmp_path / "sideways.png")
+    assert a.size == b.size == (40, 30) and np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_an_extreme_aspect_ratio_is_refused_not_resized_to_gigabytes(model, tmp_path):
+    """A 1x60000 PNG of a few hundred bytes, its shorter side resized to this model's 32, made a
+    32x1,920,000 image (a 1x6000 one took 1.3 GB for a 224-pixel model): it is a bad file like any
+    other, and the other images are answered."""
+    Image.new("L", (1, 60000), 128).save(tmp_path / "thread.png")
+    Image.new("RGB", (40, 30), (9, 9, 9)).save(tmp_path / "ok.png")
+    r = run_cli("infer", str(model), str(tmp_path / "thread.png"), str(tmp_path / "ok.png"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"{tmp_path / 'thread.png'}: error: image is 1x60000 pixels: resizing its shorter side to 32 would make" \
+        " 61 MP" in r.stderr and "(aspect ratio too extreme)" in r.stderr
+    assert f"{tmp_path / 'ok.png'}:" in r.stdout
+
+
+def test_a_model_whose_outputs_are_nan_is_an_error_not_a_ranking(tmp_path):
+    """Weights of a diverged training exported elsewhere: infer printed 'nan  airplane [0]' and
+    JSON with a bare NaN token, exit 0."""
+    import torch
+
+    net = tiny_classifier(10)
+    with torch.no_grad():
+        net[-1].bias.fill_(float("nan"))
+    card = ModelCard("tiny10", "network tiny { }", 10, tuple(default_labels(10)), default_preprocess("cifar", 32))
+    broken = export_onnx(net, card, tmp_path / "nan.onnx", exporter="torchscript", opset=17)
+    Image.new("RGB", (40, 30), (9, 9, 9)).save(tmp_path / "ok.png")
+    for fmt in ("text", "json"):
+        r = run_cli("infer", str(broken), str(tmp_path / "ok.png"), "--format", fmt)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "NaN" not in r.stdout, (r.stdout, r.stderr)
+        assert f"{broken}: error: the model's outputs are not finite (NaN or inf)" in r.stderr
+
+
+def test_labels_files_as_editors_write_them(tmp_path, capsys):
+    """A BOM is not part of the first name; ' # x' is a comment like '# x'; names given twice are
+    said (ImageNet's own list repeats two); a Latin-1 file is refused at its line."""
+    from nasdsl.cli.dispatch import main
+    from nasdsl.deploy.labels import read_labels
+
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbfzero\n  # a comment\none\n")
+    assert read_labels(bom, 2) == ["zero", "one"]
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"zero\ncaf\xe9\n")
+    r = run_cli("export", "nasnet_a_cifar", "--classes", "2", "--labels", str(latin), "-o", str(tmp_path / "x.onnx"))
+    assert r.returncode == 2 and f"{latin}:2:4: error: not UTF-8 text: byte 0xe9" in r.stderr, r.stderr
+    twice = tmp_path / "twice.txt"
+    twice.write_text("a\na\nb\n")
+    small = tmp_path / "s.nas"
+    small.write_text("import darts_v2_normal\nimport darts_v2_reduce\nnetwork s {\n normal = darts_v2_normal\n"
+                     " reduction = darts_v2_reduce\n skeleton = darts\n cells = 1\n filters = 4\n image = 8\n}\n")
+    assert main(["export", str(small), "--classes", "3", "--labels", str(twice), "--exporter", "torchscript",
+                 "--opset", "17", "-o", str(tmp_path / "s.onnx")]) == 0
+    err = capsys.readouterr().err
+    assert f"{twice}: note: names given to several classes ('a' x2); their predictions will read alike" in err

@@ -160,6 +160,10 @@ def _load_state(module: nn.Module, state: dict, path: str | Path) -> None:
     if problems:
         hint = " (a different class count? try --classes)" if shapes and len(shapes) <= 2 else ""
         raise fail(path, "weights do not fit this network; " + "; ".join(problems) + hint)
+    broken = [k for k in own if state[k].is_floating_point() and not torch.isfinite(state[k]).all()]
+    if broken:  # a diverged training: every prediction would be NaN
+        more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
+        raise fail(path, f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}")
     module.load_state_dict(state, strict=True)
 
 

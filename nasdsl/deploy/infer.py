@@ -54,14 +54,15 @@ class Prediction:
 
 
 def load_image(path: str | Path, formats: Sequence[str] | None = None):
-    """An RGB Pillow image, or a NasError saying why the file cannot be read. `formats`: the Pillow
+    """An RGB Pillow image the way up its EXIF orientation says (as viewers show it: a phone photo
+    is stored sideways), or a NasError saying why the file cannot be read. `formats`: the Pillow
     formats to try (default: all)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path, formats=formats) as img:
             img.load()
-            return to_rgb(img)
+            return to_rgb(ImageOps.exif_transpose(img))
     except FileNotFoundError:
         raise fail(path, "no such image file") from None
     except UnidentifiedImageError:
@@ -116,6 +117,24 @@ def _scaled_to_8_bit(img, top: float) -> np.ndarray:
     return out
 
 
+MAX_RESIZED_PIXELS = 40_000_000  # what the resize step may make (RGB: 120 MB); more is refused
+
+
+def resized_pixels(width: int, height: int, pre: Preprocess) -> int:
+    """Pixels of the image once its shorter side is resized to `pre.resize` (before the crop): an
+    image of extreme aspect ratio (1 x 6000) becomes huge (256 x 1.5M)."""
+    short, long = min(width, height), max(width, height)
+    return pre.resize * int(pre.resize * long / short)
+
+
+def check_resize(img, pre: Preprocess, path: str | Path) -> None:
+    """NasError when resizing `img` would make more than MAX_RESIZED_PIXELS."""
+    n = resized_pixels(*img.size, pre)
+    if n > MAX_RESIZED_PIXELS:
+        raise fail(path, f"image is {img.size[0]}x{img.size[1]} pixels: resizing its shorter side to {pre.resize} "
+                         f"would make {n / 1e6:.0f} MP (aspect ratio too extreme)")
+
+
 def preprocess(img, pre: Preprocess) -> np.ndarray:
     """Pillow RGB image -> float32 CHW array, following torchvision's Resize(int) + CenterCrop
     (shorter side to `pre.resize`, the longer one scaled and truncated; crop offsets rounded)."""
@@ -153,6 +172,9 @@ class Classifier:
                  threads: int = 0):
         ort = import_onnxruntime()
         path = Path(model)
+        self.path = str(model)
+        if path.is_dir():
+            raise fail(model, "a folder, not a model file (.onnx)")
         if not path.is_file():
             raise fail(model, "no such model file")
         providers = select_providers(provider, ort.get_available_providers())
@@ -192,8 +214,13 @@ class Classifier:
         return self.session.run(None, {self.input_name: batch.astype(np.float32, copy=False)})[0]
 
     def predict(self, batch: np.ndarray, top: int = 5) -> list[list[tuple[int, str, float]]]:
-        """Top-k (index, label, probability) per row of a preprocessed batch."""
-        probs = softmax(self.logits(batch))
+        """Top-k (index, label, probability) per row of a preprocessed batch; NasError when the model
+        gives NaN or inf (broken weights: a ranking of NaNs means nothing)."""
+        logits = self.logits(batch)
+        if not np.isfinite(logits).all():
+            raise fail(self.path, "the model's outputs are not finite (NaN or inf): its weights are broken "
+                                  "(a diverged training?)")
+        probs = softmax(logits)
         k = max(1, min(top, probs.shape[1]))
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
         return [[(int(i), self.card.labels[i], float(row[i])) for i in idx] for row, idx in zip(probs, order)]
@@ -211,7 +238,9 @@ class Classifier:
             good, arrays = [], []
             for p in chunk:
                 try:
-                    arrays.append(preprocess(load_image(p), self.card.preprocess))
+                    img = load_image(p)
+                    check_resize(img, self.card.preprocess, p)
+                    arrays.append(preprocess(img, self.card.preprocess))
                     good.append(p)
                 except NasError as e:
                     if on_error is None:

@@ -47,15 +47,28 @@ def default_labels(classes: int) -> list[str]:
 
 
 def read_labels(path: str | Path, classes: int) -> list[str]:
-    """Class names from a text file, one per line (blank lines and `#` comments skipped); the count
-    must equal `classes`. A 1000-name file for a 1001-class model gets the background class first."""
+    """Class names from a text file, one per line (blank lines and `#` comments skipped; UTF-8, a
+    BOM dropped); the count must equal `classes`. A 1000-name file for a 1001-class model gets the
+    background class first."""
+    from ..lang.source import decode
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise fail(path, f"cannot read labels file ({e.__class__.__name__}: {e})") from None
-    names = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise fail(path, f"cannot read labels file ({e.__class__.__name__}: {e.strerror or e})") from None
+    lines = [line.strip() for line in decode(data, str(path)).splitlines()]
+    names = [line for line in lines if line and not line.startswith("#")]
     if len(names) == classes - 1 and classes == 1001:
         names = [BACKGROUND] + names
     if len(names) != classes:
         raise fail(path, f"{len(names)} labels for a model with {classes} classes")
     return names
+
+
+def repeated(names: list[str]) -> dict[str, int]:
+    """Names given to more than one class, with how many classes each names (ImageNet-1k's own
+    list has two: crane, maillot)."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return {n: c for n, c in counts.items() if c > 1}

@@ -18,6 +18,8 @@ needs neither torch nor onnx.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import tempfile
 from dataclasses import dataclass
@@ -74,10 +76,11 @@ def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndar
     with tempfile.TemporaryDirectory(prefix="nasdsl-quant-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(float_model), str(prepared), skip_symbolic_shape=False)
-        quantize_static(str(prepared), str(Path(tmp) / "int8.onnx"), Reader(calibration),
-                        quant_format=QuantFormat.QDQ, per_channel=per_channel, reduce_range=reduce_range,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=methods[method])
+        with contextlib.redirect_stdout(io.StringIO()):  # its histogram calibrators print their bin counts
+            quantize_static(str(prepared), str(Path(tmp) / "int8.onnx"), Reader(calibration),
+                            quant_format=QuantFormat.QDQ, per_channel=per_channel, reduce_range=reduce_range,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=methods[method])
         quantized = onnx.load(str(Path(tmp) / "int8.onnx"))
     record = {
         "mode": "int8",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NasError
-from .infer import load_image, preprocess
+from .infer import load_image, preprocess, resized_pixels
 from .modelcard import Preprocess
 
 DEFAULT_MAX_PIXELS = 40_000_000  # decoded RGB: 120 MB
@@ -59,8 +59,7 @@ def check_size(width: int, height: int, pre: Preprocess, limits: ImageLimits) ->
     if width * height > limits.max_pixels:
         raise RequestError(413, f"image is {width}x{height} pixels ({width * height / 1e6:.1f} MP); "
                                 f"the limit is {limits.max_pixels / 1e6:.1f} MP")
-    short, long = min(width, height), max(width, height)
-    resized = pre.resize * int(pre.resize * long / short)
+    resized = resized_pixels(width, height, pre)
     if resized > limits.max_pixels:
         raise RequestError(422, f"image is {width}x{height} pixels: resizing its shorter side to "
                                 f"{pre.resize} would make {resized / 1e6:.0f} MP (aspect ratio too extreme)")

@@ -68,10 +68,19 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def check_output(path: str | Path, flag: str = "-o", inputs: Iterable[str | Path | None] = ()) -> Path:
+def within(path: str | Path, folder: str | Path) -> bool:
+    """Whether `path` (existing or not) lies inside the existing folder `folder`, links resolved."""
+    try:
+        return Path(folder).is_dir() and Path(os.path.abspath(path)).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, ValueError, RuntimeError):
+        return False
+
+
+def check_output(path: str | Path, flag: str = "-o", inputs: Iterable[str | Path | None] = (),
+                 folders: Iterable[str | Path | None] = ()) -> Path:
     """Refuse an output file that cannot be written, before any expensive work: a directory, a
-    missing or read-only folder, a read-only file, or one of `inputs` (the files the command reads).
-    Returns the path."""
+    missing or read-only folder, a read-only file, one of `inputs` (the files the command reads), or
+    a file inside one of `folders` (the folders it reads, such as a data set's). Returns the path."""
     p = Path(path)
     if p.is_dir():
         raise NasError(Diagnostic(f"is a directory; {flag} names the file to write", str(p)))
@@ -82,6 +91,10 @@ def check_output(path: str | Path, flag: str = "-o", inputs: Iterable[str | Path
         if same_file(p, given):
             named = "" if str(given) == str(path) else f" {str(given)!r}"
             raise NasError(Diagnostic(f"{flag} names the input file{named}; choose another output", str(p)))
+    for given in filter(None, folders):
+        if within(p, given):
+            raise NasError(Diagnostic(f"{flag} lies inside the input folder {str(given)!r}; choose another output",
+                                      str(p)))
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise NasError(Diagnostic("cannot write here: permission denied", str(p)))
     return p

@@ -107,9 +107,11 @@ def load_state_dict(path: str) -> dict[str, torch.Tensor]:
         raise NasError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise NasError(f"{path}: is a directory, not a .pth file") from None
+    except PermissionError:
+        raise NasError(f"{path}: cannot read it: permission denied") from None
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, KeyError, IndexError,
-            TypeError, AttributeError, UnicodeDecodeError, OverflowError) as e:  # any bytes that are not a state_dict
-        raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None
+            TypeError, AttributeError, UnicodeDecodeError, OverflowError, OSError) as e:  # any bytes that are not a
+        raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None  # state_dict; truncated: OSError
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):

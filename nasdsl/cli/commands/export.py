@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from ...deploy.modelcard import fail
 
@@ -42,8 +44,10 @@ def run(args) -> int:
     from ...lang.load import input_files
     from ...lang.source import check_output
 
-    calibration = args.calibrate.partition(":")[2] if args.calibrate else None  # npz:PATH, cifar10:PATH, ...
-    check_output(args.output, inputs=[*input_files(args.target), args.weights, args.labels, calibration])  # first
+    # npz:PATH, cifar10:PATH, ...: the file, or the folder -o may not lie in (~ expanded, as data sets do)
+    calibration = os.path.expanduser(args.calibrate.partition(":")[2]) if args.calibrate else None
+    check_output(args.output, inputs=[*input_files(args.target), args.weights, args.labels, calibration],
+                 folders=[calibration])  # first
     try:
         import onnx  # export needs onnx; onnxruntime only for --verify
     except ImportError:
@@ -58,6 +62,7 @@ def run(args) -> int:
         return _run_quantized(args)
     module, card = prepare(args.target, network=args.network, weights=args.weights, image=args.image,
                            classes=args.classes, labels=args.labels, crop_pct=args.crop_pct)
+    _note_repeated_labels(args.labels, card.labels)
     path = export_onnx(module, card, args.output, opset=args.opset, exporter=args.exporter,
                        graph_passes=args.graph_passes)
     size_mb = path.stat().st_size / 1e6
@@ -90,6 +95,17 @@ def _graph_passes(text: str | None) -> tuple[str, ...]:
     return names
 
 
+def _note_repeated_labels(path: str | None, names) -> None:
+    """--labels naming several classes alike: allowed (ImageNet's own list repeats two), but said."""
+    from ...deploy.labels import repeated
+
+    twice = repeated(list(names)) if path else {}
+    if twice:
+        shown = ", ".join(f"{n!r} x{c}" for n, c in list(twice.items())[:5]) + (" ..." if len(twice) > 5 else "")
+        print(f"{path}: note: names given to several classes ({shown}); their predictions will read alike",
+              file=sys.stderr)
+
+
 VERIFY_IMAGES = 256  # held-out images on which --verify compares the int8 model with the float one
 
 
@@ -112,16 +128,18 @@ def _run_quantized(args) -> int:
         raise fail("nasdsl", f"--calibrate-size must be positive, got {args.calibrate_size}")
     module, card = prepare(args.target, network=args.network, weights=args.weights, image=args.image,
                            classes=args.classes, labels=args.labels, crop_pct=args.crop_pct)
+    _note_repeated_labels(args.labels, card.labels)
     calib, _, _ = dataset_images(args.calibrate, card.preprocess, args.calibrate_size, split="train")
     with tempfile.TemporaryDirectory(prefix="nasdsl-export-") as tmp:
         float_path = export_onnx(module, card, Path(tmp) / "float.onnx", opset=args.opset, exporter=args.exporter,
                                  graph_passes=args.graph_passes)
-        quantize_int8(float_path, args.output, calib, dataset=args.calibrate,
-                               method=args.calibrate_method)
+        record = quantize_int8(float_path, args.output, calib, dataset=args.calibrate, method=args.calibrate_method)
         path = Path(args.output)
         s = card.preprocess.image
+        used = record["calibration"]["images"]  # the histogram methods take whole batches only
+        of = f"{used} of {len(calib)}" if used != len(calib) else f"{used}"
         print(f"wrote {path} ({card.network}, {s}x{s}, {card.classes} classes, int8 QDQ, per-channel weights, "
-              f"calibrated on {len(calib)} {args.calibrate} images, {path.stat().st_size / 1e6:.1f} MB; "
+              f"calibrated on {of} {args.calibrate} images, {path.stat().st_size / 1e6:.1f} MB; "
               f"float32: {float_path.stat().st_size / 1e6:.1f} MB)")
         if not args.verify:
             return 0

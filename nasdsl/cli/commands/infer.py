@@ -63,7 +63,7 @@ def run(args) -> int:
             print(f"  {prob:8.4f}  {label}  [{index}]")
         sys.stdout.flush()
     if args.format == "json":
-        json.dump({"predictions": predictions, "errors": errors}, sys.stdout, indent=1)
+        json.dump({"predictions": predictions, "errors": errors}, sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     if errors:
         if len(images) > 1 and args.format == "text":
