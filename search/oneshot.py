@@ -55,6 +55,7 @@ ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "onesho
 
 
 # defaults that differ by strategy (random-ws: README "One-shot search", rank correlation by epochs)
+MAX_LR = 1e3  # as every lr flag (nasdsl.cli.dispatch.FLAG_BOUNDS)
 STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {"random-ws": {"epochs": 20}, "darts": {"lr": 0.025}}
 
 
@@ -89,10 +90,19 @@ class OneShotConfig:
         return OneShotConfig(**{k: v for k, v in d.items() if k in known})
 
     def check(self) -> None:
+        """The bounds of the CLI's flags (nasdsl.cli.dispatch.FLAG_BOUNDS), for runs made in Python too."""
         if self.epochs < 1 or self.top_k < 1 or self.eval_images < 1 or self.rank_samples < 1:
             raise NasError("--supernet-epochs, --top-k, --eval-images and --rank-samples must be positive")
-        if self.lr <= 0 or self.arch_lr <= 0 or self.controller_steps < 0:
-            raise NasError("--supernet-lr and --arch-lr must be positive, --controller-steps not negative")
+        for flag, v in (("--supernet-lr", self.lr), ("--arch-lr", self.arch_lr)):
+            if not (math.isfinite(v) and 0 < v <= MAX_LR):
+                raise NasError(f"{flag} must be a finite number in (0, {MAX_LR:g}], got {v:g}")
+        if not (math.isfinite(self.arch_weight_decay) and 0 <= self.arch_weight_decay <= 1):
+            raise NasError(f"--arch-weight-decay must be in [0, 1], got {self.arch_weight_decay:g}")
+        if self.controller_steps < 0:
+            raise NasError("--controller-steps must not be negative")
+        if self.top_k > self.rank_samples:
+            raise NasError(f"--top-k {self.top_k} is more than the --rank-samples {self.rank_samples} "
+                           "architectures it picks from")
 
 
 def is_oneshot(strategy: str) -> bool:
@@ -397,24 +407,39 @@ class OneShot:
         epoch that ends `checkpoint_ratio` times the last checkpoint's cost after it: the epochs
         between wait in memory and go into the store with the next checkpoint."""
         deadline = deadline or Deadline(None)
-        pending: list[tuple[int, float, dict[str, Any], list]] = []
+        # the finished epochs not in the store yet, with the state the last of them ended in (taking
+        # it costs ~0.05 s, the store write most of a checkpoint's cost): one name, set in one step,
+        # so that a signal between two statements never pairs epochs with another epoch's state
+        held: tuple[list[tuple[int, float, dict[str, Any], list]], dict[str, Any] | None] = ([], None)
         cost, since = 0.0, 0.0  # the last checkpoint's seconds; epoch seconds since it
-        while self.epoch < self.oneshot.epochs and not deadline.passed():
-            t = time.time()
-            info, scored = self._epoch()
-            self.epoch += 1
-            end = time.time()
-            took = end - t
-            self.seconds += took
-            since += took
-            info.update(seconds=took, search_seconds=self.seconds, steps=self.step)
-            pending.append((self.epoch, end, info, scored))
-            if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
+        best = None
+        try:
+            while self.epoch < self.oneshot.epochs and not deadline.passed():
                 t = time.time()
-                os_store.save_epochs(self.store, pending, dump_state(self._state()))
-                cost, since, pending = time.time() - t, 0.0, []
-            if bar is not None:
-                bar.update(self.epoch, 0, 0, info.get("mean_reward", info["train_accuracy"]))
+                info, scored = self._epoch()
+                self.epoch += 1
+                end = time.time()
+                took = end - t
+                self.seconds += took
+                since += took
+                info.update(seconds=took, search_seconds=self.seconds, steps=self.step)
+                if not math.isfinite(info["loss"]):  # every later score would be chance, every pick arbitrary
+                    raise NasError(f"{self.folder}: the supernet diverged in epoch {self.epoch} (loss {info['loss']}); "
+                                   "start a new run with a lower --supernet-lr")
+                held = ([*held[0], (self.epoch, end, info, scored)], self._state())
+                if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
+                    t = time.time()
+                    os_store.save_epochs(self.store, held[0], dump_state(held[1]))
+                    cost, since, held = time.time() - t, 0.0, ([], None)
+                if bar is not None:
+                    score = info.get("mean_reward", info["train_accuracy"])
+                    if best is None or score > best:  # the bar shows the best so far
+                        best = score
+                    bar.update(self.epoch, 0, 0, best)
+        except KeyboardInterrupt:  # SIGINT, SIGTERM, SIGHUP: the finished epochs are kept, not trained again
+            if held[0]:
+                os_store.save_epochs(self.store, held[0], dump_state(held[1]))
+            raise
 
     def _rank(self) -> list[dict[str, Any]]:
         """Score the candidates with shared weights on `eval_images` held-out images (resumable):
@@ -538,8 +563,10 @@ def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | 
         summary = run.run(progress=not args.quiet, minutes=args.minutes)
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: trials in flight are marked already
         saved = os_store.checkpoint(run.store)
-        return stopped(e, run.folder, f"{saved[0] if saved else 0} of {run.oneshot.epochs} supernet epochs are "
-                       "checkpointed, stand-alone trials in flight will run again")
+        done = saved[0] if saved else 0
+        what = (f"{done} of {run.oneshot.epochs} supernet epochs are checkpointed" if done < run.oneshot.epochs
+                else "the supernet is trained; stand-alone trials in flight will run again")
+        return stopped(e, run.folder, what)
     finally:
         run.close()
     print(f"run folder: {summary.folder}")

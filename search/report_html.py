@@ -116,11 +116,19 @@ def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
     return [round(k * step, 10) for k in range(first, max(last, first + 1) + 1)]
 
 
+def _finite_only(s: dict) -> dict:
+    ok = math.isfinite
+    return {**s, "points": [p for p in s["points"] if ok(p[0]) and ok(p[1])],
+            "steps": [p for p in s["steps"] if ok(p[0]) and ok(p[1])],
+            "fails": [f for f in s["fails"] if ok(f[0])]}
+
+
 def _chart(series: list[dict], x_label: str, y_label: str, x_fmt, width: int = 1100, height: int = 340) -> str:
     """An SVG scatter/step chart. Each series: name, colour, points [(x, y, tip)], steps [(x, y)],
     fails [(x, tip)] (drawn as crosses under the axis)."""
     left, right, top, bottom = 64, 180, 16, 52
     pw, ph = width - left - right, height - top - bottom
+    series = [_finite_only(s) for s in series]  # a diverged training's NaN loss is no place on a chart
     xs = [p[0] for s in series for p in s["points"]] + [f[0] for s in series for f in s["fails"]]
     ys = [p[1] for s in series for p in s["points"]]
     x_ticks = _nice_ticks(min(xs + [0.0]), max(xs + [1.0]))

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from nasdsl.errors import NasError
+from nasdsl.lang.source import refuse_files_of_others
 
 from .data import refuse_inside
 
 STORE_NAME = "trials.sqlite"
+RUN_FILES = ("best.nas", "report.html")  # what a run writes into its folder beside the store
 STATUSES = ("running", "done", "failed")
 
 _SCHEMA = """
@@ -138,6 +140,7 @@ def refuse_run(folder: Path, dataset: str) -> None:
         raise NasError(f"{folder} already holds a search run; continue it with --resume or choose another --out")
     if (Path(folder) / "checkpoint.pt").exists():
         raise NasError(f"{folder} holds a `nasdsl train` run (its checkpoint.pt); choose another --out")
+    refuse_files_of_others(folder, RUN_FILES)
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:

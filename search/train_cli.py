@@ -37,7 +37,7 @@ from nasdsl.errors import Diagnostic, NasError
 from nasdsl.lang import ast
 from nasdsl.lang.fmt import format_module
 from nasdsl.lang.load import Program, input_files
-from nasdsl.lang.source import check_folder, check_output, same_file
+from nasdsl.lang.source import check_folder, check_output, refuse_files_of_others, same_file
 
 from .data import absolute_spec, refuse_inside
 from .lifetime import death_signal, stop_on_signals, stopped
@@ -153,6 +153,8 @@ def _check_run_folder(args: argparse.Namespace) -> None:
                        "choose another folder")
     elif (folder / STORE_NAME).exists():
         raise NasError(f"--out {folder} holds a search run (its {STORE_NAME}); choose another folder")
+    else:
+        refuse_files_of_others(folder, RUN_FILES)
     check_folder(folder, "--out")  # a missing or read-only parent
 
 

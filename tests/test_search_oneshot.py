@@ -264,11 +264,11 @@ def _trained(run) -> tuple[dict, dict, list[int]]:
         run.close()
 
 
-def _resumed_from_epoch_1(folder) -> tuple[dict, dict, list[int]]:
+def _resumed_from_epoch_1(folder, epoch: int = 1) -> tuple[dict, dict, list[int]]:
     from nasdsl_search.oneshot import OneShot
 
     run = OneShot(folder, resume=True)
-    assert run.epoch == 1
+    assert run.epoch == epoch
     return _trained(run)
 
 
@@ -306,9 +306,13 @@ def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_forma
     assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part"), want)
 
 
-def test_epochs_between_checkpoints_are_trained_again_after_a_kill_to_the_same_bits(tmp_path):
-    # checkpoints spaced out (after the first epoch and the last only): a run stopped in its third
-    # epoch kept the first alone, no row of the second; resumed, it ends bitwise as an uninterrupted run
+@pytest.mark.parametrize("stop, kept", [(RuntimeError, 1), (KeyboardInterrupt, 2)])
+def test_epochs_between_checkpoints_after_a_stop_in_the_third_epoch(tmp_path, stop, kept):
+    # checkpoints spaced out (after the first epoch and the last only), the run stopped in its third
+    # epoch. A crash (as kill -9) kept the first epoch alone, no row of the second, and resume trains
+    # the second again; a signal (SIGINT, SIGTERM, SIGHUP: KeyboardInterrupt) saves the finished
+    # second epoch with the state it ended in (it was trained again). Resumed, both end bitwise as
+    # an uninterrupted run.
     from nasdsl_search import oneshot_store as os_store
 
     want = _trained(_tiny_random_ws(tmp_path / "whole", 3))
@@ -316,19 +320,21 @@ def test_epochs_between_checkpoints_are_trained_again_after_a_kill_to_the_same_b
     part.checkpoint_ratio = 1e9
     epoch = part._epoch
 
-    def killed_in_the_third():
+    def stopped_in_the_third():
         if part.epoch == 2:
-            raise KeyboardInterrupt
+            epoch()  # most of the third epoch's steps done: its weights have moved on from epoch 2's
+            raise stop
         return epoch()
 
-    part._epoch = killed_in_the_third
+    part._epoch = stopped_in_the_third
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(stop):
             part.train_supernet()
-        assert os_store.checkpoint(part.store)[0] == 1 and [e["epoch"] for e in os_store.epochs(part.store)] == [1]
+        assert os_store.checkpoint(part.store)[0] == kept
+        assert [e["epoch"] for e in os_store.epochs(part.store)] == list(range(1, kept + 1))
     finally:
         part.close()
-    assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part"), want)
+    assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part", kept), want)
 
 
 def test_strategy_defaults_differ_where_measured_and_flags_win(tmp_path):
@@ -380,3 +386,86 @@ def test_ranked_architectures_are_distinct(tmp_path, strategy):
         assert len(scored) == len(set(scored)) == len(picks) == 6
     finally:
         run.close()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--strategy", "random-ws", "--supernet-lr", "nan"], "--supernet-lr must be a finite number, got nan"),
+    (["--strategy", "random-ws", "--supernet-lr", "1e9"], "--supernet-lr must be at most 1000, got 1e+09"),
+    (["--strategy", "darts", "--space", "darts", "--arch-lr", "inf"], "--arch-lr must be a finite number"),
+    (["--strategy", "darts", "--space", "darts", "--arch-weight-decay", "-5"],
+     "--arch-weight-decay must be at least 0, got -5"),
+    (["--strategy", "random-ws", "--top-k", "5", "--rank-samples", "2"],
+     "--top-k 5 is more than the --rank-samples 2 architectures it picks from"),
+])
+def test_bad_one_shot_values_are_one_line_before_any_folder(tmp_path, capsys, flags, message):
+    """nan/inf/1e9 supernet lr ran a NaN supernet to 'success' (and report then failed, exit 3); a
+    bad --arch-weight-decay was exit 3 after the folder was made, which could then be neither
+    resumed nor replaced; --top-k over --rank-samples reported a finished run as unfinished."""
+    from nasdsl.cli.dispatch import main
+
+    run = tmp_path / "run"
+    assert main(["search", *flags, "--quiet", "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not run.exists()
+
+
+def test_a_diverged_supernet_stops_the_run_instead_of_ranking_at_chance(tmp_path):
+    from nasdsl.errors import NasError
+    from nasdsl_search import oneshot_store as os_store
+
+    run = _tiny_random_ws(tmp_path / "run", 3)
+    epoch = run._epoch
+
+    def diverged():
+        info, scored = epoch()
+        return {**info, "loss": float("nan")} if run.epoch == 1 else info, scored
+
+    run._epoch = diverged
+    try:
+        with pytest.raises(NasError, match=r"the supernet diverged in epoch 2 \(loss nan\); start a new run with a "
+                                           r"lower --supernet-lr"):
+            run.train_supernet()
+        assert [e["epoch"] for e in os_store.epochs(run.store)] == [1]  # the diverged epoch is not stored
+    finally:
+        run.close()
+
+
+def test_a_chart_of_a_nan_loss_leaves_the_point_out():
+    """An old run's NaN loss row made report exit 3 (cannot convert float NaN to integer)."""
+    from nasdsl_search.report_html import _chart
+
+    svg = _chart([{"name": "loss", "colour": "#123456", "points": [(1, 2.0, "a"), (2, float("nan"), "b")],
+                   "steps": [], "fails": []}], "epoch", "loss", str)
+    assert svg.count('class="trial"') == 1 and "nan" not in svg.lower()
+
+
+def test_a_space_of_none_alone_is_refused_where_it_is_written(tmp_path):
+    sp = tmp_path / "sp.nas"
+    sp.write_text("space onlynone {\n    blocks = 2\n    ops = none\n    output = blocks\n}\n")
+    from proc_helpers import run_cli
+
+    r = run_cli("search", "--strategy", "darts", "--space", f"{sp}:onlynone", "--quiet", "--out",
+                     str(tmp_path / "run"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{sp}:3:11: error: a space needs an op besides `none`: every cell of this one outputs zeros" in r.stderr
+    assert not (tmp_path / "run").exists()
+    r = run_cli("search", "--strategy", "random-ws", "--space", "darts_v2_cifar", "--quiet", "--out", str(tmp_path / "r2"))
+    assert r.returncode == 2 and "'darts_v2_cifar' is a network (known zoo spaces: darts, enas, nasnet)" in r.stderr
+
+
+def test_the_run_folders_own_file_names_are_never_written_over(tmp_path, capsys):
+    """A new run into a folder holding a user's best.nas (search) or best.pt (train): refused, the
+    file untouched (the run replaced it, exit 0)."""
+    from nasdsl.cli.dispatch import main
+
+    for command, name in ((["search", "--reward", "synthetic", "--trials", "1"], "best.nas"),
+                          (["train", "nasnet_a_cifar", "--epochs", "1"], "best.pt")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / name).write_text("mine\n")
+        assert main([*command, "--quiet", "--out", str(folder)] if command[0] == "search"
+                    else [*command, "--out", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {folder} already holds {name}, which a new run writes; choose another folder" in err, err
+        assert (folder / name).read_text() == "mine\n"

@@ -54,8 +54,18 @@ def need(program: Program, name: str, kind: str, command: str) -> None:
     have = kind_of(program, name)
     if have != kind:
         table = {"network": program.networks, "cell": program.cells, "space": program.spaces}[kind]
+        where = ""
+        if name in zoo_index():  # a zoo name: its module's table is not what the user can choose from
+            table, where = [n for n in zoo_index() if _zoo_kind(n) == kind], "zoo "
         raise NasError(f"{command} needs a {kind}, and {name!r} is a {have or 'name it does not know'}"
-                       f" (known {kind}s: {known_list(table) or 'none'})")
+                       f" (known {where}{kind}s: {known_list(table) or 'none'})")
+
+
+def _zoo_kind(name: str) -> str:
+    from .load import _zoo_module
+
+    item = next(i for i in _zoo_module(zoo_index()[name]).items if getattr(i, "name", None) == name)
+    return {ast.Network: "network", ast.Cell: "cell", ast.Space: "space"}.get(type(item), "")
 
 
 def cells_skeleton(program: Program, normal: str) -> str:

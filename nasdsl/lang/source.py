@@ -115,6 +115,15 @@ def check_folder(path: str | Path, flag: str = "--out") -> Path:
     return p
 
 
+def refuse_files_of_others(folder: str | Path, names: Iterable[str], flag: str = "--out") -> None:
+    """A new run's folder: refuse it when a file the run would write there exists already (a user's
+    own best.nas in the folder named: the run would write over it)."""
+    there = [n for n in names if (Path(folder) / n).exists()]
+    if there:
+        raise NasError(f"{flag} {folder} already holds {', '.join(there)}, which a new run writes; "
+                       "choose another folder")
+
+
 def replace_file(path: str | Path, data: bytes) -> None:
     """Write `data` over the file `path` (through a link: over the file it names) atomically, its
     permission bits kept: a write that fails (disk full, a size limit) leaves the file as it was."""

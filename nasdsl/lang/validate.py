@@ -324,8 +324,12 @@ def _check_size(net: ast.Network, cells_v: ast.Value, filters: ast.Value, normal
 
 def check_space(space: ast.Space, report: Report) -> None:
     check_settings(space, SPACE_KEYS, report, None)
-    if space.get("ops") is None:
+    ops = space.get("ops")
+    if ops is None:
         report(f"space {space.name!r} needs `ops = ...`", space.pos)
+    elif set(_names(ops)) <= {"none"}:
+        setting = next(st for st in space.settings if st.key == "ops")
+        report("a space needs an op besides `none`: every cell of this one outputs zeros", _value_at(report, setting.pos))
 
 
 def _join(*parts: str) -> str:
