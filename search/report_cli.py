@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def rung_lines(data: dict) -> list[str]:
         accs = sorted((r["accuracy"] for r in rungs if r["rung"] == k), reverse=True)
         spent += len(accs) * (e - (epochs[k - 1] if k else 0))
         if accs:
-            lines.append(f"{k:>4}  {e:>6}  {len(accs):>6}  {accs[0]:>7.4f}  {accs[len(accs) // 2]:>7.4f}")
+            lines.append(f"{k:>4}  {e:>6}  {len(accs):>6}  {accs[0]:>7.4f}  {statistics.median(accs):>7.4f}")
         else:
             lines.append(f"{k:>4}  {e:>6}  {0:>6}  {'-':>7}  {'-':>7}")
     started = len({r["trial"] for r in rungs})
@@ -161,6 +162,14 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise NasError(f"--top must be at least 1, got {args.top}")
     data = report_data(args.dir)
+    if args.compare and args.no_html:
+        raise NasError("--compare draws the runs together on report.html; drop --no-html")
+    for other in args.compare:  # every folder read (and the same one twice refused) before any output
+        report_data(other)
+    if args.compare:
+        from .report_html import run_labels
+
+        run_labels([Path(args.dir), *map(Path, args.compare)])
     if not args.no_html:
         check_writable(Path(args.dir) / "report.html")  # before any output
     if args.format == "json":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -509,13 +510,14 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
     its own beginning; a strategy that ran in several folders is labelled with the folder's name)."""
     run_dir = Path(run_dir)
     runs = [run_dir, *(Path(c) for c in compare)]
+    label = dict(zip(runs, run_labels(runs)))
     loaded = [(r, load_trials(r)) for r in runs]
-    title = run_dir.resolve().name
+    title = label[run_dir]
     rungs = load_rungs(run_dir)  # the rung chart shows this run's rungs
     if len(runs) == 1:
         trials = loaded[0][1]
     else:
-        title += " compared with " + ", ".join(r.resolve().name for r in runs[1:])
+        title += " compared with " + ", ".join(label[r] for r in runs[1:])
         seen: dict[str, int] = {}
         for _, ts in loaded:
             for name in {str(t.get("strategy") or "?") for t in ts}:
@@ -529,14 +531,28 @@ def write_report(run_dir: str | Path, top: int = TOP, compare: Sequence[str | Pa
                     if _time(t.get(k)) is not None:
                         t[k] = _time(t.get(k)) - t0
                 name = str(t.get("strategy") or "?")
-                t["strategy"] = f"{name} ({r.resolve().name})" if seen[name] > 1 else name
-                t["id"] = f"{r.resolve().name}/{t.get('id')}"
+                t["strategy"] = f"{name} ({label[r]})" if seen[name] > 1 else name
+                t["id"] = f"{label[r]}/{t.get('id')}"
                 trials.append(t)
-        rungs = [{**x, "trial": f"{run_dir.resolve().name}/{x['trial']}"} for x in rungs]
+        rungs = [{**x, "trial": f"{label[run_dir]}/{x['trial']}"} for x in rungs]
     from .oneshot_report import section
 
     return write_report_from_trials(trials, run_dir / "report.html", title, top, rungs, run_line_of(run_dir),
                                     section(run_dir, _chart))
+
+
+def run_labels(runs: Sequence[Path]) -> list[str]:
+    """A name per run folder: its own name, or as many of its last path parts as tell it from the
+    others (a/run, b/run). The same folder twice is a NasError (its trials would count twice)."""
+    paths = [Path(os.path.abspath(r)).resolve() for r in runs]
+    for i, p in enumerate(paths):
+        if p in paths[:i]:
+            raise NasError(f"{runs[i]}: the same run folder as {runs[paths.index(p)]}; compare different runs")
+    for k in range(1, max(len(p.parts) for p in paths) + 1):
+        labels = ["/".join(p.parts[-k:]) for p in paths]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(p) for p in paths]
 
 
 def load_rungs(run_dir: Path) -> list[dict]:

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import io
 import json
+import math
 import os
 import sqlite3
 import time
@@ -380,6 +381,11 @@ class Store:
             row = f"table trials, id {d['id']}"
             d["decisions"] = load_json(d["decisions"], self.path, row, "decisions", list)
             d["meta"] = load_json(d["meta"], self.path, row, "meta", dict)
+            reward = d.get("reward")
+            if d.get("status") == "done" and (isinstance(reward, bool) or not isinstance(reward, (int, float))
+                                              or not math.isfinite(reward)):
+                raise NasError(f"{self.path}: {row}: a finished trial's reward is {reward!r}, not a number; "
+                               "the store is damaged")
             out.append(d)
         return out
 

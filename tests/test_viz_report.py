@@ -258,3 +258,52 @@ def test_report_in_headless_chromium(tmp_path):
     colours = {c for _, c in img.getcolors(maxcolors=1 << 22)}
     for rgb in ((0xB6, 0xD7, 0xA8), (0xFF, 0xE5, 0x99), (0xCF, 0xE2, 0xF3), (0xFD, 0xF2, 0xF0)):
         assert rgb in colours, rgb  # add boxes, concat, input states, reduction-cell background
+
+
+def test_compared_runs_are_told_apart_and_never_counted_twice(tmp_path):
+    """Two folders both named `run`: labelled a/run and b/run (both were `run`, trial ids alike);
+    a run compared with itself is refused (its trials counted twice)."""
+    a, b = tmp_path / "a" / "run", tmp_path / "b" / "run"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    make_store(a, make_trials(6, seed=1)).close()
+    make_store(b, make_trials(6, seed=2)).close()
+    html = write_report(a, compare=[b]).read_text()
+    assert "a/run compared with b/run" in html and "b/run/" in html
+    with pytest.raises(NasError, match="the same run folder as"):
+        write_report(a, compare=[tmp_path / "a" / ".." / "a" / "run"])
+
+
+def test_report_cli_checks_what_it_compares_before_any_output(tmp_path):
+    from proc_helpers import run_cli
+
+    run = tmp_path / "run"
+    assert run_cli("search", "--reward", "synthetic", "--trials", "3", "--quiet", "--out", str(run)).returncode == 0
+    r = run_cli("report", str(run), "--compare", str(tmp_path / "nosuch"))
+    assert r.returncode == 2 and r.stdout == "" and "nosuch: no such run folder" in r.stderr, (r.stdout, r.stderr)
+    r = run_cli("report", str(run), "--compare", str(run))
+    assert r.returncode == 2 and r.stdout == "" and "the same run folder as" in r.stderr
+    r = run_cli("report", str(run), "--no-html", "--compare", str(tmp_path / "nosuch"))
+    assert r.returncode == 2 and "--compare draws the runs together on report.html; drop --no-html" in r.stderr
+
+    with sqlite3.connect(run / "trials.sqlite") as db:  # a damaged row: exit 3 (TypeError) in the table
+        db.execute("UPDATE trials SET reward = NULL WHERE id = 2")
+    r = run_cli("report", str(run), "--no-html")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "table trials, id 2: a finished trial's reward is None, not a number; the store is damaged" in r.stderr
+
+
+def test_the_rung_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    from nasdsl_search.report_cli import rung_lines
+
+    cfg = {"min_epochs": 1, "reduction": 2, "train": {"epochs": 2}, "scheduler": "asha"}
+    rungs = [{"rung": 0, "trial": i, "accuracy": a, "epochs": 1} for i, a in enumerate((0.1, 0.2, 0.3, 0.4))]
+    line = next(x for x in rung_lines({"config": cfg, "rungs": rungs}) if x.split()[:1] == ["0"])
+    assert line.split()[3:5] == ["0.4000", "0.2500"], line  # best, median (it said 0.2000)
+
+
+def test_stats_plot_name_is_checked_before_the_table(tmp_path):
+    from proc_helpers import run_cli
+
+    r = run_cli("stats", "nasnet_a_mobile", "--plot", str(tmp_path / "out.txt"))
+    assert r.returncode == 2 and r.stdout == "" and "the name must end in .png, .svg or .pdf" in r.stderr

@@ -23,7 +23,7 @@ from .layout import (
     output_states,
 )
 
-__all__ = ["FORMATS", "dot", "layout_cell", "output_states", "plot_stage_costs", "png", "svg", "write"]
+__all__ = ["FORMATS", "PLOT_FORMATS", "check_plot_name", "dot", "layout_cell", "output_states", "plot_stage_costs", "png", "svg", "write"]
 
 FORMATS = (".svg", ".png", ".dot")
 CELL_GAP = 20.0  # between cells drawn side by side
@@ -257,6 +257,18 @@ def write(cells: ast.Cell | Sequence[ast.Cell], path: str | Path) -> Path:
     return path
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_plot_name(path: str | Path) -> Path:
+    """`path`, or a NasError when its suffix is not a format plot_stage_costs writes."""
+    path = Path(path)
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise NasError(Diagnostic("cannot plot into this file: the name must end in .png, .svg or .pdf",
+                                  str(path)))
+    return path
+
+
 def plot_stage_costs(rows: Sequence[tuple[str, int | float, int | float]], path: str | Path,
                      title: str | None = None) -> Path:
     """A bar chart of parameters and mult-adds per stage (rows: (stage name, params, madds)) into
@@ -266,10 +278,7 @@ def plot_stage_costs(rows: Sequence[tuple[str, int | float, int | float]], path:
     rows = list(rows)
     if not rows:
         raise NasError("no stages to plot")
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise NasError(Diagnostic("cannot plot into this file: the name must end in .png, .svg or .pdf",
-                                  str(path)))
+    path = check_plot_name(path)
     names = [str(r[0]) for r in rows]
     series = [("parameters", [float(r[1]) for r in rows], "#3d85c6"),
               ("mult-adds", [float(r[2]) for r in rows], "#e69138")]

@@ -27,6 +27,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     if args.plot:
+        from ...viz.draw import check_plot_name
+
+        check_plot_name(args.plot)  # before any output, as every check of --plot
         check_output(args.plot, "--plot", inputs=input_files(args.target))
     program, spec = resolve(args.target, args.network)
     aux = spec.aux_head if args.aux is None else args.aux
