@@ -95,6 +95,8 @@ class SearchConfig:
             raise NasError(f"unknown reward {self.reward!r}; known: {', '.join(REWARDS)}")
         if self.budget_on not in BUDGET_NETWORKS:
             raise NasError(f"--budget-on must be one of {', '.join(BUDGET_NETWORKS)}")
+        if self.budget_on != "proxy" and self.max_params is None and self.max_madds is None:
+            raise NasError(f"--budget-on {self.budget_on} only applies with --max-params or --max-madds")
         for name in ("max_params", "max_madds"):
             v = getattr(self, name)
             if v is not None and v <= 0:
@@ -218,6 +220,10 @@ class Search:
             space = run_space(self.store, saved)
             self.proxy = self._proxy()
             if trials is not None and trials != self.config.trials:
+                c = self.store.counts()
+                if trials < c["done"] + c["failed"]:  # it stored a budget the run had already spent, silently
+                    raise NasError(f"--trials {trials}: {self.folder} has {c['done'] + c['failed']} trials finished "
+                                   "already; give at least that many")
                 self.config = replace(self.config, trials=trials)
                 self.store.set_config(self.config.to_dict())
         else:

@@ -3,10 +3,12 @@ imported; `nasdsl.search(...)` works from a script (with or without a `__main__`
 notebook-like session (code from stdin, no file): the pool's workers never re-import `__main__`."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
 
+import pytest
 from proc_helpers import ROOT
 
 
@@ -94,6 +96,42 @@ def test_search_api_rejects_unknown_settings(tmp_path):
     """, tmp_path)
     assert "unknown setting(s) trails" in r.stdout, r.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_search_api_checks_settings_as_the_command_line_does(tmp_path):
+    """nan, out-of-range and wrongly typed settings: a NasError naming them, no run folder (they
+    were stored, then crashed the run or its --resume with exit 3, or were taken: minutes=0, seed=-5)."""
+    import nasdsl
+
+    cases = [(dict(strategy="ppo", failed_reward=float("nan")), "--failed-reward must be a finite number, got nan"),
+             (dict(strategy="ppo", controller_lr=float("nan")), "--controller-lr must be a finite number"),
+             (dict(minutes=0.0), "--minutes must be greater than 0"),
+             (dict(seed=-5), "--seed must be at least 0, got -5"),
+             (dict(repeats=1000), "--repeats must be at most 100"),
+             (dict(seed="3"), "nasdsl.search: seed must be an integer, got '3'"),
+             (dict(trials=2.5), "nasdsl.search: trials must be an integer, got 2.5"),
+             (dict(strategy="nope"), "nasdsl.search: strategy must be one of ppo, reinforce, random")]
+    for i, (kw, message) in enumerate(cases):
+        with pytest.raises(nasdsl.NasError, match=re.escape(message)):
+            nasdsl.search(tmp_path / f"run{i}", reward="synthetic", **{"trials": 4, **kw})
+        assert not (tmp_path / f"run{i}").exists()
+
+
+def test_resume_with_fewer_trials_than_finished_is_refused(tmp_path):
+    """It stored a budget the run had already spent and said '30 done' (of 10)."""
+    import nasdsl
+
+    nasdsl.search(tmp_path / "run", reward="synthetic", strategy="random", trials=6)
+    with pytest.raises(nasdsl.NasError, match="--trials 4: .* has 6 trials finished already; give at least that many"):
+        nasdsl.search(tmp_path / "run", resume=True, trials=4)
+    assert nasdsl.search(tmp_path / "run", resume=True, trials=8).counts["done"] == 8
+
+
+def test_budget_on_without_a_budget_is_refused(tmp_path):
+    import nasdsl
+
+    with pytest.raises(nasdsl.NasError, match="--budget-on mobile only applies with --max-params or --max-madds"):
+        nasdsl.search(tmp_path / "run", reward="synthetic", budget_on="mobile", trials=2)
 
 
 ONESHOT_TINY = dict(space="enas", supernet_epochs=1, rank_samples=3, top_k=2, eval_images=64, train_size=256,

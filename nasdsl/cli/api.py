@@ -30,6 +30,23 @@ from typing import Any
 from ..errors import NasError
 
 
+def _check_types(parser, settings: dict[str, Any]) -> None:
+    """Each setting of the type (and among the choices) its command-line flag parses to: the
+    command line never hands a str to an int flag, so nothing after it checks for one."""
+    for action in parser._actions:
+        v = settings.get(action.dest)
+        if v is None:
+            continue
+        if action.type in (int, float):
+            ok = not isinstance(v, bool) and isinstance(v, int if action.type is int else (int, float))
+            if not ok:
+                kind = "an integer" if action.type is int else "a number"
+                raise NasError(f"nasdsl.search: {action.dest} must be {kind}, got {v!r}")
+        if action.choices is not None and v not in action.choices:
+            raise NasError(f"nasdsl.search: {action.dest} must be one of {', '.join(map(str, action.choices))}, "
+                           f"got {v!r}")
+
+
 def search(out: str, *, resume: bool = False, trials: int | None = None, executor: str | None = None,
            workers: int | None = None, address: str | None = None, threads: int | None = None,
            progress: bool = False, minutes: float | None = None, **settings: Any):
@@ -47,6 +64,8 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
 
     from nasdsl_search import cli, oneshot
 
+    from .dispatch import check_flags
+
     known = {*cli._RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
     unknown = sorted(set(settings) - known)
     if unknown:
@@ -54,8 +73,10 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     parser = argparse.ArgumentParser()
     cli.configure(parser)
     args = parser.parse_args([])  # every flag as `nasdsl search` alone has it: not given
+    _check_types(parser, {**settings, "trials": trials, "workers": workers, "threads": threads, "minutes": minutes})
     vars(args).update(settings, out=str(out), resume=resume, trials=trials, executor=executor, workers=workers,
                       address=address, threads=threads, minutes=minutes, quiet=not progress)
+    check_flags(args)  # the command line's bounds (nan, 0, ...), before any folder is made
     strategy = cli.check_args(args)
     if oneshot.is_oneshot(strategy or ""):
         run = oneshot.open_cli(args, None if resume else cli.config_from_args(args), cli._RUN_FLAGS)
