@@ -335,7 +335,7 @@ def _network_record(program: Program, p: NetworkPlan, of: dict[str, CellClass], 
     aux = p.aux_shape()
     fits = aux is not None and not p.aux_problem()
     if spec.aux_head and aux is not None and not fits:
-        raise at_network(NasError(p.aux_problem()), program, spec.name)
+        raise at_network(NasError(p.aux_problem()), program, spec)
     options = f", stride={p.aux_stride}, bn={p.aux_bn}" if (p.aux_stride, p.aux_bn) != (3, True) else ""
     aux_ctor = f"AuxHead({aux[0]}, {number(aux[1][0])}, num_classes{options}, eps=eps)" if fits else "None"
     return {

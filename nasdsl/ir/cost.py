@@ -150,7 +150,7 @@ def cost(program, network: str | None = None, aux_head: bool = False,
     program, spec = resolve(program, network, overrides)
     layout = plan(program, spec, passes=_runner(pipeline))
     if aux_head and (problem := layout.aux_problem()):
-        raise at_network(NasError(problem), program, spec.name)
+        raise at_network(NasError(problem), program, spec)
     return report(layout, aux_head)
 
 

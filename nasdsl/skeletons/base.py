@@ -164,7 +164,7 @@ def plan(program, spec: NetworkSpec, passes: Passes = default_passes) -> Network
     try:
         return SKELETONS[spec.skeleton].layout(program.cells, spec, passes)
     except NasError as e:
-        raise at_network(e, program, spec.name) from None
+        raise at_network(e, program, spec) from None
 
 
 def check_shapes(program, name: str) -> None:
@@ -173,16 +173,20 @@ def check_shapes(program, name: str) -> None:
     becomes an error at the network's block."""
     layout = plan(program, program.network_spec(name))
     if layout.spec.aux_head and (problem := layout.aux_problem()):
-        raise at_network(NasError(problem), program, name)
+        raise at_network(NasError(problem), program, layout.spec)
 
 
-def at_network(e: NasError, program, name: str) -> NasError:
-    """`e` pointed at the `network` block it is about, when it has no position of its own and the
-    network has a block (a CIFAR network that a file of cells compiles to has none)."""
-    net = program.networks.get(name)
+def at_network(e: NasError, program, spec: NetworkSpec) -> NasError:
+    """`e` pointed at the `network` block it is about, when it has no position of its own, the
+    network has a block (a CIFAR network that a file of cells compiles to has none), and `spec` is
+    that block as written: with overrides (export --image 2, train's data) the block may not be
+    where the problem is, and `e` stays as it is."""
+    net = program.networks.get(spec.name)
     if net is None or net.pos.line <= 0 or any(d.line > 0 for d in e.diagnostics):
         return e
-    text = program.source_of(name)
+    if spec != program.network_spec(spec.name):
+        return e
+    text = program.source_of(spec.name)
     return NasError([diag_at(d.message, text, net.pos.file, net.pos.line, net.pos.col, d.hint)
                      for d in e.diagnostics])
 
