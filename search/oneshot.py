@@ -35,6 +35,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from nasdsl.cli.dispatch import check_bound
 from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
@@ -55,7 +56,6 @@ ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "onesho
 
 
 # defaults that differ by strategy (random-ws: README "One-shot search", rank correlation by epochs)
-MAX_LR = 1e3  # as every lr flag (nasdsl.cli.dispatch.FLAG_BOUNDS)
 STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {"random-ws": {"epochs": 20}, "darts": {"lr": 0.025}}
 
 
@@ -91,15 +91,8 @@ class OneShotConfig:
 
     def check(self) -> None:
         """The bounds of the CLI's flags (nasdsl.cli.dispatch.FLAG_BOUNDS), for runs made in Python too."""
-        if self.epochs < 1 or self.top_k < 1 or self.eval_images < 1 or self.rank_samples < 1:
-            raise NasError("--supernet-epochs, --top-k, --eval-images and --rank-samples must be positive")
-        for flag, v in (("--supernet-lr", self.lr), ("--arch-lr", self.arch_lr)):
-            if not (math.isfinite(v) and 0 < v <= MAX_LR):
-                raise NasError(f"{flag} must be a finite number in (0, {MAX_LR:g}], got {v:g}")
-        if not (math.isfinite(self.arch_weight_decay) and 0 <= self.arch_weight_decay <= 1):
-            raise NasError(f"--arch-weight-decay must be in [0, 1], got {self.arch_weight_decay:g}")
-        if self.controller_steps < 0:
-            raise NasError("--controller-steps must not be negative")
+        for flag, name in FLAGS.items():
+            check_bound(flag, getattr(self, name))
         if self.top_k > self.rank_samples:
             raise NasError(f"--top-k {self.top_k} is more than the --rank-samples {self.rank_samples} "
                            "architectures it picks from")

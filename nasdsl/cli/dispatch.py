@@ -64,17 +64,23 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
 
 def check_flags(args: argparse.Namespace) -> None:
     """Every numeric flag given is finite and within FLAG_BOUNDS (NasError naming the flag)."""
-    for dest, (lo, hi, lo_open) in FLAG_BOUNDS.items():
-        v = getattr(args, dest, None)
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            continue
-        flag = "--" + dest.replace("_", "-")
-        if not math.isfinite(v):
-            raise NasError(f"{flag} must be a finite number, got {v}")
-        if (v <= lo) if lo_open else (v < lo):
-            raise NasError(f"{flag} must be {'greater than' if lo_open else 'at least'} {_num(lo)}, got {v:g}")
-        if v > hi:
-            raise NasError(f"{flag} must be at most {_num(hi)}, got {v:g}")
+    for dest in FLAG_BOUNDS:
+        check_bound(dest, getattr(args, dest, None))
+
+
+def check_bound(dest: str, v: object) -> None:
+    """NasError naming the flag when the number `v` of flag `dest` is not finite or is outside its
+    FLAG_BOUNDS (anything not a number is left to the flag's parser)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return
+    lo, hi, lo_open = FLAG_BOUNDS[dest]
+    flag = "--" + dest.replace("_", "-")
+    if not math.isfinite(v):
+        raise NasError(f"{flag} must be a finite number, got {v}")
+    if (v <= lo) if lo_open else (v < lo):
+        raise NasError(f"{flag} must be {'greater than' if lo_open else 'at least'} {_num(lo)}, got {v:g}")
+    if v > hi:
+        raise NasError(f"{flag} must be at most {_num(hi)}, got {v:g}")
 
 
 def _num(x: float) -> str:
