@@ -29,7 +29,7 @@ from .space import ProxyNet
 from .store import STORE_NAME, Store
 from .strategies import STRATEGIES, StrategyOptions
 from .strategies.enas import ENAS_OPTIONS
-from .strategy_flags import check_flags
+from .strategy_flags import check_flags, check_reward_flags
 from .trainer import TrainConfig
 
 # flag -> (section of SearchConfig, field); every one of them defines a run, so --resume refuses them
@@ -260,7 +260,8 @@ def _check_local_device(chosen: dict) -> None:
 
 def check_args(args: argparse.Namespace) -> str | None:
     """The checks of every `nasdsl search`, from the command line or `nasdsl.search`: worker and
-    thread counts, the device, then the flags the run's strategy would ignore (search/strategy_flags.py).
+    thread counts, the device, then the flags the run's strategy or reward would ignore
+(search/strategy_flags.py).
     Returns the run's strategy (None: --resume of a folder that holds no run; opening it says so)."""
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
@@ -271,6 +272,7 @@ def check_args(args: argparse.Namespace) -> str | None:
     strategy = _strategy(args)
     if strategy is not None:
         check_flags(args, strategy)
+    check_reward_flags(args)
     return strategy
 
 

@@ -5,7 +5,9 @@ would ignore it is a user mistake (one line, exit 2), never a silent no-op:
   stand-alone after it, so the trial count, executor, budgets, early stopping and reward kind of
   the multi-trial loop do not apply to them;
 - one-shot only: the supernet flags (search/oneshot.py `configure`), some of them for one strategy;
-- a strategy's own options: the LSTM controller's flags, PPO's, evolution's.
+- a strategy's own options: the LSTM controller's flags, PPO's, evolution's;
+- `--reward synthetic` trains no child: the data and child-training flags mean nothing to it
+  (`--epochs` only scales ASHA's rungs).
 
 Flags left out of SCOPE apply to every strategy; only flags the user typed count (their argparse
 default is None)."""
@@ -35,6 +37,12 @@ SCOPE: dict[str, tuple[str, ...]] = {
 }
 
 
+# argparse dests of the children's data and training recipe, which `--reward synthetic` ignores (where
+# the children would run, --device, --amp and the like, is left to the executor's checks)
+CHILD_TRAINING = ("dataset", "val_size", "image", "augment", "train_size", "repeats", "batch_size", "lr",
+                  "momentum", "weight_decay", "precise_bn")
+
+
 def _who(strategies: tuple[str, ...]) -> str:
     if strategies == MULTI_TRIAL:
         return f"the multi-trial strategies ({', '.join(MULTI_TRIAL)})"
@@ -50,3 +58,14 @@ def check_flags(args, strategy: str) -> None:
         if strategy not in strategies and getattr(args, dest, None) is not None:
             raise NasError(f"--{dest.replace('_', '-')} is for {_who(strategies)} only; "
                            f"this run's strategy is {strategy}")
+
+
+def check_reward_flags(args) -> None:
+    """NasError naming the first data or child-training flag typed for a run that trains no child."""
+    if getattr(args, "reward", None) != "synthetic":
+        return
+    ignored = CHILD_TRAINING + (() if getattr(args, "scheduler", None) == "asha" else ("epochs",))
+    for dest in ignored:
+        if getattr(args, dest, None) is not None:
+            raise NasError(f"--{dest.replace('_', '-')} is for runs that train their children; "
+                           "--reward synthetic trains none")

@@ -260,8 +260,7 @@ def test_bad_data_leaves_no_run_folder_so_the_same_out_can_be_used_again(tmp_pat
     out = tmp_path / "run"
     assert main(["search", "--dataset", spec, "--trials", "1", "--quiet", "--out", str(out)]) == 2
     assert not (out / "trials.sqlite").exists()
-    good = write_folder(tmp_path / "g", train=2, val=1, size=(8, 8))
-    assert main(["search", "--dataset", f"imagefolder:{good}", "--reward", "synthetic", "--trials", "1",
+    assert main(["search", "--reward", "synthetic", "--trials", "1",
                  "--quiet", "--out", str(out)]) == 0  # not "already holds a search run"
     capsys.readouterr()
 
@@ -302,8 +301,8 @@ def test_a_relative_data_set_path_resumes_from_another_folder(tmp_path, capsys, 
     write_npz(tmp_path / "work" / "d.npz")
     out = tmp_path / "run"
     monkeypatch.chdir(tmp_path / "work")
-    assert main(["search", "--dataset", "npz:d.npz", "--reward", "synthetic", "--trials", "1", "--quiet",
-                 "--out", str(out)]) == 0
+    tiny = ["--cells", "1", "--filters", "4", "--epochs", "1", "--workers", "1"]
+    assert main(["search", "--dataset", "npz:d.npz", *tiny, "--trials", "1", "--quiet", "--out", str(out)]) == 0
     with sqlite3.connect(out / "trials.sqlite") as db:
         stored = db.execute("SELECT value FROM run WHERE key = 'config'").fetchone()[0]
     assert f'"dataset": "npz:{tmp_path / "work" / "d.npz"}"' in stored, stored

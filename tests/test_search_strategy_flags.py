@@ -50,3 +50,30 @@ def test_resume_refuses_a_one_shot_flag_for_a_multi_trial_run(tmp_path):
     assert r.returncode == 0, r.stderr
     _refused(run_cli("search", "--resume", "--out", str(out), "--top-k", "2"),
              "--top-k is for --strategy random-ws or enas only", "this run's strategy is random")
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--dataset", "digits"], "--dataset"),
+    (["--lr", "0.1"], "--lr"),
+    (["--repeats", "2"], "--repeats"),
+    (["--precise-bn", "0"], "--precise-bn"),
+    (["--epochs", "3"], "--epochs"),  # without ASHA's rungs, epochs scale nothing
+])
+def test_child_training_flags_are_refused_with_the_synthetic_reward(tmp_path, argv, flag):
+    """--reward synthetic trains no child: the data and training flags would be silent no-ops."""
+    out = tmp_path / "run"
+    r = run_cli("search", "--reward", "synthetic", *argv, "--out", str(out), "--quiet", cwd=tmp_path)
+    _refused(r, f"{flag} is for runs that train their children; --reward synthetic trains none")
+    assert not out.exists()
+
+
+def test_the_synthetic_reward_keeps_epochs_for_asha_and_the_api_checks_as_the_cli(tmp_path):
+    import nasdsl
+    from nasdsl.errors import NasError
+
+    s = nasdsl.search(out=str(tmp_path / "asha"), trials=3, workers=1, reward="synthetic", strategy="random",
+                      scheduler="asha", epochs=4, min_epochs=1, progress=False)
+    assert s.counts["done"] == 3
+    with pytest.raises(NasError, match="--batch-size is for runs that train their children"):
+        nasdsl.search(out=str(tmp_path / "api"), trials=1, reward="synthetic", batch_size=8, progress=False)
+    assert not (tmp_path / "api").exists()
