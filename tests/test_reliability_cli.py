@@ -99,6 +99,30 @@ def test_flag_bounds(tmp_path, argv, needle):
     user_error(run_cli(*argv, cwd=tmp_path), needle)
 
 
+@pytest.mark.parametrize("argv, needle", [
+    (["fmt", ""], "nasdsl fmt: error: FILE|NAME: an empty argument"),  # it was ".: error: is a directory"
+    (["check", "nasnet", ""], "FILE|NAME: an empty argument"),
+    (["compile", "nasnet_a_mobile", "-o", ""], "-o/--output: an empty argument"),
+    (["report", ""], "nasdsl report: error: DIR: an empty argument"),
+    (["search", "--reward", "synthetic", "--out", ""], "--out: an empty argument"),
+])
+def test_an_empty_argument_is_refused_by_name(tmp_path, monkeypatch, capsys, argv, needle):
+    from nasdsl.cli.dispatch import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_empty_pass_list_still_means_no_passes(capsys):
+    from nasdsl.cli.dispatch import main
+
+    assert main(["ir", "nasnet_a_normal", "--passes", ""]) == 0
+    assert capsys.readouterr().out
+
+
 def test_outputs_checked_before_work(tmp_path):
     d = tmp_path / "adir"
     d.mkdir()

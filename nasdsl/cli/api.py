@@ -64,7 +64,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
 
     from nasdsl_search import cli, oneshot
 
-    from .dispatch import check_flags
+    from .dispatch import check_flags, check_not_empty
 
     known = {*cli._RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
     unknown = sorted(set(settings) - known)
@@ -76,6 +76,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     _check_types(parser, {**settings, "trials": trials, "workers": workers, "threads": threads, "minutes": minutes})
     vars(args).update(settings, out=str(out), resume=resume, trials=trials, executor=executor, workers=workers,
                       address=address, threads=threads, minutes=minutes, quiet=not progress)
+    check_not_empty(parser, args)
     check_flags(args)  # the command line's bounds (nan, 0, ...), before any folder is made
     strategy = cli.check_args(args)
     if oneshot.is_oneshot(strategy or ""):

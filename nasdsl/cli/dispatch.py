@@ -87,6 +87,21 @@ def _num(x: float) -> str:
     return "∞" if math.isinf(x) else str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
+# flags for which an empty value means something: no passes, every interface
+EMPTY_ALLOWED = frozenset({"passes", "graph_passes", "host"})
+
+
+def check_not_empty(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """NasError naming the argument given as an empty string ("" names no file: a path would turn it
+    into the current folder, a name into nothing at all)."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if action.dest not in EMPTY_ALLOWED and any(v == "" for v in values):
+            what = "/".join(action.option_strings) if action.option_strings else action.metavar or action.dest.upper()
+            raise NasError(f"{what}: an empty argument; give a value")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors: exit 2, no traceback
         self.print_usage(sys.stderr)
@@ -139,6 +154,7 @@ def _run_silenceable(name: str, rest: list[str], debug: bool) -> int:
         parser = _Parser(prog=prog, description=help_)
         module.configure(parser)
         args = parser.parse_args(rest)
+        check_not_empty(parser, args)
         check_flags(args)
         args.debug = debug
         return int(module.run(args) or 0)
