@@ -21,7 +21,7 @@ from . import oneshot
 from .augment import AUGMENTATIONS
 from .data import absolute_spec, dataset_help
 from .devices import check_device, resolve_device
-from .driver import BUDGET_NETWORKS, REWARDS, Search, SearchConfig
+from .driver import BUDGET_NETWORKS, REWARDS, RUN_FLAGS, Search, SearchConfig
 from .executors import EXECUTORS, Executor, check_executor, make_executor
 from .lifetime import stop_on_signals, stopped
 from .scheduler import SCHEDULERS
@@ -31,26 +31,6 @@ from .strategies import STRATEGIES, StrategyOptions
 from .strategies.enas import ENAS_OPTIONS
 from .strategy_flags import check_flags, check_reward_flags
 from .trainer import TrainConfig
-
-# flag -> (section of SearchConfig, field); every one of them defines a run, so --resume refuses them
-_RUN_FLAGS: dict[str, tuple[str | None, str]] = {
-    "strategy": (None, "strategy"), "space": (None, "space"), "seed": (None, "seed"),
-    "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
-    "train_size": (None, "train_size"), "repeats": (None, "repeats"), "image": (None, "image"), "augment": (None, "augment"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
-    "budget_on": (None, "budget_on"),
-    "scheduler": (None, "scheduler"), "min_epochs": (None, "min_epochs"), "reduction": (None, "reduction"),
-    "max_epochs": ("train", "epochs"),
-    "cells": ("proxy", "cells"), "filters": ("proxy", "filters"), "stem_multiplier": ("proxy", "stem_multiplier"),
-    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
-    "momentum": ("train", "momentum"), "weight_decay": ("train", "weight_decay"),
-    "precise_bn": ("train", "precise_bn"),
-    "controller_lr": ("options", "lr"), "entropy_weight": ("options", "entropy_weight"),
-    "baseline_decay": ("options", "baseline_decay"), "controller_batch": ("options", "batch"),
-    "lstm_units": ("options", "units"), "init_range": ("options", "init_range"),
-    "ppo_epochs": ("options", "ppo_epochs"), "ppo_clip": ("options", "ppo_clip"),
-    "population": ("options", "population"), "sample_size": ("options", "sample_size"),
-    "failed_reward": ("options", "failed_reward"),
-}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -156,7 +136,7 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
     if args.trials is not None:
         cfg = replace(cfg, trials=args.trials)
     sections = {}
-    for flag, (section, name) in _RUN_FLAGS.items():
+    for flag, (section, name) in RUN_FLAGS.items():
         value = getattr(args, flag)
         if value is None:
             continue
@@ -211,7 +191,7 @@ def open_run(args: argparse.Namespace) -> tuple[Search, dict, Executor]:
     if args.resume:
         if not args.out:
             raise NasError("--resume needs --out DIR (the run folder to continue)")
-        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
+        given = [f"--{f.replace('_', '-')}" for f in RUN_FLAGS if getattr(args, f) is not None]
         if given:
             raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
                            "(only --trials, --executor, --workers, --address, --threads, --device, --amp, "
@@ -295,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     with stop_on_signals():  # from the start: opening a run (data, a supernet, a Ray cluster) takes seconds
         try:
             if oneshot.is_oneshot(strategy or ""):  # random-ws, enas, darts: the one-shot loop (search/oneshot.py)
-                return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, _RUN_FLAGS)
+                return oneshot.run_cli(args, config_from_args(args) if not args.resume else None, RUN_FLAGS)
             search, chosen, executor = open_run(args)
         except KeyboardInterrupt as e:  # (one-shot runs report a signal after opening themselves)
             folder = args.out if args.out and (Path(args.out) / STORE_NAME).is_file() else None

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from nasdsl.cli.dispatch import FLAG_BOUNDS, check_bound
 from nasdsl.errors import NasError
 
 from .best import TRANSFER_NAMES, TRANSFERS, transfer_settings, write_best
@@ -46,6 +47,29 @@ PROXY_VAL_SIZE = 1497
 PROXY_EPOCHS = 4
 PROXY_REPEATS = 2
 PROXY_PRECISE_BN = 1024  # images: all 300 here; on a larger data set a small share of an epoch
+
+
+# flag (argparse dest) -> (section of SearchConfig, field): every one of them defines a run, so `search
+# --resume` refuses them, and each number is held to the flag's bounds (dispatch.FLAG_BOUNDS) however
+# the config was made: flags, nasdsl.search, or a store written before a bound existed
+RUN_FLAGS: dict[str, tuple[str | None, str]] = {
+    "strategy": (None, "strategy"), "space": (None, "space"), "seed": (None, "seed"),
+    "reward": (None, "reward"), "dataset": (None, "dataset"), "val_size": (None, "val_size"),
+    "train_size": (None, "train_size"), "repeats": (None, "repeats"), "image": (None, "image"), "augment": (None, "augment"), "max_params": (None, "max_params"), "max_madds": (None, "max_madds"),
+    "budget_on": (None, "budget_on"),
+    "scheduler": (None, "scheduler"), "min_epochs": (None, "min_epochs"), "reduction": (None, "reduction"),
+    "max_epochs": ("train", "epochs"),
+    "cells": ("proxy", "cells"), "filters": ("proxy", "filters"), "stem_multiplier": ("proxy", "stem_multiplier"),
+    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
+    "momentum": ("train", "momentum"), "weight_decay": ("train", "weight_decay"),
+    "precise_bn": ("train", "precise_bn"),
+    "controller_lr": ("options", "lr"), "entropy_weight": ("options", "entropy_weight"),
+    "baseline_decay": ("options", "baseline_decay"), "controller_batch": ("options", "batch"),
+    "lstm_units": ("options", "units"), "init_range": ("options", "init_range"),
+    "ppo_epochs": ("options", "ppo_epochs"), "ppo_clip": ("options", "ppo_clip"),
+    "population": ("options", "population"), "sample_size": ("options", "sample_size"),
+    "failed_reward": ("options", "failed_reward"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,28 +113,20 @@ class SearchConfig:
     def check(self) -> None:
         if self.strategy not in STRATEGIES:
             make_strategy(self.strategy, None, 0)  # raises the NasError listing the strategies
-        if self.trials < 1:
-            raise NasError(f"--trials must be at least 1, got {self.trials}")
+        check_bound("trials", self.trials)
+        for flag, (section, name) in RUN_FLAGS.items():  # every number within its flag's bounds
+            if flag in FLAG_BOUNDS and section != "train":  # (the training recipe: TrainConfig.check)
+                check_bound(flag, getattr(self if section is None else getattr(self, section), name))
         if self.reward not in REWARDS:
             raise NasError(f"unknown reward {self.reward!r}; known: {', '.join(REWARDS)}")
         if self.budget_on not in BUDGET_NETWORKS:
             raise NasError(f"--budget-on must be one of {', '.join(BUDGET_NETWORKS)}")
         if self.budget_on != "proxy" and self.max_params is None and self.max_madds is None:
             raise NasError(f"--budget-on {self.budget_on} only applies with --max-params or --max-madds")
-        for name in ("max_params", "max_madds"):
-            v = getattr(self, name)
-            if v is not None and v <= 0:
-                raise NasError(f"--{name.replace('_', '-')} must be positive, got {v}")
-        if self.repeats < 1:
-            raise NasError(f"--repeats must be at least 1, got {self.repeats}")
         try:
             self.train.check()
         except SettingError as e:
             raise NasError(e.flag_message()) from None
-        if self.proxy.cells < 1 or self.proxy.filters < 1:
-            raise NasError("--cells and --filters must be positive")
-        if self.options.batch < 1 or self.options.population < 1 or self.options.sample_size < 1:
-            raise NasError("--controller-batch, --population and --sample-size must be positive")
         if self.scheduler not in SCHEDULERS:
             raise NasError(f"unknown scheduler {self.scheduler!r}; known: {', '.join(SCHEDULERS)}")
         if self.scheduler == "asha":

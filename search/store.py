@@ -311,6 +311,9 @@ class Store:
         except (TypeError, ValueError, AttributeError, KeyError) as e:
             raise NasError(f"{self.path}: table run, key {key!r}: value is not a valid stored configuration "
                            f"({type(e).__name__}: {e}); the store is damaged") from None
+        except NasError as e:  # a value out of its bounds (stored before they were checked): it cannot go on
+            raise NasError(f"{self.path}: table run, key {key!r}: a stored setting is refused: "
+                           f"{e.diagnostics[0].message}") from None
 
     # -- trials
     def add_trial(self, strategy: str, nas: str, decisions: tuple[int, ...], meta: dict, seed_of: Callable[[int], int],

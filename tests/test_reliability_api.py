@@ -117,6 +117,31 @@ def test_search_api_checks_settings_as_the_command_line_does(tmp_path):
         assert not (tmp_path / f"run{i}").exists()
 
 
+@pytest.mark.parametrize("section, key, flag", [("options", "lr", "--controller-lr"),
+                                               ("options", "failed_reward", "--failed-reward"),
+                                               ("proxy", "filters", "--filters"), (None, "seed", "--seed")])
+def test_a_stored_setting_out_of_bounds_is_one_line_on_resume(tmp_path, capsys, section, key, flag):
+    """A run stored before its settings were checked (nasdsl.search took nan): --resume crashed with
+    exit 3 ("Invalid learning rate") at every try; it is one line naming the store and the flag."""
+    import json
+    import sqlite3
+
+    from nasdsl.cli.dispatch import main
+
+    out = tmp_path / "run"
+    assert main(["search", "--reward", "synthetic", "--strategy", "ppo", "--trials", "2", "--workers", "1",
+                 "--quiet", "--out", str(out)]) == 0
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        config = json.loads(db.execute("SELECT value FROM run WHERE key = 'config'").fetchone()[0])
+        (config if section is None else config[section])[key] = float("nan") if key != "seed" else -5
+        db.execute("UPDATE run SET value = ? WHERE key = 'config'", (json.dumps(config),))
+    capsys.readouterr()
+    assert main(["search", "--resume", "--out", str(out), "--trials", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"table run, key 'config': a stored setting is refused: {flag} must be" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
 def test_resume_with_fewer_trials_than_finished_is_refused(tmp_path):
     """It stored a budget the run had already spent and said '30 done' (of 10)."""
     import nasdsl

@@ -66,7 +66,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
 
     from .dispatch import check_flags, check_not_empty
 
-    known = {*cli._RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
+    known = {*cli.RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise NasError(f"nasdsl.search: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -80,7 +80,7 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     check_flags(args)  # the command line's bounds (nan, 0, ...), before any folder is made
     strategy = cli.check_args(args)
     if oneshot.is_oneshot(strategy or ""):
-        run = oneshot.open_cli(args, None if resume else cli.config_from_args(args), cli._RUN_FLAGS)
+        run = oneshot.open_cli(args, None if resume else cli.config_from_args(args), cli.RUN_FLAGS)
         try:
             return run.run(progress=progress, minutes=minutes)
         finally:
