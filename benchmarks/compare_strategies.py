@@ -9,10 +9,12 @@ full --epochs, so they are comparable with the plain runs) and stops counting at
 Printed: per strategy the best and the top-5 mean full-training reward within the budget (mean
 ± sd over seeds), the best-so-far at 1/4, 1/2, 3/4 and all of the budget, the p-value of
 "better than random", and for each +asha strategy the child-epochs and the wall time it needed to
-reach the best reward plain random reached with its whole budget, against random's (the saving;
-target 3x fewer child-epochs, exit 1 when missed; wall time counts from a run's first proposal, so
+reach the best reward plain random reached with its whole budget, against what random spent (the
+saving; target 3x fewer child-epochs for every +asha strategy on every seed, exit 1 when missed,
+exit 2 when --strategies holds no random or no +asha strategy to check it on; wall time counts from a run's first proposal, so
 run it on an otherwise idle machine and in one sitting). Every run is a normal run folder under
---out, resumed where it stopped when the script is started again.
+--out, resumed where it stopped when the script is started again with the same settings (a folder
+of other settings is refused).
 
     python benchmarks/compare_strategies.py [--budget 40 x epochs] [--seeds 0,1,2,3,4] [--workers 2]
         [--strategies ppo,reinforce,random,evolution,random+asha] [--epochs (the default proxy's)] [--min-epochs 1]
@@ -21,6 +23,7 @@ run it on an otherwise idle machine and in one sitting). Every run is a normal r
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
@@ -47,8 +50,13 @@ def asha_trials(budget: int, epochs: int, eta: int, min_epochs: int) -> int:
 
 
 def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], list[dict]]:
+    """Run (or resume) one search; a folder holding a run of other settings (an earlier --budget,
+    --epochs, ...) is refused: resuming it would measure the old settings under the new labels."""
     resume = (folder / "trials.sqlite").exists()
     s = Search(folder, None if resume else cfg, resume=resume)
+    if resume and json.dumps(s.config.to_dict(), sort_keys=True) != json.dumps(cfg.to_dict(), sort_keys=True):
+        s.close()
+        raise SystemExit(f"{folder}: holds a run made with other settings than these; give another --out")
     s.run("local", workers=workers, progress=False)
     trials, rungs = s.store.trials(), s.store.rungs()
     s.close()
@@ -128,6 +136,10 @@ def main() -> int:
     ap.add_argument("--out", default="runs/compare")
     args = ap.parse_args()
     args.budget = args.budget or 40 * args.epochs
+    names = args.strategies.split(",")
+    if "random" not in names or not any(name.endswith("+asha") for name in names):
+        print("no target to check: --strategies needs random and at least one +asha strategy", file=sys.stderr)
+        return 2
     seeds = [int(s) for s in args.seeds.split(",")]
     options = StrategyOptions(batch=args.controller_batch, population=args.population)
     base = SearchConfig(reward=args.reward, options=options)
@@ -137,7 +149,7 @@ def main() -> int:
     rungs = rung_epochs(args.min_epochs, args.epochs, args.reduction)
     results: dict[str, list[dict]] = {}
     t0 = time.time()
-    for name in args.strategies.split(","):
+    for name in names:
         strategy, _, sched = name.partition("+")
         for seed in seeds:
             if sched == "asha":
@@ -167,17 +179,18 @@ def main() -> int:
                             f"(one-sided Mann-Whitney U, p = {pv:.3f}, {len(rs)} seeds each)")
         print(f"| {name} | {mean_sd([r['best'] for r in rs])} | {mean_sd([r['top5'] for r in rs])} | {marks} | {p} |")
     missed = []
-    for name, rs in results.items():
-        if not name.endswith("+asha") or "random" not in results:
-            continue
+    asha = [name for name in results if name.endswith("+asha")]
+    spent = statistics.fmean(r["spent"] for r in results["random"])  # what random spent, measured
+    for name in asha:
+        rs = results[name]
         at = [to_reach(a["points"], r["best"]) for a, r in zip(rs, results["random"])]  # (epochs, seconds)
         needed = [epochs for epochs, _ in at]
         reached = [n for n in needed if math.isfinite(n)]
         text = ", ".join("not reached" if not math.isfinite(n) else f"{n:g}" for n in needed)
-        saving = (f"{args.budget / statistics.fmean(reached):.2f}x fewer child-epochs on the seeds that reached it"
+        saving = (f"{spent / statistics.fmean(reached):.2f}x fewer child-epochs on the seeds that reached it"
                   if reached else "never reached")
-        verdicts.append(f"{name}: child-epochs to reach plain random's best (per seed: {text}) against random's "
-                        f"{args.budget}: {saving} (target 3x)")
+        verdicts.append(f"{name}: child-epochs to reach plain random's best (per seed: {text}) against the "
+                        f"{spent:g} random spent: {saving} (target 3x)")
         walls = [(seconds, r["wall"]) for (_, seconds), r in zip(at, results["random"])]
         done = [(w, full) for w, full in walls if math.isfinite(w)]
         text = ", ".join("not reached" if not math.isfinite(w) else f"{w:.1f} s of {full:.1f} s" for w, full in walls)
@@ -185,8 +198,8 @@ def main() -> int:
                        "less wall time on the seeds that reached it" if done else "never reached")
         verdicts.append(f"{name}: wall time to reach plain random's best against random's whole run (per seed: "
                         f"{text}): {wall_saving}")
-        if name == "random+asha" and (len(reached) < len(needed) or args.budget / statistics.fmean(reached) < 3):
-            missed.append(f"random+asha's saving is below 3x ({saving})")
+        if len(reached) < len(needed) or spent / statistics.fmean(reached) < 3:
+            missed.append(f"{name}'s saving is below 3x ({saving})")
     print("\n" + "\n".join(verdicts))
     if missed:
         print("MISSED: " + "; ".join(missed))
