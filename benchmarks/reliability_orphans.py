@@ -5,7 +5,8 @@
 Starts `nasdsl search --reward synthetic --workers 2` (each trial sleeps 0.2 s), sends the signal
 to the driver only, and counts the processes it started (found by a marker in their environment)
 until none is left or the limit passes (10 s after SIGTERM, 30 s after kill -9). Prints one row per
-checkout and signal; exits 1 if this checkout leaves a process behind or takes longer than the limit.
+checkout and signal; exits 1 if this checkout leaves a process behind, takes longer than the limit,
+or never had its search running (fewer than 4 processes, or a driver that had ended before the signal).
 """
 from __future__ import annotations
 
@@ -36,12 +37,14 @@ def measure(root: Path, sig: signal.Signals) -> dict:
                          env=env, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     deadline = time.time() + 180
-    while len(marked(marker)) < 4 and time.time() < deadline:  # driver, 2 workers, resource tracker
+    while len(marked(marker)) < 4 and p.poll() is None and time.time() < deadline:  # driver, 2 workers, tracker
         time.sleep(0.1)
     time.sleep(3)
     started = len(marked(marker))
+    running = p.poll() is None  # a driver that never started, or already ended, proves nothing
     t0 = time.time()
-    os.kill(p.pid, sig)
+    if running:
+        os.kill(p.pid, sig)
     p.wait()
     exit_s = time.time() - t0
     gone = None
@@ -53,7 +56,8 @@ def measure(root: Path, sig: signal.Signals) -> dict:
     left = marked(marker)
     reap(left)
     shutil.rmtree(out.parent, ignore_errors=True)
-    return {"started": started, "rc": p.returncode, "exit_s": exit_s, "gone_s": gone, "left": len(left)}
+    return {"started": started, "running": running, "rc": p.returncode, "exit_s": exit_s, "gone_s": gone,
+            "left": len(left)}
 
 
 def main() -> int:
@@ -68,8 +72,8 @@ def main() -> int:
             r = measure(root, sig)
             gone = "-" if r["gone_s"] is None else f"{r['gone_s']:.2f}"
             print(f"{name:<10} {sig.name:<8} {r['started']:>5} {r['rc']:>5} {r['exit_s']:>7.2f} {gone:>10} {r['left']:>5}")
-            if name == "this" and (r["left"] or r["gone_s"] is None):
-                ok = False
+            if name == "this" and (r["left"] or r["gone_s"] is None or r["started"] < 4 or not r["running"]):
+                ok = False  # (fewer than driver, 2 workers and the resource tracker: the search never ran)
     print("target: no process left, within 10 s of SIGTERM and 30 s of kill -9:", "met" if ok else "MISSED")
     return 0 if ok else 1
 
