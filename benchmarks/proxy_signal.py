@@ -15,8 +15,9 @@ random cells of the nasnet space are trained with two seeds, and once more (firs
 
 Exits 1 when the default candidate (SearchConfig's defaults) misses either correlation bar, or its
 main job estimate exceeds 10 minutes. Children run through nasdsl_search.trial.run_trial (the code the
-search runs), on a spawned process pool. Results are cached in --cache (JSON), so a run that was
-stopped continues where it stopped; a candidate is reported with however many cells it finished.
+search runs), on a spawned process pool. Results are cached in --cache (JSON), each with a digest of
+the cell and settings it trained with, so a run that was stopped continues where it stopped and a
+changed candidate trains again; a candidate is reported with however many cells it finished.
 
     python benchmarks/proxy_signal.py [--cells 30] [--candidates all-e4,t200-e8] [--longer 4]
         [--workers 2] [--threads 1] [--cache runs/proxy_signal.json] [--list]
@@ -36,6 +37,8 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from search_vs_published import digest  # noqa: E402
 
 from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
@@ -137,23 +140,28 @@ def long_key(name: str, i: int) -> str:
 
 def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], longer: int, pool, threads: int,
             cache: dict, cache_path: Path) -> dict:
-    """Train every (cell, seed) this candidate still lacks; return its statistics."""
-    jobs = {}
+    """Train every (cell, seed) this candidate still lacks; return its statistics. A cached training
+    counts only for the cell and settings it trained with (its digest), so a changed candidate or
+    default proxy trains again instead of reporting the old figures under the new name."""
+    jobs, digests = {}, {}
     for i, d in enumerate(decisions):
         for kind, seed, epochs in (("a", 1000 + i, cfg.train.epochs), ("b", 2000 + i, cfg.train.epochs),
                                    ("long", 1000 + i, cfg.train.epochs * longer)):
             if kind == "long" and longer <= 1:
                 continue
             key = long_key(name, i) if kind == "long" else f"{name}/{i}/{kind}"
-            if key not in cache and key not in jobs and pool is not None:
-                jobs[key] = payload(cfg, d, seed, epochs, threads, 1 if kind == "long" else cfg.repeats)
+            job = payload(cfg, d, seed, epochs, threads, 1 if kind == "long" else cfg.repeats)
+            digests[key] = digest(job)
+            if cache.get(key, {}).get("cell") != digests[key] and key not in jobs and pool is not None:
+                jobs[key] = job
     futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}
     for fut in cf.as_completed(futures):
-        r = fut.result()
-        cache[futures[fut]] = {"reward": r["reward"], "seconds": r["seconds"], "error": r["error"]}
+        r, key = fut.result(), futures[fut]
+        cache[key] = {"reward": r["reward"], "seconds": r["seconds"], "error": r["error"], "cell": digests[key]}
         cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
-        print(f"  {futures[fut]}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
-    return stats(name, cfg, len(decisions), longer, cache)
+        print(f"  {key}: {r['reward']} ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+    current = {k: v for k, v in cache.items() if k in digests and v.get("cell") == digests[k]}
+    return stats(name, cfg, len(decisions), longer, current)
 
 
 def stats(name: str, cfg: SearchConfig, n: int, longer: int, cache: dict) -> dict:
