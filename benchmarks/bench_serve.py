@@ -15,8 +15,11 @@ Usage: python benchmarks/bench_serve.py [--requests 200] [--seconds 30] [--clien
 6. int8 agreement where it means something: a small network trained on digits for 3 epochs,
    float vs int8 on 256 held-out digits.
 
-Exits 1 when a valid request fails (any status but 200, or a connection error) or when the overload
-case is not answered with 503s (with Retry-After) alone.
+Exits 1 when a valid request fails (any status but 200, or a connection error), when the overload
+case is not answered with 503s (with Retry-After) alone, when a server does not exit 0 on SIGTERM,
+or when the server's best fp32 requests/s at the most clients (batching on or off) is below
+--target (0.75) of the in-process ceiling: what HTTP, the queue and the client sharing the cores
+may cost.
 """
 from __future__ import annotations
 
@@ -225,6 +228,8 @@ def main() -> int:
     ap.add_argument("--clients", default="1,8,32")
     ap.add_argument("--rounds", type=int, default=10, help="timed rounds for the fp32/int8 latency")
     ap.add_argument("--ceiling-seconds", type=float, default=10)
+    ap.add_argument("--target", type=float, default=0.75,
+                    help="least fp32 requests/s at the most clients, as a fraction of the in-process ceiling")
     args = ap.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     import onnxruntime
@@ -265,14 +270,16 @@ def main() -> int:
         if set(r["statuses"]) - {200} or r["errors"]:
             failed.append(f"int8: statuses {r['statuses']}, errors {r['errors'][:3]}")
     finally:
-        server.stop()
+        if (rc := server.stop()) != 0:
+            failed.append(f"server (int8) exited {rc} on SIGTERM")
 
     log("overload: --max-queue 4, 32 clients")
     server = Server(fp32, modes["on"] + ["--max-queue", "4"], folder / "serve_overload.log")
     try:
         over = asyncio.run(load(server.url, images, 32, max(args.requests, 300), args.seconds))
     finally:
-        server.stop()
+        if (rc := server.stop()) != 0:
+            failed.append(f"server (overload) exited {rc} on SIGTERM")
     refused = over["statuses"].get(503, 0)
     if not refused or set(over["statuses"]) - {200, 503} or over["errors"] or over["retry_after_missing"]:
         failed.append(f"overload: statuses {over['statuses']}, errors {over['errors'][:3]}, "
@@ -308,6 +315,13 @@ def main() -> int:
     print(f"{'int8/fp32':<8}{lat[('int8', 1)] / lat[('fp32', 1)]:>10.2f}{lat[('int8', 16)] / lat[('fp32', 16)]:>10.2f}"
           f"{int8.stat().st_size / fp32.stat().st_size:>10.2f}")
     print(f"\nint8 agreement, {small_name}: {agreement.summary()}")
+    most = max(clients)
+    best = max(r["rps"] for n, c, r in rows if n.startswith("fp32") and c == most)
+    verdict = "met" if best >= args.target * ceil else "MISSED"
+    print(f"target: the server's best fp32 requests/s at {most} clients, {best:.1f}, is {best / ceil:.2f} of the "
+          f"in-process ceiling ({ceil:.1f} images/s); at least {args.target:g}: {verdict}")
+    if verdict == "MISSED":
+        failed.append(f"server at {most} clients: {best / ceil:.2f} of the ceiling < {args.target:g}")
     for f in failed:
         print(f"FAIL: {f}")
     return 1 if failed else 0
