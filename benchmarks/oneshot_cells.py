@@ -2,7 +2,7 @@
 
 `oneshot_cost.py` asks a pick's reward to reach R*, the multi-trial's best reward: the best of 60
 noisy trainings, which the cell that scored it does not reach again when retrained (its `hindsight`
-rows). This compares the cells instead, as `search_vs_published.py` does:
+rows). This compares the cells instead, as `studies/search_vs_published.py` does:
 1. Multi-trial random, `--trials` (60) children on one worker, trained as `nasdsl search` trains a
    child (the default proxy, each child trained twice): its wall time T, its cell (the best reward's).
 2. Each one-shot strategy given T / 10: supernet, ranking, then the picks trained stand-alone in

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -37,8 +38,6 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from search_vs_published import digest  # noqa: E402
 
 from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
@@ -131,6 +130,12 @@ def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: in
     cfg = replace(cfg, repeats=repeats, train=replace(cfg.train, epochs=epochs))
     nas = to_nas(load_space("nasnet"), decisions, proxy_network(cfg))
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": list(decisions), "seed": seed}, threads)
+
+
+def digest(job: dict) -> str:
+    """What a cached training was trained on: its cell and every setting of its training."""
+    kept = {k: v for k, v in job.items() if k not in ("trial", "threads")}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def long_key(name: str, i: int) -> str:

@@ -7,7 +7,7 @@ reward, the sampled child's shared-weight accuracy, stayed at chance (README). I
 here, the collapse comes from the optimizer stepping on noise, not from anything the supernet told
 it. There is no target: the curves are the result (exit 0).
 
-    python benchmarks/controller_noise.py [--space nasnet] [--lrs 0.0035,0.00035] [--seeds 0,1,2]
+    python studies/controller_noise.py [--space nasnet] [--lrs 0.0035,0.00035] [--seeds 0,1,2]
         [--epochs 10] [--per-epoch 300] [--reward 0.10] [--sd 0.03]
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ Printed per regime: the mean shared-weight accuracy of 20 of its architectures (
 K < 20), their range, and the training loss of the last epoch (chance: ln 10 = 2.30). No target:
 the script exits 1 only when a regime could not be measured (a non-finite loss).
 
-    python benchmarks/oneshot_fit.py [--supernet-epochs E] [--seed S] [--json out.json]
+    python studies/oneshot_fit.py [--supernet-epochs E] [--seed S] [--json out.json]
 """
 from __future__ import annotations
 

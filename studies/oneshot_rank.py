@@ -12,7 +12,7 @@ the two stand-alone rankings is how far one training's ranking can be trusted, t
 the shared-weight tau (a ranking that knew each cell's expected reward would agree with one
 training about as well as, or better than, a second training does).
 
-    python benchmarks/oneshot_rank.py --archs 30 [--supernet-epochs E] [--strategies random-ws,enas,darts] [--retrain] [--json out.json]
+    python studies/oneshot_rank.py --archs 30 [--supernet-epochs E] [--strategies random-ws,enas,darts] [--retrain] [--json out.json]
 """
 from __future__ import annotations
 

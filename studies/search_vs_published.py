@@ -24,7 +24,7 @@ in --out (run folders and a JSON cache), so a stopped benchmark continues where 
 when a child failed to train (a result would be missing), else 0: there is no target to miss, the
 table is the result, whichever way it comes out.
 
-    python benchmarks/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
+    python studies/search_vs_published.py [--minutes 10] [--search-seeds 0,1,2,3,4]
         [--train-seeds 5] [--strategies random,ppo,evolution,evolution+asha,random-ws,enas] [--baseline random]
         [--workers 2] [--out runs/vs_published]
 
@@ -33,7 +33,7 @@ table is the result, whichever way it comes out.
 At the defaults this is about six hours on a 2-core machine (six strategies x five seeds x 10
 minutes, then about 360 trainings); every search and training is cached in --out, so it can run in
 sittings, a strategy at a time (a search or training is reused only with the settings it ran
-with, the proxy's training settings included). benchmarks/results/search_vs_published/ holds the
+with, the proxy's training settings included). studies/results/search_vs_published/ holds the
 searches and trainings measured so far: copy it to --out and they are reused.
 """
 from __future__ import annotations
