@@ -13,8 +13,9 @@ epoch; printed per epoch:
                     (k = N / eta^2: the cells a full ASHA run is meant to finish)
 
 These are the cuts ASHA would make if every cell reached the rung at once (the asynchronous ones
-are made on fewer cells, so they are noisier still). No target: the script exits 1 only when fewer
-than N cells finished.
+are made on fewer cells, so they are noisier still). Target, at the search's bottom rung (--min-epochs
+of `nasdsl search`, 1): a Spearman of at least --target (0.7) against the top rung, and the best cell
+kept; the script exits 1 when either is missed or fewer than N cells finished.
 
     python benchmarks/rung_signal.py [--cells 30] [--reduction 3] [--workers 2] [--threads 1] [--json F]
 """
@@ -51,6 +52,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="write every cell's accuracies here")
+    ap.add_argument("--target", type=float, default=0.7, help="least Spearman at the bottom rung")
     args = ap.parse_args()
     cfg = SearchConfig()  # the default proxy, as `nasdsl search` trains a child
     decisions = cells(args.cells)
@@ -82,18 +84,26 @@ def main() -> int:
     print("| epoch | spearman vs top | best kept | top-k kept | accuracy range | s per cell-epoch |")
     print("|---|---|---|---|---|---|")
     best = max(range(len(ids)), key=lambda j: top[j])
+    rows = []  # (spearman, best kept) per epoch
     for e in range(epochs):
         acc = [curves[i][e][0] for i in ids]
         passed = set(sorted(range(len(ids)), key=lambda j: -acc[j])[:len(ids) // eta])
         secs = sorted(curves[i][e][1] for i in ids)[len(ids) // 2]
-        print(f"| {e + 1} | {spearman(acc, top):.2f} | {'yes' if best in passed else 'no'} | "
+        rows.append((spearman(acc, top), best in passed))
+        print(f"| {e + 1} | {rows[-1][0]:.2f} | {'yes' if best in passed else 'no'} | "
               f"{len(best_k & passed)} of {k} | {min(acc):.3f}-{max(acc):.3f} | {secs:.2f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"cells": {i: curves[i] for i in ids}, "reduction": eta}, indent=1))
-    if len(ids) < args.cells:
-        print(f"FAILED: only {len(ids)} of {args.cells} cells finished")
-        return 1
-    return 0
+    missed = [f"only {len(ids)} of {args.cells} cells finished"] if len(ids) < args.cells else []
+    bottom = SearchConfig().min_epochs
+    rho, kept = rows[bottom - 1] if ids else (float("nan"), False)
+    if not rho >= args.target:
+        missed.append(f"spearman at epoch {bottom} (the bottom rung) {rho:.2f} < {args.target:g}")
+    if not kept:
+        missed.append(f"the best cell is cut at epoch {bottom} (the bottom rung)")
+    print(f"\ntarget at the bottom rung (epoch {bottom}): spearman >= {args.target:g} and the best cell kept: "
+          + ("met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
