@@ -103,7 +103,9 @@ def checkpoint_share(cfg: SearchConfig, epochs: int, ratio: float | None) -> tup
     with tempfile.TemporaryDirectory() as tmp:
         run = OneShot(f"{tmp}/run", cfg, OneShotConfig.for_strategy("random-ws", epochs=epochs))
         try:
-            run.checkpoint_ratio = float("inf") if ratio is None else ratio
+            # None: a ratio so large that only the first epoch (after no cost yet: 0 x it) and the last
+            # checkpoint; inf would make inf x 0 = nan there and leave out the first (mislabelled before)
+            run.checkpoint_ratio = 1e300 if ratio is None else ratio
             wall = _timed(run.train_supernet)
             trained = sum(e["seconds"] for e in os_store.epochs(run.store))
             return wall, (wall - trained) / wall
