@@ -26,11 +26,19 @@ sys.exit(main(sys.argv[1:]))
 class ServeProcess:
     """`nasdsl serve MODEL --port 0 FLAGS...`; stderr (the request log) goes to `log`."""
 
-    def __init__(self, model: str | Path, *flags: str, log: Path, timeout: float = 60.0):
+    def __init__(self, model: str | Path, *flags: str, log: Path, timeout: float = 60.0,
+                 ignore: tuple[signal.Signals, ...] = ()):
+        """`ignore`: signals the server is started ignoring, as `nohup` starts it."""
         self.log = log
         self._err = open(log, "w")
+
+        def ignoring():
+            for s in ignore:
+                signal.signal(s, signal.SIG_IGN)
+
         self.proc = subprocess.Popen([sys.executable, "-c", RUNNER, "serve", str(model), "--port", "0", *flags],
-                                     stdout=subprocess.PIPE, stderr=self._err, text=True, env=child_env())
+                                     stdout=subprocess.PIPE, stderr=self._err, text=True, env=child_env(),
+                                     preexec_fn=ignoring if ignore else None)
         self.banner = self._line(timeout)
         if "http://" not in self.banner:
             self.stop()

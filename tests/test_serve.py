@@ -135,16 +135,19 @@ def _png(width: int, height: int) -> bytes:
 
 
 BAD = {  # name -> (query, content, content type, status, a word of the reason)
-    "not an image": ("", b"hello, world" * 10, "image/jpeg", 400, "not an image"),
+    "not an image": ("", b"hello, world" * 10, "image/jpeg", 415, "not an image of a format this service reads"),
     "empty body": ("", b"", "image/png", 400, "empty"),
     "1x1 pixels": ("", None, "image/png", 422, "1x1"),
     "20000x20000 pixels": ("", None, "image/png", 413, "20000x20000"),
-    "extreme aspect ratio": ("", None, "image/png", 422, "aspect"),
+    "extreme aspect ratio": ("", None, "image/png", 413, "aspect"),  # over --max-pixels once resized
     "truncated": ("", None, "image/jpeg", 400, "truncated"),
     "body too large": ("", b"\xff" * 400_000, "image/jpeg", 413, "limit"),
     "top not a number": ("?top=five", None, "image/png", 400, "top"),
     "top zero": ("?top=0", None, "image/png", 400, "top"),
+    "top with a sign": ("?top=%2B2", None, "image/png", 400, "digits 0-9"),  # int() took +2, " 3", "1_0"
+    "top in other digits": ("?top=%D9%A3", None, "image/png", 400, "digits 0-9"),
     "multipart without a file": ("", None, "multipart", 400, "no file part"),
+    "multipart with two files": ("", None, "two files", 400, "2 files; send one image per request"),
 }
 
 
@@ -157,7 +160,10 @@ def test_bad_inputs_get_a_one_line_4xx_and_the_server_stays_up(server, client, i
         content = made[case]()
     elif content is None:
         content = images["gray.png"]
-    if kind == "multipart":  # a form with a text field and no file
+    if kind == "two files":  # the second was ignored, even when it was not an image
+        r = client.post("/v1/classify", files=[("a", ("a.png", images["gray.png"], "image/png")),
+                                               ("b", ("b.png", b"not an image", "image/png"))])
+    elif kind == "multipart":  # a form with a text field and no file
         r = client.post("/v1/classify", content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
                         b"hi\r\n--b--\r\n", headers={"Content-Type": "multipart/form-data; boundary=b"})
     else:
@@ -185,21 +191,21 @@ def test_common_raster_formats_are_decoded(server, client, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["EPS", "PCX", "TGA"])  # EPS would run Ghostscript where installed
-def test_other_formats_are_not_an_image(server, client, fmt):
+def test_other_formats_are_refused_naming_the_ones_read(server, client, fmt):
     r = client.post("/v1/classify", content=_encoded(fmt))
-    assert r.status_code == 400 and r.json()["error"] == "not an image Pillow can read"
+    assert r.status_code == 415 and r.json()["error"] == \
+        "not an image of a format this service reads (PNG, JPEG, GIF, BMP, TIFF, WEBP, PPM, ICO)"
 
 
 def test_request_log_escapes_the_path(server, client):
     forged = "/x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms"
-    before = server.log.read_text().splitlines()
     assert client.get(forged).status_code == 404
     assert client.get("/a%1b[31mred%7F%C2%85%E2%80%A8b%25").status_code == 404
-    assert wait_until(lambda: len(server.log.read_text().splitlines()) == len(before) + 2)
+    wanted = (" GET /x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms 404 ",
+              " GET /a%1B[31mred%7F%C2%85%E2%80%A8b%25 404 ")
+    # (a line is written as its response ends, so an earlier test's may come after these requests)
+    assert wait_until(lambda: all(any(w in line for line in server.log.read_text().splitlines()) for w in wanted))
     text = server.log.read_text()
-    new = text.splitlines()[len(before):]
-    assert " GET /x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms 404 " in new[0]
-    assert " GET /a%1B[31mred%7F%C2%85%E2%80%A8b%25 404 " in new[1]
     assert "\x1b" not in text and len(text.split("\n")) == len(text.splitlines()) + 1
 
 
@@ -315,7 +321,9 @@ def _accepts(port: int) -> bool:
     (["missing.onnx"], "no such model file"),
     (["{bad}"], "not a loadable ONNX model"),
     (["{model}", "--max-batch", "0"], "--max-batch must be at least 1"),
-    (["{model}", "--port", "70000"], "--port must be in 0..65535"),
+    (["{model}", "--port", "70000"], "nasdsl serve: error: --port must be at most 65535"),
+    (["{model}", "--max-wait-ms", "inf"], "--max-wait-ms must be a finite number"),  # held a lone request forever
+    (["{model}", "--host", ""], "--host: an empty argument"),
     (["{model}", "--port", "{busy}"], "cannot listen on"),
 ])
 def test_bad_flags_and_models_exit_2_in_one_line(model, tmp_path, capsys, argv, message):
@@ -355,3 +363,101 @@ def test_damaged_cards_are_refused_before_listening(model, images, tmp_path, cap
     image.write_bytes(images["gray.png"])
     assert main(["infer", str(damaged), str(image)]) == 2  # the same check for `infer`
     assert capsys.readouterr().err == err
+
+
+def test_a_request_that_leaves_unqueued_does_not_hold_the_batch(model, images, tmp_path):
+    """A batch waits --max-wait-ms for requests still being received; one that is refused (here a
+    408 for a stalled body) must stop that wait: the request beside it waited the whole 20 s."""
+    s = ServeProcess(model, "--max-wait-ms", "20000", "--read-timeout", "1", log=tmp_path / "serve.log")
+    try:
+        held = held_request(s.port, images["gray.png"], hold=100)
+        with httpx.Client(base_url=s.url, timeout=30) as client:
+            assert wait_until(lambda: client.get("/health").json()["in_flight"] == 1)
+            start = time.monotonic()
+            r = client.post("/v1/classify", content=images["rgba.png"])
+            assert r.status_code == 200 and time.monotonic() - start < 6, time.monotonic() - start
+        assert read_response(held)[0] == 408
+    finally:
+        s.stop()
+
+
+def _with_graph(model, out, scale: float):
+    """The exported model's card on a small graph: logits = exp(scale * (per-channel means) @ W), finite
+    for an all-zero input, inf for most images when `scale` is large (a model broken for real inputs)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nasdsl.deploy.modelcard import save_model
+
+    proto = onnx.load(str(model))
+    w = numpy_helper.from_array((np.random.default_rng(0).standard_normal((3, 10)) * scale).astype(np.float32), "W")
+    axes = numpy_helper.from_array(np.array([2, 3], np.int64), "axes")
+    nodes = [helper.make_node("ReduceMean", ["x", "axes"], ["r"], keepdims=0),
+             helper.make_node("MatMul", ["r", "W"], ["z"]), helper.make_node("Exp", ["z"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])], [w, axes])
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])  # ReduceMean's axes as input
+    made.ir_version = 9
+    return save_model(made, {p.key: p.value for p in proto.metadata_props}, proto.doc_string, out)
+
+
+def test_a_model_broken_for_every_input_is_refused_at_start(model, tmp_path, capsys):
+    broken = _with_graph(model, tmp_path / "nan.onnx", float("nan"))
+    assert main(["serve", str(broken), "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "the model's outputs are not finite" in err and len(err.splitlines()) == 1, err
+
+
+def test_a_model_broken_for_an_image_answers_500_in_one_line_without_a_traceback(model, images, tmp_path):
+    broken = _with_graph(model, tmp_path / "inf.onnx", 1e6)  # finite on the warm-up's zeros only
+    s = ServeProcess(broken, log=tmp_path / "serve.log")
+    try:
+        r = httpx.post(s.url + "/v1/classify", content=images["rgba.png"], timeout=30)
+        assert r.status_code == 500 and "the model's outputs are not finite" in r.json()["error"], r.text
+        assert httpx.get(s.url + "/health", timeout=30).status_code == 200
+        s.terminate()
+        assert s.wait()[0] == 0
+        log = s.log.read_text()
+        assert "Traceback" not in log and "POST /v1/classify 500 " in log, log
+    finally:
+        s.stop()
+
+
+def test_sighup_drains_like_sigterm(model, tmp_path):
+    """A closed terminal: it killed the server at once, dropping what was in flight, with no line."""
+    s = ServeProcess(model, log=tmp_path / "serve.log")
+    try:
+        s.proc.send_signal(signal.SIGHUP)
+        rc, out = s.wait()
+        assert rc == 0 and "stopped (SIGHUP, drained)" in out
+    finally:
+        s.stop()
+
+
+def test_sighup_stays_ignored_under_nohup(model, tmp_path):
+    s = ServeProcess(model, log=tmp_path / "serve.log", ignore=(signal.SIGHUP,))
+    try:
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert s.proc.poll() is None and httpx.get(s.url + "/health", timeout=30).status_code == 200
+    finally:
+        s.stop()
+
+
+def test_a_signal_while_the_model_loads_stops_at_once(model, monkeypatch, capsys):
+    """Before serving, nothing is in flight: the signal ends the command with its line, exit 0
+    (SIGTERM killed it with no output, SIGINT printed "interrupted" and exit 130)."""
+    import os
+
+    from nasdsl.cli.commands import serve as serve_cmd
+
+    def loading(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        raise AssertionError("the signal did not stop the start")
+
+    monkeypatch.setattr(serve_cmd, "_prepare", loading)
+    before = {s: signal.getsignal(s) for s in serve_cmd.SIGNALS}
+    assert main(["serve", str(model), "--port", "0"]) == 0
+    assert capsys.readouterr().out.strip() == "nasdsl serve: stopped (SIGTERM) before serving"
+    assert {s: signal.getsignal(s) for s in serve_cmd.SIGNALS} == before  # the handlers given back

@@ -59,6 +59,10 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "supernet_epochs": (1, 10**5, False), "supernet_lr": (0, 1e3, True), "arch_lr": (0, 1e3, True),
     "arch_weight_decay": (0, 1, False), "controller_steps": (0, 10**6, False), "rank_samples": (1, 10**5, False),
     "eval_images": (1, 10**9, False), "top_k": (1, 10**5, False),
+    # serve: a batch waits at most a minute (inf would hold a lone request until the next one came)
+    "port": (0, 65535, False), "max_batch": (1, 4096, False), "max_queue": (1, 10**6, False),
+    "max_body": (1, 2**40, False), "max_pixels": (1, 10**10, False), "min_side": (1, 10**5, False),
+    "decode_threads": (1, 1024, False), "max_wait_ms": (0, 60_000, False), "read_timeout": (0, 86_400, True),
 }
 
 
@@ -87,13 +91,13 @@ def _num(x: float) -> str:
     return "∞" if math.isinf(x) else str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-# flags for which an empty value means something: no passes, every interface
-EMPTY_ALLOWED = frozenset({"passes", "graph_passes", "host"})
+# flags for which an empty value means something: no passes
+EMPTY_ALLOWED = frozenset({"passes", "graph_passes"})
 
 
 def check_not_empty(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """NasError naming the argument given as an empty string ("" names no file: a path would turn it
-    into the current folder, a name into nothing at all)."""
+    into the current folder, a name into nothing at all; `serve --host ""` would name no address)."""
     for action in parser._actions:
         value = getattr(args, action.dest, None)
         values = value if isinstance(value, (list, tuple)) else [value]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from ..errors import NasError
 from .infer import Classifier
 from .serve_batch import Batcher, QueueFull
 from .serve_images import ImageLimits, RequestError, decode, one_line
@@ -105,10 +106,9 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         raw = request.query_params.get("top")
         if raw is None:
             return min(DEFAULT_TOP, clf.card.classes)
-        try:
-            top = int(raw)
-        except ValueError:
-            raise RequestError(400, f"top must be an integer, got {raw[:20]!r}") from None
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # int() takes "+2", " 3", "1_0", "٣"
+            raise RequestError(400, f"top must be a whole number (digits 0-9), got {raw[:20]!r}")
+        top = int(raw)
         if top < 1:
             raise RequestError(400, f"top must be at least 1, got {top}")
         return min(top, clf.card.classes)
@@ -130,7 +130,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         return b"".join(chunks)
 
     async def file_part(request: Request, body: bytes) -> bytes:
-        """The first file in a multipart/form-data body already read (and size-checked)."""
+        """The one file of a multipart/form-data body already read (and size-checked)."""
         sent = False
 
         async def replay():
@@ -148,10 +148,12 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         except Exception as e:  # noqa: BLE001 (python-multipart's parse errors)
             raise RequestError(400, f"bad multipart body: {one_line(e) or e.__class__.__name__}") from None
         try:
-            upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
-            if upload is None:
+            uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            if not uploads:
                 raise RequestError(400, "multipart body has no file part (send the image as a file field)")
-            return await upload.read()
+            if len(uploads) > 1:
+                raise RequestError(400, f"multipart body has {len(uploads)} files; send one image per request")
+            return await uploads[0].read()
         finally:
             await form.close()
 
@@ -181,6 +183,8 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
             best, batch = await batcher.submit(x, top)
         except RequestError as e:
             return error(e.status, e.reason)
+        except NasError as e:  # the model itself (outputs not finite): its message, not a traceback
+            return error(500, one_line(e.diagnostics[0].message))
         finally:
             batcher.release(queued)
         request.state.batch = batch

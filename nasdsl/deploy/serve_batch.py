@@ -60,6 +60,7 @@ class Batcher:
         self.in_flight -= 1
         if not queued:
             self.incoming -= 1
+            self._arrived.set()  # a batch waiting for this request stops waiting for it
 
     async def submit(self, x: np.ndarray, top: int) -> tuple[list[tuple[int, str, float]], int]:
         """Queue one preprocessed image (admitted before); returns its top-k and the batch size."""

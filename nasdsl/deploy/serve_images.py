@@ -52,17 +52,19 @@ def one_line(text: str) -> str:
 
 
 def check_size(width: int, height: int, pre: Preprocess, limits: ImageLimits) -> None:
-    """Refuse images too small to classify or too large to decode safely (RequestError)."""
+    """Refuse images too small to classify (422) or too large to decode safely (413: over the
+    --max-pixels limit as sent, or once resized), with exact pixel counts (RequestError)."""
     if min(width, height) < limits.min_side:
         raise RequestError(422, f"image is {width}x{height} pixels; the shorter side must be at least "
                                 f"{limits.min_side}")
     if width * height > limits.max_pixels:
-        raise RequestError(413, f"image is {width}x{height} pixels ({width * height / 1e6:.1f} MP); "
-                                f"the limit is {limits.max_pixels / 1e6:.1f} MP")
+        raise RequestError(413, f"image is {width}x{height} = {width * height:,} pixels; the limit is "
+                                f"{limits.max_pixels:,}")
     resized = resized_pixels(width, height, pre)
     if resized > limits.max_pixels:
-        raise RequestError(422, f"image is {width}x{height} pixels: resizing its shorter side to "
-                                f"{pre.resize} would make {resized / 1e6:.0f} MP (aspect ratio too extreme)")
+        raise RequestError(413, f"image is {width}x{height} pixels: resizing its shorter side to {pre.resize} "
+                                f"would make {resized:,} pixels, over the limit of {limits.max_pixels:,} "
+                                "(aspect ratio too extreme)")
 
 
 def decode(body: bytes, pre: Preprocess, limits: ImageLimits) -> np.ndarray:
@@ -79,7 +81,7 @@ def decode(body: bytes, pre: Preprocess, limits: ImageLimits) -> np.ndarray:
         reason = one_line(e) or e.__class__.__name__
         if isinstance(e, Image.DecompressionBombError):
             raise RequestError(413, f"image too large ({reason})") from None
-        raise RequestError(400, "not an image Pillow can read") from None
+        raise RequestError(415, f"not an image of a format this service reads ({', '.join(FORMATS)})") from None
     check_size(width, height, pre, limits)
     try:
         img = load_image(io.BytesIO(body), FORMATS)

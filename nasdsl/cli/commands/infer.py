@@ -11,7 +11,7 @@ from pathlib import Path
 from ...deploy.infer import PROVIDERS, Classifier
 from ...errors import NasError, print_error
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".ico"}
 
 
 def configure(p: argparse.ArgumentParser) -> None:

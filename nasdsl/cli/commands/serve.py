@@ -3,7 +3,9 @@
 The listening socket is bound here, before uvicorn starts, so that a busy port is a one-line error
 and `--port 0` can print the port the system picked. SIGTERM and Ctrl+C stop accepting connections,
 let every in-flight request finish, and exit 0; a second one drops the requests still in flight and
-exits 128 + its number (`nasdsl.deploy.serve.uvicorn_server`).
+exits 128 + its number (`nasdsl.deploy.serve.uvicorn_server`). SIGHUP (a closed terminal) is taken
+as SIGTERM, unless the command was started ignoring it (nohup). A signal while the model loads stops the command at once: nothing is in flight yet.
+The flags' bounds are checked with every command's (`dispatch.FLAG_BOUNDS`).
 """
 from __future__ import annotations
 
@@ -41,18 +43,6 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decode-threads", type=int, default=2, help="threads decoding images (default 2)")
 
 
-def _check(args) -> None:
-    if not 0 <= args.port <= 65535:
-        raise fail("nasdsl", f"--port must be in 0..65535, got {args.port}")
-    for flag, value, low in (("--threads", args.threads or 1, 1), ("--max-batch", args.max_batch, 1),
-                             ("--max-queue", args.max_queue, 1), ("--max-body", args.max_body, 1),
-                             ("--max-pixels", args.max_pixels, 1), ("--min-side", args.min_side, 1),
-                             ("--decode-threads", args.decode_threads, 1), ("--max-wait-ms", args.max_wait_ms, 0),
-                             ("--read-timeout", args.read_timeout, 0.001)):
-        if not value >= low:
-            raise fail("nasdsl", f"{flag} must be at least {low}, got {value}")
-
-
 def _bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -71,11 +61,52 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class _StoppedEarly(Exception):
+    """A signal before the server runs."""
+
+
+def _stop_early(sig: int, frame) -> None:
+    raise _StoppedEarly(signal.Signals(sig).name)
+
+
 def run(args) -> int:
-    _check(args)
+    # a signal the command was started ignoring stays ignored (`nohup nasdsl serve` outlives its terminal)
+    handled = [s for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, _stop_early) for s in handled}
+    try:
+        try:
+            server, sock, banner = _prepare(args)
+            for s in handled:  # uvicorn installs the same for SIGTERM and SIGINT once it runs; SIGHUP keeps it
+                signal.signal(s, server.handle_exit)
+        except _StoppedEarly as e:
+            print(f"nasdsl serve: stopped ({e}) before serving", flush=True)
+            return 0
+        print(banner, flush=True)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if not server.started:
+        print("nasdsl serve: the server did not start", file=sys.stderr)
+        return 1
+    how, status = server.outcome()
+    print(f"nasdsl serve: stopped{how}", flush=True)
+    return status
+
+
+def _prepare(args):
+    """The model loaded and checked, the socket bound, the app and its server made: (server, socket,
+    the line announcing them)."""
     from ...deploy.serve import ServeConfig, create_app, import_stack, uvicorn_server
 
     import_stack()
+    import numpy as np
     from PIL import Image
 
     from ...deploy.infer import Classifier
@@ -88,33 +119,26 @@ def run(args) -> int:
         if batch_dim != 1:
             raise fail(args.model, f"the graph has a fixed batch of {batch_dim}; export it with a dynamic batch")
         max_batch = 1
+    size = clf.card.preprocess.image
+    clf.predict(np.zeros((1, 3, size, size), np.float32), 1)  # warm up; broken (NaN) weights fail here, not per request
     config = ServeConfig(max_batch=max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
                          max_body=args.max_body, read_timeout=args.read_timeout,
                          decode_threads=args.decode_threads,
                          limits=ImageLimits(max_pixels=args.max_pixels, min_side=args.min_side))
     sock = _bind(args.host, args.port)
-    # The service checks every image's size from its header before decoding (serve_images), so
-    # Pillow's own decompression-bomb warning/limit would only duplicate that with another message.
-    Image.MAX_IMAGE_PIXELS = None
-    app = create_app(clf, args.model, config, clf.quantization)
-    host, port = sock.getsockname()[:2]
-    server = uvicorn_server(app, args.read_timeout)
-    # uvicorn installs the same handler once it runs; a signal before that stops it as soon as it has started
-    previous = {s: signal.signal(s, server.handle_exit) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        # The service checks every image's size from its header before decoding (serve_images), so
+        # Pillow's own decompression-bomb warning/limit would only duplicate that with another message.
+        Image.MAX_IMAGE_PIXELS = None
+        app = create_app(clf, args.model, config, clf.quantization)
+        host, port = sock.getsockname()[:2]
+        server = uvicorn_server(app, args.read_timeout)
+    except BaseException:
+        sock.close()
+        raise
     kind = "int8" if clf.quantization else "float32"
     shown = f"[{host}]" if ":" in host else host
-    print(f"nasdsl serve: {clf.card.network} ({kind}, {clf.card.classes} classes, {', '.join(clf.providers)}) "
-          f"on http://{shown}:{port}  max batch {max_batch}, max wait {args.max_wait_ms:g} ms, "
-          f"queue {args.max_queue}", flush=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        sock.close()
-    if not server.started:
-        print("nasdsl serve: the server did not start", file=sys.stderr)
-        return 1
-    how, status = server.outcome()
-    print(f"nasdsl serve: stopped{how}", flush=True)
-    return status
+    banner = (f"nasdsl serve: {clf.card.network} ({kind}, {clf.card.classes} classes, {', '.join(clf.providers)}) "
+              f"on http://{shown}:{port}  max batch {max_batch}, max wait {args.max_wait_ms:g} ms, "
+              f"queue {args.max_queue}")
+    return server, sock, banner
