@@ -126,10 +126,12 @@ def interruptible(run):
     return wrapper
 
 
-def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command: str = "search") -> int:
+def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command: str = "search",
+            flags: str = "") -> int:
     """Say on stderr what stopped the run, what was kept, how to continue (`folder`: the run folder
-    `nasdsl COMMAND --resume` continues, None when there is none yet); the exit status (128 + signal)."""
-    resume = f" Continue with:\n  nasdsl {command} --resume --out {folder}" if folder is not None else ""
+    `nasdsl COMMAND --resume` continues, None when there is none yet; `flags`: more of that command
+    line); the exit status (128 + signal)."""
+    resume = f" Continue with:\n  nasdsl {command} --resume --out {folder}{flags}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
         print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)
     return 128 + _signum(e)

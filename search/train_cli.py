@@ -40,9 +40,9 @@ from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, refuse_files_of_others, same_file
 
 from .data import absolute_spec, refuse_inside
-from .lifetime import death_signal, stop_on_signals, stopped
+from .lifetime import Interrupted, death_signal, stop_on_signals, stopped
 from .recipes import RECIPES
-from .runlock import RunLock, lock_run_folder
+from .runlock import LOCK_NAME, RunLock, lock_run_folder
 from .store import STORE_NAME
 from .trainer import ChildDiverged, SettingError, TrainConfig, check_steps, training_steps
 
@@ -133,7 +133,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise NasError(f"-o {args.output}: is a folder; -o names the weights file (for a checkpoint folder use --out)")
     if args.out:
         _check_run_folder(args)
-        for name in RUN_FILES:
+        for name in (*RUN_FILES, LOCK_NAME):
             if args.output and same_file(args.output, Path(args.out) / name):
                 raise NasError(Diagnostic(f"-o names {name}, which --out writes itself; choose another output",
                                           args.output))
@@ -195,7 +195,7 @@ def _settings(args: argparse.Namespace, saved: dict | None) -> dict[str, Any]:
             settings["dataset"] = absolute_spec(settings["dataset"])  # --resume works from any folder
         return settings
     given = [f"--{k.replace('_', '-')}" if k != "target" else "NAME|FILE" for k in RUN_FLAGS
-             if getattr(args, k) not in (None, False)]
+             if getattr(args, k) is not None and getattr(args, k) is not False]  # (0 == False: --seed 0 counts)
     if given:
         raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
                        "(only --device, --amp, --channels-last, --threads, --workers, --nproc and -o may change)")
@@ -261,15 +261,22 @@ def _check_unchanged(settings: dict[str, Any], saved: dict) -> None:
 
 # -- files ----------------------------------------------------------------------------------------------
 def _save(obj: Any, path: Path) -> None:
-    """torch.save, atomically: a crash leaves the previous file or the new one, never half of one."""
+    """torch.save, atomically: a crash leaves the previous file or the new one, never half of one.
+    Through a link, the file it names is written (the link stays); a path that is not a regular
+    file (/dev/null, a FIFO) is written into as it is, never replaced by a file."""
     import torch
 
-    tmp = path.with_name(path.name + ".tmp")
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as f:
+            torch.save(obj, f)
+        return
+    tmp = target.with_name(target.name + ".tmp")
     with open(tmp, "wb") as f:
         torch.save(obj, f)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    os.replace(tmp, target)
 
 
 def _load(path: Path) -> dict:
@@ -327,13 +334,14 @@ def _until_stopped(args: argparse.Namespace, work: Callable[[], int]) -> int:
         try:
             return work()
         except KeyboardInterrupt as e:
-            return _stopped(e, args.out)
+            return _stopped(e, args.out, args.nproc)
 
 
-def _stopped(e: KeyboardInterrupt, folder: str | None) -> int:
-    """Say on stderr what stopped the training and how it goes on; the exit status."""
+def _stopped(e: KeyboardInterrupt, folder: str | None, nproc: int | None = None) -> int:
+    """Say on stderr what stopped the training and how it goes on (with the run's --nproc: a resume
+    is bitwise the uninterrupted run only on as many processes); the exit status."""
     if folder and (Path(folder) / "checkpoint.pt").exists():
-        return stopped(e, folder, "its last checkpoint is kept", "train")
+        return stopped(e, folder, "its last checkpoint is kept", "train", f" --nproc {nproc}" if nproc else "")
     return stopped(e, None, "no epoch was saved; start it again")
 
 
@@ -365,11 +373,18 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
                                 pass_fds=(lock.fileno(),) if lock else (), start_new_session=True,
                                 preexec_fn=_dies_with_us())
     try:
-        return torchrun.wait()
+        rc = torchrun.wait()
     except KeyboardInterrupt as e:
         torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
         torchrun.wait()
         raise
+    if rc < 0:  # torchrun itself killed (its ranks go with it): as if the signal had come to us
+        return _stopped(Interrupted(-rc), args.out, args.nproc)
+    if rc:  # a rank failed: torchrun's report is above
+        kept = (f"; its last checkpoint is kept: nasdsl train --resume --out {args.out} --nproc {args.nproc}"
+                if args.out and (Path(args.out) / "checkpoint.pt").exists() else "")
+        print(f"nasdsl train: a process of the run failed (torchrun exit {rc}){kept}", file=sys.stderr)
+    return rc
 
 
 def _threads(n: int) -> str:
@@ -399,6 +414,19 @@ def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
         elif value != action.default:
             flags += [action.option_strings[-1], str(value)]
     return positional + flags
+
+
+def _check_devices(device_spec: str, procs: int) -> None:
+    """Before torchrun: a --device this machine lacks, or fewer GPUs than processes, is one line here
+    rather than the same error from every rank and torchrun's report."""
+    import torch
+
+    from .devices import resolve_device
+
+    device = resolve_device(device_spec)
+    if device.type == "cuda" and torch.cuda.device_count() < procs:
+        raise NasError(f"--nproc {procs}: this machine has {torch.cuda.device_count()} GPU(s), one per process "
+                       "is needed; use fewer processes, or --device cpu")
 
 
 def _start_distributed(device_spec: str):
@@ -443,6 +471,7 @@ def run(args: argparse.Namespace) -> int:
     lock = _lock(args)
     try:
         if procs > 1 and "WORLD_SIZE" not in os.environ:
+            _check_devices(args.device, procs)
             data = _build(settings)[3]  # a user mistake the ranks would meet is one line here, before torchrun
             _no_steps(lambda: check_steps(training_steps(data.train, cfg.batch_size, procs), data.train,
                                           cfg.batch_size, procs))
@@ -570,7 +599,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
         eval_weights = (trainer.ema.model if trainer.ema is not None else trainer.model).state_dict()
         if rank != 0:
             continue
-        entry = {**stats, **ev}
+        entry = {**stats, **{f"val_{k}" if k == "loss" else k: v for k, v in ev.items()}}  # loss: training's
         history.append(entry)
         elapsed = time.perf_counter() - start
         left = elapsed / (trainer.epoch - done_before) * (cfg.epochs - trainer.epoch)

@@ -266,6 +266,7 @@ def test_an_output_linked_to_an_input_is_refused(tmp_path):
 @pytest.mark.parametrize("files, argv", [
     ({"good.nas": NASNET}, ["train", "good.nas", *FIT, "--out", "to2", "-o", "to2/checkpoint.pt"]),
     ({"good.nas": NASNET}, ["train", "good.nas", *FIT, "--out", "to2", "-o", "to2/./log.jsonl"]),
+    ({"good.nas": NASNET}, ["train", "good.nas", *FIT, "--out", "to2", "-o", "to2/driver.lock"]),  # the held lock
     ({"to2/checkpoint.pt": b"a run"}, ["train", "--resume", "--out", "to2", "-o", "to2/checkpoint.pt"]),
     ({"to2/checkpoint.pt": b"a run", "to2/best.pt": b"best"}, ["train", "--resume", "--out", "to2", "-o",
                                                                "to2/best.pt"]),

@@ -200,3 +200,28 @@ def test_a_diverged_training_is_one_line(tmp_path, capsys):
                  "-o", str(tmp_path / "w.pt")])
     err = capsys.readouterr().err
     assert code == 2 and "the training diverged: training loss is" in err and "try a lower --lr" in err, err
+
+
+def test_weights_are_written_through_a_link_and_into_a_fifo_never_over_them(tmp_path):
+    """-o is written with a temporary file and a rename: a link was replaced by a file (its target
+    left as it was), and /dev/null by a regular file, for every process of the machine."""
+    import os
+    import stat
+    import threading
+
+    from nasdsl_search.train_cli import _save
+
+    real, link = tmp_path / "real.pt", tmp_path / "link.pt"
+    real.write_bytes(b"old")
+    link.symlink_to(real)
+    _save({"w": torch.ones(2)}, link)
+    assert link.is_symlink() and torch.load(real, weights_only=True)["w"].tolist() == [1.0, 1.0]
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    _save({"w": torch.zeros(1)}, fifo)
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and len(got) == 1 and len(got[0]) > 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pt", "pipe", "real.pt"]  # no .tmp left

@@ -150,17 +150,21 @@ def test_nasdsl_train_nproc_2_and_resume(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("case", ["bad .nas", "no data set"])
+@pytest.mark.parametrize("case", ["bad .nas", "no data set", "no GPU"])
 def test_a_mistake_the_ranks_would_meet_is_one_line_before_torchrun_starts(tmp_path, case):
     """The launcher resolves the network, opens the data set and builds the model once before it
     starts torchrun: a mistake there is one line and exit 2 (it was every rank's line, torchrun's
     report and exit 1), and nothing is launched."""
     src = tmp_path / "net.nas"
+    if case == "no GPU" and torch.cuda.is_available():
+        pytest.skip("checks the no-GPU message; this machine has CUDA")
     src.write_text("network x {\n  cells =\n}\n" if case == "bad .nas" else NAS)
     data = ["--dataset", f"npz:{tmp_path / 'missing.npz'}"] if case == "no data set" else ["--dataset", "digits"]
-    r = run_cli("train", str(src), *data, "--batch-size", "32", "--epochs", "1", "--nproc", "2",
+    device = ["--device", "cuda"] if case == "no GPU" else []
+    r = run_cli("train", str(src), *data, *device, "--batch-size", "32", "--epochs", "1", "--nproc", "2",
                 "-o", str(tmp_path / "w.pt"))
-    user_error(r, "net.nas:3:1: error" if case == "bad .nas" else "missing.npz: error: no such file")
+    user_error(r, {"bad .nas": "net.nas:3:1: error", "no data set": "missing.npz: error: no such file",
+                   "no GPU": "--device cuda: no CUDA device is available here"}[case])
     assert len(r.stderr.strip().splitlines()) == (3 if case == "bad .nas" else 1)  # a located one has its caret
     assert "launching" not in r.stdout
 
@@ -180,7 +184,8 @@ def test_a_failed_rank_is_torchruns_report_without_a_traceback_of_torchrun(tmp_p
 def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     """Each signal goes to the launcher alone: SIGTERM and SIGINT are passed on to torchrun, which
     stops the ranks, and waited for (exit 143, 130, with the --resume line); kill -9 SIGTERMs torchrun
-    through its parent-death signal, and the ranks die with torchrun. Within seconds no process of
+    through its parent-death signal, and the ranks die with torchrun. A kill -9 of torchrun alone is
+    the launcher's exit 137 with the same line. Within seconds no process of
     the run is left; meanwhile a second driver is refused; --resume goes on to the end."""
     src = tmp_path / "small.nas"
     src.write_text(NAS)
@@ -188,21 +193,26 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     marker = new_marker()
     command = ["train", str(src), *ARGS, "--epochs", "8", "--nproc", "2", "--out", str(run)]
     try:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+        for sig, whom in ((signal.SIGTERM, "launcher"), (signal.SIGINT, "launcher"), (signal.SIGKILL, "torchrun"),
+                          (signal.SIGKILL, "launcher")):
             before = checkpoint_epoch(run)
             p = nasdsl(*command, marker=marker)
             wait_for(lambda b=before: checkpoint_epoch(run) > b, 300, p, "a new checkpoint", poll=0.1)
             if sig == signal.SIGTERM:
                 user_error(run_cli("train", "--resume", "--out", str(run)), f"(train, pid {p.pid} on host",
                            one_line=True)
-            os.kill(p.pid, sig)
+            if whom == "torchrun":  # the launcher's one child: it exited 247 (-9), silent
+                torchrun = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
+                os.kill(torchrun, sig)
+            else:
+                os.kill(p.pid, sig)
             _, err = p.communicate(timeout=60)
             assert wait_gone(marker, 10) == [], sig.name
             assert "Traceback" not in err and "terminate called" not in err, err  # torchrun's own, too
-            if sig != signal.SIGKILL:
+            if sig != signal.SIGKILL or whom == "torchrun":
                 assert p.returncode == 128 + sig, err
                 assert f"stopped by {sig.name}; its last checkpoint is kept. Continue with:\n" \
-                       f"  nasdsl train --resume --out {run}" in err
+                       f"  nasdsl train --resume --out {run} --nproc 2" in err  # bitwise only on as many
             command = ["train", "--resume", "--out", str(run), "--nproc", "2"]
         r = run_cli("train", "--resume", "--out", str(run), "--threads", "1", timeout=300)  # one process now
         assert r.returncode == 0, r.stderr

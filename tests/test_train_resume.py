@@ -5,6 +5,7 @@ resolves where the run started, from any folder."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,18 @@ def test_kill_minus_nine_then_resume_ends_with_the_uninterrupted_weights(tmp_pat
     # one log line per epoch, whether or not the run was interrupted (the killed epoch is redone)
     logs = [json.loads(line) for line in (broken / "log.jsonl").read_text().splitlines()]
     assert [e["epoch"] for e in logs] == list(range(1, EPOCHS + 1))
+    # the training loss, as printed, and the held-out one beside it (which used to write over it)
+    printed = float(re.search(r"epoch 1/\d+  loss ([0-9.]+)", out).group(1))
+    assert abs(logs[0]["loss"] - printed) < 1e-4 and "val_loss" in logs[0] and logs[0]["val_loss"] != logs[0]["loss"]
     best = torch.load(broken / "best.pt", weights_only=True)
     assert best["top1"] == max(e["top1"] for e in logs)
     # a resumed run refuses new settings: they would not be the run it continues
     again = nasdsl("train", "--resume", "--out", str(broken), "--epochs", "9")
     _, again_err = again.communicate(timeout=120)
     assert again.returncode == 2 and "drop --epochs" in again_err
+    again = nasdsl("train", "--resume", "--out", str(broken), "--momentum", "0", "--seed", "0")  # 0 == False
+    _, again_err = again.communicate(timeout=120)
+    assert again.returncode == 2 and "--momentum" in again_err and "--seed" in again_err, again_err
 
 
 QUICK = ["--dataset", "digits", "--epochs", "1", "--batch-size", "32", "--train-size", "64", "--val-size", "32",
