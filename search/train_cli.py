@@ -413,7 +413,7 @@ def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
             flags.append(action.option_strings[-1])
         elif value != action.default:
             flags += [action.option_strings[-1], str(value)]
-    return positional + flags
+    return flags + ["--", *positional] if positional else flags  # "--": a file named "-x.nas" stays a file
 
 
 def _check_devices(device_spec: str, procs: int) -> None:
@@ -465,7 +465,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = train_config(settings)  # a bad value fails here, once, not in K processes
     procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
     if cfg.batch_size % procs:
-        raise NasError(f"--batch-size {cfg.batch_size} must be a multiple of the {procs} processes")
+        fix = "; give an --nproc that divides it (the run's batch cannot change)" if args.resume else ""
+        raise NasError(f"--batch-size {cfg.batch_size} must be a multiple of the {procs} processes{fix}")
     if saved is not None and _owner():
         _check_unchanged(settings, saved)
     lock = _lock(args)
@@ -488,11 +489,17 @@ def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     rank, world, device = _start_distributed(args.device)
     if world == 1:
         return _until_stopped(args, lambda: _train(args, settings, rank, world, device))
+    import torch
+
     try:
         return _train(args, settings, rank, world, device)
+    except RuntimeError as e:  # a collective whose peer is gone (killed, or failed first): not our bug
+        if not isinstance(e, torch.distributed.DistError) and "Connection closed by peer" not in str(e):
+            raise
+        first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        print(f"nasdsl train: process {rank}: another process of the run is gone ({first[:200]})", file=sys.stderr)
+        return 1
     finally:
-        import torch
-
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 

@@ -118,12 +118,14 @@ def test_nproc_relaunches_the_same_command_line():
 
     parser = argparse.ArgumentParser()
     train_cli.configure(parser)
-    argv = ["best.nas", "--network", "best_mobile", "--dataset", "imagefolder:/d", "--recipe", "nasnet-imagenet",
+    full = ["best.nas", "--network", "best_mobile", "--dataset", "imagefolder:/d", "--recipe", "nasnet-imagenet",
             "--lr", "0.02", "--no-aux-head", "--no-channels-last", "--amp", "--nproc", "4", "--out", "run"]
-    rebuilt = train_cli._argv_without_nproc(parser.parse_args(argv))
-    assert "--nproc" not in rebuilt and rebuilt[0] == "best.nas"
-    again = parser.parse_args(rebuilt)
-    assert {**vars(again), "nproc": 4} == vars(parser.parse_args(argv))
+    dashed = ["--nproc", "2", "-o", "w.pt", "--", "-x.nas"]  # a file named like a flag
+    for argv, target in ((full, "best.nas"), (dashed, "-x.nas")):
+        rebuilt = train_cli._argv_without_nproc(parser.parse_args(argv))
+        assert "--nproc" not in rebuilt and rebuilt[-2:] == ["--", target]
+        again = parser.parse_args(rebuilt)
+        assert {**vars(again), "nproc": int(argv[argv.index("--nproc") + 1])} == vars(parser.parse_args(argv))
 
 
 

@@ -194,22 +194,28 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     command = ["train", str(src), *ARGS, "--epochs", "8", "--nproc", "2", "--out", str(run)]
     try:
         for sig, whom in ((signal.SIGTERM, "launcher"), (signal.SIGINT, "launcher"), (signal.SIGKILL, "torchrun"),
-                          (signal.SIGKILL, "launcher")):
+                          (signal.SIGKILL, "rank"), (signal.SIGKILL, "launcher")):
             before = checkpoint_epoch(run)
             p = nasdsl(*command, marker=marker)
             wait_for(lambda b=before: checkpoint_epoch(run) > b, 300, p, "a new checkpoint", poll=0.1)
             if sig == signal.SIGTERM:
                 user_error(run_cli("train", "--resume", "--out", str(run)), f"(train, pid {p.pid} on host",
                            one_line=True)
-            if whom == "torchrun":  # the launcher's one child: it exited 247 (-9), silent
-                torchrun = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
-                os.kill(torchrun, sig)
-            else:
+            if whom == "launcher":
                 os.kill(p.pid, sig)
+            else:  # torchrun, the launcher's one child (it exited 247, silent), or a rank, one of torchrun's
+                torchrun = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
+                ranks = [int(c) for c in open(f"/proc/{torchrun}/task/{torchrun}/children").read().split()
+                         if b"train" in _cmdline(int(c))]
+                os.kill(torchrun if whom == "torchrun" else ranks[0], sig)
             _, err = p.communicate(timeout=60)
             assert wait_gone(marker, 10) == [], sig.name
             assert "Traceback" not in err and "terminate called" not in err, err  # torchrun's own, too
-            if sig != signal.SIGKILL or whom == "torchrun":
+            if whom == "rank":  # the rank left waiting on it was an "internal error"
+                assert p.returncode == 1 and "internal error" not in err, err
+                assert "a process of the run failed (torchrun exit 1); its last checkpoint is kept: " \
+                       f"nasdsl train --resume --out {run} --nproc 2" in err, err
+            elif sig != signal.SIGKILL or whom == "torchrun":
                 assert p.returncode == 128 + sig, err
                 assert f"stopped by {sig.name}; its last checkpoint is kept. Continue with:\n" \
                        f"  nasdsl train --resume --out {run} --nproc 2" in err  # bitwise only on as many
@@ -220,3 +226,11 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
         assert logs == list(range(1, 9))
     finally:
         reap(marked(marker))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
