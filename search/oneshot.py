@@ -162,6 +162,7 @@ class OneShot:
                  resume: bool = False, device: str = "cpu", threads: int | None = None):
         self.folder = check_run_folder(folder)
         self.store, self._lock = None, None
+        self.unsaved: list[tuple[int, float, dict[str, Any], list]] = []  # supernet epochs finished, not stored
         try:
             self._open(config, oneshot, resume, device, threads)
         except BaseException:
@@ -400,39 +401,33 @@ class OneShot:
         epoch that ends `checkpoint_ratio` times the last checkpoint's cost after it: the epochs
         between wait in memory and go into the store with the next checkpoint."""
         deadline = deadline or Deadline(None)
-        # the finished epochs not in the store yet, with the state the last of them ended in (taking
-        # it costs ~0.05 s, the store write most of a checkpoint's cost): one name, set in one step,
-        # so that a signal between two statements never pairs epochs with another epoch's state
-        held: tuple[list[tuple[int, float, dict[str, Any], list]], dict[str, Any] | None] = ([], None)
+        # the finished epochs not in the store yet: a signal or a crash trains them again on --resume
+        # (bitwise the same). Holding the state each of them ended in, to keep them on a signal, took
+        # 0.06 s an epoch (a fifth of the default supernet's time, `benchmarks/bench_oneshot.py`).
         cost, since = 0.0, 0.0  # the last checkpoint's seconds; epoch seconds since it
         best = None
-        try:
-            while self.epoch < self.oneshot.epochs and not deadline.passed():
+        while self.epoch < self.oneshot.epochs and not deadline.passed():
+            t = time.time()
+            info, scored = self._epoch()
+            self.epoch += 1
+            end = time.time()
+            took = end - t
+            self.seconds += took
+            since += took
+            info.update(seconds=took, search_seconds=self.seconds, steps=self.step)
+            if not math.isfinite(info["loss"]):  # every later score would be chance, every pick arbitrary
+                raise NasError(f"{self.folder}: the supernet diverged in epoch {self.epoch} (loss {info['loss']}); "
+                               "start a new run with a lower --supernet-lr")
+            self.unsaved = [*self.unsaved, (self.epoch, end, info, scored)]
+            if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
                 t = time.time()
-                info, scored = self._epoch()
-                self.epoch += 1
-                end = time.time()
-                took = end - t
-                self.seconds += took
-                since += took
-                info.update(seconds=took, search_seconds=self.seconds, steps=self.step)
-                if not math.isfinite(info["loss"]):  # every later score would be chance, every pick arbitrary
-                    raise NasError(f"{self.folder}: the supernet diverged in epoch {self.epoch} (loss {info['loss']}); "
-                                   "start a new run with a lower --supernet-lr")
-                held = ([*held[0], (self.epoch, end, info, scored)], self._state())
-                if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
-                    t = time.time()
-                    os_store.save_epochs(self.store, held[0], dump_state(held[1]))
-                    cost, since, held = time.time() - t, 0.0, ([], None)
-                if bar is not None:
-                    score = info.get("mean_reward", info["train_accuracy"])
-                    if best is None or score > best:  # the bar shows the best so far
-                        best = score
-                    bar.update(self.epoch, 0, 0, best)
-        except KeyboardInterrupt:  # SIGINT, SIGTERM, SIGHUP: the finished epochs are kept, not trained again
-            if held[0]:
-                os_store.save_epochs(self.store, held[0], dump_state(held[1]))
-            raise
+                os_store.save_epochs(self.store, self.unsaved, dump_state(self._state()))
+                cost, since, self.unsaved = time.time() - t, 0.0, []
+            if bar is not None:
+                score = info.get("mean_reward", info["train_accuracy"])
+                if best is None or score > best:  # the bar shows the best so far
+                    best = score
+                bar.update(self.epoch, 0, 0, best)
 
     def _rank(self) -> list[dict[str, Any]]:
         """Score the candidates with shared weights on `eval_images` held-out images (resumable):
@@ -557,7 +552,10 @@ def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | 
     except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: trials in flight are marked already
         saved = os_store.checkpoint(run.store)
         done = saved[0] if saved else 0
-        what = (f"{done} of {run.oneshot.epochs} supernet epochs are checkpointed" if done < run.oneshot.epochs
+        again = len(run.unsaved)
+        redo = (f" ({again} finished since the last checkpoint will be trained again, to the same weights)"
+                if again else "")
+        what = (f"{done} of {run.oneshot.epochs} supernet epochs are checkpointed{redo}" if done < run.oneshot.epochs
                 else "the supernet is trained; stand-alone trials in flight will run again")
         return stopped(e, run.folder, what)
     finally:
