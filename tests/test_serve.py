@@ -401,11 +401,10 @@ def _with_graph(model, out, scale: float):
     return save_model(made, {p.key: p.value for p in proto.metadata_props}, proto.doc_string, out)
 
 
-def test_a_model_broken_for_every_input_is_refused_at_start(model, tmp_path, capsys):
+def test_a_model_broken_for_every_input_is_refused_at_start(model, tmp_path):
     broken = _with_graph(model, tmp_path / "nan.onnx", float("nan"))
-    assert main(["serve", str(broken), "--port", "0"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "the model's outputs are not finite" in err and len(err.splitlines()) == 1, err
+    r = run_cli("serve", str(broken), "--port", "0", timeout=60)  # a subprocess: a regression serves forever
+    user_error(r, "the model's outputs are not finite", one_line=True)
 
 
 def test_a_model_broken_for_an_image_answers_500_in_one_line_without_a_traceback(model, images, tmp_path):
