@@ -150,7 +150,7 @@ def test_an_address_where_nothing_answers_fails_fast(tmp_path, capsys):
 
 @pytest.mark.parametrize("flags, message", [
     (["--executor", "local", "--address", "1.2.3.4:5"], "--address is for --executor ray"),
-    (["--executor", "ray", "--address", ""], "--address needs HOST:PORT or auto"),
+    (["--executor", "ray", "--address", ""], "--address: an empty argument; give a value"),  # dispatch: no empty values
     (["--executor", "ray", "--address", "127.0.0.1:99999"], "'99999' is not a port (1-65535)"),
     (["--executor", "ray", "--cpus-per-trial", "inf"], "--cpus-per-trial must be a finite number, positive, got inf"),
     (["--executor", "ray", "--cpus-per-trial", "nan"], "--cpus-per-trial must be a finite number"),
