@@ -85,6 +85,15 @@ def marked(marker: str) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    """A process's command line (NUL-separated), or b"" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def wait_gone(marker: str, seconds: float) -> list[int]:
     """Poll until no marked process is left (returns []) or `seconds` pass (returns the survivors)."""
     deadline = time.time() + seconds

@@ -23,6 +23,7 @@ from proc_helpers import (
     as_in_a_terminal,
     child_env,
     cli,
+    cmdline,
     finished,
     marked,
     new_marker,
@@ -34,14 +35,6 @@ from proc_helpers import (
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 def _start(run: Path, *extra: str, workers: int = 2):
@@ -140,7 +133,7 @@ def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
             # loaded machine, CI once saw its two agents alive 30 s later): freeze them all, so that
             # only nasdsl's guardian can take them down
             for pid in marked(marker):
-                if pid != proc.pid and b"ray" in _cmdline(pid):
+                if pid != proc.pid and b"ray" in cmdline(pid):
                     os.kill(pid, signal.SIGSTOP)
         os.kill(proc.pid, sig)
         proc.wait(timeout=60)
@@ -185,8 +178,8 @@ def test_a_ray_search_whose_own_node_dies_stops_and_resumes(tmp_path):
     run = tmp_path / "run"
     proc, marker = _start(run, "--executor", "ray", workers=1)
     try:
-        raylets = [p for p in marked(marker) if _cmdline(p).split(b"\0")[0].endswith(b"raylet")]
-        assert len(raylets) == 1, [_cmdline(p)[:80] for p in marked(marker)]
+        raylets = [p for p in marked(marker) if cmdline(p).split(b"\0")[0].endswith(b"raylet")]
+        assert len(raylets) == 1, [cmdline(p)[:80] for p in marked(marker)]
         os.kill(raylets[0], signal.SIGKILL)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 2, err

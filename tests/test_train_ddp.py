@@ -28,6 +28,7 @@ import torch
 import torch.multiprocessing as mp
 from proc_helpers import (
     child_env,
+    cmdline,
     kill_group_when,
     marked,
     new_marker,
@@ -206,7 +207,7 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
             else:  # torchrun, the launcher's one child (it exited 247, silent), or a rank, one of torchrun's
                 torchrun = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
                 ranks = [int(c) for c in open(f"/proc/{torchrun}/task/{torchrun}/children").read().split()
-                         if b"train" in _cmdline(int(c))]
+                         if b"train" in cmdline(int(c))]
                 os.kill(torchrun if whom == "torchrun" else ranks[0], sig)
             _, err = p.communicate(timeout=60)
             assert wait_gone(marker, 10) == [], sig.name
@@ -226,11 +227,3 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
         assert logs == list(range(1, 9))
     finally:
         reap(marked(marker))
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
