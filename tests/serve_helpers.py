@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from proc_helpers import child_env
+from proc_helpers import as_in_a_terminal, child_env
 
 # `nasdsl serve` with torch blocked: the service must never import it.
 RUNNER = """
@@ -28,17 +28,13 @@ class ServeProcess:
 
     def __init__(self, model: str | Path, *flags: str, log: Path, timeout: float = 60.0,
                  ignore: tuple[signal.Signals, ...] = ()):
-        """`ignore`: signals the server is started ignoring, as `nohup` starts it."""
+        """`ignore`: signals the server is started ignoring, as `nohup` starts it (the others at their
+        defaults, as in a terminal, even when the tests run under nohup)."""
         self.log = log
         self._err = open(log, "w")
-
-        def ignoring():
-            for s in ignore:
-                signal.signal(s, signal.SIG_IGN)
-
         self.proc = subprocess.Popen([sys.executable, "-c", RUNNER, "serve", str(model), "--port", "0", *flags],
                                      stdout=subprocess.PIPE, stderr=self._err, text=True, env=child_env(),
-                                     preexec_fn=ignoring if ignore else None)
+                                     preexec_fn=lambda: as_in_a_terminal(ignore))
         self.banner = self._line(timeout)
         if "http://" not in self.banner:
             self.stop()
