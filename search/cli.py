@@ -23,7 +23,7 @@ from .data import absolute_spec, dataset_help
 from .devices import check_device, resolve_device
 from .driver import BUDGET_NETWORKS, REWARDS, RUN_FLAGS, Search, SearchConfig
 from .executors import EXECUTORS, Executor, check_executor, make_executor
-from .lifetime import stop_on_signals, stopped
+from .lifetime import resume_command, stop_on_signals, stopped
 from .scheduler import SCHEDULERS
 from .space import ProxyNet
 from .store import STORE_NAME, Store
@@ -241,7 +241,7 @@ def _check_local_device(chosen: dict) -> None:
 def check_args(args: argparse.Namespace) -> str | None:
     """The checks of every `nasdsl search`, from the command line or `nasdsl.search`: worker and
     thread counts, the device, then the flags the run's strategy or reward would ignore
-(search/strategy_flags.py).
+    (search/strategy_flags.py).
     Returns the run's strategy (None: --resume of a folder that holds no run; opening it says so)."""
     if args.workers is not None and args.workers < 1:
         raise NasError(f"--workers must be at least 1, got {args.workers}")
@@ -296,7 +296,7 @@ def _run_opened(search: Search, chosen: dict, executor: Executor, args: argparse
     if not summary.finished:
         waiting = f", {c['running']} waiting at a rung for ASHA to promote or stop them" if c["running"] else ""
         print(f"stopped by --minutes with {c['done'] + c['failed']} of {search.config.trials} trials finished"
-              f"{waiting}; `nasdsl search --resume --out {summary.folder}` goes on")
+              f"{waiting}; `{resume_command(summary.folder)}` goes on")
     if summary.best_reward is not None:
         print(f"best: trial {summary.best_trial}, reward {summary.best_reward:.4f} -> "
               f"{Path(summary.folder) / 'best.nas'}")

@@ -126,12 +126,17 @@ def interruptible(run):
     return wrapper
 
 
+def resume_command(folder: str | Path, command: str = "search", flags: str = "") -> str:
+    """The command line that continues the run in `folder` (`flags`: more of it, e.g. " --nproc 2")."""
+    return f"nasdsl {command} --resume --out {folder}{flags}"
+
+
 def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command: str = "search",
             flags: str = "") -> int:
     """Say on stderr what stopped the run, what was kept, how to continue (`folder`: the run folder
     `nasdsl COMMAND --resume` continues, None when there is none yet; `flags`: more of that command
     line); the exit status (128 + signal)."""
-    resume = f" Continue with:\n  nasdsl {command} --resume --out {folder}{flags}" if folder is not None else ""
+    resume = f" Continue with:\n  {resume_command(folder, command, flags)}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
         print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)
     return 128 + _signum(e)

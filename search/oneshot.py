@@ -41,7 +41,7 @@ from nasdsl.errors import NasError
 from . import oneshot_store as os_store
 from .best import write_best
 from .driver import SearchConfig, proxy_network, run_space, space_of
-from .lifetime import Deadline, interruptible, stopped
+from .lifetime import Deadline, interruptible, resume_command, stopped
 from .oneshot_report import planned_picks
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
@@ -418,7 +418,7 @@ class OneShot:
             if not math.isfinite(info["loss"]):  # every later score would be chance, every pick arbitrary
                 raise NasError(f"{self.folder}: the supernet diverged in epoch {self.epoch} (loss {info['loss']}); "
                                "start a new run with a lower --supernet-lr")
-            self.unsaved = [*self.unsaved, (self.epoch, end, info, scored)]
+            self.unsaved.append((self.epoch, end, info, scored))
             if self.epoch == self.oneshot.epochs or since >= self.checkpoint_ratio * cost or deadline.passed():
                 t = time.time()
                 os_store.save_epochs(self.store, self.unsaved, dump_state(self._state()))
@@ -564,8 +564,7 @@ def run_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | 
     if not summary.finished:
         c = summary.counts
         print(f"stopped by --minutes after {summary.epochs} of {run.oneshot.epochs} supernet epochs and "
-              f"{c['done'] + c['failed']} of {run.top_k} picks trained; `nasdsl search --resume --out "
-              f"{summary.folder}` goes on")
+              f"{c['done'] + c['failed']} of {run.top_k} picks trained; `{resume_command(summary.folder)}` goes on")
     for i, p in enumerate(summary.picks[:10], 1):
         print(f"pick {i}: shared-weight accuracy {p['shared_accuracy']:.4f}: {' '.join(map(str, p['decisions']))}")
     if len(summary.picks) > 10:

@@ -40,7 +40,7 @@ from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, refuse_files_of_others, same_file
 
 from .data import absolute_spec, refuse_inside
-from .lifetime import Interrupted, death_signal, stop_on_signals, stopped
+from .lifetime import Interrupted, death_signal, resume_command, stop_on_signals, stopped
 from .recipes import RECIPES
 from .runlock import LOCK_NAME, RunLock, lock_run_folder
 from .store import STORE_NAME
@@ -340,9 +340,17 @@ def _until_stopped(args: argparse.Namespace, work: Callable[[], int]) -> int:
 def _stopped(e: KeyboardInterrupt, folder: str | None, nproc: int | None = None) -> int:
     """Say on stderr what stopped the training and how it goes on (with the run's --nproc: a resume
     is bitwise the uninterrupted run only on as many processes); the exit status."""
-    if folder and (Path(folder) / "checkpoint.pt").exists():
-        return stopped(e, folder, "its last checkpoint is kept", "train", f" --nproc {nproc}" if nproc else "")
+    if _has_checkpoint(folder):
+        return stopped(e, folder, "its last checkpoint is kept", "train", _nproc_flag(nproc))
     return stopped(e, None, "no epoch was saved; start it again")
+
+
+def _has_checkpoint(folder: str | None) -> bool:
+    return bool(folder) and (Path(folder) / "checkpoint.pt").exists()
+
+
+def _nproc_flag(nproc: int | None) -> str:
+    return f" --nproc {nproc}" if nproc else ""
 
 
 def _dies_with_us() -> Callable[[], None]:
@@ -381,8 +389,8 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
     if rc < 0:  # torchrun itself killed (its ranks go with it): as if the signal had come to us
         return _stopped(Interrupted(-rc), args.out, args.nproc)
     if rc:  # a rank failed: torchrun's report is above
-        kept = (f"; its last checkpoint is kept: nasdsl train --resume --out {args.out} --nproc {args.nproc}"
-                if args.out and (Path(args.out) / "checkpoint.pt").exists() else "")
+        kept = (f"; its last checkpoint is kept: {resume_command(args.out, 'train', _nproc_flag(args.nproc))}"
+                if _has_checkpoint(args.out) else "")
         print(f"nasdsl train: a process of the run failed (torchrun exit {rc}){kept}", file=sys.stderr)
     return rc
 

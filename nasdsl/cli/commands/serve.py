@@ -4,8 +4,9 @@ The listening socket is bound here, before uvicorn starts, so that a busy port i
 and `--port 0` can print the port the system picked. SIGTERM and Ctrl+C stop accepting connections,
 let every in-flight request finish, and exit 0; a second one drops the requests still in flight and
 exits 128 + its number (`nasdsl.deploy.serve.uvicorn_server`). SIGHUP (a closed terminal) is taken
-as SIGTERM, unless the command was started ignoring it (nohup). A signal while the model loads stops the command at once: nothing is in flight yet.
-The flags' bounds are checked with every command's (`dispatch.FLAG_BOUNDS`).
+as SIGTERM, unless the command was started ignoring it (nohup). A signal while the model loads stops
+the command at once: nothing is in flight yet. The flags' bounds are checked with every command's
+(`dispatch.FLAG_BOUNDS`).
 """
 from __future__ import annotations
 
