@@ -491,6 +491,17 @@ def run(args: argparse.Namespace) -> int:
             lock.release()
 
 
+# How gloo words a collective whose peer went away: closed, reset or a broken pipe, depending on
+# where the peer was in the exchange; every such error comes from its TCP transport.
+PEER_GONE = ("gloo/transport/", "Connection closed by peer", "Connection reset by peer", "Broken pipe")
+
+
+def _peer_gone(error: RuntimeError) -> bool:
+    import torch
+
+    return isinstance(error, torch.distributed.DistError) or any(m in str(error) for m in PEER_GONE)
+
+
 def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     """Train in this process: alone (a signal stops it, see _until_stopped), or as one rank under
     torchrun (which stops it)."""
@@ -502,7 +513,7 @@ def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     try:
         return _train(args, settings, rank, world, device)
     except RuntimeError as e:  # a collective whose peer is gone (killed, or failed first): not our bug
-        if not isinstance(e, torch.distributed.DistError) and "Connection closed by peer" not in str(e):
+        if not _peer_gone(e):
             raise
         first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
         print(f"nasdsl train: process {rank}: another process of the run is gone ({first[:200]})", file=sys.stderr)

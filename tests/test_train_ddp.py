@@ -181,6 +181,21 @@ def test_a_failed_rank_is_torchruns_report_without_a_traceback_of_torchrun(tmp_p
     assert "Traceback" not in r.stderr and "rank      : 1" in r.stderr and "exitcode  : 3" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("text, gone", [
+    ("[../gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:1234", True),
+    ("[../gloo/transport/tcp/pair.cc:545] Read error [127.0.0.1]:61136: Connection reset by peer.", True),
+    ("[../gloo/transport/tcp/pair.cc:600] Write error: Broken pipe", True),
+    ("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x6)", False),
+])
+def test_a_collective_whose_peer_is_gone_is_told_apart_from_a_bug(text, gone):
+    """gloo words a lost peer several ways, by where the peer was in the exchange (CI met "Read error
+    ... Connection reset by peer" when a rank was killed, and it came out as an internal error); each
+    is the rank's one line, while any other RuntimeError stays a bug with its traceback."""
+    from nasdsl_search.train_cli import _peer_gone
+
+    assert _peer_gone(RuntimeError(text)) is gone
+
+
 @pytest.mark.slow
 def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     """Each signal goes to the launcher alone: SIGTERM and SIGINT are passed on to torchrun, which
