@@ -397,6 +397,8 @@ class Trainer:
         loss_value, images = float(total[0]), int(total[1])
         if not math.isfinite(loss_value):
             raise ChildDiverged(f"training loss is {loss_value} in epoch {self.epoch}")
+        if not self._state_finite():
+            raise ChildDiverged(f"weights or batch-norm statistics are not finite after epoch {self.epoch + 1}")
         self.epoch += 1
         seconds = time.perf_counter() - start
         return {"epoch": self.epoch, "loss": loss_value / max(images, 1), "seconds": seconds,
@@ -408,6 +410,15 @@ class Trainer:
             ok = self._all_reduce(ok.reshape(1).cpu().double(), op="min")[0]
         if not bool(ok):
             raise ChildDiverged(f"training loss is {loss.item()} at step {self.step} (epoch {self.epoch})")
+
+    def _state_finite(self) -> bool:
+        """Every weight and buffer finite: a finite loss can still leave them overflowed (a last step
+        that blew up, or running variances gone to inf), and such a model evaluates to noise."""
+        state = [t.detach() for t in self.model.state_dict().values() if t.is_floating_point()]
+        ok = torch.stack([torch.isfinite(t).all() for t in state]).all().float() if state else torch.ones(())
+        if self.world > 1:
+            ok = self._all_reduce(ok.reshape(1).cpu().double(), op="min")[0]
+        return bool(ok)
 
     def _all_reduce(self, t: torch.Tensor, op: str = "sum") -> torch.Tensor:
         d = torch.distributed

@@ -191,6 +191,33 @@ def test_bad_config_and_divergence():
         t.train_epoch()
 
 
+class _OverflowingStatistic(nn.Module):
+    """A running statistic gone to inf, as batch norm's running_var does under a huge lr, while the
+    training loss stays finite (the forward pass in training uses the batch's own statistics)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("running", torch.zeros(1))
+
+    def forward(self, x):
+        if self.training:
+            self.running.fill_(float("inf"))
+        return x
+
+
+def test_an_epoch_that_leaves_non_finite_state_diverged():
+    """The loss was finite at every step, but the model it leaves is not: train --nproc 2 wrote such a
+    model (inf running variances) as its weights and called its held-out noise an accuracy."""
+    x, y = digits(64, image=8)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, 10), _OverflowingStatistic())
+    t = Trainer(net, TrainConfig(epochs=2, batch_size=16), ArrayDataset(x, y))
+    with pytest.raises(ChildDiverged, match="weights or batch-norm statistics are not finite after epoch 1"):
+        t.train_epoch()
+    fine = Trainer(nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, 10)), TrainConfig(epochs=2, batch_size=16),
+                   ArrayDataset(x, y))
+    assert fine.train_epoch()["epoch"] == 1
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 @pytest.mark.parametrize("amp", [False, True])
 def test_cuda_training_and_resume(amp):
