@@ -27,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -59,6 +60,8 @@ RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "reci
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
 LOADER_WORKERS = 4  # DataLoader processes of a streaming data set, unless --workers says
 LAUNCHER_ENV = "NASDSL_TRAIN_LAUNCHER"  # set by --nproc for its torchrun: the launcher holds the run's lock
+# set by --nproc too: where a rank leaves a user mistake (PATH.RANK), for the launcher to say once
+MISTAKE_ENV = "NASDSL_TRAIN_MISTAKE"
 _PARSER: list[argparse.ArgumentParser] = []
 
 
@@ -296,7 +299,7 @@ def _log_line(entry: dict) -> str:
 
 
 def _write_log(path: Path, history: list[dict]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name("." + path.name)  # not a mistake.* of the launcher's glob yet
     tmp.write_text("".join(_log_line(e) for e in history))
     os.replace(tmp, path)
 
@@ -376,16 +379,22 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
           f"-m nasdsl train ...", flush=True)
     # the cores shared out among the ranks (torchrun would give each one thread), unless the user says
     threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, _cores() // args.nproc))
-    # its own session: a Ctrl-C in the terminal reaches it once, through us
-    torchrun = subprocess.Popen(cmd, env={**os.environ, LAUNCHER_ENV: str(os.getpid()), "OMP_NUM_THREADS": threads},
-                                pass_fds=(lock.fileno(),) if lock else (), start_new_session=True,
-                                preexec_fn=_dies_with_us())
-    try:
-        rc = torchrun.wait()
-    except KeyboardInterrupt as e:
-        torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
-        torchrun.wait()
-        raise
+    with tempfile.TemporaryDirectory(prefix="nasdsl-train-") as scratch:
+        mistake = os.path.join(scratch, "mistake")
+        env = {**os.environ, LAUNCHER_ENV: str(os.getpid()), MISTAKE_ENV: mistake, "OMP_NUM_THREADS": threads}
+        # its own session: a Ctrl-C in the terminal reaches it once, through us
+        torchrun = subprocess.Popen(cmd, env=env, pass_fds=(lock.fileno(),) if lock else (),
+                                    start_new_session=True, preexec_fn=_dies_with_us())
+        try:
+            rc = torchrun.wait()
+        except KeyboardInterrupt as e:
+            torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
+            torchrun.wait()
+            raise
+        said = sorted(Path(scratch).glob("mistake.*"), key=lambda p: int(p.suffix[1:]))
+        if rc > 0 and said:  # the ranks met the user's mistake (a diverged training): said once, exit 2
+            print(said[0].read_text(), file=sys.stderr)
+            return 2
     if rc < 0:  # torchrun itself killed (its ranks go with it): as if the signal had come to us
         return _stopped(Interrupted(-rc), args.out, args.nproc)
     if rc:  # a rank failed: torchrun's report is above
@@ -422,6 +431,15 @@ def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
         elif value != action.default:
             flags += [action.option_strings[-1], str(value)]
     return flags + ["--", *positional] if positional else flags  # "--": a file named "-x.nas" stays a file
+
+
+def _stored_nproc(saved: dict) -> int | None:
+    """--resume goes on with as many processes as the run had (each rank's share of the batch, and so
+    its weights, depend on it), as --nproc would; --nproc K changes it."""
+    procs = int(saved.get("processes", 1))
+    if procs > 1:
+        print(f"resuming with --nproc {procs}, as the run was trained (give --nproc to change it)", flush=True)
+    return procs if procs > 1 else None
 
 
 def _check_devices(device_spec: str, procs: int) -> None:
@@ -469,6 +487,8 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     saved = _load(Path(args.out) / "checkpoint.pt") if args.resume else None
     settings = _settings(args, saved)
+    if saved is not None and args.nproc is None and "WORLD_SIZE" not in os.environ:
+        args.nproc = _stored_nproc(saved)
     _check_weights_file(args, settings)
     cfg = train_config(settings)  # a bad value fails here, once, not in K processes
     procs = int(os.environ.get("WORLD_SIZE", "0")) or args.nproc or 1
@@ -512,6 +532,16 @@ def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
     try:
         return _train(args, settings, rank, world, device)
+    except KeyboardInterrupt as e:  # torchrun stopping its ranks: under --nproc, the launcher says what stopped it
+        if LAUNCHER_ENV not in os.environ:
+            raise
+        return 128 + getattr(e, "signum", signal.SIGINT)
+    except NasError as e:  # the same mistake in every rank: under --nproc, left for the launcher to say once
+        mistake = os.environ.get(MISTAKE_ENV)
+        if not mistake or args.debug:
+            raise
+        _write_mistake(Path(f"{mistake}.{rank}"), e.render("nasdsl train"))
+        return 2
     except RuntimeError as e:  # a collective whose peer is gone (killed, or failed first): not our bug
         if not _peer_gone(e):
             raise
@@ -521,6 +551,13 @@ def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def _write_mistake(path: Path, text: str) -> None:
+    """Whole or not at all: the launcher reads it once torchrun is gone, which this rank's exit precedes."""
+    tmp = path.with_name("." + path.name)  # not a mistake.* of the launcher's glob yet
+    tmp.write_text(text)
+    tmp.rename(path)
 
 
 def _open_data(settings: dict[str, Any], spec) -> Any:
@@ -638,7 +675,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world:
                 _save(weights_file(eval_weights, card, {**info, "epoch": trainer.epoch, "top1": best}),
                       folder / "best.pt")
             _save({"format": CHECKPOINT_FORMAT, "trainer": state, "settings": settings, "history": history,
-                   "best_top1": best, "card": card, "info": info, "definition": definition}, folder / "checkpoint.pt")
+                   "best_top1": best, "card": card, "info": info, "definition": definition, "processes": world},
+                  folder / "checkpoint.pt")
             with open(folder / "log.jsonl", "a") as f:
                 f.write(_log_line(entry))
     if world > 1:

@@ -181,6 +181,20 @@ def test_a_failed_rank_is_torchruns_report_without_a_traceback_of_torchrun(tmp_p
     assert "Traceback" not in r.stderr and "rank      : 1" in r.stderr and "exitcode  : 3" in r.stderr, r.stderr
 
 
+@pytest.mark.slow
+def test_a_diverged_training_under_nproc_is_one_line(tmp_path):
+    """Every rank meets the divergence at once (the check is all-reduced): it was each rank's line,
+    torchrun's report and exit 1; now the launcher says it once, exit 2, as one process does. This
+    run ends with finite losses but inf running variances, which it wrote as its weights before."""
+    src = tmp_path / "tiny.nas"  # 4,196 parameters, lr 1000 unclipped (as test_train_cli's one process)
+    src.write_text(NAS.replace("cells = 1\n    filters = 8", "cells = 1 @ 24"))
+    r = run_cli("train", str(src), "--dataset", "digits", "--train-size", "64", "--val-size", "32", "--epochs", "1",
+                "--batch-size", "8", "--lr", "1000", "--grad-clip", "0", "--no-aux-head", "--nproc", "2",
+                "--out", str(tmp_path / "run"), timeout=300)
+    user_error(r, "nasdsl train: error: the training diverged: ", one_line=True)
+    assert "try a lower --lr" in r.stderr and not (tmp_path / "run" / "weights.pt").exists()
+
+
 @pytest.mark.parametrize("text, gone", [
     ("[../gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:1234", True),
     ("[../gloo/transport/tcp/pair.cc:545] Read error [127.0.0.1]:61136: Connection reset by peer.", True),
@@ -224,9 +238,13 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
                 ranks = [int(c) for c in open(f"/proc/{torchrun}/task/{torchrun}/children").read().split()
                          if b"train" in cmdline(int(c))]
                 os.kill(torchrun if whom == "torchrun" else ranks[0], sig)
-            _, err = p.communicate(timeout=60)
+            out, err = p.communicate(timeout=60)
             assert wait_gone(marker, 10) == [], sig.name
             assert "Traceback" not in err and "terminate called" not in err, err  # torchrun's own, too
+            if whom == "launcher" and sig != signal.SIGKILL:  # its stop line alone: no rank's, nor torchrun's
+                assert "interrupted" not in err and "death signal" not in err, err
+            if command[1] == "--resume":  # as many processes as the run had, without --nproc
+                assert "resuming with --nproc 2, as the run was trained" in out, out
             if whom == "rank":  # the rank left waiting on it was an "internal error"
                 assert p.returncode == 1 and "internal error" not in err, err
                 assert "a process of the run failed (torchrun exit 1); its last checkpoint is kept: " \
@@ -235,8 +253,8 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
                 assert p.returncode == 128 + sig, err
                 assert f"stopped by {sig.name}; its last checkpoint is kept. Continue with:\n" \
                        f"  nasdsl train --resume --out {run} --nproc 2" in err  # bitwise only on as many
-            command = ["train", "--resume", "--out", str(run), "--nproc", "2"]
-        r = run_cli("train", "--resume", "--out", str(run), "--threads", "1", timeout=300)  # one process now
+            command = ["train", "--resume", "--out", str(run)]
+        r = run_cli("train", "--resume", "--out", str(run), "--nproc", "1", "--threads", "1", timeout=300)  # one now
         assert r.returncode == 0, r.stderr
         logs = [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
         assert logs == list(range(1, 9))
