@@ -10,6 +10,7 @@ import signal
 import socket
 import struct
 import time
+import warnings
 import zlib
 
 import numpy as np
@@ -197,12 +198,38 @@ def test_other_formats_are_refused_naming_the_ones_read(server, client, fmt):
         "not an image of a format this service reads (PNG, JPEG, GIF, BMP, TIFF, WEBP, PPM, ICO)"
 
 
+def _ico_with_a_larger_entry() -> bytes:
+    """An ICO whose directory says 16x16 for a 64x64 PNG entry (Pillow decodes 64x64, and warned)."""
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(png, "PNG")
+    entry = struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(png.getvalue()), 6 + 16)
+    return struct.pack("<HHH", 0, 1, 1) + entry + png.getvalue()
+
+
+def test_pillows_warning_on_an_ico_entry_of_another_size_is_not_in_the_log(server, client, model, tmp_path):
+    """Pillow's "Image was not the expected size" reached serve's log and infer's stderr: the image is
+    classified at its real size, which the pixel limits hold to, so the warning tells nobody anything."""
+    data = _ico_with_a_larger_entry()
+    r = client.post("/v1/classify?top=1", content=data)
+    assert r.status_code == 200, r.text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # this process's own Pillow
+        _close(r.json()["top"], _expected(model, data, 1))
+    assert "expected size" not in server.log.read_text()  # (written before the response was)
+    (tmp_path / "liar.ico").write_bytes(data)
+    done = run_cli("infer", str(model), str(tmp_path / "liar.ico"))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
 def test_request_log_escapes_the_path(server, client):
     forged = "/x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms"
     assert client.get(forged).status_code == 404
     assert client.get("/a%1b[31mred%7F%C2%85%E2%80%A8b%25").status_code == 404
+    assert client.get("/bytes%FF%c3not-utf-8/%C3%A9t%C3%A9").status_code == 404  # they were U+FFFD
     wanted = (" GET /x%0A2026-01-01T00:00:00Z%20GET%20/v1/model%20200%201.0%20ms 404 ",
-              " GET /a%1B[31mred%7F%C2%85%E2%80%A8b%25 404 ")
+              " GET /a%1B[31mred%7F%C2%85%E2%80%A8b%25 404 ", " GET /bytes%FF%C3not-utf-8/été 404 ")
     # (a line is written as its response ends, so an earlier test's may come after these requests)
     assert wait_until(lambda: all(any(w in line for line in server.log.read_text().splitlines()) for w in wanted))
     text = server.log.read_text()

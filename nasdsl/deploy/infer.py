@@ -5,6 +5,7 @@ names come from the model's own metadata (see `nasdsl.deploy.modelcard`).
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,13 @@ class Prediction:
 
     image: str
     top: list[tuple[int, str, float]]
+
+
+def quiet_image_warnings() -> None:
+    """For the commands that read images: Pillow's warning that an ICO entry is not the size its
+    directory says goes to stderr unasked (serve's log, infer's output). Pillow decodes the size the
+    entry really has, and that is the size every limit is held to."""
+    warnings.filterwarnings("ignore", message="Image was not the expected size", category=UserWarning)
 
 
 def load_image(path: str | Path, formats: Sequence[str] | None = None):

@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from ..errors import NasError
 from .infer import Classifier
@@ -227,10 +227,15 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
     return RequestLog(app, log)
 
 
-def log_path(path: str) -> str:
-    """The decoded request path as one word of a log line: `%`, spaces and every character that is
-    not printable (control characters, line separators, escape sequences) percent-encoded as UTF-8."""
-    return "".join(c if c.isprintable() and c not in " %" else quote(c, safe="") for c in path)
+def log_path(raw: bytes) -> str:
+    """The request path (as sent, percent-encoded) decoded, as one word of a log line: `%`, spaces and
+    every character that is not printable (control characters, line separators, escape sequences)
+    percent-encoded as UTF-8, and bytes that are not UTF-8 as they came (they were U+FFFD)."""
+    def word(c: str) -> str:
+        if "\udc80" <= c <= "\udcff":  # a byte that is not UTF-8 (surrogateescape)
+            return f"%{ord(c) - 0xDC00:02X}"
+        return c if c.isprintable() and c not in " %" else quote(c, safe="")
+    return "".join(map(word, unquote_to_bytes(raw).decode("utf-8", "surrogateescape")))
 
 
 class RequestLog:
@@ -264,7 +269,7 @@ class RequestLog:
             batch = scope.get("state", {}).get("batch")
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             extra = f" batch={batch}" if batch else ""
-            print(f"{stamp} {scope['method']} {log_path(scope['path'])} {status} {ms:.1f} ms{extra}",
+            print(f"{stamp} {scope['method']} {log_path(scope['raw_path'])} {status} {ms:.1f} ms{extra}",
                   file=self.out, flush=True)
 
 

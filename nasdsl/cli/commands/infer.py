@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ...deploy.infer import PROVIDERS, Classifier
+from ...deploy.infer import PROVIDERS, Classifier, quiet_image_warnings
 from ...errors import NasError, print_error
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".ico"}
@@ -43,6 +43,7 @@ def expand(targets: list[str]) -> list[str]:
 
 
 def run(args) -> int:
+    quiet_image_warnings()
     images = expand(args.images)
     clf = Classifier(args.model, provider=args.provider)
     errors: list[dict] = []

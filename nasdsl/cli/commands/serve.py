@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from ...deploy.infer import PROVIDERS
+from ...deploy.infer import PROVIDERS, quiet_image_warnings
 from ...deploy.modelcard import fail
 from ...deploy.serve_images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
 
@@ -74,6 +74,7 @@ def _stop_early(sig: int, frame) -> None:
 
 
 def run(args) -> int:
+    quiet_image_warnings()
     # a signal the command was started ignoring stays ignored (`nohup nasdsl serve` outlives its terminal)
     handled = [s for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, _stop_early) for s in handled}
