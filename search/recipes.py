@@ -22,7 +22,8 @@ from .trainer import TrainConfig
 class Recipe:
     about: str
     train: TrainConfig
-    network: dict = field(default_factory=dict)  # NetworkSpec overrides: aux_head, drop_path_keep, dropout_keep
+    # NetworkSpec values where the network declares none and no flag is given: aux_head, drop_path_keep, dropout_keep
+    network: dict = field(default_factory=dict)
 
 
 RECIPES: dict[str, Recipe] = {

@@ -584,12 +584,13 @@ def _build(settings: dict[str, Any]):
     program, network, spec = _network(settings)
     data = _open_data(settings, spec)
     recipe = RECIPES[settings.get("recipe") or "cifar"]
-    declared = program.networks[spec.name].get("aux_head") if spec.name in program.networks else None
-    aux = (bool(recipe.network.get("aux_head", True)) if declared is None else bool(declared)) \
+    declared = program.networks.get(spec.name, {})  # what the network says itself (a zoo network: as published)
+    aux = bool(declared.get("aux_head", recipe.network.get("aux_head", True))) \
         and not settings.get("no_aux_head")  # the network's own aux_head, else the recipe's; the flag turns it off
     overrides: dict[str, Any] = {"image": data.image, "classes": data.classes, "aux_head": aux}
-    for key in ("drop_path_keep", "dropout_keep"):
-        value = settings.get(key) if settings.get(key) is not None else recipe.network.get(key)
+    for key in ("drop_path_keep", "dropout_keep"):  # the flag, else the network's own, else the recipe's
+        value = next((v for v in (settings.get(key), declared.get(key), recipe.network.get(key)) if v is not None),
+                     None)
         if value is not None:
             overrides[key] = value
     torch.manual_seed(settings.get("seed") or 0)

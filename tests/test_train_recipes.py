@@ -28,6 +28,25 @@ def test_recipes_and_overrides():
     assert (mixed.lr_decay, mixed.optimizer, mixed.ema_decay, mixed.label_smoothing) == (0.5, "sgd", 0.0, 0.1)
 
 
+@pytest.mark.parametrize("declared, recipe, flag, want", [
+    ("drop_path_keep = 0.8", None, None, 0.8),  # the network's own (a zoo network's: as published)
+    ("", None, None, 0.6),  # the recipe's, where the network says nothing
+    ("drop_path_keep = 0.8", None, 0.5, 0.5),  # the flag over both
+    ("", "nasnet-imagenet", None, None),  # this recipe leaves it to the network: its skeleton's default
+])
+def test_drop_path_is_the_flags_else_the_networks_else_the_recipes(tmp_path, declared, recipe, flag, want):
+    """The cifar recipe's keep 0.6 and dropout 1.0 overrode what a network declares (darts_v2_cifar
+    trained at 0.6, not DARTS's 0.8), while its own aux_head won: now all three are the network's own
+    unless a flag says otherwise."""
+    from nasdsl_search.train_cli import _build
+
+    src = tmp_path / "net.nas"
+    src.write_text(NAS.replace("drop_path_keep = 0.8", declared))
+    overrides = _build({"target": str(src), "dataset": "digits", "recipe": recipe, "drop_path_keep": flag})[5]
+    assert overrides.get("drop_path_keep") == want
+    assert overrides.get("dropout_keep") == (0.5 if recipe else 1.0)
+
+
 def _folder(root):
     """train/ and val/ with two classes of 40x40 PNGs that differ in colour."""
     from PIL import Image
