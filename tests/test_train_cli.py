@@ -36,7 +36,7 @@ def test_train_then_export_the_weights(tmp_path, capsys):
             "--val-size", "300", "--threads", "1", "-o", str(weights)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "aux head on" in out and "drop path keep 0.6" in out and "epoch 4/4" in out
+    assert "aux head on" in out and "drop path keep 0.8" in out and "epoch 4/4" in out  # the network's own
     acc = float(re.search(r"held-out accuracy (\d\.\d+)", out).group(1))
     assert acc > 0.3  # chance is 0.1
     saved = torch.load(weights, weights_only=True)
@@ -201,7 +201,7 @@ def test_a_diverged_training_is_one_line(tmp_path, capsys):
                  "--batch-size", "8", "--lr", "1000", "--grad-clip", "0", "--no-aux-head", "--threads", "1",
                  "-o", str(tmp_path / "w.pt")])
     err = capsys.readouterr().err
-    assert code == 2 and "the training diverged: training loss is" in err and "try a lower --lr" in err, err
+    assert code == 2 and "the training diverged: " in err and "try a lower --lr" in err, err
 
 
 def test_weights_are_written_through_a_link_and_into_a_fifo_never_over_them(tmp_path):
