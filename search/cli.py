@@ -107,6 +107,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                    help=f"architectures per update ({_controller_default(o, 'batch')})")
     g.add_argument("--lstm-units", type=int, help=_controller_default(o, "units"))
     g.add_argument("--init-range", type=float, help=f"default {o.init_range}")
+    g.add_argument("--tanh-constant", type=float,
+                   help="bound the controller's logits to C * tanh: 0 for none (" + _controller_default(o, "tanh_constant") + ")")
+    g.add_argument("--op-tanh-reduce", type=float,
+                   help="an op choice's bound is C / this (" + _controller_default(o, "op_tanh_reduce") + ")")
     g.add_argument("--ppo-epochs", type=int, help=f"default {o.ppo_epochs}")
     g.add_argument("--ppo-clip", type=float, help=f"default {o.ppo_clip}")
     g.add_argument("--population", type=int, help=f"evolution (default {o.population})")

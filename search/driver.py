@@ -66,6 +66,7 @@ RUN_FLAGS: dict[str, tuple[str | None, str]] = {
     "controller_lr": ("options", "lr"), "entropy_weight": ("options", "entropy_weight"),
     "baseline_decay": ("options", "baseline_decay"), "controller_batch": ("options", "batch"),
     "lstm_units": ("options", "units"), "init_range": ("options", "init_range"),
+    "tanh_constant": ("options", "tanh_constant"), "op_tanh_reduce": ("options", "op_tanh_reduce"),
     "ppo_epochs": ("options", "ppo_epochs"), "ppo_clip": ("options", "ppo_clip"),
     "population": ("options", "population"), "sample_size": ("options", "sample_size"),
     "failed_reward": ("options", "failed_reward"),

@@ -27,7 +27,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
                      "cpus_per_trial", "max_params", "max_madds", "budget_on", "scheduler", "min_epochs",
                      "max_epochs", "reduction"), MULTI_TRIAL),
     **dict.fromkeys(("controller_lr", "entropy_weight", "baseline_decay", "controller_batch", "lstm_units",
-                     "init_range"), CONTROLLER),
+                     "init_range", "tanh_constant", "op_tanh_reduce"), CONTROLLER),
     "ppo_epochs": ("ppo",), "ppo_clip": ("ppo",),
     "population": ("evolution",), "sample_size": ("evolution",),
     "failed_reward": tuple(name for name in MULTI_TRIAL if STRATEGIES[name].learns_from_failures),

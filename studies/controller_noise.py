@@ -5,10 +5,12 @@ each supernet epoch's worth of updates, for each controller learning rate in --l
 In the published-cells comparison enas's controller collapsed on three seeds of five while its
 reward, the sampled child's shared-weight accuracy, stayed at chance (README). If it also collapses
 here, the collapse comes from the optimizer stepping on noise, not from anything the supernet told
-it. There is no target: the curves are the result (exit 0).
+it. There is no target: the curves are the result (exit 0). results/controller_noise_unbounded.txt
+was measured before enas had ENAS's tanh bound on its logits (ENAS_OPTIONS has it now; pass
+--tanh-constant 0 to measure without it).
 
     python studies/controller_noise.py [--space nasnet] [--lrs 0.0035,0.00035] [--seeds 0,1,2]
-        [--epochs 10] [--per-epoch 300] [--reward 0.10] [--sd 0.03]
+        [--epochs 10] [--per-epoch 300] [--reward 0.10] [--sd 0.03] [--tanh-constant 1.1]
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from nasdsl_search.strategies.enas import ENAS_OPTIONS  # noqa: E402
 
 def entropy_curve(space, lr: float, seed: int, args) -> list[float]:
     """The controller's entropy after each epoch of `per_epoch` noise rewards."""
-    options = replace(StrategyOptions(), **{**ENAS_OPTIONS, "lr": lr})
+    options = replace(StrategyOptions(), **{**ENAS_OPTIONS, "lr": lr, "tanh_constant": args.tanh_constant})
     controller = make_strategy("enas", space, seed, options)
     rng = random.Random(seed)
     curve = [controller.entropy()]
@@ -54,10 +56,13 @@ def main() -> int:
                     help="rewards a controller takes in an epoch (controller steps x its batch)")
     ap.add_argument("--reward", type=float, default=0.10, help="mean of the noise: chance on 10 classes")
     ap.add_argument("--sd", type=float, default=0.03, help="its sd: a held-out batch's accuracy at chance")
+    ap.add_argument("--tanh-constant", type=float, default=ENAS_OPTIONS["tanh_constant"],
+                    help="ENAS's bound on the logits (0: none, as before 2026-12-06)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     space = load_space(args.space)
-    print(f"enas controller on the {args.space} space, rewards ~ N({args.reward}, {args.sd}), "
+    print(f"enas controller (tanh constant {args.tanh_constant:g}) on the {args.space} space, "
+          f"rewards ~ N({args.reward}, {args.sd}), "
           f"{args.per_epoch} an epoch; entropy at the start and after each epoch:")
     for lr in (float(x) for x in args.lrs.split(",")):
         for seed in (int(x) for x in args.seeds.split(",")):

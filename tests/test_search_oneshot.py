@@ -138,6 +138,7 @@ def test_enas_constants_are_defaults_and_flags_win():
     cfg = SearchConfig(strategy="enas")
     d = enas_defaults(cfg, set()).options
     assert (d.lr, d.entropy_weight, d.baseline_decay, d.units, d.batch) == (0.0035, 1e-4, 0.99, 64, 10)
+    assert (d.tanh_constant, d.op_tanh_reduce) == (1.1, 2.5)  # micro search script; SEARCH_REFERENCE.md
     given = replace(cfg, options=replace(cfg.options, lr=0.01))
     assert enas_defaults(given, {"lr"}).options.lr == 0.01
 

@@ -53,6 +53,7 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "crop_pct": (0, 1, True), "drop_path_keep": (0, 1, True), "lr": (0, 1e3, True),
     "controller_lr": (0, 1e3, True), "momentum": (0, 1, False), "weight_decay": (0, 1, False),
     "entropy_weight": (0, 1e3, False), "baseline_decay": (0, 1, False), "init_range": (0, 1e3, True),
+    "tanh_constant": (0, 1e3, False), "op_tanh_reduce": (0, 1e3, True),
     "ppo_clip": (0, 1e3, True), "aux_weight": (0, 1e3, False), "failed_reward": (-1e6, 1e6, False),
     "minutes": (0, 10**7, True), "repeats": (1, 100, False), "split_seed": (0, 2**32 - 1, False),
     "grad_clip": (0, 1e6, False), "rmsprop_decay": (0, 1, False), "rmsprop_eps": (0, 1e3, True),

@@ -18,6 +18,10 @@ class StrategyOptions:
     batch: int = 20  # architectures per controller update
     units: int = 100  # LSTM hidden units
     init_range: float = 0.1  # weights uniform(-init_range, init_range)
+    # ENAS's bound on the controller's logits, C * tanh(logits): C for an input choice, C / op_tanh_reduce
+    # for an op or combiner choice. 0: unbounded (NASNet's controller; no published code says otherwise)
+    tanh_constant: float = 0.0
+    op_tanh_reduce: float = 1.0
     ppo_epochs: int = 4  # gradient steps per minibatch (PPO)
     ppo_clip: float = 0.2
     population: int = 20  # regularized evolution

@@ -29,9 +29,11 @@ class Controller(nn.Module):
     """LSTM over the decision sequence. Step t reads the embedding of decision t-1's choice (a
     learned start vector at t=0) and a per-decision linear head gives decision t's logits."""
 
-    def __init__(self, sizes: tuple[int, ...], units: int = 100, init_range: float = 0.1):
+    def __init__(self, sizes: tuple[int, ...], units: int = 100, init_range: float = 0.1,
+                 bounds: tuple[float, ...] | None = None):
         super().__init__()
         self.sizes = tuple(sizes)
+        self.bounds = tuple(bounds) if bounds else (0.0,) * len(self.sizes)  # per decision: B * tanh(logits); 0: none
         self.lstm = nn.LSTMCell(units, units)
         self.start = nn.Parameter(torch.zeros(1, units))
         self.embed = nn.ModuleList(nn.Embedding(n, units) for n in self.sizes)
@@ -48,7 +50,10 @@ class Controller(nn.Module):
         out, logp, ent = [], torch.zeros(batch), torch.zeros(batch)
         for t in range(len(self.sizes)):
             h, c = self.lstm(x, (h, c))
-            log_probs = torch.log_softmax(self.heads[t](h), dim=-1)
+            logits = self.heads[t](h)
+            if self.bounds[t]:  # ENAS: how sure the controller can get is bounded, against early collapse
+                logits = self.bounds[t] * torch.tanh(logits)
+            log_probs = torch.log_softmax(logits, dim=-1)
             if actions is None:
                 a = torch.multinomial(log_probs.exp(), 1, generator=generator).squeeze(1)
             else:
@@ -60,13 +65,19 @@ class Controller(nn.Module):
         return torch.stack(out, 1), logp, ent
 
 
+def logit_bounds(space: Space, options: StrategyOptions) -> tuple[float, ...]:
+    """Each decision's bound on its logits (ENAS's tanh constant; an op's divided by op_tanh_reduce)."""
+    c = options.tanh_constant
+    return tuple(c if d.kind == "input" else c / options.op_tanh_reduce for d in space.decisions)
+
+
 class _PolicyGradient(Strategy):
     """Shared machinery: sampling, the minibatch buffer, the baseline, saving and loading."""
 
     def __init__(self, space: Space, seed: int, options: StrategyOptions):
         super().__init__(space, seed, options)
         torch.manual_seed(seed)  # parameter init
-        self.controller = Controller(space.sizes, options.units, options.init_range)
+        self.controller = Controller(space.sizes, options.units, options.init_range, logit_bounds(space, options))
         self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=options.lr)
         self.generator = torch.Generator().manual_seed(seed)
         self.baseline: float | None = None
