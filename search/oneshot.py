@@ -56,7 +56,7 @@ ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "onesho
 
 
 # defaults that differ by strategy (random-ws: README "One-shot search", rank correlation by epochs)
-STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {"random-ws": {"epochs": 20}, "darts": {"lr": 0.025}}
+STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {"random-ws": {"epochs": 20}, "darts": {"lr": 0.025, "lr_min": 0.001}}
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ class OneShotConfig:
     """The supernet's training and the one-shot search (child training of the picks: SearchConfig.train)."""
 
     epochs: int = 10  # supernet epochs (random-ws: 20, see STRATEGY_DEFAULTS)
-    lr: float = 0.05  # weights: SGD, cosine to 0 over all steps (darts: 0.025, DARTS's)
+    lr: float = 0.05  # weights: SGD, cosine to lr_min over all steps (darts: 0.025 to 0.001, DARTS's)
+    lr_min: float = 0.0  # (a run stored before it was kept: 0, as it trained)
     momentum: float = 0.9
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
@@ -93,6 +94,9 @@ class OneShotConfig:
         """The bounds of the CLI's flags (nasdsl.cli.dispatch.FLAG_BOUNDS), for runs made in Python too."""
         for flag, name in FLAGS.items():
             check_bound(flag, getattr(self, name))
+        if self.lr_min > self.lr:
+            raise NasError(f"--supernet-lr-min {self.lr_min:g} is above --supernet-lr {self.lr:g}: the cosine "
+                           "would climb; give a lower --supernet-lr-min")
         if self.top_k > self.rank_samples:
             raise NasError(f"--top-k {self.top_k} is more than the --rank-samples {self.rank_samples} "
                            "architectures it picks from")
@@ -268,7 +272,8 @@ class OneShot:
         return [perm[i:i + b] for i in range(0, n - b + 1, b)] or [perm]
 
     def _lr(self, total: int) -> float:
-        return 0.5 * self.oneshot.lr * (1 + math.cos(math.pi * min(self.step, total) / max(total, 1)))
+        o = self.oneshot
+        return o.lr_min + 0.5 * (o.lr - o.lr_min) * (1 + math.cos(math.pi * min(self.step, total) / max(total, 1)))
 
     def _xy(self, x, y, idx, augment: bool = True):
         xb = x[idx]
@@ -502,7 +507,8 @@ def _rng_list(state: tuple) -> list:
 # -- the command line (search/cli.py hands over when the strategy is one-shot)
 
 # flag -> OneShotConfig field
-FLAGS = {"supernet_epochs": "epochs", "supernet_lr": "lr", "controller_steps": "controller_steps",
+FLAGS = {"supernet_epochs": "epochs", "supernet_lr": "lr", "supernet_lr_min": "lr_min",
+         "controller_steps": "controller_steps",
          "rank_samples": "rank_samples", "eval_images": "eval_images", "top_k": "top_k", "arch_lr": "arch_lr",
          "arch_weight_decay": "arch_weight_decay"}
 
@@ -515,6 +521,8 @@ def configure(parser) -> None:
                    f"random-ws {STRATEGY_DEFAULTS['random-ws']['epochs']})")
     g.add_argument("--supernet-lr", type=float, help=f"supernet SGD lr, cosine (default {d.lr}; "
                    f"darts {STRATEGY_DEFAULTS['darts']['lr']})")
+    g.add_argument("--supernet-lr-min", type=float, help=f"where the cosine ends (default {d.lr_min}; "
+                   f"darts {STRATEGY_DEFAULTS['darts']['lr_min']})")
     g.add_argument("--controller-steps", type=int, help=f"enas: controller steps per epoch (default {d.controller_steps})")
     g.add_argument("--rank-samples", type=int, help=f"random-ws, enas: distinct architectures ranked at the end "
                    f"(default {d.rank_samples})")

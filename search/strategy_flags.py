@@ -31,7 +31,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "ppo_epochs": ("ppo",), "ppo_clip": ("ppo",),
     "population": ("evolution",), "sample_size": ("evolution",),
     "failed_reward": tuple(name for name in MULTI_TRIAL if STRATEGIES[name].learns_from_failures),
-    **dict.fromkeys(("supernet_epochs", "supernet_lr", "eval_images"), ONE_SHOT),
+    **dict.fromkeys(("supernet_epochs", "supernet_lr", "supernet_lr_min", "eval_images"), ONE_SHOT),
     "top_k": ("random-ws", "enas"), "rank_samples": ("random-ws", "enas"),  # darts trains its one derived cell
     "controller_steps": ("enas",), "arch_lr": ("darts",), "arch_weight_decay": ("darts",),
 }

@@ -391,6 +391,24 @@ def test_ranked_architectures_are_distinct(tmp_path, strategy):
         run.close()
 
 
+def test_the_supernet_cosine_ends_at_darts_floor_for_darts_and_at_zero_otherwise():
+    """DARTS's train_search anneals the weights' lr from 0.025 to 0.001 (learning_rate_min); the
+    darts strategy went to 0. random-ws and enas keep cosine to 0 (no published floor claimed)."""
+    from types import SimpleNamespace
+
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+
+    for strategy, floor in (("darts", 0.001), ("random-ws", 0.0), ("enas", 0.0)):
+        o = OneShotConfig.for_strategy(strategy)
+        at = SimpleNamespace(oneshot=o, step=0)
+        assert OneShot._lr(at, 100) == pytest.approx(o.lr)
+        at.step = 50
+        assert OneShot._lr(at, 100) == pytest.approx((o.lr + floor) / 2)
+        at.step = 100
+        assert OneShot._lr(at, 100) == pytest.approx(floor)
+    assert OneShotConfig.from_dict({"lr": 0.025}).lr_min == 0.0  # a run stored before: as it trained
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--strategy", "random-ws", "--supernet-lr", "nan"], "--supernet-lr must be a finite number, got nan"),
     (["--strategy", "random-ws", "--supernet-lr", "1e9"], "--supernet-lr must be at most 1000, got 1e+09"),
@@ -399,6 +417,8 @@ def test_ranked_architectures_are_distinct(tmp_path, strategy):
      "--arch-weight-decay must be at least 0, got -5"),
     (["--strategy", "random-ws", "--top-k", "5", "--rank-samples", "2"],
      "--top-k 5 is more than the --rank-samples 2 architectures it picks from"),
+    (["--strategy", "darts", "--space", "darts", "--supernet-lr", "0.0005"],  # darts's own floor, 0.001
+     "--supernet-lr-min 0.001 is above --supernet-lr 0.0005: the cosine would climb"),
 ])
 def test_bad_one_shot_values_are_one_line_before_any_folder(tmp_path, capsys, flags, message):
     """nan/inf/1e9 supernet lr ran a NaN supernet to 'success' (and report then failed, exit 3); a
