@@ -21,6 +21,7 @@ def test_recipes_and_overrides():
     imnet = train_config({"recipe": "nasnet-imagenet"})
     assert (imnet.optimizer, imnet.rmsprop_decay, imnet.rmsprop_eps, imnet.momentum) == ("rmsprop", 0.9, 1.0, 0.9)
     assert (imnet.schedule, imnet.lr_decay, imnet.lr_decay_epochs) == ("exponential", 0.97, 2.4)
+    assert imnet.lr == pytest.approx(0.04 / 32 * imnet.batch_size)  # TF-slim's Mobile notes: 0.04 per 32 images
     assert (imnet.label_smoothing, imnet.aux_weight, imnet.ema_decay, imnet.grad_clip) == (0.1, 0.4, 0.9999, 10.0)
     assert RECIPES["nasnet-imagenet"].network["dropout_keep"] == 0.5
     assert RECIPES["cifar"].network == {"aux_head": True, "drop_path_keep": 0.6, "dropout_keep": 1.0}
