@@ -118,6 +118,44 @@ def test_cells_only_file_gives_classes_and_a_cifar_network():
     assert out.shape[1] % 8 == 0 and out.shape[-2:] == (9, 9)
 
 
+STRIDED_ID = """
+import nasnet_a_normal
+
+cell red {
+    b0 = id(h0) + sep3x3(h1)
+    out = concat(b0)
+}
+
+network tf {
+    normal = nasnet_a_normal
+    reduction = red
+    cells = 1
+    filters = 8
+}
+
+network dt {
+    skeleton = darts
+    normal = nasnet_a_normal
+    reduction = red
+    cells = 1
+    filters = 8
+}
+"""
+
+
+def test_a_strided_identity_is_never_dropped_on_tf_slim_and_dropped_on_darts():
+    """TF-slim drops every op but 'none' (`if operation != 'none': drop_path`), also where 'none' is
+    made a strided 1x1 conv (PNASNet's reductions); DARTS drops all but a plain Identity, so its
+    strided skip (FactorizedReduce) is dropped. The TF-slim skeleton dropped it."""
+    from nasdsl.codegen.supernet import supernet_source
+
+    tf, dt = (generate_source(STRIDED_ID, network) for network in ("tf", "dt"))
+    assert "x_comb_iter_0 = x_comb_iter_0_left + self.drop_path(x_comb_iter_0_right)  # <input>:5" in tf
+    assert "x_comb_iter_0 = self.drop_path(x_comb_iter_0_left) + self.drop_path(x_comb_iter_0_right)  # <input>:5" in dt
+    assert "x_comb_iter_4 = self.drop_path(x_comb_iter_4_left) + x_comb_iter_4_right" in generate_source("pnasnet5_large")
+    assert "UNDROPPED = ('id',)" in supernet_source("nasnet") and "UNDROPPED = ()" in supernet_source("darts")
+
+
 def test_cse_pipeline_is_honoured_when_available():
     pytest.importorskip("nasdsl.ir.passes.cse")
     plain = generate_source("nasnet_a_mobile")

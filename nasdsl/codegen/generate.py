@@ -160,7 +160,8 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
     dropped: dict[str, bool] = {}  # op node -> drop path applies
     cpos = cell.pos
     uses_out_hw = False  # some op's constructor reads the reduced size
-    pool_class = runtime.PADDINGS[skeleton(g.graph["family"]).padding].pool_class
+    sk = skeleton(g.graph["family"])
+    pool_class = runtime.PADDINGS[sk.padding].pool_class
     needs = {"ReluConvBn"}
     init.append(Line("self.conv_1x1 = ReluConvBn(in_channels, filters, hw=hw, eps=eps)", where(cpos, "h0")))
     fwd.append(Line("h0 = self.conv_1x1(x)", where(cpos, "h0"), "h0"))
@@ -202,7 +203,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             fwd.append(Line(f"x_{attr} = self.{attr}({var[src]})", note, lane))
             uses_out_hw = uses_out_hw or hw == "out_hw"
             var[n] = f"x_{attr}"
-            dropped[n] = True
+            dropped[n] = sk.drop_path_on_identity or OPS[d["op"]].family != "identity"
         elif d["kind"] == "combine":
             k = block_index[n]
             ins = args(g, n)

@@ -107,6 +107,9 @@ class Skeleton:
     doc: str = ""
     head_relu: bool = True  # a ReLU before the global pool (TF-slim) or none (DARTS)
     depth_drop_path: bool = True  # drop path scaled by cell depth (TF-slim layer_ratio) or not
+    # an identity op made a layer (strided or channel-changing) is dropped like any op (DARTS: only a
+    # plain Identity is not), or never, as TF-slim's 'none' (`if operation != 'none': drop_path`)
+    drop_path_on_identity: bool = False
     # shape conventions: the layer of a strided identity op, and whether h1 always gets ReLU-1x1-BN
     strided_identity: str = "relu_conv_bn"
     project_h1: bool = False
