@@ -55,6 +55,18 @@ def test_drop_path_only_in_training_and_zero_and_aux_head_shapes():
     assert isinstance(layers.AuxHead(8, 7, 10, stride=2, bn=False).bn, torch.nn.Identity)
 
 
+def test_drop_path_draws_in_float32_under_bf16():
+    """A bf16 draw has 8 bits of mantissa: floor(0.999 + rand) kept every example (a drop of 0.001
+    came out as none, 0.01 as 0.012). The draw is float32 now, the mask cast to the input's type."""
+    dp = common.ScheduledDropPath(keep=0.99).train()
+    dp.progress = 1.0
+    torch.manual_seed(0)
+    x = torch.ones(200_000, 1, 1, 1, dtype=torch.bfloat16)
+    dropped = float((dp(x) == 0).float().mean())
+    assert dropped == pytest.approx(0.01, abs=0.001)
+    assert dp(x).dtype == torch.bfloat16
+
+
 def test_each_class_is_defined_once_and_only_needed_definitions_are_inlined():
     for padding in runtime.PADDINGS:
         defs = [d.name for m in runtime._modules(padding, ()) for d in runtime.definitions(m)]

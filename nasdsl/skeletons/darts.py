@@ -31,7 +31,8 @@ Facts, from the DARTS code (quark0/darts `cnn/model.py`, `operations.py`) and NN
   (the DARTS code leaves it out "for consistency with the experiments in the paper"; NNI adds it).
 - Drop path on every op output except the plain identity (a strided skip gets it), probability
   `drop_path_prob * epoch / epochs`, the same in every cell (no TF-slim cell-depth scaling):
-  here ScheduledDropPath with layer_ratio 1 and progress = epoch / epochs. CIFAR: 0.2.
+  here ScheduledDropPath with layer_ratio 1 and progress = step / steps (a ramp where DARTS steps
+  once an epoch). CIFAR: 0.2.
 - Counts: DARTS V2 on DARTS-CIFAR has 3,349,342 parameters without the aux head (NNI, counted).
 
 Registered below as SKELETONS['darts']: symmetric padding, no ReLU before the pool, the same

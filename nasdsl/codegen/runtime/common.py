@@ -28,9 +28,10 @@ def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, start: int = 0) -> None:
 
 class ScheduledDropPath(nn.Module):
     """Drop a whole example's branch with probability progress * layer_ratio * (1 - keep),
-    rescaling the kept ones (TF-slim: layer_ratio = cell depth, progress = step / total steps;
-    DARTS: layer_ratio 1, progress = epoch / epochs). Identity in eval mode, so export sees nothing
-    of it; `progress` is set by the network's `set_progress`."""
+    rescaling the kept ones (TF-slim: layer_ratio = cell depth; DARTS: layer_ratio 1; progress =
+    step / total steps for both, where DARTS's own code moves it once an epoch). Identity in eval
+    mode, so export sees nothing of it; `progress` is set by the network's `set_progress`. The draw
+    is float32 whatever the activations' type (in bf16 a drop of 0.001 came out as none)."""
 
     def __init__(self, keep: float = 1.0, layer_ratio: float = 1.0) -> None:
         super().__init__()
@@ -41,7 +42,7 @@ class ScheduledDropPath(nn.Module):
         if not self.training or drop <= 0.0:
             return x
         keep = 1.0 - drop
-        mask = torch.floor(keep + torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device))
+        mask = torch.floor(keep + torch.rand(x.shape[0], 1, 1, 1, device=x.device)).to(x.dtype)
         return x / keep * mask
 
 
