@@ -187,9 +187,12 @@ class TFRMSprop(torch.optim.Optimizer):
 
 
 class ParameterEma:
-    """An exponential moving average of the parameters (buffers copied), evaluated in place of the
-    trained weights. TF's ExponentialMovingAverage with num_updates: the decay is
-    min(decay, (1 + n) / (10 + n)), so early averages are not dominated by the random init."""
+    """An exponential moving average of the parameters and of the float buffers (batch-norm running
+    statistics, as TF-slim's moving averages of the model variables and timm's ModelEmaV2 take them;
+    they were copied from the trained model, so the averaged weights were scored with the last few
+    steps' statistics), evaluated in place of the trained weights. TF's ExponentialMovingAverage
+    with num_updates: the decay is min(decay, (1 + n) / (10 + n)), so early averages are not
+    dominated by the random init. Integer buffers (batches tracked) are copied."""
 
     def __init__(self, model: nn.Module, decay: float):
         self.decay, self.updates = decay, 0
@@ -204,7 +207,10 @@ class ParameterEma:
         for e, p in zip(self.model.parameters(), model.parameters()):
             e.lerp_(p.detach(), 1.0 - d)
         for e, b in zip(self.model.buffers(), model.buffers()):
-            e.copy_(b)
+            if e.is_floating_point():
+                e.lerp_(b, 1.0 - d)
+            else:
+                e.copy_(b)
 
     def state_dict(self) -> dict:
         return {"model": self.model.state_dict(), "updates": self.updates}
@@ -429,16 +435,19 @@ class Trainer:
 
     def _sync_buffers(self) -> None:
         """Batch-norm statistics from rank 0 to all (each rank saw other images), so every rank
-        holds the same model after an epoch."""
-        for b in self.model.buffers():
+        holds the same model, and the same EMA model, after an epoch."""
+        ema = list(self.ema.model.buffers()) if self.ema is not None else []
+        for b in [*self.model.buffers(), *ema]:
             torch.distributed.broadcast(b.data, src=0)
 
     def replica_difference(self) -> float:
         """Under torch.distributed: the largest difference between any rank's weights and buffers
-        and rank 0's (0.0 when the replicas are identical, as they should be); 0.0 alone."""
+        (the EMA model's too) and rank 0's (0.0 when the replicas are identical, as they should be);
+        0.0 alone."""
         if self.world == 1:
             return 0.0
-        tensors = [t.detach().float().reshape(-1) for t in self.model.state_dict().values()
+        models = [self.model] + ([self.ema.model] if self.ema is not None else [])
+        tensors = [t.detach().float().reshape(-1) for m in models for t in m.state_dict().values()
                    if t.is_floating_point()]
         flat = torch.cat(tensors)
         ref = flat.clone()

@@ -191,6 +191,24 @@ def test_bad_config_and_divergence():
         t.train_epoch()
 
 
+def test_the_ema_averages_batch_norm_statistics_as_it_averages_weights():
+    """TF-slim averages every model variable, moving mean and variance included (timm's ModelEmaV2
+    likewise); the statistics were copied, so averaged weights were scored with the last steps'."""
+    from nasdsl_search.trainer import ParameterEma
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema = ParameterEma(net, decay=0.5)
+    with torch.no_grad():
+        net[1].running_mean.fill_(2.0)
+        net[0].weight.fill_(1.0)
+    before = ema.model[0].weight.clone()
+    ema.update(net)  # the first update: decay min(0.5, 2 / 11)
+    d = 2 / 11
+    torch.testing.assert_close(ema.model[1].running_mean, torch.full((4,), (1 - d) * 2.0))
+    torch.testing.assert_close(ema.model[0].weight, d * before + (1 - d) * 1.0)
+    assert int(ema.model[1].num_batches_tracked) == int(net[1].num_batches_tracked)
+
+
 class _OverflowingStatistic(nn.Module):
     """A running statistic gone to inf, as batch norm's running_var does under a huge lr, while the
     training loss stays finite (the forward pass in training uses the batch's own statistics)."""
