@@ -196,17 +196,47 @@ def _settings(args: argparse.Namespace, saved: dict | None) -> dict[str, Any]:
                     "loader_workers": LOADER_WORKERS if args.loader_workers is None else args.loader_workers}
         if settings.get("dataset"):
             settings["dataset"] = absolute_spec(settings["dataset"])  # --resume works from any folder
-        return settings
+        return {**settings, "resolved": resolve(settings)}
     given = [f"--{k.replace('_', '-')}" if k != "target" else "NAME|FILE" for k in RUN_FLAGS
              if getattr(args, k) is not None and getattr(args, k) is not False]  # (0 == False: --seed 0 counts)
     if given:
         raise NasError(f"--resume continues a run as it was configured; drop {', '.join(given)} "
                        "(only --device, --amp, --channels-last, --threads, --workers, --nproc and -o may change)")
     settings = dict(saved["settings"])
+    if "resolved" not in settings:
+        settings["resolved"] = resolved_before(saved)
     if args.loader_workers is not None:  # a worker's augmentations are seeded by its index: --workers changes them
         settings["loader_workers"] = args.loader_workers
     settings.setdefault("loader_workers", LOADER_WORKERS)  # a checkpoint from before the setting was kept
     return settings
+
+
+def resolve(settings: dict[str, Any]) -> dict[str, Any]:
+    """What the defaults made of the run's settings when it started: the whole TrainConfig and the
+    network's regularization. A checkpoint keeps it, so that a recipe or precedence changed in a
+    later nasdsl does not change a run on --resume (the nasnet-imagenet lr went from 0.008 to 0.16)."""
+    return {"train": train_config(settings).to_dict(), "network": _network_values(settings)}
+
+
+def resolved_before(saved: dict) -> dict[str, Any]:
+    """`resolve` for a checkpoint written before runs kept it (2026-12-06): the TrainConfig its
+    trainer stored, and drop path and dropout by the rule of then (the flag, else the recipe's)."""
+    return {"train": saved["trainer"]["config"], "network": _network_values(saved["settings"], declared_wins=False)}
+
+
+def _network_values(settings: dict[str, Any], declared_wins: bool = True) -> dict[str, Any]:
+    """aux_head: the network's own, else the recipe's, off with --no-aux-head; drop_path_keep and
+    dropout_keep: the flag, else the network's own (a zoo network: as published), else the recipe's
+    (None: the skeleton's default)."""
+    program, _, spec = _network(settings)
+    recipe = RECIPES[settings.get("recipe") or "cifar"]
+    declared = program.networks.get(spec.name, {})
+    values = {"aux_head": bool(declared.get("aux_head", recipe.network.get("aux_head", True)))
+              and not settings.get("no_aux_head")}
+    for key in ("drop_path_keep", "dropout_keep"):
+        order = (settings.get(key), declared.get(key) if declared_wins else None, recipe.network.get(key))
+        values[key] = next((v for v in order if v is not None), None)
+    return values
 
 
 def _target_path(target: str) -> str:
@@ -215,7 +245,11 @@ def _target_path(target: str) -> str:
 
 
 def train_config(settings: dict[str, Any]) -> TrainConfig:
-    """The recipe with every given value in its place."""
+    """The run's recipe as it was fixed when the run started (`resolved`), else the recipe with
+    every given value in its place."""
+    frozen = settings.get("resolved", {}).get("train")
+    if frozen is not None:
+        return TrainConfig.from_dict(frozen)
     recipe = RECIPES[settings.get("recipe") or "cifar"]
     cfg = replace(recipe.train, **{k: settings[k] for k in TRAIN_FLAGS if settings.get(k) is not None})
     try:
@@ -583,16 +617,10 @@ def _build(settings: dict[str, Any]):
 
     program, network, spec = _network(settings)
     data = _open_data(settings, spec)
-    recipe = RECIPES[settings.get("recipe") or "cifar"]
-    declared = program.networks.get(spec.name, {})  # what the network says itself (a zoo network: as published)
-    aux = bool(declared.get("aux_head", recipe.network.get("aux_head", True))) \
-        and not settings.get("no_aux_head")  # the network's own aux_head, else the recipe's; the flag turns it off
-    overrides: dict[str, Any] = {"image": data.image, "classes": data.classes, "aux_head": aux}
-    for key in ("drop_path_keep", "dropout_keep"):  # the flag, else the network's own, else the recipe's
-        value = next((v for v in (settings.get(key), declared.get(key), recipe.network.get(key)) if v is not None),
-                     None)
-        if value is not None:
-            overrides[key] = value
+    fixed = settings["resolved"]["network"]
+    aux = fixed["aux_head"]
+    overrides: dict[str, Any] = {"image": data.image, "classes": data.classes,
+                                 **{k: v for k, v in fixed.items() if v is not None}}
     torch.manual_seed(settings.get("seed") or 0)
     try:
         model = compile_network(program, network, overrides=overrides)

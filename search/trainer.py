@@ -27,7 +27,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
@@ -92,6 +92,12 @@ class TrainConfig:
     label_smoothing: float = 0.0
     ema_decay: float = 0.0  # parameter EMA used for evaluation; 0 = off
     precise_bn: int = 0  # evaluate with batch-norm statistics recomputed on this many training images; 0 = off
+
+    @staticmethod
+    def from_dict(d: dict) -> TrainConfig:
+        """A config from `to_dict`'s output (a field added since: its default)."""
+        known = {f.name for f in fields(TrainConfig)}
+        return TrainConfig(**{k: v for k, v in d.items() if k in known})
 
     def to_dict(self) -> dict:
         return asdict(self)

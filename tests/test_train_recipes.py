@@ -39,11 +39,12 @@ def test_drop_path_is_the_flags_else_the_networks_else_the_recipes(tmp_path, dec
     """The cifar recipe's keep 0.6 and dropout 1.0 overrode what a network declares (darts_v2_cifar
     trained at 0.6, not DARTS's 0.8), while its own aux_head won: now all three are the network's own
     unless a flag says otherwise."""
-    from nasdsl_search.train_cli import _build
+    from nasdsl_search.train_cli import _build, resolve
 
     src = tmp_path / "net.nas"
     src.write_text(NAS.replace("drop_path_keep = 0.8", declared))
-    overrides = _build({"target": str(src), "dataset": "digits", "recipe": recipe, "drop_path_keep": flag})[5]
+    settings = {"target": str(src), "dataset": "digits", "recipe": recipe, "drop_path_keep": flag}
+    overrides = _build({**settings, "resolved": resolve(settings)})[5]
     assert overrides.get("drop_path_keep") == want
     assert overrides.get("dropout_keep") == (0.5 if recipe else 1.0)
 

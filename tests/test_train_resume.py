@@ -112,6 +112,35 @@ def test_resume_finds_a_relative_path_from_another_folder_and_takes_old_checkpoi
     assert code == 0 and "resuming" in out, err
 
 
+def test_resume_keeps_the_recipe_and_regularization_the_run_started_with(tmp_path, capsys, monkeypatch):
+    """A later nasdsl that changes a recipe (the nasnet-imagenet lr went from 0.008 to 0.16) or whose
+    values win (a network's own drop path over the cifar recipe's) must not change a run on --resume:
+    the checkpoint keeps what the defaults made of its settings. A checkpoint from before it kept
+    them resumes with its trainer's config and the old rule."""
+    from dataclasses import replace
+
+    from nasdsl_search import train_cli
+    from nasdsl_search.recipes import RECIPES
+
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)  # declares drop_path_keep = 0.8
+    run = tmp_path / "run"
+    assert main(["train", str(src), *QUICK, "--out", str(run)]) == 0
+    assert "drop path keep 0.8" in capsys.readouterr().out
+    cifar = RECIPES["cifar"]
+    monkeypatch.setitem(train_cli.RECIPES, "cifar", replace(cifar, train=replace(cifar.train, lr=0.5),
+                                                            network={**cifar.network, "aux_head": False}))
+    code, out, err = _resume(run, capsys)
+    assert code == 0 and "aux head on, drop path keep 0.8" in out and "lr 0.05," in out, (out, err)
+    state = torch.load(run / "checkpoint.pt", weights_only=True)  # as an earlier nasdsl wrote it
+    del state["settings"]["resolved"]
+    state["trainer"]["config"]["lr"] = 0.008
+    torch.save(state, run / "checkpoint.pt")
+    monkeypatch.setitem(train_cli.RECIPES, "cifar", cifar)
+    code, out, err = _resume(run, capsys)
+    assert code == 0 and "drop path keep 0.6" in out and "lr 0.008," in out, (out, err)
+
+
 def test_resume_finds_a_relative_data_set_from_another_folder(tmp_path, capsys, monkeypatch):
     """--dataset npz:d.npz is kept absolute: --resume from another folder opens the same file (it
     looked for d.npz where it was run: 'no such file', or other data of the same name)."""
