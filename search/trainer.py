@@ -269,6 +269,8 @@ class Trainer:
         self.seed, self.workers = seed, workers
         self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
         self.rank, self.world = _dist()
+        if config.batch_size % self.world:  # DDP would average unequal shares' means, not the batch's
+            raise SettingError("batch_size", f"{config.batch_size} must be a multiple of the {self.world} processes")
         self.amp_dtype = amp_dtype(self.device) if amp else None
         cuda = self.device.type == "cuda"
         if cuda:

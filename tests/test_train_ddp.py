@@ -22,6 +22,8 @@ import signal
 import socket
 import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -41,7 +43,7 @@ from proc_helpers import (
 from proc_helpers import cli as nasdsl
 from torch import nn
 
-from nasdsl_search.trainer import ArrayDataset, TrainConfig, Trainer
+from nasdsl_search.trainer import ArrayDataset, SettingError, TrainConfig, Trainer
 from tests.test_train_cli import NAS
 from tests.test_train_resume import checkpoint_epoch
 from tests.test_trainer import Streamed
@@ -113,6 +115,30 @@ def test_two_gloo_ranks_match_one_process(tmp_path, streaming):
     assert r0["eval"]["top1"] == pytest.approx(ev["top1"]) and r0["eval"]["loss"] == pytest.approx(ev["loss"], rel=1e-4)
     moved = sum(float((v - _mlp().state_dict()[k]).abs().max()) for k, v in single.model.state_dict().items())
     assert moved > 0.01  # training did something the comparison can see
+
+
+def _uneven_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        train, val = _data(False)
+        Trainer(_mlp(), replace(CFG, batch_size=9), train, val, seed=4, workers=0)
+        message = "accepted"
+    except SettingError as e:
+        message = e.flag_message()
+    finally:
+        torch.distributed.destroy_process_group()
+    Path(f"{out}.{rank}").write_text(message)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def test_a_batch_the_processes_do_not_divide_is_refused_by_the_trainer(tmp_path):
+    """train --nproc refused it; the Trainer API took it, and DDP then averaged the means of unequal
+    shares (5 and 4 images), 3.5e-2 off one process where an even batch is 3e-8 off."""
+    out = str(tmp_path / "rank")
+    mp.spawn(_uneven_worker, args=(2, _free_port(), out), nprocs=2, join=True)
+    assert {Path(f"{out}.{r}").read_text() for r in (0, 1)} == {"--batch-size 9 must be a multiple of the 2 processes"}
 
 
 def test_batch_norm_statistics_and_their_average_are_the_same_on_every_rank(tmp_path):
