@@ -45,14 +45,14 @@ from .lifetime import Interrupted, death_signal, resume_command, stop_on_signals
 from .recipes import RECIPES
 from .runlock import LOCK_NAME, RunLock, lock_run_folder
 from .store import STORE_NAME
-from .trainer import ChildDiverged, SettingError, TrainConfig, check_steps, training_steps
+from .trainer import DECAYED, ChildDiverged, SettingError, TrainConfig, check_steps, training_steps
 
 MAX_IMAGE = 1024
 WEIGHTS_FORMAT = "nasdsl-weights/1"
 CHECKPOINT_FORMAT = "nasdsl-train-checkpoint/1"
 RUN_FILES = ("checkpoint.pt", "best.pt", "weights.pt", "log.jsonl")  # what a run writes into --out DIR
 # TrainConfig fields with a flag of the same name (default None = the recipe's value)
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_clip", "aux_weight", "optimizer",
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "weight_decay_on", "grad_clip", "aux_weight", "optimizer",
                "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
                "ema_decay", "eval_batch", "precise_bn")
 # everything that defines a run: stored in the checkpoint, refused with --resume
@@ -96,6 +96,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--rmsprop-decay", type=float)
     g.add_argument("--rmsprop-eps", type=float)
     g.add_argument("--weight-decay", type=float)
+    g.add_argument("--weight-decay-on", choices=DECAYED,
+                   help="every parameter, or the conv and linear weights alone (not batch norm nor biases)")
     g.add_argument("--schedule", choices=("cosine", "exponential"))
     g.add_argument("--lr-decay", type=float, help="exponential: multiply the rate by this ...")
     g.add_argument("--lr-decay-epochs", type=float, help="... every this many epochs")

@@ -35,6 +35,7 @@ from torch import nn
 
 OPTIMIZERS = ("sgd", "rmsprop")
 SCHEDULES = ("cosine", "exponential")
+DECAYED = ("all", "weights")  # weight decay on every parameter, or on the conv and linear weights alone
 
 
 class ChildDiverged(RuntimeError):
@@ -80,6 +81,7 @@ class TrainConfig:
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 3e-4
+    weight_decay_on: str = "all"  # all (DARTS) | weights: not batch norm nor biases (TF-slim's l2 regularizer)
     grad_clip: float = 5.0  # max global gradient norm; 0 = off
     aux_weight: float = 0.4
     eval_batch: int = 500
@@ -119,6 +121,8 @@ class TrainConfig:
             raise SettingError("rmsprop_eps", f"must be positive, got {self.rmsprop_eps}")
         if self.optimizer not in OPTIMIZERS:
             raise SettingError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.weight_decay_on not in DECAYED:
+            raise SettingError("weight_decay_on", f"must be one of {', '.join(DECAYED)}, got {self.weight_decay_on!r}")
         if self.schedule not in SCHEDULES:
             raise SettingError("schedule", f"must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.precise_bn < 0:
@@ -300,7 +304,10 @@ class Trainer:
 
     # -- setup
     def _optimizer(self) -> torch.optim.Optimizer:
-        c, params = self.config, self.model.parameters()
+        c, params = self.config, list(self.model.parameters())
+        if c.weight_decay_on == "weights":  # batch-norm scales and shifts, biases: one dimension
+            params = [{"params": [p for p in params if p.dim() > 1]},
+                      {"params": [p for p in params if p.dim() <= 1], "weight_decay": 0.0}]
         if c.optimizer == "rmsprop":
             return TFRMSprop(params, lr=c.lr, decay=c.rmsprop_decay, eps=c.rmsprop_eps, momentum=c.momentum,
                              weight_decay=c.weight_decay)

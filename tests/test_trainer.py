@@ -191,6 +191,25 @@ def test_bad_config_and_divergence():
         t.train_epoch()
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop"])
+def test_weight_decay_on_weights_leaves_batch_norm_and_biases_alone(optimizer):
+    """TF-slim's l2 regularizer is on the conv and linear weights (the nasnet-imagenet recipe); DARTS
+    decays every parameter (cifar). With no gradient but the decay, only what is decayed moves."""
+    x, y = digits(64, image=8)
+    for on, moved in (("weights", {"0.weight"}), ("all", {"0.weight", "0.bias", "1.weight"})):  # (1.bias is 0)
+        net = nn.Sequential(nn.Linear(3 * 64, 10), nn.BatchNorm1d(10))
+        cfg = TrainConfig(batch_size=16, lr=0.1, weight_decay=0.5, weight_decay_on=on, optimizer=optimizer)
+        t = Trainer(net, cfg, ArrayDataset(x.reshape(64, -1), y))
+        before = {k: v.clone() for k, v in net.named_parameters()}
+        for p in net.parameters():
+            p.grad = torch.zeros_like(p)
+        t.optimizer.step()
+        changed = {k for k, v in net.named_parameters() if not torch.equal(v, before[k])}
+        assert changed == moved, (on, changed)
+    with pytest.raises(SettingError, match="weight_decay_on must be one of all, weights"):
+        TrainConfig(weight_decay_on="bn").check()
+
+
 def test_the_ema_averages_batch_norm_statistics_as_it_averages_weights():
     """TF-slim averages every model variable, moving mean and variance included (timm's ModelEmaV2
     likewise); the statistics were copied, so averaged weights were scored with the last steps'."""
