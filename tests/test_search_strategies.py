@@ -62,6 +62,19 @@ def test_evolution_keeps_a_bounded_population_and_removes_the_oldest():
     assert [d for d, _ in evo.population] == seen[-4:]
 
 
+def test_evolution_tournament_draws_with_replacement():
+    """Real et al.'s Algorithm 1 draws S members with replacement: from a population of two, a
+    tournament of two is the worse one alone a quarter of the time (drawn without replacement, it
+    was always both, so the better one always won)."""
+    evo = make_strategy("evolution", SPACE, 0, StrategyOptions(population=2, sample_size=2))
+    for reward in (0.1, 0.9):
+        d, meta = evo.propose()
+        evo.observe(d, reward, meta)
+    worse = list(evo.population[0][0])
+    parents = [evo.propose()[1]["parent"] for _ in range(400)]
+    assert 0.15 < sum(p == worse for p in parents) / 400 < 0.35
+
+
 def test_evolution_keeps_failed_children_out_of_its_population():
     """A failed child (over budget, crashed) never joins the population: it would age out a trained
     member with a made-up reward. Until the population holds `population` trained cells evolution

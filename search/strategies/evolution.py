@@ -1,6 +1,6 @@
-"""Regularized (aging) evolution, Real et al. 2019: tournament selection, one-decision mutation,
-the oldest member dies. Only trained children join the population: a crashed one would age out a
-trained member with a made-up reward. A proposal over budget is drawn again by the driver (a
+"""Regularized (aging) evolution, Real et al. 2019: tournament selection (with replacement, as its
+Algorithm 1), one-decision mutation, the oldest member dies. Only trained children join the
+population: a crashed one would age out a trained member with a made-up reward. A proposal over budget is drawn again by the driver (a
 mutation of a parent near `--max-params` often goes over it), so the trials go to trainable cells."""
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ class RegularizedEvolution(Strategy):
     def propose(self) -> tuple[tuple[int, ...], dict[str, Any]]:
         if len(self.population) < self.options.population:
             return self.random_decisions(), {"parent": None}
-        k = min(self.options.sample_size, len(self.population))
-        sample = self.rng.sample(range(len(self.population)), k)
+        # S members drawn with replacement (Real et al.'s Algorithm 1: RandomElement, S times)
+        sample = self.rng.choices(range(len(self.population)), k=self.options.sample_size)
         parent_idx = max(sample, key=lambda i: self.population[i][1])
         return self.mutate(self.population[parent_idx][0]), {"parent": list(self.population[parent_idx][0])}
 
