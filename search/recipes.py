@@ -8,7 +8,8 @@
   2.4 epochs, label smoothing 0.1, aux weight 0.4, dropout 0.5 before the classifier (keep 0.5),
   parameter EMA 0.9999 for evaluation, gradient-norm clip 10; weight decay 4e-5 as TF-slim's
   NASNet-Mobile arg scope, on the conv and linear weights alone as its l2 regularizer (not batch
-  norm nor biases; added after the clipping here, inside it in TF). The initial learning rate is TF-slim's training notes for NASNet-Mobile
+  norm nor biases; added after the clipping here, inside it in TF); batch-norm decay 0.9997 as that
+  arg scope (PyTorch momentum 0.0003; the layers' own is 0.1). The initial learning rate is TF-slim's training notes for NASNet-Mobile
   (nasnet.py: 0.04 per replica of 32 images, 50 replicas): 0.16 at batch 128; scale it with the
   batch (--lr). (Large's notes, 0.015 per 16, give 0.12.) With epsilon 1.0 the RMSProp denominator
   is at least 1, so this behaves like momentum SGD: the 0.016-per-256 of epsilon-1e-3 recipes
@@ -42,6 +43,6 @@ RECIPES: dict[str, Recipe] = {
                     grad_clip=10.0,
                     aux_weight=0.4, optimizer="rmsprop", rmsprop_decay=0.9, rmsprop_eps=1.0,
                     schedule="exponential", lr_decay=0.97, lr_decay_epochs=2.4, label_smoothing=0.1,
-                    ema_decay=0.9999),
+                    ema_decay=0.9999, bn_momentum=0.0003),
         {"aux_head": True, "drop_path_keep": None, "dropout_keep": 0.5}),
 }

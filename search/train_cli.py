@@ -54,7 +54,7 @@ RUN_FILES = ("checkpoint.pt", "best.pt", "weights.pt", "log.jsonl")  # what a ru
 # TrainConfig fields with a flag of the same name (default None = the recipe's value)
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "weight_decay_on", "grad_clip", "aux_weight", "optimizer",
                "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
-               "ema_decay", "eval_batch", "precise_bn")
+               "ema_decay", "eval_batch", "precise_bn", "bn_momentum")
 # everything that defines a run: stored in the checkpoint, refused with --resume
 RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
@@ -103,6 +103,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--lr-decay-epochs", type=float, help="... every this many epochs")
     g.add_argument("--label-smoothing", type=float)
     g.add_argument("--ema-decay", type=float, help="parameter EMA for evaluation and the saved weights (0 = off)")
+    g.add_argument("--bn-momentum", type=float,
+                   help="batch-norm running averages' momentum, 1 - TF's decay (0 = the layers' own, 0.1)")
     g.add_argument("--grad-clip", type=float, help="max gradient norm (0 = off)")
     g.add_argument("--aux-weight", type=float, help="aux head loss weight")
     g.add_argument("--no-aux-head", action="store_true", help="train without the auxiliary head")

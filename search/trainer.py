@@ -94,6 +94,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     ema_decay: float = 0.0  # parameter EMA used for evaluation; 0 = off
     precise_bn: int = 0  # evaluate with batch-norm statistics recomputed on this many training images; 0 = off
+    # batch-norm running averages' momentum (PyTorch's: 1 - TF's decay); 0 = the layers' own (0.1)
+    bn_momentum: float = 0.0
 
     @staticmethod
     def from_dict(d: dict) -> TrainConfig:
@@ -114,7 +116,7 @@ class TrainConfig:
         for name in ("weight_decay", "grad_clip", "aux_weight"):  # grad_clip 0: off
             if not 0 <= getattr(self, name) < math.inf:
                 raise SettingError(name, f"must be 0 or more, got {getattr(self, name)}")
-        for name in ("momentum", "rmsprop_decay"):
+        for name in ("momentum", "rmsprop_decay", "bn_momentum"):
             if not 0 <= getattr(self, name) <= 1:
                 raise SettingError(name, f"must be in [0, 1], got {getattr(self, name)}")
         if not 0 < self.rmsprop_eps < math.inf:
@@ -285,6 +287,10 @@ class Trainer:
         self.check_every = check_every or (20 if cuda else 1)
         torch.manual_seed(seed)
         self.model = model.to(self.device, memory_format=self.memory_format)
+        if config.bn_momentum:
+            for m in self.model.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.momentum = config.bn_momentum
         self.net: nn.Module = self.model
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel

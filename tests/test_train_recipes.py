@@ -24,6 +24,7 @@ def test_recipes_and_overrides():
     assert imnet.lr == pytest.approx(0.04 / 32 * imnet.batch_size)  # TF-slim's Mobile notes: 0.04 per 32 images
     assert (imnet.label_smoothing, imnet.aux_weight, imnet.ema_decay, imnet.grad_clip) == (0.1, 0.4, 0.9999, 10.0)
     assert (imnet.weight_decay, imnet.weight_decay_on, cifar.weight_decay_on) == (4e-5, "weights", "all")
+    assert imnet.bn_momentum == pytest.approx(1 - 0.9997) and cifar.bn_momentum == 0  # TF-slim's batch_norm_decay
     assert RECIPES["nasnet-imagenet"].network["dropout_keep"] == 0.5
     assert RECIPES["cifar"].network == {"aux_head": True, "drop_path_keep": 0.6, "dropout_keep": 1.0}
     mixed = train_config({"recipe": "nasnet-imagenet", "lr_decay": 0.5, "optimizer": "sgd", "ema_decay": 0.0})

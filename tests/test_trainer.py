@@ -210,6 +210,18 @@ def test_weight_decay_on_weights_leaves_batch_norm_and_biases_alone(optimizer):
         TrainConfig(weight_decay_on="bn").check()
 
 
+def test_bn_momentum_sets_every_batch_norms_and_zero_leaves_them():
+    """TF-slim's ImageNet arg scope keeps batch-norm averages with decay 0.9997 (PyTorch momentum
+    0.0003); the layers' own 0.1 averages over about ten steps."""
+    x, y = digits(64, image=8)
+    for given, want in ((0.0003, 0.0003), (0.0, 0.1)):
+        net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, 10), nn.BatchNorm1d(10))
+        Trainer(net, TrainConfig(batch_size=16, bn_momentum=given), ArrayDataset(x, y))
+        assert net[2].momentum == want
+    with pytest.raises(SettingError, match="bn_momentum must be in"):
+        TrainConfig(bn_momentum=1.5).check()
+
+
 def test_the_ema_averages_batch_norm_statistics_as_it_averages_weights():
     """TF-slim averages every model variable, moving mean and variance included (timm's ModelEmaV2
     likewise); the statistics were copied, so averaged weights were scored with the last steps'."""
