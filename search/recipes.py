@@ -1,8 +1,9 @@
 """Training recipes by name (`nasdsl train --recipe NAME`); every value can be overridden by a flag.
 
-- cifar: what `nasdsl train` and search children have always done (NASNet's CIFAR setting as in
-  DARTS' reimplementation): SGD momentum 0.9, cosine to 0 per step, weight decay 3e-4, aux head
-  weight 0.4, ScheduledDropPath keep 0.6, gradient-norm clip 5.
+- cifar: what `nasdsl train` and search children have always done, a mix of sources: SGD momentum
+  0.9 with lr 0.05 at batch 64 (TF-slim's NASNet-CIFAR 0.025 per 32), cosine to 0 per step, weight
+  decay 3e-4 on every parameter and gradient-norm clip 5 (DARTS's; TF-slim's decay is 5e-4), aux
+  head weight 0.4, ScheduledDropPath keep 0.6 where the network declares none (NASNet-A CIFAR's).
 - nasnet-imagenet: the paper's ImageNet setting (REFERENCE.md, SEARCH_REFERENCE.md): RMSProp
   decay 0.9 / epsilon 1.0 with TensorFlow's semantics (momentum 0.9), the learning rate x0.97 every
   2.4 epochs, label smoothing 0.1, aux weight 0.4, dropout 0.5 before the classifier (keep 0.5),
