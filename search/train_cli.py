@@ -52,9 +52,9 @@ WEIGHTS_FORMAT = "nasdsl-weights/1"
 CHECKPOINT_FORMAT = "nasdsl-train-checkpoint/1"
 RUN_FILES = ("checkpoint.pt", "best.pt", "weights.pt", "log.jsonl")  # what a run writes into --out DIR
 # TrainConfig fields with a flag of the same name (default None = the recipe's value)
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "weight_decay_on", "grad_clip", "aux_weight", "optimizer",
-               "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs", "label_smoothing",
-               "ema_decay", "eval_batch", "precise_bn", "bn_momentum")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "weight_decay_on", "grad_clip", "aux_weight",
+               "optimizer", "rmsprop_decay", "rmsprop_eps", "schedule", "lr_decay", "lr_decay_epochs",
+               "label_smoothing", "ema_decay", "eval_batch", "precise_bn", "bn_momentum")
 # everything that defines a run: stored in the checkpoint, refused with --resume
 RUN_FLAGS = ("target", "network", "dataset", "image", "augment", "stream", "recipe", *TRAIN_FLAGS, "no_aux_head",
              "drop_path_keep", "dropout_keep", "val_size", "train_size", "split_seed", "seed")
@@ -337,7 +337,7 @@ def _log_line(entry: dict) -> str:
 
 
 def _write_log(path: Path, history: list[dict]) -> None:
-    tmp = path.with_name("." + path.name)  # not a mistake.* of the launcher's glob yet
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("".join(_log_line(e) for e in history))
     os.replace(tmp, path)
 
