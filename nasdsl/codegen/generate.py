@@ -203,7 +203,7 @@ def cell_class(g: nx.DiGraph, cell: ast.Cell, eps: float) -> CellClass:
             fwd.append(Line(f"x_{attr} = self.{attr}({var[src]})", note, lane))
             uses_out_hw = uses_out_hw or hw == "out_hw"
             var[n] = f"x_{attr}"
-            dropped[n] = sk.drop_path_on_identity or OPS[d["op"]].family != "identity"
+            dropped[n] = sk.drops(d["op"])
         elif d["kind"] == "combine":
             k = block_index[n]
             ins = args(g, n)

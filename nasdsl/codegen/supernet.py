@@ -238,7 +238,7 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
         "stems": repr(tuple(stem_widths)), "stem_widths": repr(stem_widths),
         "stem_attr": stem_attrs[0], "extra_stems": stem_attrs[1:],
     }
-    undropped = () if sk.drop_path_on_identity else tuple(o for o in spec.ops if OPS[o].family == "identity")
+    undropped = tuple(o for o in spec.ops if not sk.drops(o))
     space_rec = {"name": dsl_name(spec.name), "blocks": spec.blocks, "inputs": spec.inputs,
                  "ops": repr(tuple(spec.ops)), "combine": repr(tuple(spec.combine)), "output": spec.output,
                  "undropped": repr(undropped)}

@@ -18,6 +18,7 @@ import networkx as nx
 from ..errors import NasError, diag_at
 from ..ir.graph import cell_graph
 from ..ir.passes.shape import HW, CellContext, shape
+from ..lang.ops import OPS
 from ..lang.spec import NetworkSpec
 from ..lang.validate import override_problem, plain
 
@@ -120,6 +121,11 @@ class Skeleton:
     cifar: dict = field(default_factory=dict)
     transfers: dict = field(default_factory=dict)
     transfer_keys: Callable[[dict, int], dict] | None = None
+
+    def drops(self, op: str) -> bool:
+        """Whether drop path applies to `op`'s output when it is made a layer (a plain identity
+        never gets it: there is nothing to drop)."""
+        return self.drop_path_on_identity or OPS[op].family != "identity"
 
 
 # THE skeleton registry: network `skeleton` setting -> Skeleton (filled by tfslim.py and darts.py).

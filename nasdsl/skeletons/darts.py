@@ -133,6 +133,7 @@ CIFAR = {"stem": "cifar", "n": 6, "filters": 36, "image": 32, "classes": 10, "st
 
 register(Skeleton("darts", darts_layout, stem_code, "symmetric", ("ConvBn", "ReluConvBn"), doc="DARTS",
                   head_relu=False, cifar=CIFAR,
-                  depth_drop_path=False, drop_path_on_identity=True, strided_identity="factorized", project_h1=True,
+                  depth_drop_path=False, drop_path_on_identity=True, strided_identity="factorized",
+                  project_h1=True,
                   proxy={"skeleton": "darts", "stem": "cifar"}, transfers=DARTS_TRANSFERS,
                   transfer_keys=darts_transfer))
