@@ -50,6 +50,7 @@ from .store import Store, dump_state, load_state, refuse_run, require_run
 from .strategies import STRATEGIES, make_strategy
 from .strategies.darts import Darts, check_space
 from .strategies.enas import ENAS_OPTIONS
+from .trainer import cosine_lr
 from .trial import child_data, data_settings, run_trial, trial_payload
 
 ONESHOT = tuple(name for name, cls in STRATEGIES.items() if getattr(cls, "oneshot", False))  # random-ws, enas, darts
@@ -272,8 +273,7 @@ class OneShot:
         return [perm[i:i + b] for i in range(0, n - b + 1, b)] or [perm]
 
     def _lr(self, total: int) -> float:
-        o = self.oneshot
-        return o.lr_min + 0.5 * (o.lr - o.lr_min) * (1 + math.cos(math.pi * min(self.step, total) / max(total, 1)))
+        return cosine_lr(self.oneshot.lr, self.step, total, self.oneshot.lr_min)
 
     def _xy(self, x, y, idx, augment: bool = True):
         xb = x[idx]

@@ -232,6 +232,11 @@ class ParameterEma:
         self.updates = int(state["updates"])
 
 
+def cosine_lr(lr: float, step: int, total: int, floor: float = 0.0) -> float:
+    """Cosine annealing from `lr` at step 0 to `floor` at step `total` (and after)."""
+    return floor + 0.5 * (lr - floor) * (1 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
 def set_progress(model: nn.Module, fraction: float) -> None:
     """Tell the network how far training has come (0..1): compiled networks scale ScheduledDropPath
     by it through their `set_progress`; other modules are left alone."""
@@ -331,7 +336,7 @@ class Trainer:
         if c.schedule == "exponential":
             epochs = step / max(self.steps_per_epoch, 1)
             return c.lr * c.lr_decay ** math.floor(epochs / c.lr_decay_epochs)
-        return 0.5 * c.lr * (1 + math.cos(math.pi * step / self.total_steps))
+        return cosine_lr(c.lr, step, self.total_steps)
 
     # -- batches
     def _train_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -432,17 +437,20 @@ class Trainer:
                 "images_per_s": images / max(seconds, 1e-9)}
 
     def _check_finite(self, loss: torch.Tensor) -> None:
-        ok = torch.isfinite(loss.detach()).float()
-        if self.world > 1:  # every rank must stop together, or the others hang in all-reduce
-            ok = self._all_reduce(ok.reshape(1).cpu().double(), op="min")[0]
-        if not bool(ok):
+        if not self._on_every_rank(torch.isfinite(loss.detach())):
             raise ChildDiverged(f"training loss is {loss.item()} at step {self.step} (epoch {self.epoch})")
 
     def _state_finite(self) -> bool:
         """Every weight and buffer finite: a finite loss can still leave them overflowed (a last step
         that blew up, or running variances gone to inf), and such a model evaluates to noise."""
         state = [t.detach() for t in self.model.state_dict().values() if t.is_floating_point()]
-        ok = torch.stack([torch.isfinite(t).all() for t in state]).all().float() if state else torch.ones(())
+        return self._on_every_rank(torch.stack([torch.isfinite(t).all() for t in state]).all() if state
+                                   else torch.ones((), dtype=torch.bool))
+
+    def _on_every_rank(self, ok: torch.Tensor) -> bool:
+        """A check's outcome (a one-element bool tensor) true on every rank: under torch.distributed
+        every rank must stop together, or the others hang in the next all-reduce."""
+        ok = ok.float()
         if self.world > 1:
             ok = self._all_reduce(ok.reshape(1).cpu().double(), op="min")[0]
         return bool(ok)
