@@ -6,7 +6,6 @@ rank fails, torchrun's report of it, without the traceback of torchrun's own cod
 the ranks met a user mistake (which the launcher says once), exit 2 without a report."""
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import sys
@@ -15,7 +14,7 @@ from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.run import main
 
-from .train_cli import MISTAKE_ENV
+from .train_cli import MISTAKE_ENV, mistakes_left
 
 
 def _exit(code: int) -> None:
@@ -27,7 +26,7 @@ def _exit(code: int) -> None:
 def _mistake_said() -> bool:
     """A rank left the user's mistake for the launcher (train_cli.MISTAKE_ENV): not a failure to report."""
     mistake = os.environ.get(MISTAKE_ENV)
-    return bool(mistake) and any(glob.glob(glob.escape(mistake) + ".*"))
+    return bool(mistake) and bool(mistakes_left(mistake))
 
 
 if __name__ == "__main__":

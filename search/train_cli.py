@@ -429,7 +429,7 @@ def _launch(args: argparse.Namespace, lock: RunLock | None) -> int:
             torchrun.send_signal(getattr(e, "signum", signal.SIGINT))
             torchrun.wait()
             raise
-        said = sorted(Path(scratch).glob("mistake.*"), key=lambda p: int(p.suffix[1:]))
+        said = mistakes_left(mistake)
         if rc > 0 and said:  # the ranks met the user's mistake (a diverged training): said once, exit 2
             print(said[0].read_text(), file=sys.stderr)
             return 2
@@ -589,6 +589,12 @@ def _run_here(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def mistakes_left(prefix: str) -> list[Path]:
+    """The user mistakes ranks left under MISTAKE_ENV's `prefix` (PREFIX.RANK), lowest rank first."""
+    where = Path(prefix)
+    return sorted(where.parent.glob(where.name + ".*"), key=lambda p: int(p.suffix[1:]))
 
 
 def _write_mistake(path: Path, text: str) -> None:
