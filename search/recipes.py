@@ -10,9 +10,9 @@
   parameter EMA 0.9999 for evaluation, gradient-norm clip 10; weight decay 4e-5 as TF-slim's
   NASNet-Mobile arg scope, on the conv and linear weights alone as its l2 regularizer (not batch
   norm nor biases; added after the clipping here, inside it in TF); batch-norm decay 0.9997 as that
-  arg scope (PyTorch momentum 0.0003; the layers' own is 0.1). The initial learning rate is TF-slim's training notes for NASNet-Mobile
-  (nasnet.py: 0.04 per replica of 32 images, 50 replicas): 0.16 at batch 128; scale it with the
-  batch (--lr). (Large's notes, 0.015 per 16, give 0.12.) With epsilon 1.0 the RMSProp denominator
+  arg scope (PyTorch momentum 0.0003; the layers' own is 0.1). The initial learning rate is
+  TF-slim's training notes for NASNet-Mobile (nasnet.py: 0.04 per replica of 32 images, 50
+  replicas): 0.16 at batch 128; scale it with the batch (--lr). (Large's notes, 0.015 per 16, give 0.12.) With epsilon 1.0 the RMSProp denominator
   is at least 1, so this behaves like momentum SGD: the 0.016-per-256 of epsilon-1e-3 recipes
   (MnasNet/EfficientNet), which this recipe used before 2026-12-06, was 20x too small. Drop path:
   the network's own setting.
@@ -28,7 +28,8 @@ from .trainer import TrainConfig
 class Recipe:
     about: str
     train: TrainConfig
-    # NetworkSpec values where the network declares none and no flag is given: aux_head, drop_path_keep, dropout_keep
+    # NetworkSpec values where the network declares none and no flag is given: aux_head,
+    # drop_path_keep, dropout_keep
     network: dict = field(default_factory=dict)
 
 

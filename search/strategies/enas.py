@@ -1,7 +1,8 @@
 """ENAS (Pham et al., 2018): the NASNet LSTM controller (rl.py) trained with REINFORCE on the
 sampled child's shared-weight accuracy on a held-out minibatch, entropy bonus, moving-average
-baseline, and ENAS's tanh bound on the controller's logits. ENAS's constants (released micro-search script) are this strategy's defaults; every one
-can be overridden by its flag. The one-shot loop is search/oneshot.py."""
+baseline, and ENAS's tanh bound on the controller's logits. ENAS's constants (released
+micro-search script) are this strategy's defaults; every one can be overridden by its flag. The
+one-shot loop is search/oneshot.py."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,8 @@
 """Regularized (aging) evolution, Real et al. 2019: tournament selection (with replacement, as its
 Algorithm 1), one-decision mutation, the oldest member dies. Only trained children join the
-population: a crashed one would age out a trained member with a made-up reward. A proposal over budget is drawn again by the driver (a
-mutation of a parent near `--max-params` often goes over it), so the trials go to trainable cells."""
+population: a crashed one would age out a trained member with a made-up reward. A proposal over
+budget is drawn again by the driver (a mutation of a parent near `--max-params` often goes over
+it), so the trials go to trainable cells."""
 from __future__ import annotations
 
 from typing import Any
