@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -42,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.space import load_space, to_nas  # noqa: E402
-from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
+from nasdsl_search.trial import run_trial, training_digest, trial_payload  # noqa: E402
 
 BAR_ALL, BAR_HALF, BAR_MINUTES, MAIN_TRIALS, MAIN_WORKERS = 0.8, 0.5, 10.0, 60, 2
 
@@ -132,12 +131,6 @@ def payload(cfg: SearchConfig, decisions: tuple[int, ...], seed: int, epochs: in
     return trial_payload(cfg, {"id": seed, "nas": nas, "decisions": list(decisions), "seed": seed}, threads)
 
 
-def digest(job: dict) -> str:
-    """What a cached training was trained on: its cell and every setting of its training."""
-    kept = {k: v for k, v in job.items() if k not in ("trial", "threads")}
-    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def long_key(name: str, i: int) -> str:
     """The longer training is one training (no repeats): candidates that differ only in repeats share it."""
     return f"{re.sub(r'-r[0-9]+', '', name)}/{i}/long"
@@ -156,7 +149,7 @@ def measure(name: str, cfg: SearchConfig, decisions: list[tuple[int, ...]], long
                 continue
             key = long_key(name, i) if kind == "long" else f"{name}/{i}/{kind}"
             job = payload(cfg, d, seed, epochs, threads, 1 if kind == "long" else cfg.repeats)
-            digests[key] = digest(job)
+            digests[key] = training_digest(job)
             if cache.get(key, {}).get("cell") != digests[key] and key not in jobs and pool is not None:
                 jobs[key] = job
     futures = {pool.submit(run_trial, p): k for k, p in jobs.items()}

@@ -72,6 +72,11 @@ def check_steps(steps: int, data, batch_size: int, world: int = 1) -> None:
                                          f"images{over}: a step needs 2 or more images per process (batch norm)")
 
 
+# TrainConfig fields added after configs were first stored (runs, caches of trainings), each with
+# the value that trains as the code did before it existed
+LATER_FIELDS = {"weight_decay_on": "all", "bn_momentum": 0.0}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimization settings. The defaults are the `cifar` recipe (what children train with)."""
@@ -105,6 +110,11 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def key(self) -> dict:
+        """to_dict less the fields added since configs were first stored where they train as before
+        them (LATER_FIELDS): a config stored without one keys as it trained (caches of trainings)."""
+        return {k: v for k, v in self.to_dict().items() if not (k in LATER_FIELDS and LATER_FIELDS[k] == v)}
 
     def check(self) -> TrainConfig:
         """Raise SettingError naming the first setting that cannot work."""

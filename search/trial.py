@@ -15,6 +15,8 @@ result:  {"trial", "status" ("done" | "failed"), "reward", "error", "params", "s
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
 import socket
@@ -41,6 +43,21 @@ def trial_payload(config: Any, trial: dict[str, Any], threads: int, **extra: Any
     return {"trial": trial["id"], "nas": trial["nas"], "network": "proxy", "seed": trial["seed"],
             "decisions": trial["decisions"], "reward": config.reward, **data_settings(config),
             "repeats": config.repeats, "train": config.train.to_dict(), "threads": threads, **extra}
+
+
+def training_key(payload: dict[str, Any]) -> dict[str, Any]:
+    """What `payload` trains, as a cache of trainings keys it: the cell's text and every setting, not
+    its trial number nor its threads; the TrainConfig as `TrainConfig.key` (a payload stored before a
+    later field keys as one with that field at its old behaviour)."""
+    from .trainer import TrainConfig
+
+    kept = {k: v for k, v in payload.items() if k not in ("trial", "threads")}
+    return {**kept, "train": TrainConfig.from_dict(kept["train"]).key()}
+
+
+def training_digest(payload: dict[str, Any]) -> str:
+    """`training_key` as 16 hex digits."""
+    return hashlib.sha256(json.dumps(training_key(payload), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_trial(payload: dict[str, Any], place: dict[str, Any] | None = None) -> dict[str, Any]:

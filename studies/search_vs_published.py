@@ -33,14 +33,15 @@ table is the result, whichever way it comes out.
 At the defaults this is about six hours on a 2-core machine (six strategies x five seeds x 10
 minutes, then about 360 trainings); every search and training is cached in --out, so it can run in
 sittings, a strategy at a time (a search or training is reused only with the settings it ran
-with, the proxy's training settings included). studies/results/search_vs_published/ holds the
-searches and trainings measured so far: copy it to --out and they are reused.
+with, the proxy's training settings included, and a search only while its strategy is as it was:
+CHANGED). studies/results/search_vs_published/ holds the searches and trainings measured so far:
+copy it to --out and they are reused, but for the searches of a strategy changed since (enas and
+the evolution searches: CHANGED).
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import hashlib
 import json
 import os
 import statistics
@@ -58,7 +59,7 @@ from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults, is_oneshot  # noqa: E402
 from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
 from nasdsl_search.store import Store  # noqa: E402
-from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
+from nasdsl_search.trial import run_trial, training_digest, training_key, trial_payload  # noqa: E402
 
 # label, normal cell, reduction cell, what it cost to find (as published)
 PUBLISHED = [
@@ -69,6 +70,14 @@ PUBLISHED = [
     ("DARTS V2", "darts_v2_normal", "darts_v2_reduce", "4 GPU-days (Liu et al. 2019)"),
     ("PNASNet-5", "pnasnet5", "pnasnet5", "225 GPU-days (Liu et al. 2018)"),
 ]
+
+# What changed in a strategy's search after searches were cached: part of a search's cached settings,
+# so a search cached before the change runs again (add a line whenever a change alters what a strategy
+# finds; its settings, proxy and budget are already in the key)
+CHANGED = {
+    "enas": "ENAS's tanh bound on the controller's logits (2026-12-06)",
+    "evolution": "tournaments drawn with replacement (2026-12-06)",
+}
 
 
 def published_text(normal: str, reduction: str, proxy: ProxyNet) -> str:
@@ -85,13 +94,7 @@ def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
 def proxy_settings_of(cfg: SearchConfig) -> dict:
     """How the proxy trains a child (data, split, epochs, repeats, scoring): a cached search or
     training counts only for the settings it ran with, so a changed default proxy reruns them."""
-    return {k: v for k, v in payload(cfg, "", 0).items() if k not in ("trial", "nas", "seed", "decisions", "threads")}
-
-
-def digest(job: dict) -> str:
-    """What a cached training was trained on: the cell's text and every setting of its training."""
-    kept = {k: v for k, v in job.items() if k not in ("trial", "threads")}
-    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
+    return {k: v for k, v in training_key(payload(cfg, "", 0)).items() if k not in ("nas", "seed", "decisions")}
 
 
 def cached_search(folder: Path, search, settings: dict) -> dict:
@@ -254,6 +257,8 @@ def main() -> int:
                 search = multi_trial(replace(base, strategy=strategy, seed=seed, trials=10**6, max_params=max_params,
                                              scheduler=sched or "none"), args.minutes, args.workers)
                 settings = {"minutes": args.minutes, "proxy": proxy_key, **({"max_params": max_params} if max_params else {})}
+            if strategy in CHANGED:
+                settings["changed"] = CHANGED[strategy]
             r = cached_search(out / f"{spec}-s{seed}", search, settings)
             if is_oneshot(strategy):
                 r = with_picks(out / f"{spec}-s{seed}", r)
@@ -273,7 +278,7 @@ def main() -> int:
             for s in train_seeds:
                 key, job = f"{label}/{net}/{s}", payload(base, text, s)
                 wanted.append(key)
-                if cache.get(key, {}).get("cell") != (cell := digest(job)):
+                if cache.get(key, {}).get("cell") != (cell := training_digest(job)):
                     jobs[key], cell_of[key] = job, cell
     with cf.ProcessPoolExecutor(args.workers, mp_context=worker_context(), initializer=die_with_parent,
                                 initargs=(os.getpid(),)) as pool:  # workers go with the script, even on kill -9

@@ -86,3 +86,26 @@ def test_trainer_uses_the_aux_head_and_reports_progress():
         net.aux.weight.fill_(float("nan"))  # the aux loss counts: NaN there stops training
     with pytest.raises(ChildDiverged):
         train(net, x, y, x, y, TrainConfig(epochs=1, batch_size=16), seed=0)
+
+
+def test_a_training_key_names_what_trains_not_where_nor_later_neutral_fields():
+    """Caches of trainings (studies, benchmarks) key on `training_key`: a payload stored before a
+    TrainConfig field existed keys as one made since with that field at its old behaviour, and
+    anything that changes the training changes the key."""
+    from dataclasses import replace
+
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.trial import training_digest, training_key, trial_payload
+
+    now = trial_payload(SearchConfig(), {"id": 7, "nas": NAS, "decisions": [], "seed": 3}, threads=2)
+    stored = {**now, "trial": 1, "threads": 1,
+              "train": {k: v for k, v in now["train"].items() if k not in ("bn_momentum", "weight_decay_on")}}
+    assert training_key(stored) == training_key(now)
+    assert training_digest(stored) == training_digest(now)
+    assert "trial" not in training_key(now) and "threads" not in training_key(now)
+    for changed in ({"bn_momentum": 0.01}, {"weight_decay_on": "weights"}, {"lr": 0.1}):
+        other = trial_payload(replace(SearchConfig(), train=replace(SearchConfig().train, **changed)),
+                              {"id": 7, "nas": NAS, "decisions": [], "seed": 3}, threads=2)
+        assert training_digest(other) != training_digest(now), changed
+    assert training_digest({**now, "seed": 4}) != training_digest(now)
+    assert training_digest({**now, "nas": NAS + "\n"}) != training_digest(now)
