@@ -23,3 +23,17 @@ def test_a_closed_pipe_is_silenced_and_the_streams_come_back(tmp_path):
     finally:
         sys.stdout.close()
         sys.stdout = saved
+
+
+def test_the_top_level_help_to_a_reader_gone_is_no_traceback():
+    """`nasdsl --help | head -0`: the top-level help and version ran outside the silencing."""
+    import subprocess
+
+    from proc_helpers import child_env
+
+    for flag in ("--help", "--version"):
+        p = subprocess.Popen([sys.executable, "-m", "nasdsl.cli.dispatch", flag], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=child_env(None))
+        p.stdout.close()  # the reader is gone before the child writes
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=60) == 0 and err == "", (flag, err)

@@ -325,3 +325,77 @@ def test_convert_cli(tmp_path):
                 ["--from", "nas", "--to", "tfslim", "darts_v2_normal"]):
         r = _cli(*bad)
         assert r.returncode == 2 and "Traceback" not in r.stderr and "error" in r.stderr, bad
+
+
+# ---------------------------------------------------------------- what convert once dropped or mangled
+
+G = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], normal_concat=[2])"
+
+
+@pytest.mark.parametrize("text,message", [
+    (f"A = {G}\na = {G}", "is named a_normal too"),  # names are lowercased: two genotypes, one name
+    (f"{G}\n{G}", "is named darts_normal too"),
+    ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], normal_concat=[2, 2])",
+     "concat names state 2 twice"),
+    ("Genotype(normal=None)", "no cell"),
+])
+def test_darts_genotypes_that_would_give_a_file_check_refuses_are_refused(text, message):
+    with pytest.raises(NasError) as e:
+        from_darts(text)
+    assert message in e.value.render()
+    assert e.value.diagnostics[0].line >= 1
+
+
+def test_a_dotted_assignment_names_the_cell_after_its_last_part():
+    (cell,) = from_darts(f"genotypes.DARTS = {G}").items
+    assert cell.name == "darts_normal"
+    load_text(format_module(from_darts(f"genotypes.DARTS = {G}")))
+
+
+def test_lone_carriage_returns_end_lines_in_genotype_text():
+    """A comment ends at a lone CR, as in .nas files: the genotype after it is read, errors located."""
+    (cell,) = from_darts(f"# DARTS\r{G}\r").items
+    assert cell.name == "darts_normal"
+    with pytest.raises(NasError) as e:
+        from_darts("# DARTS\r\rGenotype(normal=[('sep_conv_3x4', 0), ('none', 1)])\r")
+    assert e.value.diagnostics[0].line == 3
+
+
+@pytest.mark.parametrize("text,message", [
+    ("operations = ['none', 'none']\nhiddenstate_indices = [0, 1]\nused_hiddenstates = [1, 1, 0]\n"
+     "operations = ['none', 'none']", "operations given twice"),
+    ("operations = ['none', 'none']\nhiddenstate_indices = [0, 1]\nused_hiddenstates = [1, 1, 5]",
+     "used_hiddenstates: expected 0 or 1"),
+])
+def test_tfslim_text_of_two_cells_or_odd_flags_is_refused(text, message):
+    """`--to tfslim` of a network writes both cells; reading that back kept the last cell alone."""
+    with pytest.raises(NasError) as e:
+        from_tfslim(text)
+    assert message in e.value.render()
+
+
+def test_to_darts_takes_the_networks_pair_and_refuses_to_guess(tmp_path):
+    r = _cli("--from", "nas", "--to", "darts", "pnasnet5_large")  # normal and reduction: one cell
+    assert r.returncode == 0, r.stderr
+    normal, reduce = r.stdout.split("normal=")[1].split("normal_concat")[0], r.stdout.split("reduce=")[1].split("reduce_concat")[0]
+    assert normal == reduce, r.stdout
+    zoo = Path(__file__).resolve().parents[1] / "nasdsl" / "zoo" / "darts.nas"
+    r = _cli("--from", "nas", "--to", "darts", str(zoo))  # V1 and V2: which pair?
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "--cell" in r.stderr, r.stderr
+    r = _cli("--from", "nas", "--to", "darts", "--cell", "darts_v1_normal", "--reduce", "darts_v1_reduce", "-",
+             stdin=zoo.read_text())  # standard input, read once for the cells and --reduce
+    assert r.returncode == 0 and "DARTS_V1 = " + r.stdout.strip() in DARTS_GENOTYPES, r.stderr
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["--from", "nas", "--name", "x", "nasnet_a_normal"], "--name"),
+    (["--from", "nas", "--kind", "normal", "nasnet_a_normal"], "--kind"),
+    (["--from", "darts", "--kind", "normal", G], "--kind"),
+    (["--from", "darts", "--cell", "x", G], "--cell"),
+    (["--from", "nas", "--to", "tfslim", "--reduce", "nasnet_a_reduce", "nasnet_a_normal"], "--reduce"),
+])
+def test_a_flag_that_would_do_nothing_is_refused(argv, flag):
+    """convert ignored --name and --kind with --from nas, --cell with genotypes, --reduce but for --to darts."""
+    from proc_helpers import user_error
+
+    user_error(_cli(*argv), f"{flag} is for", one_line=True)

@@ -75,3 +75,41 @@ def test_a_deep_import_chain_is_a_located_error(tmp_path, capsys):
 def test_an_import_chain_at_the_limit_loads(tmp_path):
     _chain(tmp_path, MAX_IMPORT_DEPTH - 1)
     assert set(load_program(str(tmp_path / "f0.nas")).cells) == {"c"}
+
+
+NET = "network n {\n    normal = c\n    reduction = c\n    cells = 1\n    filters = 8\n}\n"
+
+
+def test_standard_input_is_read_once_for_all_its_uses(tmp_path):
+    """`ir -` and `convert ... --reduce R -` load the text twice; the second read found stdin empty."""
+    from proc_helpers import run_cli
+
+    r = run_cli("ir", "-", "--passes", "shape", input=CELL + NET)
+    assert r.returncode == 0 and "b0" in r.stdout, r.stderr
+    r = run_cli("check", "-", input=CELL)  # named as its errors name it ("-: ok" before)
+    assert r.returncode == 0 and r.stdout.startswith("<stdin>: ok"), r.stdout
+
+
+def test_the_files_standard_input_imports_are_inputs_not_outputs(tmp_path):
+    """`compile - -o F`, `viz - -o F` and `stats - --plot F` refuse an F the text on stdin imports, as
+    they refuse one a file imports: they overwrote it."""
+    from proc_helpers import run_cli, user_error
+
+    for lib, argv in (("lib.py", ["compile", "-", "-o", "lib.py"]), ("lib.svg", ["viz", "-", "--cell", "c", "-o", "lib.svg"]),
+                      ("lib.svg", ["stats", "-", "--plot", "lib.svg"])):
+        (tmp_path / lib).write_text(CELL)
+        r = run_cli(*argv, input=f'import "{lib}"\n' + NET, cwd=tmp_path)
+        user_error(r, "names the input file", one_line=True)
+        assert (tmp_path / lib).read_text() == CELL, argv
+
+
+def test_a_pipe_given_by_name_is_read(tmp_path):
+    """/dev/stdin and process substitution (/dev/fd/N) are pipes, not regular files: they were
+    refused as missing files."""
+    from proc_helpers import run_cli
+
+    for argv in (["check", "/dev/stdin"], ["fmt", "/dev/stdin"]):
+        r = run_cli(*argv, input=CELL)
+        assert r.returncode == 0, (argv, r.stderr)
+    r = run_cli("convert", "/dev/stdin", input="Genotype(normal=[('sep_conv_3x3', 0), ('none', 1)])")
+    assert r.returncode == 0 and "darts_normal" in r.stdout, r.stderr

@@ -124,6 +124,13 @@ def _top_help() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """One command line. A reader of its output that goes away (`nasdsl --help | head -1`) silences
+    it and does not stop it (streams.py)."""
+    with silenced_when_unread():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
@@ -146,13 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(name: str, rest: list[str], debug: bool) -> int:
     """Run one command under the one rule: a user mistake (NasError) is its message and exit 2;
-    anything else is an internal error, one line and exit 3; --debug adds the traceback to both. A
-    reader of its output that goes away silences it and does not stop it (streams.py)."""
-    with silenced_when_unread():
-        return _run_silenceable(name, rest, debug)
-
-
-def _run_silenceable(name: str, rest: list[str], debug: bool) -> int:
+    anything else is an internal error, one line and exit 3; --debug adds the traceback to both."""
     module_name, help_ = COMMANDS[name]
     prog = f"nasdsl {name}"
     try:

@@ -91,6 +91,7 @@ class _Reader:
     """Recursive descent over the token list; every error is a NasError at the offending token."""
 
     def __init__(self, text: str, file: str):
+        text = re.sub(r"\r\n?", "\n", text)  # a lone CR ends a line (and a comment), as in .nas files
         self.text, self.file = text, file
         self.toks: list[tuple[str, str, int]] = []
         pos = 0
@@ -201,24 +202,30 @@ def read_literals(text: str, file: str = "<input>") -> list[tuple[str | None, ob
 
 def from_darts(text: str, name: str = "darts", file: str = "<darts>") -> ast.Module:
     """Cells from every `Genotype(...)` in `text`: `<name>_normal` (and `<name>_reduce`).
-    A genotype assigned to a variable (`DARTS_V2 = Genotype(...)`) is named after it, lowercased."""
+    A genotype assigned to a variable (`DARTS_V2 = Genotype(...)`, `genotypes.DARTS_V2 = ...`) is
+    named after it, lowercased."""
     reader = _Reader(text, file)
     cells: list[ast.Cell] = []
-    found = 0
+    found = []
     for target, value in reader.statements():
         if not (isinstance(value, Call) and value.func.split(".")[-1] == "Genotype"):
             continue
-        found += 1
-        base = target.lower() if target else name
+        found.append(value)
+        base = target.split(".")[-1].lower() if target else name
         fields = _genotype_fields(reader, value)
         for part, kind, suffix in (("normal", "normal", "normal"), ("reduce", "reduction", "reduce")):
             if fields.get(part) is None:
                 continue
+            if any(c.name == f"{base}_{suffix}" for c in cells):
+                reader.fail(f"this genotype's {part} cell is named {base}_{suffix} too (an earlier one's name; "
+                            "names are lowercased)", value.at, "assign the genotypes to different names")
             concat = fields.get(f"{part}_concat")
             cells.append(_darts_cell(reader, f"{base}_{suffix}", kind, fields[part], concat, value.at))
     if not found:
         reader.fail("no Genotype(...) found", 0, "expected Genotype(normal=[('sep_conv_3x3', 1), ...], "
                     "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])")
+    if not cells:
+        reader.fail("no cell: every Genotype's normal and reduce are None", found[0].at)
     return ast.Module(tuple(cells), file)
 
 
@@ -263,9 +270,11 @@ def _darts_cell(reader: _Reader, name: str, kind: str, edges, concat, at: int) -
         states = tuple(_ints(reader, concat, f"{name} concat"))
     if not states:
         reader.fail(f"{name}: the concat list is empty", getattr(concat, "at", at))
-    for s, s_at in zip(states, _offsets(concat, at, len(states))):
+    for k, (s, s_at) in enumerate(zip(states, _offsets(concat, at, len(states)))):
         if not 0 <= s < n + 2:
             reader.fail(f"{name}: concat names state {s}; states are 0..{n + 1}", s_at)
+        if s in states[:k]:
+            reader.fail(f"{name}: concat names state {s} twice", s_at)
     if states == tuple(range(2, n + 2)):
         output = ast.Output("blocks")
     else:
@@ -362,12 +371,20 @@ def from_tfslim(text: str, name: str = "cell", kind: str = "any", file: str = "<
     reader = _Reader(text, file)
     named: dict[str, object] = {}
     positional: list = []
+    def keep(key: str, value) -> None:
+        if key in named:
+            reader.fail(f"{key} given twice: TF-slim text holds one cell", getattr(value, "at", 0),
+                        "convert one cell at a time")
+        named[key] = value
+
     for target, value in reader.statements():
         if isinstance(value, Call):  # e.g. NasNetANormalCell(...) keywords, or a wrapper call
-            named.update({k: v for k, v in value.kwargs.items() if k in TFSLIM_KEYS})
+            for k, v in value.kwargs.items():
+                if k in TFSLIM_KEYS:
+                    keep(k, v)
             positional += [a for a in value.args if isinstance(a, Lit) and isinstance(a.value, list)]
         elif target is not None and target.split(".")[-1] in TFSLIM_KEYS:
-            named[target.split(".")[-1]] = value
+            keep(target.split(".")[-1], value)
         elif target is None and isinstance(value, Lit) and isinstance(value.value, list):
             positional.append(value)
     lists = dict(zip(TFSLIM_KEYS, positional)) if not named else named
@@ -387,6 +404,9 @@ def from_tfslim(text: str, name: str = "cell", kind: str = "any", file: str = "<
     if len(used) != n + 2:
         reader.fail(f"used_hiddenstates has {len(used)} entries; {n} blocks need {n + 2}",
                     getattr(lists["used_hiddenstates"], "at", 0))
+    for u, u_at in zip(used, _offsets(lists["used_hiddenstates"], 0, len(used))):
+        if u not in (0, 1):
+            reader.fail(f"used_hiddenstates: expected 0 or 1, got {u}", u_at)
     blocks = []
     for k in range(n):
         branches = []

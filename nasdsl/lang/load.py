@@ -10,7 +10,7 @@ from ..resources import zoo_dir
 from . import ast
 from .ops import known_list, suggest
 from .parse import parse
-from .source import read_text
+from .source import is_user_file, read_text
 from .spec import NetworkSpec, SpaceSpec, network_spec, space_spec
 from .validate import check_cell, check_network, check_space, output_states, reporter
 
@@ -80,7 +80,7 @@ def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
     path = Path(target)
-    if str(target) == "-" or _is_file(path) or path.is_dir():
+    if is_user_file(target) or path.is_dir():
         text = read_text(path if str(target) != "-" else "-")  # UTF-8 (BOM allowed) or a located error
         return load_text(text, str(path) if str(target) != "-" else "<stdin>")
     if str(target).endswith(".nas") or "/" in str(target):
@@ -95,15 +95,18 @@ def load(target: str | Path) -> Program:
 
 
 def input_files(target: str | Path | None) -> list[str]:
-    """The files that loading `target` reads: the file and every file it imports (none for a zoo
-    name or standard input; the file alone when it does not load, which its command reports)."""
-    if target is None or str(target) == "-" or not _is_file(Path(target)):
+    """The files that loading `target` reads: the file and every file it imports (for standard input
+    the files it imports; none for a zoo name or a pipe, which reads once; the file alone when it
+    does not load, which its command reports)."""
+    stdin = str(target) == "-"
+    if target is None or not (stdin or _is_file(Path(target))):
         return []
+    own = [] if stdin else [str(target)]
     try:
         program = load(target)
     except NasError:
-        return [str(target)]
-    return [str(target), *sorted({m.file for m in program.origin.values() if not m.file.startswith("<")})]
+        return own
+    return [*own, *sorted({m.file for m in program.origin.values() if not m.file.startswith("<")})]
 
 
 def load_text(text: str, file: str = "<input>") -> Program:

@@ -6,6 +6,7 @@ file rewritten in place is replaced whole or not at all."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import stat
@@ -37,12 +38,19 @@ def decode(data: bytes, file: str) -> str:
                                   "(save the file as UTF-8)", file, line, col, shown)) from None
 
 
+@functools.cache
+def _stdin() -> bytes:
+    """Standard input, read once: a command that reads `-` twice (to load it, to find the files it
+    imports) gets the same text both times."""
+    return sys.stdin.buffer.read()
+
+
 def read_text(path: str | Path) -> str:
     """A user's file (or `-`: standard input) as text; NasError for a directory, a missing or
     unreadable file, and bytes that are not UTF-8."""
     name = str(path)
     if name == "-":
-        return decode(sys.stdin.buffer.read(), "<stdin>")
+        return decode(_stdin(), "<stdin>")
     p = Path(path)
     if p.is_dir():
         raise NasError(Diagnostic("is a directory, not a file", name))
@@ -53,6 +61,18 @@ def read_text(path: str | Path) -> str:
     except OSError as e:
         raise NasError(Diagnostic(f"cannot read: {e.strerror or e}", name)) from None
     return decode(data, name)
+
+
+def is_user_file(target: str | Path) -> bool:
+    """Whether `target` names text to read: `-` (standard input), a regular file, or a pipe
+    (`/dev/stdin`, a shell's `<(...)`); False, not an exception, for names the OS rejects."""
+    if str(target) == "-":
+        return True
+    try:
+        mode = os.stat(target).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISFIFO(mode)
 
 
 def looks_like_path(text: str) -> bool:

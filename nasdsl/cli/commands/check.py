@@ -27,5 +27,5 @@ def run(args) -> int:
             print_error(e, args.debug)
             continue
         n = len(program.main.items)
-        print(f"{target}: ok ({n} item{'s' if n != 1 else ''})")
+        print(f"{'<stdin>' if target == '-' else target}: ok ({n} item{'s' if n != 1 else ''})")  # as its errors say
     return 2 if failed else 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from ...errors import NasError, print_error
 from ...lang.fmt import format_text
 from ...lang.load import zoo_index
-from ...lang.source import BOM, check_output, read_text, replace_file
+from ...lang.source import BOM, check_output, is_user_file, read_text, replace_file
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -24,7 +24,7 @@ def _source(target: str) -> tuple[str, Path | None]:
     if target == "-":
         return read_text("-"), None
     path = Path(target)
-    if path.is_file() or path.is_dir():
+    if is_user_file(path) or path.is_dir():
         return read_text(path), path
     if target in zoo_index():
         return zoo_index()[target].read_text(encoding="utf-8"), None

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ...errors import Diagnostic, NasError
 from ...lang import ast
 from ...lang.load import Program, input_files, load
 from ...lang.ops import known_list, suggest
-from ...lang.source import check_output
+from ...lang.source import check_output, is_user_file
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +37,7 @@ def select_cells(program: Program, target: str, wanted: list[str] | None) -> lis
                 hint = suggest(w, list(program.cells) + list(program.networks))
                 raise NasError(Diagnostic(f"no cell or network named {w!r}" + (f"; {hint}" if hint else "")
                                           + f" (cells: {known_list(program.cells) or 'none'})", target))
-    elif not Path(target).is_file():  # a zoo name: that cell, or that network's cells
+    elif not is_user_file(target):  # a zoo name: that cell, or that network's cells
         if target in program.cells:
             names = [target]
         elif target in program.networks:
