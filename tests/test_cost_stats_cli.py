@@ -47,5 +47,7 @@ def test_stats_errors(tmp_path, capsys):
     assert "did you mean 'nasnet_a_mobile'" in capsys.readouterr().err
     assert main(["stats", "nasnet_a_mobile", "--passes", "cse,cost"]) == 2
     assert "must run shape and then cost" in capsys.readouterr().err
+    assert main(["stats", "nasnet_a_mobile", "--passes", "shape,foo,cost"]) == 2  # said as a pipeline before
+    assert "unknown pass 'foo'" in capsys.readouterr().err
     assert main(["stats", "nasnet_a_mobile", "--plot", str(tmp_path / "x.txt")]) == 2
     assert "must end in .png" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from ..errors import NasError
 from ..lang.ops import OPS
 from ..layers import LAYERS, Cost, bn, conv, factorized_reduction, fc, total  # noqa: F401 - re-exported
 from .graph import args, order
-from .passes.manager import register, run_pipeline
+from .passes.manager import parse_pipeline, register, run_pipeline
 
 # What cost() runs on every cell instance (the passes the code generator runs, plus cost).
 DEFAULT_PIPELINE = "shape,cost"
@@ -144,7 +144,7 @@ def cost(program, network: str | None = None, aux_head: bool = False,
     optimization passes, then cost); `overrides` replaces NetworkSpec fields (e.g. n=1)."""
     from ..skeletons import at_network, plan
 
-    names = [p.strip() for p in pipeline.split(",")]
+    names = parse_pipeline(pipeline)  # an unknown pass is said as such
     if "shape" not in names or "cost" not in names or names.index("cost") < names.index("shape"):
         raise NasError(f"cost pipeline {pipeline!r} must run shape and then cost")
     program, spec = resolve(program, network, overrides)
