@@ -123,3 +123,17 @@ def test_ir_cli_errors(capsys):
     assert "fold-identity" in capsys.readouterr().out
     assert main(["ir"]) == 2
     assert "required: FILE|NAME (or --list-passes)" in capsys.readouterr().err
+
+
+def test_ir_and_convert_print_the_cells_a_zoo_name_names(capsys):
+    """As viz draws them: a network's pair, not every cell of its file (darts_nets.nas imports eight),
+    and a search space, which names no cell, is refused (it printed the cells of its file)."""
+    assert main(["ir", "darts_v2_cifar", "--no-meta"]) == 0
+    heads = [line for line in capsys.readouterr().out.splitlines() if line.startswith("# ")]
+    assert heads == ["# darts_v2_normal", "# darts_v2_reduce"]
+    assert main(["convert", "--from", "nas", "darts_v2_cifar"]) == 0
+    out = capsys.readouterr().out
+    assert "cell darts_v2_normal" in out and "cell darts_v2_reduce" in out and "darts_v1" not in out
+    for argv in (["ir", "nasnet"], ["convert", "--from", "nas", "nasnet"]):
+        assert main(argv) == 2, argv
+        assert "a search space has no cell" in capsys.readouterr().err

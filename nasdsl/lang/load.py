@@ -109,6 +109,31 @@ def input_files(target: str | Path | None) -> list[str]:
     return [*own, *sorted({m.file for m in program.origin.values() if not m.file.startswith("<")})]
 
 
+def target_cells(program: Program, target: str, doing: str) -> list[str]:
+    """The cells a command's target names (`program` is what it loaded): a zoo cell, that cell; a zoo
+    network, its cells; a file (or `-`), the cells it defines, else its networks' cells, else every
+    cell it imports. A zoo search space names none: a NasError, as is a file without cells.
+    `doing` ends the messages ("to draw")."""
+    if not is_user_file(target):
+        if target in program.cells:
+            return [target]
+        if target in program.networks:
+            return network_cells(program.networks[target])
+        raise NasError(Diagnostic(f"a search space has no cell {doing}; name a cell or a network", target))
+    own = program.main.items
+    names = [i.name for i in own if isinstance(i, ast.Cell)]
+    names = names or [n for i in own if isinstance(i, ast.Network) for n in network_cells(i)]
+    names = names or sorted(program.cells)
+    if not names:
+        raise NasError(Diagnostic(f"defines no cell {doing}", target))
+    return list(dict.fromkeys(names))
+
+
+def network_cells(net: ast.Network) -> list[str]:
+    """A network's normal and reduction cells (one, where they are the same)."""
+    return list(dict.fromkeys(str(net.get(k)) for k in ("normal", "reduction") if net.get(k) is not None))
+
+
 def load_text(text: str, file: str = "<input>") -> Program:
     """Parse and validate `text`; imports of files resolve relative to `file`."""
     diags: list[Diagnostic] = []

@@ -9,7 +9,7 @@ from ...errors import Diagnostic, NasError
 from ...lang import ast
 from ...lang.convert import from_darts, from_tfslim, to_darts, to_tfslim
 from ...lang.fmt import format_module
-from ...lang.load import Program, load
+from ...lang.load import Program, load, target_cells
 from ...lang.resolve import NAME
 from ...lang.source import is_user_file, looks_like_path, read_text
 from ...lang.validate import RESERVED
@@ -60,24 +60,13 @@ def _module(args) -> tuple[ast.Module, Program | None]:
         text, file = _text(args.source)
         return from_tfslim(text, args.name or "cell", args.kind or "any", *([file] if file else [])), None
     program = load(args.source)
-    names = args.cell or _default_cells(args.source, program)
+    names = args.cell or target_cells(program, args.source, "to convert")
     missing = [n for n in names if n not in program.cells]
     if missing:
         raise NasError(f"{args.source}: no cell named {', '.join(missing)}")
     if not names:
         raise NasError(f"{args.source}: no cells")
     return ast.Module(tuple(program.cells[n] for n in names), args.source), program
-
-
-def _default_cells(source: str, program) -> list[str]:
-    """A zoo cell name: that cell; a network name: its normal and reduction cells; else every cell
-    the file defines."""
-    if source in program.cells:
-        return [source]
-    if source in program.networks:
-        net = program.networks[source]
-        return list(dict.fromkeys(str(net.get(k)) for k in ("normal", "reduction") if net.get(k)))
-    return [i.name for i in program.main.items if isinstance(i, ast.Cell)]
 
 
 # flag -> the formats it is for ((--from, --to) values); given with others it would do nothing

@@ -14,7 +14,7 @@ from ...errors import NasError
 from ...ir.cost import resolve
 from ...ir.graph import cell_graph, print_graph
 from ...ir.passes.manager import parse_pipeline, passes, run_pipeline
-from ...lang.load import Program, load
+from ...lang.load import Program, load, target_cells
 from ...lang.ops import known_list, suggest
 from ...lang.resolve import kind_of
 from ...lang.spec import NetworkSpec
@@ -41,7 +41,7 @@ def run(args) -> int:
         raise NasError("the following arguments are required: FILE|NAME (or --list-passes)")
     program = load(args.target)
     names = parse_pipeline(args.passes)
-    cells = _cells(program, args.cell or ([args.target] if args.target in program.cells else None))
+    cells = _cells(program, args.cell) if args.cell else target_cells(program, args.target, "to print")
     spec = None
     if args.network is not None or "shape" in names or args.at:
         _need_network_for_a_cell(program, args)
@@ -74,16 +74,11 @@ def _need_network_for_a_cell(program: Program, args) -> None:
                        + (f" (it sits in {', '.join(sorted(using))})" if using else ""))
 
 
-def _cells(program: Program, wanted: list[str] | None) -> list[str]:
-    if wanted:
-        for c in wanted:
-            if c not in program.cells:
-                raise NasError(f"no cell {c!r}" + _hint(c, program.cells))
-        return wanted
-    own = list(program.main.cells) or list(program.cells)
-    if not own:
-        raise NasError(f"{program.main.file}: no cells to print")
-    return own
+def _cells(program: Program, wanted: list[str]) -> list[str]:
+    for c in wanted:
+        if c not in program.cells:
+            raise NasError(f"no cell {c!r}" + _hint(c, program.cells))
+    return wanted
 
 
 def _hint(name: str, known) -> str:

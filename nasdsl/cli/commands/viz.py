@@ -5,9 +5,9 @@ import argparse
 
 from ...errors import Diagnostic, NasError
 from ...lang import ast
-from ...lang.load import Program, input_files, load
+from ...lang.load import Program, input_files, load, network_cells, target_cells
 from ...lang.ops import known_list, suggest
-from ...lang.source import check_output, is_user_file
+from ...lang.source import check_output
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,11 +19,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output file: .svg, .png or .dot (format from the suffix)")
 
 
-def _network_cells(program: Program, net: ast.Network) -> list[str]:
-    names = [str(net.get(k)) for k in ("normal", "reduction") if net.get(k) is not None]
-    return list(dict.fromkeys(names))
-
-
 def select_cells(program: Program, target: str, wanted: list[str] | None) -> list[ast.Cell]:
     """The cells to draw: `wanted` by name, else what `target` names or defines."""
     names: list[str] = []
@@ -32,28 +27,13 @@ def select_cells(program: Program, target: str, wanted: list[str] | None) -> lis
             if w in program.cells:
                 names.append(w)
             elif w in program.networks:
-                names += _network_cells(program, program.networks[w])
+                names += network_cells(program.networks[w])
             else:
                 hint = suggest(w, list(program.cells) + list(program.networks))
                 raise NasError(Diagnostic(f"no cell or network named {w!r}" + (f"; {hint}" if hint else "")
                                           + f" (cells: {known_list(program.cells) or 'none'})", target))
-    elif not is_user_file(target):  # a zoo name: that cell, or that network's cells
-        if target in program.cells:
-            names = [target]
-        elif target in program.networks:
-            names = _network_cells(program, program.networks[target])
-        else:
-            raise NasError(Diagnostic("a search space has no cell to draw; name a cell or a network", target))
     else:
-        own = program.main.items
-        names = [i.name for i in own if isinstance(i, ast.Cell)]
-        if not names:
-            for net in (i for i in own if isinstance(i, ast.Network)):
-                names += _network_cells(program, net)
-        if not names:
-            names = sorted(program.cells)
-        if not names:
-            raise NasError(Diagnostic("defines no cell to draw", target))
+        names = target_cells(program, target, "to draw")
     return [program.cells[n] for n in dict.fromkeys(names)]
 
 
