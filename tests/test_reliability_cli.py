@@ -329,3 +329,23 @@ def test_train_into_a_read_only_folder_is_refused_before_any_work(tmp_path, read
         _refused_and_kept(r, read_only, f"{out}: error: cannot ", " --out", "permission denied")
         assert "training" not in r.stdout and time.perf_counter() - start < 30
     assert not (tmp_path / "ro" / "tr2").exists()
+
+
+LONG = "a" * 300  # longer than a file name may be (255 bytes): every command met OSError, exit 3
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", LONG], ["fmt", LONG], ["ir", LONG], ["stats", LONG], ["compile", LONG, "-o", "x.py"],
+    ["export", LONG, "-o", "x.onnx"], ["viz", LONG, "-o", "x.svg"], ["convert", LONG], ["convert", "--from", "nas", LONG],
+    ["train", LONG, "--out", "run"], ["infer", LONG + ".onnx", "x.png"], ["serve", LONG + ".onnx"],
+    ["convert-weights", "--from", "cadene", LONG + ".pth", "--network", "nasnet_a_mobile", "-o", "x.pt"],
+    ["report", LONG], ["search", "--reward", "synthetic", "--out", LONG],
+])
+def test_a_file_name_too_long_is_a_user_mistake(tmp_path, monkeypatch, capsys, argv):
+    from nasdsl.cli.dispatch import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())

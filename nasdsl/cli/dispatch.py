@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import math
 import os
 import sys
 import traceback
 
-from ..errors import NasError, print_error
+from ..errors import Diagnostic, NasError, print_error
 from ..lang.spec import MAX_CLASSES, MAX_FILTERS, MAX_IMAGE, MAX_N
 from .streams import silenced_when_unread
 
@@ -151,6 +152,11 @@ def _main(argv: list[str] | None) -> int:
     return _run(name, rest, debug)
 
 
+# what the OS says of a path the user gave, wherever a command meets it: a user mistake (a name
+# longer than the file system allows, a loop of symbolic links), not the command's
+USER_PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)
+
+
 def _run(name: str, rest: list[str], debug: bool) -> int:
     """Run one command under the one rule: a user mistake (NasError) is its message and exit 2;
     anything else is an internal error, one line and exit 3; --debug adds the traceback to both."""
@@ -175,13 +181,24 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:
+        if e.errno not in USER_PATH_ERRORS:
+            return _internal_error(e, prog, debug)
+        name = str(e.filename)
+        print_error(NasError(Diagnostic(f"{e.strerror.lower()}", name if len(name) <= 80 else name[:77] + "...")),
+                    debug, prog)
+        return 2
     except Exception as e:  # noqa: BLE001 - the one place where an unexpected error becomes a line
-        if debug:
-            traceback.print_exc()
-        what = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-        print(f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
-              file=sys.stderr)
-        return 3
+        return _internal_error(e, prog, debug)
+
+
+def _internal_error(e: Exception, prog: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    what = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+    print(f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
+          file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

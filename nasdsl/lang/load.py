@@ -80,7 +80,7 @@ def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
     path = Path(target)
-    if is_user_file(target) or path.is_dir():
+    if is_user_file(target) or _is_dir(path):
         text = read_text(path if str(target) != "-" else "-")  # UTF-8 (BOM allowed) or a located error
         return load_text(text, str(path) if str(target) != "-" else "<stdin>")
     if str(target).endswith(".nas") or "/" in str(target):
@@ -153,6 +153,14 @@ def _key(file: str) -> str:
         return str(Path(file).resolve())
     except (OSError, RuntimeError, ValueError):  # symlink loops, odd names: fall back to the text
         return file
+
+
+def _is_dir(path: Path) -> bool:
+    """`Path.is_dir`, but False (not an exception) for names the OS rejects (too long, NUL)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file(path: Path) -> bool:
