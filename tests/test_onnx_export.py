@@ -121,7 +121,7 @@ def test_load_weights(tmp_path):
     with pytest.raises(NasError, match="no such weights file"):
         load_weights(dst, tmp_path / "none.pt")
     torch.save([1, 2], tmp_path / "list.pt")
-    with pytest.raises(NasError, match="dict of tensors"):
+    with pytest.raises(NasError, match="dict of named tensors"):
         load_weights(dst, tmp_path / "list.pt")
     diverged = {k: v * float("nan") if k == "1.running_var" else v for k, v in src.state_dict().items()}
     torch.save(diverged, tmp_path / "nan.pt")  # it exported, and every prediction was NaN (exit 0)

@@ -78,3 +78,43 @@ def test_a_bare_state_dict_still_exports(trained, tmp_path, capsys):
                  "--exporter", "torchscript", "-o", str(model)]) == 0
     assert "weights: loaded from bare.pt" in capsys.readouterr().out
     assert card_of(model).labels[0] == "airplane"  # no card: the default labels for 10 classes
+
+
+@pytest.mark.parametrize("change", [
+    {"image": "abc"}, {"image": float("nan")}, {"labels": 10}, {"labels": [1, 2]}, {"mean": [float("nan"), 0, 0]},
+    {"std": [0.0, 1.0, 1.0]}, {"mean": [0.5]}, {"resize": -5}, {"resize": 100_000}, {"interpolation": "bogus"},
+])
+def test_a_damaged_training_card_is_refused_before_anything_is_written(trained, tmp_path, capsys, change):
+    """Each of these was an internal error (exit 3) or an .onnx that `infer` then refused."""
+    src, weights = trained
+    saved = torch.load(weights, weights_only=True)
+    damaged = tmp_path / "damaged.pt"
+    torch.save({**saved, "card": {**saved["card"], **change}}, damaged)
+    capsys.readouterr()
+    model = tmp_path / "m.onnx"
+    assert main(["export", str(src), "--weights", str(damaged), "--exporter", "torchscript", "-o", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "training card" in err and "internal error" not in err and len(err.strip().splitlines()) == 1, err
+    assert not model.exists()
+
+
+def test_weights_keyed_by_other_than_names_are_not_a_state_dict(trained, tmp_path, capsys):
+    src, _ = trained
+    odd = tmp_path / "intkey.pt"
+    torch.save({1: torch.zeros(1)}, odd)
+    capsys.readouterr()
+    for argv in (["export", str(src), "--weights", str(odd), "-o", str(tmp_path / "m.onnx")],
+                 ["convert-weights", "--from", "cadene", str(odd), "--network", str(src), "-o", str(tmp_path / "w.pt")],
+                 ["convert-weights", "--from", "nni", str(odd), "--network", str(src), "-o", str(tmp_path / "w.pt")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "state_dict" in err and "internal error" not in err, err
+
+
+def test_a_crop_that_infer_would_refuse_is_refused_at_export(trained, tmp_path, capsys):
+    """--crop-pct 0.001 makes the resize 16,000 pixels: export wrote it, infer refused the model."""
+    src, _ = trained
+    model = tmp_path / "m.onnx"
+    capsys.readouterr()
+    assert main(["export", str(src), "--exporter", "torchscript", "--crop-pct", "0.001", "-o", str(model)]) == 2
+    assert "--crop-pct" in capsys.readouterr().err and not model.exists()

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .labels import default_labels, read_labels
-from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model
+from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model, training_card_problem
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_OPSET = 18
@@ -134,8 +134,11 @@ def read_weights(path: str | Path) -> tuple[dict, dict | None]:
         state = state["state_dict"]
         if card is not None and not (isinstance(card, dict) and {"image", "mean", "std", "labels"} <= card.keys()):
             raise fail(path, "its training card lacks image, mean, std or labels")
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise fail(path, "expected a dict of tensors (a state_dict)")
+        if card is not None and (problem := training_card_problem(card)):
+            raise fail(path, f"its training card is damaged: {problem}")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise fail(path, "expected a dict of named tensors (a state_dict)")
     return state, card
 
 

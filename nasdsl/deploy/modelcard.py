@@ -68,6 +68,31 @@ class Preprocess:
     interpolation: str = "bilinear"
 
 
+def training_card_problem(card: dict) -> str | None:
+    """What is wrong with the card `nasdsl train` saves with its weights (image, labels, mean, std,
+    and optionally resize and interpolation), held to what `from_props` will accept; None if nothing."""
+    def count(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIDE
+
+    def triple(v) -> bool:
+        return (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)
+                and all(map(math.isfinite, v)))
+
+    if not count(card["image"]):
+        return f"image {card['image']!r} is not a size of 1 to {MAX_SIDE} pixels"
+    labels = card["labels"]
+    if not (isinstance(labels, (list, tuple)) and labels and all(isinstance(x, str) for x in labels)):
+        return f"labels {labels!r} is not a list of names"
+    if not (triple(card["mean"]) and triple(card["std"]) and min(card["std"]) > 0):
+        return f"mean {card['mean']!r} and std {card['std']!r} must be 3 finite numbers each (std > 0)"
+    resize = card.get("resize")
+    if resize is not None and not (count(resize) and resize >= card["image"]):
+        return f"resize {resize!r} is not a size from the image's {card['image']} to {MAX_SIDE} pixels"
+    if card.get("interpolation") not in (None, *INTERPOLATIONS):
+        return f"unknown interpolation {card['interpolation']!r} (known: {', '.join(INTERPOLATIONS)})"
+    return None
+
+
 def default_preprocess(stem: str, image: int, crop_pct: float | None = None) -> Preprocess:
     """The reference preprocessing for a network with this stem (`imagenet` or `cifar`)."""
     if stem == "imagenet":
@@ -78,7 +103,11 @@ def default_preprocess(stem: str, image: int, crop_pct: float | None = None) -> 
         mean, std = CIFAR10_MEAN, CIFAR10_STD
     if not 0.0 < pct <= 1.0:
         raise fail("nasdsl", f"crop fraction must be in (0, 1], got {pct}")
-    return Preprocess(image=image, resize=math.floor(image / pct), mean=mean, std=std)
+    resize = math.floor(image / pct)
+    if resize > MAX_SIDE:
+        raise fail("nasdsl", f"--crop-pct {pct:g} of {image}x{image} makes the resize {resize:,} pixels; at most "
+                             f"{MAX_SIDE:,} (nasdsl infer would refuse the model)")
+    return Preprocess(image=image, resize=resize, mean=mean, std=std)
 
 
 @dataclass(frozen=True)

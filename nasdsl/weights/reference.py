@@ -114,6 +114,7 @@ def load_state_dict(path: str) -> dict[str, torch.Tensor]:
         raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None  # state_dict; truncated: OSError
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
-    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise NasError(f"{path}: not a state_dict of tensors")
+    if not isinstance(obj, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                               for k, v in obj.items()):
+        raise NasError(f"{path}: not a state_dict of named tensors")
     return dict(obj)
