@@ -216,3 +216,36 @@ def test_search_api_refuses_what_a_one_shot_strategy_would_ignore(tmp_path):
         "error: --top-k is for --strategy random-ws or enas only; this run's strategy is ppo",
         f"error: --scheduler is for {MULTI} random-ws", f"error: --executor is for {MULTI} enas"]
     assert not (tmp_path / "run").exists()
+
+
+TWO_CELLS = """
+cell c : normal {
+    b0 = sep3x3(h0) + id(h1)
+    b1 = sep3x3(b0) + id(h0)
+    out = concat(b1)
+}
+cell r : reduction {
+    b0 = max3x3(h0) + sep3x3(h1)
+    out = concat(b0)
+}
+network tiny {
+    normal = c
+    reduction = r
+    cells = 1
+    filters = 8
+}
+"""
+
+
+@pytest.mark.parametrize("overrides, needle", [
+    ({"normal": "zz"}, "override normal='zz': no cell 'zz'"),  # KeyError deep in the skeleton before
+    ({"stem_cell": "zz"}, "override stem_cell='zz': no cell 'zz'"),  # accepted, and unused by this skeleton
+    ({"normal": "r"}, "r is declared `: reduction`; normal takes a normal cell"),  # check refuses it in the text
+    ({"n": 32, "filters": 512}, "too large to build"),  # about 1.4 billion weights: check refuses it in the text
+])
+def test_overrides_are_held_to_what_check_holds_the_text_to(overrides, needle):
+    import nasdsl
+
+    for api in (nasdsl.cost, nasdsl.compile, nasdsl.generate_source):
+        with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
+            api(TWO_CELLS, overrides=overrides)

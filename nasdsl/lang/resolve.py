@@ -18,6 +18,7 @@ from . import ast
 from .load import Program, _is_file, load, load_text, zoo_index
 from .ops import known_list, suggest
 from .spec import NetworkSpec
+from .validate import CELL_ROLES, cell_override_problem, size_problem
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -109,7 +110,15 @@ def network_spec(program: Program, network: str | None = None, overrides: dict |
         spec = program.network_spec(None)
     else:
         spec = cifar_spec(program)
-    return with_overrides(spec, **overrides) if overrides else spec
+    if not overrides:
+        return spec
+    spec = with_overrides(spec, **overrides)
+    for field in CELL_ROLES.keys() & overrides.keys():  # what check holds a network's text to
+        if problem := cell_override_problem(field, getattr(spec, field), program.cells):
+            raise NasError(f"network {spec.name}: override {field}={overrides[field]!r}: {problem}")
+    if problem := size_problem(spec.name, spec.n, spec.filters, program.cells.get(spec.normal)):
+        raise NasError(problem)
+    return spec
 
 
 def resolve(src, network: str | None = None, overrides: dict | None = None,

@@ -314,12 +314,32 @@ def _check_size(net: ast.Network, cells_v: ast.Value, filters: ast.Value, normal
             report(f"P = {cells_v.p} gives F = {f:g} filters, more than {MAX_FILTERS}; "
                    f"expected P <= {4 * k * MAX_FILTERS}", pos)
         return
+    if problem := size_problem(net.name, n, f, normal):
+        report(problem, pos)
+
+
+def size_problem(network: str, n: float, f: float, normal: ast.Cell | None) -> str:
+    """"" or why a network of N cells per stage, F filters and this normal cell is too large to build:
+    its weights, estimated from N, F and the cell's branches, over MAX_PARAMS_ESTIMATE."""
     branches = sum(len(b.branches) for b in normal.blocks) if normal is not None else 2
     # per stage: N cells x branches x a separable conv's 2 pointwise convs at that stage's width
     estimate = sum(n * branches * 2 * (f * 2 ** stage) ** 2 for stage in range(3))
-    if estimate > MAX_PARAMS_ESTIMATE:
-        report(f"network {net.name!r} is too large to build: about {estimate:,.0f} weights "
-               f"(limit {MAX_PARAMS_ESTIMATE:,}); lower N, P or the cell's blocks", pos)
+    if estimate <= MAX_PARAMS_ESTIMATE:
+        return ""
+    return (f"network {network!r} is too large to build: about {estimate:,.0f} weights "
+            f"(limit {MAX_PARAMS_ESTIMATE:,}); lower N, P or the cell's blocks")
+
+
+def cell_override_problem(field: str, name: str, cells: dict[str, ast.Cell]) -> str:
+    """"" or why the cell `name` cannot be a network's `field` (normal, reduction, stem_cell), as
+    `check` holds a network's text to it."""
+    if name not in cells:
+        hint = suggest(name, cells)
+        return f"no cell {name!r}" + (f"; {hint}" if hint else "") + f" (cells: {known_list(cells) or 'none'})"
+    if _miscast(field, cells[name]):
+        return (f"{name} is declared `: {cells[name].kind}`; {field} takes a {CELL_ROLES[field]} cell "
+                "(or one of no kind)")
+    return ""
 
 
 def check_space(space: ast.Space, report: Report) -> None:
