@@ -249,3 +249,29 @@ def test_overrides_are_held_to_what_check_holds_the_text_to(overrides, needle):
     for api in (nasdsl.cost, nasdsl.compile, nasdsl.generate_source):
         with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
             api(TWO_CELLS, overrides=overrides)
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"drop_path_keep": float("nan")}, "drop_path_keep=nan"),  # built, and a training forward gave NaN
+    ({"drop_path_keep": 2.0}, "out of range"),
+    ({"dropout_keep": 0}, "out of range"),  # built: the classifier saw zeros only
+    ({"num_classes": 0}, "expected a positive integer"),  # a zero-width classifier
+    ({"num_classes": "10"}, "expected a positive integer"),  # torch's TypeError
+    ({"foo": 1}, "compile: unknown argument(s) foo"),  # build()'s TypeError
+])
+def test_compile_holds_its_build_arguments_to_the_dsl_bounds(kwargs, needle):
+    import nasdsl
+
+    with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
+        nasdsl.compile(TWO_CELLS, **kwargs)
+
+
+def test_an_aux_head_asked_of_compile_that_does_not_fit_is_an_error():
+    """It was built without one, silently; overrides={"aux_head": True} already said why."""
+    import nasdsl
+
+    with pytest.raises(nasdsl.NasError, match="the aux head needs"):
+        nasdsl.compile("nasnet_a_mobile", overrides={"n": 1, "filters": 8, "image": 64, "aux_head": False},
+                       aux_head=True)
+    model = nasdsl.compile(TWO_CELLS, num_classes=7, aux_head=False, drop_path_keep=0.9)
+    assert model.last_linear.out_features == 7

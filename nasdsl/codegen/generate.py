@@ -423,8 +423,20 @@ def load_source(source: str, name: str = "nasdsl_generated") -> types.ModuleType
     return module
 
 
+# compile's keyword arguments: those of the generated build(), each a NetworkSpec field
+BUILD_ARGS = {"num_classes": "classes", "aux_head": "aux_head", "drop_path_keep": "drop_path_keep",
+              "dropout_keep": "dropout_keep"}
+
+
 def compile(src, network: str | None = None, *, overrides: dict | None = None, passes: str | None = None,
             **build_kwargs):
-    """Compile DSL (text, path, zoo name or Program) to an nn.Module by running the generated source."""
-    source = generate_source(src, network, overrides=overrides, passes=passes)
-    return load_source(source).build(**build_kwargs)
+    """Compile DSL (text, path, zoo name or Program) to an nn.Module by running the generated source.
+    `build_kwargs` (num_classes, aux_head, drop_path_keep, dropout_keep) are the network's settings
+    for this module, held to the bounds the DSL holds them to, as `overrides` are."""
+    unknown = sorted(build_kwargs.keys() - BUILD_ARGS.keys())
+    if unknown:
+        raise NasError(f"compile: unknown argument(s) {', '.join(unknown)} (it takes overrides=, passes= and "
+                       f"{', '.join(BUILD_ARGS)})")
+    fields = {BUILD_ARGS[k]: v for k, v in build_kwargs.items()}
+    source = generate_source(src, network, overrides={**(overrides or {}), **fields} or None, passes=passes)
+    return load_source(source).build()
