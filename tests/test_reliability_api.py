@@ -275,3 +275,33 @@ def test_an_aux_head_asked_of_compile_that_does_not_fit_is_an_error():
                        aux_head=True)
     model = nasdsl.compile(TWO_CELLS, num_classes=7, aux_head=False, drop_path_keep=0.9)
     assert model.last_linear.out_features == 7
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda s: s.compile_supernet("darts", s.Proxy(filters=8), filters=16), "not both"),  # filters=16 was ignored
+    (lambda s: s.compile_supernet("darts", {"cells": 1}), "proxy must be a Proxy"),  # AttributeError
+    (lambda s: s.compile_supernet("darts", cells=-1), "cells=-1"),  # a syntax error in generated text
+    (lambda s: s.compile_supernet("darts", cells="1"), "cells='1'"),  # accepted
+    (lambda s: s.compile_supernet("darts", filters="8\n    image = 16"), "filters="),  # pasted into the text
+    (lambda s: s.compile_supernet("darts", foo=1), "unknown argument(s) foo"),  # Proxy's TypeError
+    (lambda s: s.compile_supernet("darts", num_classes=0), "num_classes=0"),  # built
+])
+def test_compile_supernet_names_a_bad_argument(call, needle):
+    import nasdsl
+    from nasdsl.codegen import supernet
+
+    with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
+        call(supernet)
+
+
+def test_compile_supernet_takes_a_loaded_program(tmp_path):
+    """A Program was taken as a path: OSError, file name too long."""
+    import nasdsl
+
+    src = tmp_path / "small.nas"
+    src.write_text("space small {\n    blocks = 2\n    ops = none, id, sep3x3\n    combine = add\n    inputs = 2\n"
+                   "    output = blocks\n}\n")
+    from_program, from_file = nasdsl.compile_supernet(nasdsl.load(src)), nasdsl.compile_supernet(str(src))
+    assert sum(p.numel() for p in from_program.parameters()) == sum(p.numel() for p in from_file.parameters())
+    with pytest.raises(nasdsl.NasError, match="holds 2 spaces"):
+        nasdsl.compile_supernet(nasdsl.load("darts"))  # spaces.nas: enas and darts

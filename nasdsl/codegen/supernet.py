@@ -39,10 +39,42 @@ class Proxy:
     stem_multiplier: int = 1
 
 
+# Proxy field -> the NetworkSpec field whose bounds it is held to
+PROXY_FIELDS = {"cells": "n", "filters": "filters", "image": "image", "classes": "classes",
+                "stem_multiplier": "stem_multiplier"}
+
+
+def proxy_of(proxy: Proxy | None, sizes: dict) -> Proxy:
+    """`proxy`, or one of the Proxy fields in `sizes` (not both), each held to the bounds the language
+    holds the network key to."""
+    from ..lang.validate import override_problem
+
+    if proxy is not None and sizes:
+        raise NasError(f"give proxy= or its fields ({', '.join(sizes)}), not both")
+    if proxy is not None and not isinstance(proxy, Proxy):
+        raise NasError(f"proxy must be a Proxy (nasdsl.codegen.supernet.Proxy), got {type(proxy).__name__}")
+    if proxy is None:
+        unknown = sorted(sizes.keys() - PROXY_FIELDS.keys())
+        if unknown:
+            raise NasError(f"unknown argument(s) {', '.join(unknown)} (the proxy's: {', '.join(PROXY_FIELDS)})")
+        proxy = Proxy(**sizes)
+    for name, field in PROXY_FIELDS.items():
+        if problem := override_problem(field, getattr(proxy, name)):
+            raise NasError(f"proxy {name}={getattr(proxy, name)!r}: {problem}")
+    return proxy
+
+
 def space_spec(space) -> SpaceSpec:
-    """A SpaceSpec from a SpaceSpec, a zoo space name, a .nas file with one space, or FILE:NAME."""
+    """A SpaceSpec from a SpaceSpec, a zoo space name, a .nas file with one space, FILE:NAME, or a
+    loaded Program with one space."""
     if isinstance(space, SpaceSpec):
         return space
+    if isinstance(space, Program):
+        names = list(space.spaces)
+        if len(names) != 1:
+            raise NasError(f"the program holds {len(names)} spaces ({', '.join(names) or 'none'}); pass "
+                           "program.space_spec(NAME)")
+        return space.space_spec(names[0])
     text = str(space)
     path, sep, wanted = text.rpartition(":")
     if not sep or not path.endswith(".nas"):
@@ -180,7 +212,7 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
     """The torch-only source of the supernet of `space` (a SpaceSpec, zoo name, file or FILE:NAME),
     laid out as its skeleton's proxy network `proxy` (or the Proxy fields given as keywords)."""
     spec = space_spec(space)
-    proxy = proxy or Proxy(**sizes)
+    proxy = proxy_of(proxy, sizes)
     dsl_name(spec.name)
     for op in spec.ops:
         if op not in OPS:
@@ -252,6 +284,10 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
 
 def compile_supernet(space, proxy: Proxy | None = None, *, num_classes: int | None = None, **sizes):
     """The supernet of `space` as an nn.Module (see `supernet_source`)."""
-    proxy = proxy or Proxy(**sizes)
+    from ..lang.validate import override_problem
+
+    proxy = proxy_of(proxy, sizes)
+    if num_classes is not None and (problem := override_problem("classes", num_classes)):
+        raise NasError(f"num_classes={num_classes!r}: {problem}")
     module = load_source(supernet_source(space, proxy), "nasdsl_supernet")
     return module.build(num_classes if num_classes is not None else proxy.classes)
