@@ -110,11 +110,23 @@ def test_search_api_checks_settings_as_the_command_line_does(tmp_path):
              (dict(repeats=1000), "--repeats must be at most 100"),
              (dict(seed="3"), "nasdsl.search: seed must be an integer, got '3'"),
              (dict(trials=2.5), "nasdsl.search: trials must be an integer, got 2.5"),
-             (dict(strategy="nope"), "nasdsl.search: strategy must be one of ppo, reinforce, random")]
+             (dict(strategy="nope"), "nasdsl.search: strategy must be one of ppo, reinforce, random"),
+             # AttributeErrors deep in the search, or taken as true: resume="no" resumed
+             (dict(space=5), "nasdsl.search: space must be a string, got 5"),
+             (dict(dataset=5), "nasdsl.search: dataset must be a string, got 5"),
+             (dict(executor="ray", address=5), "nasdsl.search: address must be a string, got 5"),
+             (dict(amp="yes"), "nasdsl.search: amp must be True or False, got 'yes'"),
+             (dict(resume="no"), "nasdsl.search: resume must be True or False, got 'no'"),
+             (dict(progress="no"), "nasdsl.search: progress must be True or False, got 'no'"),
+             (dict(scheduler="asha", max_epochs=10**9), "--max-epochs must be at most 100000"),
+             (dict(scheduler="asha", min_epochs=0), "--min-epochs must be at least 1")]
     for i, (kw, message) in enumerate(cases):
         with pytest.raises(nasdsl.NasError, match=re.escape(message)):
             nasdsl.search(tmp_path / f"run{i}", reward="synthetic", **{"trials": 4, **kw})
         assert not (tmp_path / f"run{i}").exists()
+    for out in (None, 5, ["a"]):  # the run folder would have been named "None"
+        with pytest.raises(nasdsl.NasError, match="nasdsl.search: out must be a path"):
+            nasdsl.search(out, reward="synthetic", trials=4)
 
 
 @pytest.mark.parametrize("section, key, flag", [("options", "lr", "--controller-lr"),

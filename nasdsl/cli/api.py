@@ -25,6 +25,7 @@ They are checked as the command line checks them: a setting the run's strategy w
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..errors import NasError
@@ -32,11 +33,16 @@ from ..errors import NasError
 
 def _check_types(parser, settings: dict[str, Any]) -> None:
     """Each setting of the type (and among the choices) its command-line flag parses to: the
-    command line never hands a str to an int flag, so nothing after it checks for one."""
+    command line never hands a str to an int flag, nor anything but a str to a text flag or a bool
+    to a switch, so nothing after it checks for one."""
     for action in parser._actions:
         v = settings.get(action.dest)
         if v is None:
             continue
+        if action.nargs == 0 and not isinstance(v, bool):  # a switch (--amp)
+            raise NasError(f"nasdsl.search: {action.dest} must be True or False, got {v!r}")
+        if action.type is None and action.nargs is None and not isinstance(v, str):
+            raise NasError(f"nasdsl.search: {action.dest} must be a string, got {v!r}")
         if action.type in (int, float):
             ok = not isinstance(v, bool) and isinstance(v, int if action.type is int else (int, float))
             if not ok:
@@ -66,6 +72,11 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
 
     from .dispatch import check_flags, check_not_empty
 
+    if not isinstance(out, (str, os.PathLike)):
+        raise NasError(f"nasdsl.search: out must be a path (a str or a Path), got {out!r}")
+    for name, v in (("resume", resume), ("progress", progress)):
+        if not isinstance(v, bool):
+            raise NasError(f"nasdsl.search: {name} must be True or False, got {v!r}")
     known = {*cli.RUN_FLAGS, *oneshot.FLAGS, *cli.HARDWARE}
     unknown = sorted(set(settings) - known)
     if unknown:
@@ -73,7 +84,8 @@ def search(out: str, *, resume: bool = False, trials: int | None = None, executo
     parser = argparse.ArgumentParser()
     cli.configure(parser)
     args = parser.parse_args([])  # every flag as `nasdsl search` alone has it: not given
-    _check_types(parser, {**settings, "trials": trials, "workers": workers, "threads": threads, "minutes": minutes})
+    _check_types(parser, {**settings, "trials": trials, "workers": workers, "threads": threads, "minutes": minutes,
+                          "executor": executor, "address": address})
     vars(args).update(settings, out=str(out), resume=resume, trials=trials, executor=executor, workers=workers,
                       address=address, threads=threads, minutes=minutes, quiet=not progress)
     check_not_empty(parser, args)
