@@ -44,3 +44,16 @@ def test_exported_top5_equals_the_reference_models(tmp_path, capsys):
     assert main(["infer", str(onnx_path), *map(str, images.values()), "--top", "5", "--provider", "cpu"]) == 0
     printed = [int(i) for i in re.findall(r"\[(\d+)\]", capsys.readouterr().out)]
     assert printed == want_top5.ravel().tolist()
+
+
+@pytest.mark.slow
+def test_convert_weights_refuses_weights_that_are_not_finite(tmp_path, capsys):
+    """A reference checkpoint with a NaN converted with exit 0; only export refused the result."""
+    state = pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None).state_dict()
+    state["conv0.conv.weight"][0, 0, 0, 0] = float("nan")
+    torch.save(state, tmp_path / "cadene.pth")
+    capsys.readouterr()
+    assert main(["convert-weights", "--from", "cadene", str(tmp_path / "cadene.pth"), "--network",
+                 "nasnet_a_mobile", "-o", str(tmp_path / "ours.pt")]) == 2
+    assert "not finite (NaN or inf) in conv0.conv.weight" in capsys.readouterr().err
+    assert not (tmp_path / "ours.pt").exists()

@@ -317,3 +317,17 @@ def test_compile_supernet_takes_a_loaded_program(tmp_path):
     assert sum(p.numel() for p in from_program.parameters()) == sum(p.numel() for p in from_file.parameters())
     with pytest.raises(nasdsl.NasError, match="holds 2 spaces"):
         nasdsl.compile_supernet(nasdsl.load("darts"))  # spaces.nas: enas and darts
+
+
+def test_the_front_end_api_names_a_wrong_argument():
+    """load(""), load(None) and cost(None) said '.: is a directory' or raised TypeError in pathlib;
+    format_module of a Program raised AttributeError."""
+    import nasdsl
+
+    for call, needle in ((lambda: nasdsl.load(""), "an empty name"), (lambda: nasdsl.load(None), "got NoneType"),
+                         (lambda: nasdsl.cost(None), "got NoneType"), (lambda: nasdsl.compile(""), "an empty name"),
+                         (lambda: nasdsl.format_module("cell"), "takes a parsed module or a Program")):
+        with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
+            call()
+    program = nasdsl.load("nasnet_a_normal")
+    assert nasdsl.format_module(program) == nasdsl.format_module(nasdsl.parse(program.main.source))

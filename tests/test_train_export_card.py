@@ -118,3 +118,22 @@ def test_a_crop_that_infer_would_refuse_is_refused_at_export(trained, tmp_path, 
     capsys.readouterr()
     assert main(["export", str(src), "--exporter", "torchscript", "--crop-pct", "0.001", "-o", str(model)]) == 2
     assert "--crop-pct" in capsys.readouterr().err and not model.exists()
+
+
+def test_a_plain_pickle_is_one_line_without_torchs_warning(trained, tmp_path, capsys):
+    """torch warned about the pickle protocol before the refusal, on stderr, in both commands."""
+    import pickle
+    import warnings
+
+    src, _ = trained
+    plain = tmp_path / "plain.pkl"
+    plain.write_bytes(pickle.dumps({"a": 1}, protocol=4))
+    capsys.readouterr()
+    for argv in (["export", str(src), "--weights", str(plain), "-o", str(tmp_path / "m.onnx")],
+                 ["convert-weights", "--from", "cadene", str(plain), "--network", str(src), "-o", str(tmp_path / "w.pt")]):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            assert main(argv) == 2
+        assert not [w for w in seen if "pickle protocol" in str(w.message)], argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err

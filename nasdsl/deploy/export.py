@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..weights.reference import non_finite, torch_load
 from .labels import default_labels, read_labels
 from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model, training_card_problem
 
@@ -123,7 +124,7 @@ def read_weights(path: str | Path) -> tuple[dict, dict | None]:
     """(state_dict, the training card or None) from a weights file: a bare state_dict (torch.save,
     `nasdsl convert-weights`) or a dict with "state_dict" and "card" (`nasdsl train`)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch_load(path)
     except FileNotFoundError:
         raise fail(path, "no such weights file") from None
     except Exception as e:  # noqa: BLE001 (unpickling errors come in many types)
@@ -163,7 +164,7 @@ def _load_state(module: nn.Module, state: dict, path: str | Path) -> None:
     if problems:
         hint = " (a different class count? try --classes)" if shapes and len(shapes) <= 2 else ""
         raise fail(path, "weights do not fit this network; " + "; ".join(problems) + hint)
-    broken = [k for k in own if state[k].is_floating_point() and not torch.isfinite(state[k]).all()]
+    broken = non_finite({k: state[k] for k in own})
     if broken:  # a diverged training: every prediction would be NaN
         more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
         raise fail(path, f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}")

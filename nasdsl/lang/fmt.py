@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from lark import Token
 
+from ..errors import NasError
 from . import ast
 from .spec import NETWORK_KEYS, SPACE_KEYS
 
@@ -32,7 +33,13 @@ class _Notes:
 
 
 def format_module(module: ast.Module) -> str:
-    """The canonical text of `module` (ends with one newline; empty module -> comments only)."""
+    """The canonical text of `module` (ends with one newline; empty module -> comments only); a
+    Program (what `nasdsl.load` returns) gives its own file's."""
+    if not isinstance(module, ast.Module):
+        main = getattr(module, "main", None)
+        if not isinstance(main, ast.Module):
+            raise NasError(f"format_module takes a parsed module or a Program, got {type(module).__name__}")
+        module = main
     notes, tail = _attach_comments(module)
     out: list[str] = []
     prev: ast.Item | None = None

@@ -1,6 +1,7 @@
 """Load .nas text into a validated Program: parse, resolve imports, check everything at once."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +80,10 @@ def _parse_zoo(path: Path, mtime_ns: int) -> ast.Module:
 
 def load(target: str | Path) -> Program:
     """Load a .nas file, or a zoo entry by name (e.g. `nasnet_a_mobile`)."""
+    if not isinstance(target, (str, os.PathLike)):
+        raise NasError(f"expected a .nas file or a zoo name, got {type(target).__name__}")
+    if str(target) == "":
+        raise NasError("an empty name: give a .nas file or a zoo name")  # Path("") is ".", a directory
     path = Path(target)
     if is_user_file(target) or _is_dir(path):
         text = read_text(path if str(target) != "-" else "-")  # UTF-8 (BOM allowed) or a located error

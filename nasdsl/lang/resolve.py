@@ -36,7 +36,9 @@ def load_program(src) -> Program:
         return src
     if isinstance(src, Path):
         return load(src)
-    text = str(src)
+    if not isinstance(src, str):
+        raise NasError(f"expected DSL text, a .nas path, a zoo name or a Program, got {type(src).__name__}")
+    text = src
     if ("\n" in text or "{" in text) and not _is_file(Path(text)):  # an existing file is read as one
         return load_text(text, "<input>")
     return load(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 
@@ -99,10 +100,23 @@ def _reason(e: Exception) -> str:
     return f"{type(e).__name__}: {first[:120]}" if first else type(e).__name__
 
 
+def torch_load(path) -> object:
+    """torch.load of a user's weights file, tensors and plain data only (weights_only), without torch's
+    warning about a pickle protocol it did not write itself (the error that follows says enough)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected pickle protocol")
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def non_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """The floating-point tensors of `state` holding NaN or inf (a diverged training's weights)."""
+    return [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
+
 def load_state_dict(path: str) -> dict[str, torch.Tensor]:
     """A state_dict from a .pth file (a bare state_dict or a checkpoint holding 'state_dict')."""
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch_load(path)
     except FileNotFoundError:
         raise NasError(f"{path}: no such file") from None
     except IsADirectoryError:
