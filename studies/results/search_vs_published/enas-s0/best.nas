@@ -1,21 +1,21 @@
-# best of search run enas-s0: trial 113, strategy enas, reward 0.9419 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1120
-# decisions: 0 1 0 1 0 1 0 4 9 0 2 1 3 5 0 0 2 9 2 1 1 3 9 7 0 1 1 1 11 1 1 0 2 6 0 0 1 11 10 0 1 1 2 8 0 0 2 4 7 0
+# best of search run enas-s0: trial 86, strategy enas, reward 0.9329 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1240
+# decisions: 1 0 0 10 1 0 0 0 7 0 1 2 2 10 0 3 1 12 0 1 3 3 6 8 1 0 0 6 5 0 1 2 8 5 0 3 1 1 5 1 0 1 4 11 1 1 0 9 2 1
 
 cell best_normal : normal {
-    b0 = id(h0) + conv1x3_3x1(h1)
-    b1 = avg3x3(h1) + conv3x3(h0)
-    b2 = dil3x3(b0) + max3x3(h1)
-    b3 = concat(conv3x3(h0), conv1x7_7x1(b0))
-    b4 = conv3x3(h1) + max7x7(b1)
+    b0 = concat(id(h1), sep3x3(h0))
+    b1 = id(h0) + max7x7(h0)
+    b2 = conv1x7_7x1(h1) + sep3x3(b0)
+    b3 = concat(sep7x7(b1), id(h1))
+    b4 = concat(max5x5(b1), conv1x1(b1))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = concat(conv1x3_3x1(h1), sep5x5(h1))
-    b1 = conv1x7_7x1(h1) + max5x5(h0)
-    b2 = sep5x5(h0) + sep3x3(h1)
-    b3 = conv1x7_7x1(h1) + conv1x1(h1)
-    b4 = avg3x3(h0) + max7x7(b0)
+    b0 = max5x5(h0) + max3x3(h0)
+    b1 = conv1x1(h1) + max3x3(b0)
+    b2 = concat(conv1x3_3x1(b1), max3x3(h1))
+    b3 = concat(avg3x3(h0), sep5x5(h1))
+    b4 = concat(conv3x3(h1), conv1x7_7x1(h0))
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run enas-s1: trial 88, strategy enas, reward 0.9369 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1200
-# decisions: 1 1 6 6 1 2 0 8 12 1 3 1 1 9 1 1 0 6 2 0 1 5 6 2 0 1 0 2 6 0 1 1 8 8 1 0 1 10 5 0 0 3 2 3 0 0 4 8 9 1
+# best of search run enas-s1: trial 112, strategy enas, reward 0.9382 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1080
+# decisions: 0 1 3 0 0 1 2 5 1 0 0 2 11 4 1 0 2 9 3 0 1 2 6 4 0 1 0 1 2 0 2 1 3 9 0 2 0 10 6 0 4 4 0 11 1 1 3 2 1 0
 
 cell best_normal : normal {
-    b0 = concat(max5x5(h1), max5x5(h1))
-    b1 = concat(conv1x1(b0), sep7x7(h0))
-    b2 = concat(conv1x3_3x1(b1), conv3x3(h1))
-    b3 = max5x5(h1) + conv1x7_7x1(h0)
-    b4 = max5x5(h1) + conv1x7_7x1(b3)
+    b0 = dil3x3(h0) + id(h1)
+    b1 = max3x3(h1) + conv1x3_3x1(b0)
+    b2 = concat(sep5x5(h0), avg3x3(b0))
+    b3 = conv3x3(h0) + dil3x3(b0)
+    b4 = max5x5(h1) + avg3x3(b0)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = conv1x7_7x1(h1) + max5x5(h0)
-    b1 = concat(conv1x1(h1), conv1x1(h1))
-    b2 = sep3x3(h0) + max3x3(h1)
-    b3 = conv1x7_7x1(h0) + dil3x3(b1)
-    b4 = concat(conv1x1(h0), conv3x3(b2))
+    b0 = conv1x3_3x1(h1) + conv1x7_7x1(h0)
+    b1 = dil3x3(b0) + conv3x3(h1)
+    b2 = sep3x3(b0) + max5x5(h0)
+    b3 = concat(id(b2), sep5x5(b2))
+    b4 = conv1x7_7x1(h1) + conv1x3_3x1(b1)
     out = concat(unused)
 }
 
@@ -34,7 +34,7 @@ network best_mobile {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 4 @ 352
+    cells = 4 @ 704
     image = 224
     classes = 1000
     stem_multiplier = 1
@@ -48,7 +48,7 @@ network best_large {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 6 @ 1344
+    cells = 6 @ 2688
     image = 331
     classes = 1000
     stem_multiplier = 3

@@ -1,21 +1,21 @@
-# best of search run enas-s2: trial 122, strategy enas, reward 0.8627 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1200
-# decisions: 1 1 0 10 0 1 2 3 2 1 1 2 2 2 0 0 3 3 2 0 0 4 4 0 0 1 0 10 10 0 1 2 7 5 1 2 2 9 10 1 3 3 10 6 0 4 4 2 10 1
+# best of search run enas-s2: trial 63, strategy enas, reward 0.9355 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.1180
+# decisions: 0 1 4 2 0 1 1 3 1 1 1 1 9 5 0 2 4 1 4 0 3 4 3 12 1 0 0 3 12 1 1 2 4 8 1 0 2 10 1 1 3 2 9 6 0 5 2 0 11 1
 
 cell best_normal : normal {
-    b0 = id(h1) + sep3x3(h1)
-    b1 = concat(dil3x3(h1), conv1x7_7x1(b0))
-    b2 = conv1x7_7x1(h1) + conv1x7_7x1(b0)
-    b3 = dil3x3(h0) + conv1x7_7x1(b1)
-    b4 = avg3x3(h0) + id(b2)
+    b0 = avg3x3(h0) + conv1x7_7x1(h1)
+    b1 = concat(dil3x3(h1), conv1x3_3x1(h1))
+    b2 = conv3x3(h1) + max3x3(h1)
+    b3 = conv1x3_3x1(b0) + avg3x3(b2)
+    b4 = concat(dil3x3(b1), sep7x7(b2))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = sep3x3(h1) + sep3x3(h0)
-    b1 = concat(max7x7(h1), max3x3(b0))
-    b2 = concat(conv3x3(b0), sep3x3(b0))
-    b3 = sep3x3(b1) + max5x5(b1)
-    b4 = concat(conv1x7_7x1(b2), sep3x3(b2))
+    b0 = concat(dil3x3(h0), sep7x7(h0))
+    b1 = concat(avg3x3(h1), conv1x1(b0))
+    b2 = concat(sep3x3(h0), conv1x3_3x1(b0))
+    b3 = conv3x3(b1) + max5x5(b0)
+    b4 = concat(id(b3), sep5x5(b0))
     out = concat(unused)
 }
 
