@@ -46,7 +46,8 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "image": (1, MAX_IMAGE, False), "classes": (1, MAX_CLASSES, False), "cells": (1, MAX_N, False),
     "filters": (1, MAX_FILTERS, False), "stem_multiplier": (1, 16, False),
     "threads": (1, 1024, False), "workers": (1, 1024, False), "trials": (1, 10**7, False),
-    "epochs": (1, 10**5, False), "min_epochs": (1, 10**5, False), "max_epochs": (1, 10**5, False), "batch": (1, 10**6, False), "batch_size": (1, 10**6, False),
+    "epochs": (1, 10**5, False), "min_epochs": (1, 10**5, False), "max_epochs": (1, 10**5, False),
+    "batch": (1, 10**6, False), "batch_size": (1, 10**6, False),
     "top": (1, 10**9, False), "train_size": (1, 10**9, False), "val_size": (1, 10**9, False),
     "controller_batch": (1, 10**5, False), "lstm_units": (1, 4096, False), "ppo_epochs": (1, 1000, False),
     "population": (1, 10**6, False), "sample_size": (1, 10**6, False), "max_params": (1, _INF, False),
@@ -185,8 +186,8 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
         if e.errno not in USER_PATH_ERRORS:
             return _internal_error(e, prog, debug)
         name = str(e.filename)
-        print_error(NasError(Diagnostic(f"{e.strerror.lower()}", name if len(name) <= 80 else name[:77] + "...")),
-                    debug, prog)
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        print_error(NasError(Diagnostic(os.strerror(e.errno).lower(), shown)), debug, prog)
         return 2
     except Exception as e:  # noqa: BLE001 - the one place where an unexpected error becomes a line
         return _internal_error(e, prog, debug)

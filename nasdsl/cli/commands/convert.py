@@ -113,6 +113,7 @@ def _darts_pair(args, program: Program | None, module: ast.Module,
         raise NasError("--to darts needs a normal cell")
     for role, found in (("normal", normals), ("reduction", reduces)):
         if len(found) > 1:
-            raise NasError(f"{args.source}: {len(found)} {role} cells ({', '.join(c.name for c in found)}); a "
-                           "Genotype holds one pair: name it with --cell NORMAL --reduce REDUCTION, or give a network")
+            names = ", ".join(c.name for c in found)
+            raise NasError(f"{args.source}: {len(found)} {role} cells ({names}); a Genotype holds one pair: "
+                           "name it with --cell NORMAL --reduce REDUCTION, or give a network")
     return normals[0], (reduces or [None])[0]
