@@ -267,7 +267,8 @@ def test_overrides_are_held_to_what_check_holds_the_text_to(overrides, needle):
     ({"drop_path_keep": float("nan")}, "drop_path_keep=nan"),  # built, and a training forward gave NaN
     ({"drop_path_keep": 2.0}, "out of range"),
     ({"dropout_keep": 0}, "out of range"),  # built: the classifier saw zeros only
-    ({"num_classes": 0}, "expected a positive integer"),  # a zero-width classifier
+    ({"dropout_keep": -1.0}, "expected a number of 0 or more"),  # "expected a number", of -1.0
+    ({"num_classes": 0}, "compile: num_classes=0: expected a positive integer"),  # a zero-width classifier
     ({"num_classes": "10"}, "expected a positive integer"),  # torch's TypeError
     ({"foo": 1}, "compile: unknown argument(s) foo"),  # build()'s TypeError
 ])

@@ -37,6 +37,7 @@ from ..lang.load import Program
 from ..lang.ops import OPS
 from ..lang.resolve import cifar_spec, load_program, network_spec, resolve  # noqa: F401 - re-exported
 from ..lang.spec import NetworkSpec
+from ..lang.validate import override_problem
 from ..layers import LAYERS, Site
 from ..layers import classes as layer_classes
 from ..naming import combine_name, op_attr
@@ -437,6 +438,9 @@ def compile(src, network: str | None = None, *, overrides: dict | None = None, p
     if unknown:
         raise NasError(f"compile: unknown argument(s) {', '.join(unknown)} (it takes overrides=, passes= and "
                        f"{', '.join(BUILD_ARGS)})")
+    for k, v in build_kwargs.items():  # named as given (num_classes, not the network's `classes`)
+        if problem := override_problem(BUILD_ARGS[k], v):
+            raise NasError(f"compile: {k}={v!r}: {problem}")
     fields = {BUILD_ARGS[k]: v for k, v in build_kwargs.items()}
     source = generate_source(src, network, overrides={**(overrides or {}), **fields} or None, passes=passes)
     return load_source(source).build()

@@ -227,8 +227,9 @@ def _type_problem(key: Key, v: ast.Value) -> str:
     if t == "int":
         return "" if isinstance(v, int) and not isinstance(v, bool) and v > 0 else "expected a positive integer"
     if t == "float":
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
-        return "" if ok else "expected a number"
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v != v:  # v != v: NaN
+            return "expected a number"
+        return "" if v >= 0 else "expected a number of 0 or more"
     if t == "bool":
         return "" if isinstance(v, bool) else "expected true or false"
     if t == "choice":
