@@ -21,7 +21,8 @@ tanh_constant, op_tanh_reduce, ppo_epochs, ppo_clip, population, sample_size, fa
 one-shot ones supernet_epochs, supernet_lr, supernet_lr_min, controller_steps, rank_samples,
 eval_images, top_k, arch_lr, arch_weight_decay; and device, amp, gpus_per_trial, cpus_per_trial.
 They are checked as the command line checks them: a setting the run's strategy would ignore
-(`trials` or `workers` with enas, `top_k` with ppo) is refused (search/strategy_flags.py). The search package (`nasdsl_search`) is imported only when this function is called.
+(`trials` or `workers` with enas, `top_k` with ppo) is refused (search/strategy_flags.py). The
+search package (`nasdsl_search`) is imported only when this function is called.
 """
 from __future__ import annotations
 

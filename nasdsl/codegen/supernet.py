@@ -19,6 +19,7 @@ from ..ir.passes.shape import halve
 from ..lang.load import Program, load, load_text
 from ..lang.ops import OPS
 from ..lang.spec import SpaceSpec
+from ..lang.validate import override_problem
 from ..layers import LAYERS, Site, select
 from ..layers import classes as layer_classes
 from ..naming import SIDES
@@ -47,8 +48,6 @@ PROXY_FIELDS = {"cells": "n", "filters": "filters", "image": "image", "classes":
 def proxy_of(proxy: Proxy | None, sizes: dict) -> Proxy:
     """`proxy`, or one of the Proxy fields in `sizes` (not both), each held to the bounds the language
     holds the network key to."""
-    from ..lang.validate import override_problem
-
     if proxy is not None and sizes:
         raise NasError(f"give proxy= or its fields ({', '.join(sizes)}), not both")
     if proxy is not None and not isinstance(proxy, Proxy):
@@ -284,8 +283,6 @@ def supernet_source(space, proxy: Proxy | None = None, **sizes) -> str:
 
 def compile_supernet(space, proxy: Proxy | None = None, *, num_classes: int | None = None, **sizes):
     """The supernet of `space` as an nn.Module (see `supernet_source`)."""
-    from ..lang.validate import override_problem
-
     proxy = proxy_of(proxy, sizes)
     if num_classes is not None and (problem := override_problem("classes", num_classes)):
         raise NasError(f"num_classes={num_classes!r}: {problem}")

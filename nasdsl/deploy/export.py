@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..weights.reference import non_finite, torch_load
+from ..weights.reference import is_state_dict, non_finite, torch_load
 from .labels import default_labels, read_labels
 from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model, training_card_problem
 
@@ -137,8 +137,7 @@ def read_weights(path: str | Path) -> tuple[dict, dict | None]:
             raise fail(path, "its training card lacks image, mean, std or labels")
         if card is not None and (problem := training_card_problem(card)):
             raise fail(path, f"its training card is damaged: {problem}")
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
+    if not is_state_dict(state):
         raise fail(path, "expected a dict of named tensors (a state_dict)")
     return state, card
 
@@ -164,10 +163,8 @@ def _load_state(module: nn.Module, state: dict, path: str | Path) -> None:
     if problems:
         hint = " (a different class count? try --classes)" if shapes and len(shapes) <= 2 else ""
         raise fail(path, "weights do not fit this network; " + "; ".join(problems) + hint)
-    broken = non_finite({k: state[k] for k in own})
-    if broken:  # a diverged training: every prediction would be NaN
-        more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
-        raise fail(path, f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}")
+    if problem := non_finite({k: state[k] for k in own}):
+        raise fail(path, problem)
     module.load_state_dict(state, strict=True)
 
 

@@ -108,9 +108,20 @@ def torch_load(path) -> object:
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def non_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
-    """The floating-point tensors of `state` holding NaN or inf (a diverged training's weights)."""
-    return [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+def non_finite(state: Mapping[str, torch.Tensor]) -> str:
+    """"" or what is wrong with weights whose floating-point tensors hold NaN or inf (a diverged
+    training's: every prediction would be NaN), naming the first three."""
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if not broken:
+        return ""
+    more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
+    return f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}"
+
+
+def is_state_dict(obj: object) -> bool:
+    """Whether `obj` is a state_dict: tensors keyed by their names."""
+    return isinstance(obj, Mapping) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                            for k, v in obj.items())
 
 
 def load_state_dict(path: str) -> dict[str, torch.Tensor]:
@@ -128,7 +139,6 @@ def load_state_dict(path: str) -> dict[str, torch.Tensor]:
         raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None  # state_dict; truncated: OSError
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
-    if not isinstance(obj, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                               for k, v in obj.items()):
+    if not is_state_dict(obj):
         raise NasError(f"{path}: not a state_dict of named tensors")
     return dict(obj)

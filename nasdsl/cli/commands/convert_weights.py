@@ -32,10 +32,8 @@ def run(args) -> int:
     except (KeyError, ValueError, IndexError, TypeError) as e:  # names that do not follow the source's scheme
         raise NasError(Diagnostic(f"these do not look like {args.source} weights ({type(e).__name__}: {e}); "
                                   "check --from", args.src)) from None
-    if broken := non_finite(converted):  # a diverged training's weights: every prediction would be NaN
-        more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
-        raise NasError(Diagnostic(f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}",
-                                  args.src))
+    if problem := non_finite(converted):
+        raise NasError(Diagnostic(problem, args.src))
     torch.save(converted, args.output)
     n = sum(v.numel() for k, v in converted.items() if not k.endswith("num_batches_tracked"))
     print(f"{args.output}: {len(converted)} tensors ({n:,} values) from {args.source} {args.src}")
