@@ -284,6 +284,18 @@ def test_fmt_cli(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.nas:1:" in r.stderr
 
 
+def test_fmt_of_a_zoo_name_prints_its_own_definition():
+    """Not the whole zoo file it is in (darts.nas holds eight cells)."""
+    for name in ("darts_v2_normal", "darts_v2_cifar", "nasnet_a_mobile"):
+        r = _cli(name)
+        assert r.returncode == 0, r.stderr
+        items = parse(r.stdout).items
+        assert [i.name for i in items] == [name]
+        zoo_text = zoo_index()[name].read_text()
+        head = f"{'cell' if isinstance(items[0], ast.Cell) else 'network'} {name}"
+        assert r.stdout[r.stdout.index(head):] in zoo_text  # as the canonical zoo file spells it
+
+
 def test_format_random_smoke():
     """A seeded sample, independent of hypothesis: many nasnet-space cells format and re-parse."""
     rnd = random.Random(0)

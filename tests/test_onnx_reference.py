@@ -47,13 +47,21 @@ def test_exported_top5_equals_the_reference_models(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_convert_weights_refuses_weights_that_are_not_finite(tmp_path, capsys):
-    """A reference checkpoint with a NaN converted with exit 0; only export refused the result."""
+@pytest.mark.parametrize("damage, needle", [
+    ("nan", "not finite (NaN or inf) in conv0.conv.weight"),
+    ("int", "conv0.conv.weight -> conv0.conv.weight: int64 values for floating-point weights"),
+])
+def test_convert_weights_refuses_damaged_weights(tmp_path, capsys, damage, needle):
+    """A reference checkpoint with a NaN, or with integers for a float weight (torch would have cast
+    them), converted with exit 0; only export refused the NaN, nothing the integers."""
     state = pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None).state_dict()
-    state["conv0.conv.weight"][0, 0, 0, 0] = float("nan")
+    if damage == "nan":
+        state["conv0.conv.weight"][0, 0, 0, 0] = float("nan")
+    else:
+        state["conv0.conv.weight"] = state["conv0.conv.weight"].round().long()
     torch.save(state, tmp_path / "cadene.pth")
     capsys.readouterr()
     assert main(["convert-weights", "--from", "cadene", str(tmp_path / "cadene.pth"), "--network",
                  "nasnet_a_mobile", "-o", str(tmp_path / "ours.pt")]) == 2
-    assert "not finite (NaN or inf) in conv0.conv.weight" in capsys.readouterr().err
+    assert needle in capsys.readouterr().err
     assert not (tmp_path / "ours.pt").exists()

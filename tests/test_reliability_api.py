@@ -327,7 +327,9 @@ def test_the_front_end_api_names_a_wrong_argument():
 
     for call, needle in ((lambda: nasdsl.load(""), "an empty name"), (lambda: nasdsl.load(None), "got NoneType"),
                          (lambda: nasdsl.cost(None), "got NoneType"), (lambda: nasdsl.compile(""), "an empty name"),
-                         (lambda: nasdsl.format_module("cell"), "takes a parsed module or a Program")):
+                         (lambda: nasdsl.format_module("cell"), "takes a parsed module or a Program"),
+                         # it said 'nasdsl stats needs a network', a command the caller never ran
+                         (lambda: nasdsl.cost("darts_v2_normal"), "nasdsl.cost needs a network")):
         with pytest.raises(nasdsl.NasError, match=re.escape(needle)):
             call()
     program = nasdsl.load("nasnet_a_normal")

@@ -147,7 +147,7 @@ def cost(program, network: str | None = None, aux_head: bool = False,
     names = parse_pipeline(pipeline)  # an unknown pass is said as such
     if "shape" not in names or "cost" not in names or names.index("cost") < names.index("shape"):
         raise NasError(f"cost pipeline {pipeline!r} must run shape and then cost")
-    program, spec = resolve(program, network, overrides)
+    program, spec = resolve(program, network, overrides, command="nasdsl.cost")
     layout = plan(program, spec, passes=_runner(pipeline))
     if aux_head and (problem := layout.aux_problem()):
         raise at_network(NasError(problem), program, spec)

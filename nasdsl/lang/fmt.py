@@ -41,9 +41,23 @@ def format_module(module: ast.Module) -> str:
             raise NasError(f"format_module takes a parsed module or a Program, got {type(module).__name__}")
         module = main
     notes, tail = _attach_comments(module)
+    return _render(module.items, notes, tail)
+
+
+def format_item(module: ast.Module, name: str) -> str:
+    """The canonical text of the one item of `module` named `name`, with the comments that belong to
+    it (`nasdsl fmt NAME` of a zoo entry)."""
+    notes, _ = _attach_comments(module)
+    items = [i for i in module.items if not isinstance(i, ast.Import) and i.name == name]
+    if not items:
+        raise NasError(f"{module.file} defines no {name}")
+    return _render(items, notes, [])
+
+
+def _render(items, notes: dict, tail: list[tuple[str, bool]]) -> str:
     out: list[str] = []
     prev: ast.Item | None = None
-    for item in module.items:
+    for item in items:
         if prev is not None and not (isinstance(prev, ast.Import) and isinstance(item, ast.Import)):
             out.append("")
         out.extend(_item_lines(item, notes))

@@ -10,7 +10,7 @@ an op as `Sequential(op, DropPath)`, which adds a `0.` to its keys.
 
 Cells pair up in forward order; inside a module (an op, a preprocessor, a stem conv) the tensors
 pair up in registration order, which both sides share (conv, then BN weight, bias, running mean,
-running var, count), and every pair must have the same shape. Anything left over on either side is
+running var, count), and every pair must have the same shape (and floats for our floats). Anything left over on either side is
 a NasError naming the keys.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 
 from ..errors import NasError
 from ..naming import OP_ATTR, op_attr
+from .mapping import cannot_map, fill_problem
 
 _CELL = re.compile(r"^stages\.(\d+)\.(\d+)\.(.+)$")
 _OP = re.compile(r"^ops\.(\d+)\.(\d+)\.(.+)$")
@@ -115,14 +116,13 @@ def convert_nni(reference: Mapping[str, torch.Tensor], ours: Mapping[str, torch.
                             f"{'.'.join(str(t) for t in target[1:]) or target} has {len(mine)}")
             continue
         for r, o in zip(theirs, mine, strict=True):
-            if tuple(reference[r].shape) != tuple(ours[o].shape):
-                problems.append(f"{r} -> {o}: shape {tuple(reference[r].shape)} != {tuple(ours[o].shape)}")
+            if problem := fill_problem(r, o, reference[r], ours[o]):
+                problems.append(problem)
             else:
                 out[o] = reference[r].detach().clone()
     for target, keys in our_groups.items():
         if target not in used:
             problems += [f"{k}: no NNI counterpart" for k in keys]
     if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  ... {len(problems) - 20} more" if len(problems) > 20 else "")
-        raise NasError(f"cannot map the NNI weights onto this network:\n  {shown}")
+        raise cannot_map("NNI", problems)
     return {k: out[k] for k in ours}

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import torch
 
 from ..errors import NasError
+from .mapping import cannot_map, fill_problem
 
 SOURCES = ("cadene", "timm", "nni")
 _ROLE = re.compile(r"^(conv0|cell_stem_\d+|reduction_cell_\d+|cell_\d+|last_linear)$")
@@ -80,15 +81,14 @@ def convert(reference: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tens
         new = f"{top_map[top]}.{_inner(rest) if top_map[top].startswith(('cell', 'reduction')) else rest}"
         if new not in ours:
             problems.append(f"{key} -> {new}: not in this network")
-        elif tuple(ours[new].shape) != tuple(value.shape):
-            problems.append(f"{key} -> {new}: shape {tuple(value.shape)} != {tuple(ours[new].shape)}")
+        elif problem := fill_problem(key, new, value, ours[new]):
+            problems.append(problem)
         else:
             out[new] = value.detach().clone()
     missing = [k for k in ours if k not in out]
     problems += [f"{k}: not filled" for k in missing]
     if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  ... {len(problems) - 20} more" if len(problems) > 20 else "")
-        raise NasError(f"cannot map the {source} weights onto this network:\n  {shown}")
+        raise cannot_map(source, problems)
     return {k: out[k] for k in ours}
 
 

@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 from ...errors import NasError, print_error
-from ...lang.fmt import format_text
+from ...lang.fmt import format_item, format_text
 from ...lang.load import zoo_index
+from ...lang.parse import parse
 from ...lang.source import BOM, check_output, is_user_file, read_text, replace_file
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE|NAME", help=".nas files (or zoo names); - reads standard input")
+    p.add_argument("files", nargs="+", metavar="FILE|NAME",
+                   help=".nas files, or zoo names (their own definition); - reads standard input")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="print nothing but the files that would change; exit 1 if any")
@@ -45,6 +47,7 @@ def run(args) -> int:
         try:
             text, path = _source(target)
             formatted = format_text(text, target)
+            shown = formatted if path or target == "-" else format_item(parse(text, target), target)
         except NasError as e:
             print_error(e, args.debug)
             bad = True
@@ -67,7 +70,7 @@ def run(args) -> int:
                     continue
                 print(f"reformatted {target}")
         else:
-            sys.stdout.write(formatted)
+            sys.stdout.write(shown)  # a zoo name: its own definition, not its whole file
     if bad:
         return 2
     return 1 if changed else 0
