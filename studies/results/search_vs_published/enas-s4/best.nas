@@ -1,21 +1,21 @@
-# best of search run enas-s4: trial 38, strategy enas, reward 0.9369 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.4300
-# decisions: 1 0 3 2 0 2 2 0 11 0 1 0 6 9 1 1 3 2 1 0 1 3 6 11 1 0 0 6 10 0 0 1 2 4 0 0 1 7 11 0 2 3 0 0 1 5 0 9 1 0
+# best of search run enas-s4: trial 161, strategy enas, reward 0.9342 (accuracy, digits); trained stand-alone, shared-weight accuracy 0.0960
+# decisions: 0 1 6 12 0 1 2 2 9 0 0 0 6 1 0 4 4 3 5 1 2 4 9 0 1 0 1 9 10 0 1 0 3 1 1 1 2 12 4 1 1 0 10 2 1 1 5 5 3 0
 
 cell best_normal : normal {
-    b0 = dil3x3(h1) + conv1x7_7x1(h0)
-    b1 = id(b0) + sep5x5(b0)
-    b2 = concat(max5x5(h1), conv3x3(h0))
-    b3 = conv1x7_7x1(h1) + conv1x3_3x1(b1)
-    b4 = concat(max5x5(h1), sep5x5(b1))
+    b0 = max5x5(h0) + sep7x7(h1)
+    b1 = conv1x7_7x1(h1) + conv3x3(b0)
+    b2 = max5x5(h0) + conv1x3_3x1(h0)
+    b3 = concat(dil3x3(b2), max3x3(b2))
+    b4 = concat(conv3x3(b0), id(b2))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max5x5(h0) + sep3x3(h0)
-    b1 = conv1x7_7x1(h0) + avg3x3(h1)
-    b2 = max7x7(h0) + sep5x5(h1)
-    b3 = concat(id(b0), id(b1))
-    b4 = conv3x3(b3) + conv1x3_3x1(h0)
+    b0 = conv3x3(h0) + sep3x3(h1)
+    b1 = concat(dil3x3(h1), conv1x3_3x1(h0))
+    b2 = concat(sep7x7(h1), avg3x3(b0))
+    b3 = concat(sep3x3(h1), conv1x7_7x1(h0))
+    b4 = max3x3(h1) + dil3x3(b3)
     out = concat(unused)
 }
 
