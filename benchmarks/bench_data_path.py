@@ -9,7 +9,9 @@ sequentially in one fresh process per round, so each round pays the data set's f
 a search worker does. Rounds alternate before/after to spread the noise of a shared machine evenly.
 Prints per-round figures and the medians, in children per minute of wall time and of the child
 process's CPU time, and whether the rewards are identical; exits 1 if "after" is more than 10%
-slower by either clock, or if a child fails.
+slower by either clock, if a child fails, or if the rewards differ (then the trees trained different
+children, and the times would compare more than the data path). Children train in NCHW on both
+sides, as before the data path (the search's children have trained in channels_last since).
 
     python benchmarks/bench_data_path.py [--before REV] [--children 2] [--rounds 2] [--epochs 4]
 """
@@ -58,7 +60,8 @@ def payloads(children: int, seed: int, epochs: int) -> list[dict]:
         decisions = [rng.randrange(n) for n in space.sizes]
         out.append({"trial": i + 1, "nas": to_nas(space, decisions, ProxyNet()), "network": "proxy",
                     "seed": 1000 + i, "decisions": decisions, "reward": "accuracy", "dataset": "digits",
-                    "val_size": None, "train_size": None, "train": {"epochs": epochs}, "threads": 1})
+                    "val_size": None, "train_size": None, "train": {"epochs": epochs}, "threads": 1,
+                    "channels_last": False})  # children train in NCHW, as before the data path (an older tree ignores it)
     return out
 
 
@@ -125,6 +128,9 @@ def main() -> int:
                           f"(limit {100 * MAX_SLOWDOWN:.0f}%)")
     same = rewards["before"] == rewards["after"]
     print(f"rewards identical: {'yes' if same else 'NO'}  before {rewards['before']}  after {rewards['after']}")
+    if not same:  # then the two trees trained different children, and the times compare different work
+        failed.append("the rewards differ: the trees do not train the same children, so this is no measure of "
+                      "the data path")
     for f in failed:
         print(f"FAIL: {f}")
     return 1 if failed else 0

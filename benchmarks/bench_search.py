@@ -216,6 +216,8 @@ def main() -> int:
         elif tpm <= one[against]:
             failed.append(f"{executor}: {workers} workers ({tpm:.2f}/min) no faster than {against} x1 "
                           f"({one[against]:.2f}/min)")
+    if not any(workers >= 2 for _, workers, *_ in rows):  # nothing to check: say so rather than pass
+        failed.append("no row with 2 or more workers: the target compares them with one (give --workers 1,2)")
     for f in failed:
         print(f"FAIL: {f}")
     return 1 if failed else 0

@@ -144,6 +144,11 @@ def main() -> int:
     ap.add_argument("--top-k", type=int, help="most picks trained (default: --rank-samples)")
     ap.add_argument("--dataset", help="another data set than the default proxy's (with its own split)")
     args = ap.parse_args()
+    names = args.strategies.split(",")
+    if unknown := [n for n in names if n not in ("random-ws", "enas", HINDSIGHT)]:
+        ap.error(f"unknown strategy {unknown[0]!r} (known: random-ws, enas, {HINDSIGHT})")
+    if set(names) == {HINDSIGHT}:  # the target is for the strategies; hindsight alone would check nothing
+        ap.error(f"{HINDSIGHT} is a reference, not a strategy: name random-ws or enas too")
     args.top_k = args.top_k or args.rank_samples
     if args.dataset:
         base = replace(base, dataset=args.dataset, val_size=None)

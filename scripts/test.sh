@@ -9,8 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv-test/bin/python ] || "$PY" -m venv .venv-test
+# pip's own failure stops the script (pipefail); only grep's "nothing left to print" is ignored
 .venv-test/bin/pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1" -e ".[test]" 2>&1 \
-  | grep -v "^WARNING: Location" || true
+  | { grep -v "^WARNING: Location" || true; }
+.venv-test/bin/python -c "import timm, pretrainedmodels, torchvision, ray, httpx, starlette, uvicorn, onnxruntime, onnxscript" \
+  || { echo "test.sh: the test extras did not install" >&2; exit 1; }
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
   { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium; } >/dev/null 2>&1 \

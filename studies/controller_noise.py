@@ -15,6 +15,7 @@ was measured before enas had ENAS's tanh bound on its logits (ENAS_OPTIONS has i
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 from dataclasses import replace
@@ -64,11 +65,17 @@ def main() -> int:
     print(f"enas controller (tanh constant {args.tanh_constant:g}) on the {args.space} space, "
           f"rewards ~ N({args.reward}, {args.sd}), "
           f"{args.per_epoch} an epoch; entropy at the start and after each epoch:")
+    unmeasured = []
     for lr in (float(x) for x in args.lrs.split(",")):
         for seed in (int(x) for x in args.seeds.split(",")):
             curve = entropy_curve(space, lr, seed, args)
             print(f"  lr {lr:g} seed {seed}: " + " ".join(f"{h:.0f}" for h in curve)
                   + f"  (lowest {min(curve):.0f}, {min(curve) / curve[0]:.0%} of the start)", flush=True)
+            if not all(map(math.isfinite, curve)):  # a diverged controller: its entropy is not a measurement
+                unmeasured.append(f"lr {lr:g} seed {seed}")
+    if unmeasured:
+        print(f"FAILED: the entropy is not finite for {', '.join(unmeasured)}")
+        return 1
     return 0
 
 

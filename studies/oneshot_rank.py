@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import tempfile
@@ -136,8 +137,13 @@ def main() -> int:
     short = [s for s, v in out["strategies"].items() if v["pairs"] < args.archs]
     if short:
         print(f"FAILED: fewer than {args.archs} stand-alone children finished for {', '.join(short)}")
-        return 1
-    return 0
+    # tau is undefined (nan) where one side scores every architecture the same, e.g. a collapsed supernet
+    undefined = [s for s, v in out["strategies"].items()
+                 if not all(math.isfinite(v.get(k, 0.0)) for k in ("tau", "tau_retrained"))]
+    if undefined:
+        print(f"FAILED: Kendall tau is undefined (one side scores every architecture the same) for "
+              f"{', '.join(undefined)}")
+    return 1 if short or undefined else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from references import require
 
 import nasdsl
 from nasdsl.cli.dispatch import main as cli
@@ -24,7 +25,7 @@ def n_params(m: torch.nn.Module) -> int:
 
 
 def test_mobile_parameter_count_equals_cadene():
-    pretrainedmodels = pytest.importorskip("pretrainedmodels")
+    pretrainedmodels = require("pretrainedmodels")
     ours = nasdsl.compile("nasnet_a_mobile", aux_head=False)
     ref = pretrainedmodels.nasnetamobile(num_classes=1000, pretrained=None)
     assert n_params(ours) == n_params(ref)

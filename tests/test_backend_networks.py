@@ -156,8 +156,7 @@ def test_a_strided_identity_is_never_dropped_on_tf_slim_and_dropped_on_darts():
     assert "UNDROPPED = ('id',)" in supernet_source("nasnet") and "UNDROPPED = ()" in supernet_source("darts")
 
 
-def test_cse_pipeline_is_honoured_when_available():
-    pytest.importorskip("nasdsl.ir.passes.cse")
+def test_cse_pipeline_is_honoured():
     plain = generate_source("nasnet_a_mobile")
     merged = generate_source("nasnet_a_mobile", passes="cse")
     assert merged != plain

@@ -7,8 +7,11 @@ from nasdsl.lang.load import load, load_text, zoo_index
 
 
 def test_zoo_loads():
-    for name in zoo_index():
-        load(name)
+    names = zoo_index()
+    assert {"nasnet_a_mobile", "nasnet_a_normal", "darts_v2_cifar", "pnasnet5_large", "nasnet"} <= set(names)
+    for name in names:
+        program = load(name)
+        assert name in {**program.cells, **program.networks, **program.spaces}, name
 
 
 def test_nasnet_mobile_spec():

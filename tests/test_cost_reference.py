@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from references import require
 from torch import nn
 
 from nasdsl.ir.cost import cost
 
-pretrainedmodels = pytest.importorskip("pretrainedmodels")
+pretrainedmodels = require("pretrainedmodels")
 
 
 def n_params(m: nn.Module) -> int:
@@ -56,7 +57,7 @@ def test_nasnet_a_mobile_matches_cadene_and_the_paper():
 
 @pytest.mark.slow
 def test_nasnet_a_large_matches_cadene_timm_and_the_paper():
-    timm = pytest.importorskip("timm")
+    timm = require("timm")
     ours = cost("nasnet_a_large")
     ref = pretrainedmodels.nasnetalarge(num_classes=1000, pretrained=None)
     assert ours.params == n_params(ref)
@@ -67,7 +68,7 @@ def test_nasnet_a_large_matches_cadene_timm_and_the_paper():
 
 @pytest.mark.slow
 def test_pnasnet5_large_matches_cadene_and_timm():
-    timm = pytest.importorskip("timm")
+    timm = require("timm")
     ours = cost("pnasnet5_large")
     assert ours.params == n_params(pretrainedmodels.pnasnet5large(num_classes=1000, pretrained=None))
     assert ours.madds == hook_madds(timm.create_model("pnasnet5large", num_classes=1000), 331)

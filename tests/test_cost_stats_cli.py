@@ -1,7 +1,7 @@
 """`nasdsl stats`: the per-stage table, totals, --plot, cell files and errors."""
 from __future__ import annotations
 
-import pytest
+from references import require
 
 from nasdsl.cli.dispatch import main
 from nasdsl.ir.cost import cost
@@ -35,7 +35,7 @@ def test_stats_of_a_cell_file_uses_the_cifar_network(tmp_path, capsys):
 
 
 def test_stats_plot(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     out = tmp_path / "stages.png"
     assert main(["stats", "nasnet_a_cifar", "--plot", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from onnx_helpers import run_blocked, tiny_classifier, write_images
+from references import require
 
 from nasdsl.cli.dispatch import main
 from nasdsl.deploy.export import export_onnx
@@ -46,7 +47,7 @@ def test_shipped_imagenet_labels():
 
 
 def test_preprocess_matches_torchvision(images):
-    tv = pytest.importorskip("torchvision.transforms")
+    tv = require("torchvision.transforms")
     pre = default_preprocess("imagenet", 224)
     assert (pre.resize, pre.image) == (256, 224)
     ref = tv.Compose([tv.Resize(pre.resize), tv.CenterCrop(pre.image), tv.ToTensor(),

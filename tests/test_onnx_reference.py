@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 from onnx_helpers import write_images
+from references import require
 
 from nasdsl.cli.dispatch import main
 from nasdsl.deploy.infer import Classifier, load_image, preprocess
 from nasdsl.testing import randomize_bn
 
-pretrainedmodels = pytest.importorskip("pretrainedmodels")
+pretrainedmodels = require("pretrainedmodels")
 
 
 @pytest.mark.slow

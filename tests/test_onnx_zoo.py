@@ -7,13 +7,10 @@ import pytest
 from onnx_helpers import run_blocked, write_images
 
 from nasdsl.cli.dispatch import main
+from nasdsl.deploy.export import export_onnx, prepare, verify
 from nasdsl.errors import NasError
 from nasdsl.lang import ast
 from nasdsl.lang.load import load, zoo_index
-
-pytest.importorskip("nasdsl.codegen.generate", reason="the compiler (nasdsl.codegen.generate) has not landed yet")
-
-from nasdsl.deploy.export import export_onnx, prepare, verify
 
 
 def _zoo_networks() -> list[tuple[str, str]]:

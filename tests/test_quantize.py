@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from references import require
 
 from nasdsl.cli.commands.calibration import dataset_images
 from nasdsl.cli.dispatch import main
@@ -16,7 +17,7 @@ from nasdsl.deploy.infer import Classifier
 from nasdsl.deploy.modelcard import read_quantization
 from nasdsl.testing import SMALL_NAS
 
-pytest.importorskip("onnxruntime.quantization")
+require("onnxruntime.quantization")
 
 EXPORT = ["--image", "16", "--classes", "10", "--exporter", "torchscript", "--opset", "17"]
 
@@ -88,7 +89,7 @@ def test_export_int8_card_verify_infer_and_serve(trained, tmp_path, capsys):
     assert main(["infer", str(out), str(png), "--top", "1", "--provider", "cpu"]) == 0
     assert re.search(r"^\s+[\d.]+\s+(\d)\s+\[\1\]$", capsys.readouterr().out, re.MULTILINE)
 
-    httpx = pytest.importorskip("httpx")
+    httpx = require("httpx")
     from serve_helpers import ServeProcess
 
     server = ServeProcess(out, log=tmp_path / "serve.log")

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from references import require
 
 from nasdsl.errors import NasError
 from nasdsl_search.store import Store
 
-ray = pytest.importorskip("ray")
+ray = require("ray")
 from data_fixtures import write_folder  # noqa: E402  (tests/ is on sys.path under pytest)
 from proc_helpers import child_env, run_cli  # noqa: E402
 from ray_cluster import LocalCluster, _cmdline  # noqa: E402

@@ -10,6 +10,7 @@ import sqlite3
 import time
 
 import pytest
+from references import require
 
 from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl_search.driver import Search, SearchConfig
@@ -134,7 +135,7 @@ def test_the_run_line_names_the_cluster_and_its_nodes():
 
 def test_an_address_where_nothing_answers_fails_fast(tmp_path, capsys):
     """No Ray cluster at --address: one line and exit 2 at once, not minutes of Ray retrying."""
-    pytest.importorskip("ray")
+    require("ray")
     port = socket.socket()
     port.bind(("127.0.0.1", 0))
     address = f"127.0.0.1:{port.getsockname()[1]}"

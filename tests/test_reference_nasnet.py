@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from references import require
 
 import nasdsl
 from nasdsl.cli.dispatch import main as cli
 from nasdsl.testing import randomize_bn
 
-pretrainedmodels = pytest.importorskip("pretrainedmodels")
-timm = pytest.importorskip("timm")
+pretrainedmodels = require("pretrainedmodels")
+timm = require("timm")
 
 TOL = 1e-4
 

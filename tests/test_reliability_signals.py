@@ -32,6 +32,7 @@ from proc_helpers import (
     wait_for,
     wait_gone,
 )
+from references import require
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
@@ -123,7 +124,7 @@ def test_kill_minus_nine_of_the_driver_takes_the_workers_down(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_local_ray_cluster_dies_with_its_driver(tmp_path, sig):
-    pytest.importorskip("ray")
+    require("ray")
     run = tmp_path / "run"
     proc, marker = _start(run, "--executor", "ray", workers=1)
     try:
@@ -151,7 +152,7 @@ def test_a_ray_search_stops_on_sigterm_and_sighup_as_a_local_one_does(tmp_path, 
     back after ray.init and the signal is remembered, so the stop is the local pool's: exit 128 + N,
     the resume line, the trials in flight marked with the signal's name (it was exit -6 or 1 and
     no line for SIGTERM, SIGINT's name and 130 for SIGHUP)."""
-    pytest.importorskip("ray")
+    require("ray")
     run = tmp_path / "run"
     proc, marker = _start(run, "--executor", "ray", workers=1)
     try:
@@ -174,7 +175,7 @@ def test_a_ray_search_whose_own_node_dies_stops_and_resumes(tmp_path):
     """The driver's local Ray node gone (its raylet killed): the search stops with one line, exit 2
     and the resume line, and fails no trial for it (every later trial used to fail at once, and the
     run ended with exit 0); --resume finishes the run on a new cluster."""
-    pytest.importorskip("ray")
+    require("ray")
     run = tmp_path / "run"
     proc, marker = _start(run, "--executor", "ray", workers=1)
     try:

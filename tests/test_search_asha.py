@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 from proc_helpers import cli as nasdsl
 from proc_helpers import kill_group_when, store_count
+from references import require
 
 from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl_search.driver import Search, SearchConfig
@@ -174,7 +175,7 @@ def test_report_shows_the_rungs(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_asha_on_a_local_ray_cluster(tmp_path):
-    pytest.importorskip("ray")
+    require("ray")
     s = Search(tmp_path / "run", asha_config("evolution", trials=12))
     summary = s.run("ray", workers=2, progress=False)
     s.close()

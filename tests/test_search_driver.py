@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from references import require
 
 from nasdsl.cli.dispatch import main as nasdsl_main
 from nasdsl.errors import NasError
@@ -261,7 +262,7 @@ def test_new_search_needs_valid_config(tmp_path):
 
 @pytest.mark.slow
 def test_ray_executor_runs_trials_on_a_local_cluster(tmp_path):
-    pytest.importorskip("ray")
+    require("ray")
     s = Search(tmp_path / "run", synthetic("ppo", 12))
     summary = s.run("ray", workers=2, progress=False)
     trials = s.store.trials()

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from onnx_helpers import tiny_classifier, write_images
 from proc_helpers import run_cli, user_error
+from references import require
 from serve_helpers import (
     ServeProcess,
     finish_request,
@@ -34,9 +35,9 @@ from nasdsl.deploy.infer import Classifier
 from nasdsl.deploy.labels import default_labels
 from nasdsl.deploy.modelcard import ModelCard, default_preprocess
 
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+httpx = require("httpx")
+require("starlette")
+require("uvicorn")
 
 SIZE = 32
 

@@ -12,8 +12,10 @@ import time
 
 import pytest
 import torch
+from references import require
 
 from nasdsl.cli.dispatch import main
+from nasdsl.errors import NasError
 from nasdsl_search.devices import check_device, pin_worker, resolve_device
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.executors import LocalExecutor, make_executor
@@ -37,7 +39,7 @@ def test_device_values_are_checked():
     assert check_device("cuda:1") == "cuda:1" and resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type == ("cuda" if CUDA else "cpu")
     for bad in ("gpu", "cuda:", "cuda:x", ""):
-        with pytest.raises(Exception, match="--device must be"):
+        with pytest.raises(NasError, match="--device must be"):
             check_device(bad)
 
 
@@ -115,7 +117,7 @@ def test_pool_workers_are_pinned_round_robin():
 def test_ray_tasks_ask_for_the_given_resources(tmp_path):
     """A local Ray cluster declaring one GPU: children asking for half a GPU and one CPU each are
     scheduled and finish (on the CPU: there is no real GPU behind the declared one here)."""
-    ray = pytest.importorskip("ray")
+    ray = require("ray")
     ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
     try:

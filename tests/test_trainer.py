@@ -4,6 +4,7 @@ and on the DataLoader path; recipes' optimizer, schedule and EMA; top-1/top-5 ev
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -275,8 +276,12 @@ def test_cuda_training_and_resume(amp):
     cfg = TrainConfig(epochs=2, batch_size=32)
     t = run(cfg, data, val, device="cuda", amp=amp)
     assert next(t.model.parameters()).is_cuda
-    assert t.evaluate()["top1"] >= 0.0
+    # the same 4 steps as on the CPU: the held-out loss agrees (loosely under AMP's 16-bit arithmetic)
+    got, want = t.evaluate()["loss"], run(cfg, data, val).evaluate()["loss"]
+    assert math.isfinite(got) and abs(got - want) <= (0.1 if amp else 0.02) * want, (got, want)  # TF32 convs
     r = run(cfg, data, val, stop_after=1, device="cuda", amp=amp)
-    if not amp:  # cuDNN may pick other kernels, so only closeness is promised on the GPU
-        a, b = weights(t), weights(r)
-        assert all(torch.allclose(a[n].float(), b[n].float(), atol=1e-3) for n in a)
+    # cuDNN may pick other kernels, so only closeness is promised on the GPU
+    a, b = weights(t), weights(r)
+    assert all(torch.allclose(a[n].float(), b[n].float(), atol=1e-2 if amp else 1e-3) for n in a)
+    start = model().state_dict()
+    assert any(not torch.equal(a[n].cpu(), v) for n, v in start.items() if v.is_floating_point())  # it trained

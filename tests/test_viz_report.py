@@ -208,6 +208,7 @@ def run_chromium(exe: str, url: str, profile, *extra: str) -> subprocess.Complet
 def browser_findings(exe: str, page, tmp_path) -> tuple[list[str], list[str], list[str], str]:
     """Console lines of the page as written; errors and resource requests its probed copy records."""
     run = run_chromium(exe, page.as_uri(), tmp_path / "plain", "--dump-dom")
+    assert run.returncode == 0 and "</html>" in run.stdout, run.stderr[-2000:]  # else no console to read
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     probed = page.with_name("probed.html")
     probed.write_text(page.read_text().replace("<head>", "<head>" + PROBE, 1))
