@@ -199,10 +199,10 @@ def main() -> int:
         verdicts.append(f"{name}: wall time to reach plain random's best against random's whole run (per seed: "
                         f"{text}): {wall_saving}")
         per_seed = [r["spent"] / n if n else math.inf for n, r in zip(needed, results["random"])]  # each seed against its own random
-        verdicts.append(f"{name}: per seed, random's child-epochs over these: "
-                        + ", ".join(f"{x:.2f}x" for x in per_seed) + " (target 3x on every seed)")
+        shown = ", ".join(f"{x:.2f}x" for x in per_seed)
+        verdicts.append(f"{name}: per seed, random's child-epochs over these: {shown} (target 3x on every seed)")
         if not all(x >= 3 for x in per_seed):  # a seed that never reached it saves 0x
-            missed.append(f"{name}'s saving is below 3x on a seed ({', '.join(f'{x:.2f}x' for x in per_seed)})")
+            missed.append(f"{name}'s saving is below 3x on a seed ({shown})")
     print("\n" + "\n".join(verdicts))
     if missed:
         print("MISSED: " + "; ".join(missed))

@@ -10,8 +10,8 @@ an op as `Sequential(op, DropPath)`, which adds a `0.` to its keys.
 
 Cells pair up in forward order; inside a module (an op, a preprocessor, a stem conv) the tensors
 pair up in registration order, which both sides share (conv, then BN weight, bias, running mean,
-running var, count), and every pair must have the same shape (and floats for our floats). Anything left over on either side is
-a NasError naming the keys.
+running var, count), and every pair must have the same shape (and floats for our floats). Anything
+left over on either side is a NasError naming the keys.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ...errors import NasError, print_error
-from ...lang.fmt import format_item, format_text
+from ...lang.fmt import format_item, format_module
 from ...lang.load import zoo_index
 from ...lang.parse import parse
 from ...lang.source import BOM, check_output, is_user_file, read_text, replace_file
@@ -46,8 +46,9 @@ def run(args) -> int:
     for target in args.files:
         try:
             text, path = _source(target)
-            formatted = format_text(text, target)
-            shown = formatted if path or target == "-" else format_item(parse(text, target), target)
+            module = parse(text, target)
+            formatted = format_module(module)
+            shown = formatted if path or target == "-" else format_item(module, target)
         except NasError as e:
             print_error(e, args.debug)
             bad = True
