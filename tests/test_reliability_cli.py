@@ -322,6 +322,28 @@ def test_fmt_write_that_fails_leaves_the_file_as_it_was(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nas"]  # no temporary file left
 
 
+WEIGHT_READERS = {  # every command that reads a weights file, with the file last
+    "convert-weights": ["convert-weights", "--from", "cadene", "--network", "nasnet_a_cifar", "-o", "o.pt"],
+    "export": ["export", "nasnet_a_cifar", "-o", "o.onnx", "--weights"],
+}
+
+
+@pytest.mark.parametrize("command", WEIGHT_READERS)
+def test_a_weights_file_that_cannot_be_read_says_why_the_same_way_everywhere(tmp_path, command):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "locked.pt").write_bytes(b"weights")
+    (tmp_path / "locked.pt").chmod(0)
+    (tmp_path / "junk.pt").write_bytes(b"hello\n" * 50)
+    argv = WEIGHT_READERS[command]
+    for name, needle in (("missing.pt", "missing.pt: error: no such weights file"),
+                         ("folder", "folder: error: is a directory, not a weights file"),
+                         ("junk.pt", "junk.pt: error: not a PyTorch state_dict file"),
+                         ("locked.pt", "locked.pt: error: cannot read it: permission denied")):
+        run = _unprivileged if name == "locked.pt" else run_cli
+        user_error(run(*argv, name, cwd=tmp_path), needle, one_line=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "junk.pt", "locked.pt"]
+
+
 def test_train_into_a_read_only_folder_is_refused_before_any_work(tmp_path, read_only):
     for out in ("ro/tr2", "ro"):
         start = time.perf_counter()

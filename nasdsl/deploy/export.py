@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..weights.reference import is_state_dict, non_finite, torch_load
+from ..weights.files import non_finite, read_state_dict
 from .labels import default_labels, read_labels
 from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model, training_card_problem
 
@@ -122,23 +122,13 @@ def trained_preprocess(trained: dict, size: int, crop_pct: float | None, fallbac
 
 def read_weights(path: str | Path) -> tuple[dict, dict | None]:
     """(state_dict, the training card or None) from a weights file: a bare state_dict (torch.save,
-    `nasdsl convert-weights`) or a dict with "state_dict" and "card" (`nasdsl train`)."""
-    try:
-        state = torch_load(path)
-    except FileNotFoundError:
-        raise fail(path, "no such weights file") from None
-    except Exception as e:  # noqa: BLE001 (unpickling errors come in many types)
-        raise fail(path, f"not a PyTorch state_dict file ({e.__class__.__name__})") from None
-    card = None
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        card = state.get("card")
-        state = state["state_dict"]
-        if card is not None and not (isinstance(card, dict) and {"image", "mean", "std", "labels"} <= card.keys()):
-            raise fail(path, "its training card lacks image, mean, std or labels")
-        if card is not None and (problem := training_card_problem(card)):
-            raise fail(path, f"its training card is damaged: {problem}")
-    if not is_state_dict(state):
-        raise fail(path, "expected a dict of named tensors (a state_dict)")
+    `nasdsl convert-weights`) or a checkpoint with "state_dict" and "card" (`nasdsl train`)."""
+    state, rest = read_state_dict(path)
+    card = rest.get("card")
+    if card is not None and not (isinstance(card, dict) and {"image", "mean", "std", "labels"} <= card.keys()):
+        raise fail(path, "its training card lacks image, mean, std or labels")
+    if card is not None and (problem := training_card_problem(card)):
+        raise fail(path, f"its training card is damaged: {problem}")
     return state, card
 
 

@@ -11,10 +11,7 @@ else is a NasError naming the keys.
 """
 from __future__ import annotations
 
-import pickle
 import re
-import warnings
-import zipfile
 from collections.abc import Mapping
 
 import torch
@@ -90,55 +87,3 @@ def convert(reference: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tens
     if problems:
         raise cannot_map(source, problems)
     return {k: out[k] for k in ours}
-
-
-def _reason(e: Exception) -> str:
-    """One short line on why torch.load failed (its unpickling errors run to a page of advice)."""
-    if isinstance(e, pickle.UnpicklingError):
-        return "not a pickle of tensors"
-    first = (str(e).strip().splitlines() or [""])[0]
-    return f"{type(e).__name__}: {first[:120]}" if first else type(e).__name__
-
-
-def torch_load(path) -> object:
-    """torch.load of a user's weights file, tensors and plain data only (weights_only), without torch's
-    warning about a pickle protocol it did not write itself (the error that follows says enough)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Detected pickle protocol")
-        return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def non_finite(state: Mapping[str, torch.Tensor]) -> str:
-    """"" or what is wrong with weights whose floating-point tensors hold NaN or inf (a diverged
-    training's: every prediction would be NaN), naming the first three."""
-    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    if not broken:
-        return ""
-    more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
-    return f"weights that are not finite (NaN or inf) in {', '.join(broken[:3])}{more}"
-
-
-def is_state_dict(obj: object) -> bool:
-    """Whether `obj` is a state_dict: tensors keyed by their names."""
-    return isinstance(obj, Mapping) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                            for k, v in obj.items())
-
-
-def load_state_dict(path: str) -> dict[str, torch.Tensor]:
-    """A state_dict from a .pth file (a bare state_dict or a checkpoint holding 'state_dict')."""
-    try:
-        obj = torch_load(path)
-    except FileNotFoundError:
-        raise NasError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise NasError(f"{path}: is a directory, not a .pth file") from None
-    except PermissionError:
-        raise NasError(f"{path}: cannot read it: permission denied") from None
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, KeyError, IndexError,
-            TypeError, AttributeError, UnicodeDecodeError, OverflowError, OSError) as e:  # any bytes that are not a
-        raise NasError(f"{path}: not a PyTorch state_dict ({_reason(e)})") from None  # state_dict; truncated: OSError
-    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        obj = obj["state_dict"]
-    if not is_state_dict(obj):
-        raise NasError(f"{path}: not a state_dict of named tensors")
-    return dict(obj)

@@ -22,10 +22,11 @@ def run(args) -> int:
     import torch
 
     from ...codegen.generate import compile as compile_network
-    from ...weights.reference import convert, load_state_dict, non_finite
+    from ...weights.files import non_finite, read_state_dict
+    from ...weights.reference import convert
 
     check_output(args.output, inputs=[args.src, *input_files(args.network)])
-    reference = load_state_dict(args.src)
+    reference, _ = read_state_dict(args.src)  # a training checkpoint's card is not carried over
     ours = compile_network(args.network, args.name, aux_head=False).state_dict()
     try:
         converted = convert(reference, ours, args.source)
