@@ -3,6 +3,7 @@ weights loading, and the errors a user can hit."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import onnx
@@ -13,7 +14,7 @@ from onnx_helpers import tiny_classifier
 from nasdsl.deploy.export import export_onnx, load_weights, verify
 from nasdsl.deploy.infer import Classifier
 from nasdsl.deploy.labels import default_labels
-from nasdsl.deploy.modelcard import PREFIX, ModelCard, default_preprocess
+from nasdsl.deploy.modelcard import PREFIX, ModelCard, default_preprocess, training_card_problem
 from nasdsl.errors import NasError
 
 SOURCE = "# a .nas source\nnetwork tiny { normal = c }\n"
@@ -80,6 +81,31 @@ def test_from_props_rejects_damaged_metadata():
         ModelCard.from_props({k: v for k, v in good.items() if k != PREFIX + "mean"})
     with pytest.raises(NasError, match="no nasdsl metadata"):
         ModelCard.from_props({"other": "1"})
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"image": 0}, {"image": 4096}, {"image": 4097}, {"resize": 31}, {"resize": 4096}, {"resize": 4097},
+    {"mean": [0.5, 0.5]}, {"mean": [0.5, 0.5, float("inf")]}, {"std": [0.5, 0.5, -1.0]}, {"std": [1e-9] * 3},
+    {"interpolation": "lanczos9"}, {"interpolation": "nearest"},
+])
+def test_a_training_card_is_held_to_what_a_model_card_accepts(change):
+    """`nasdsl train`'s card (python values) and an exported model's metadata (strings) are refused
+    for the same preprocessing, so nothing export writes from a training card fails in `infer`."""
+    card = {"image": 32, "resize": 32, "mean": [0.5] * 3, "std": [0.25] * 3, "labels": ["a", "b"],
+            "interpolation": "bilinear", **change}
+    props = {**_card(classes=2).to_props(), **{PREFIX + k: str(v) for k, v in
+                                              (("image_size", card["image"]), ("resize", card["resize"]))},
+             PREFIX + "mean": json.dumps(card["mean"]), PREFIX + "std": json.dumps(card["std"]),
+             PREFIX + "labels": json.dumps(card["labels"]), PREFIX + "interpolation": card["interpolation"]}
+    problem = training_card_problem(card)
+    try:
+        ModelCard.from_props(props, "m.onnx")
+        refused = None
+    except NasError as e:
+        refused = str(e)
+    assert (problem is None) == (refused is None), (problem, refused)
+    if problem:
+        assert problem in refused
 
 
 def test_export_errors(tmp_path):

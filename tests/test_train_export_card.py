@@ -83,6 +83,7 @@ def test_a_bare_state_dict_still_exports(trained, tmp_path, capsys):
 @pytest.mark.parametrize("change", [
     {"image": "abc"}, {"image": float("nan")}, {"labels": 10}, {"labels": [1, 2]}, {"mean": [float("nan"), 0, 0]},
     {"std": [0.0, 1.0, 1.0]}, {"mean": [0.5]}, {"resize": -5}, {"resize": 100_000}, {"interpolation": "bogus"},
+    {"image": True}, {"resize": 8}, {"image": 5000}, {"mean": [True, 0, 0]},
 ])
 def test_a_damaged_training_card_is_refused_before_anything_is_written(trained, tmp_path, capsys, change):
     """Each of these was an internal error (exit 3) or an .onnx that `infer` then refused."""

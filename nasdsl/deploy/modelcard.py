@@ -67,30 +67,41 @@ class Preprocess:
     std: tuple[float, float, float]
     interpolation: str = "bilinear"
 
+    def problem(self) -> str | None:
+        """What `nasdsl infer` refuses in this preprocessing (every card, exported or trained, is held
+        to it); None if nothing."""
+        if not 0 < self.image <= MAX_SIDE:
+            return f"image size {self.image} is not 1 to {MAX_SIDE} pixels"
+        if not self.image <= self.resize <= MAX_SIDE:
+            return f"resize {self.resize} is not a size from the crop's {self.image} to {MAX_SIDE} pixels"
+        for name, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) != 3 or not all(map(math.isfinite, values)) or (name == "std" and min(values) <= 0):
+                return f"{name} {list(values)} must hold 3 numbers, all finite (std > 0)"
+        if self.interpolation not in INTERPOLATIONS:
+            return f"unknown interpolation {self.interpolation!r} (known: {', '.join(INTERPOLATIONS)})"
+        return None
+
 
 def training_card_problem(card: dict) -> str | None:
     """What is wrong with the card `nasdsl train` saves with its weights (image, labels, mean, std,
-    and optionally resize and interpolation), held to what `from_props` will accept; None if nothing."""
-    def count(v) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIDE
+    and optionally resize and interpolation): types here, bounds those of every card
+    (`Preprocess.problem`); None if nothing."""
+    def size(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
 
-    def triple(v) -> bool:
-        return (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)
-                and all(map(math.isfinite, v)))
+    def numbers(v) -> bool:
+        return isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
 
-    if not count(card["image"]):
-        return f"image {card['image']!r} is not a size of 1 to {MAX_SIDE} pixels"
-    labels = card["labels"]
+    labels, resize, interpolation = card["labels"], card.get("resize"), card.get("interpolation")
+    resize = card["image"] if resize is None else resize  # optional: a card from before they were kept
     if not (isinstance(labels, (list, tuple)) and labels and all(isinstance(x, str) for x in labels)):
         return f"labels {labels!r} is not a list of names"
-    if not (triple(card["mean"]) and triple(card["std"]) and min(card["std"]) > 0):
-        return f"mean {card['mean']!r} and std {card['std']!r} must be 3 finite numbers each (std > 0)"
-    resize = card.get("resize")
-    if resize is not None and not (count(resize) and resize >= card["image"]):
-        return f"resize {resize!r} is not a size from the image's {card['image']} to {MAX_SIDE} pixels"
-    if card.get("interpolation") not in (None, *INTERPOLATIONS):
-        return f"unknown interpolation {card['interpolation']!r} (known: {', '.join(INTERPOLATIONS)})"
-    return None
+    if not (size(card["image"]) and size(resize)):
+        return f"image {card['image']!r} and resize {resize!r} must be whole numbers of pixels"
+    if not (numbers(card["mean"]) and numbers(card["std"])):
+        return f"mean {card['mean']!r} and std {card['std']!r} must be lists of numbers"
+    return Preprocess(image=card["image"], resize=resize, mean=tuple(card["mean"]), std=tuple(card["std"]),
+                      interpolation="bilinear" if interpolation is None else interpolation).problem()
 
 
 def default_preprocess(stem: str, image: int, crop_pct: float | None = None) -> Preprocess:
@@ -166,25 +177,17 @@ class ModelCard:
                 raise fail(file, f"metadata key {PREFIX}{key} is missing")
             return own[key]
 
-        def triple(key: str) -> tuple[float, float, float]:
+        def numbers(key: str) -> tuple[float, ...]:
             try:
-                vals = tuple(float(v) for v in json.loads(get(key)))
+                return tuple(float(v) for v in json.loads(get(key)))
             except (ValueError, TypeError) as e:
                 raise fail(file, f"metadata {PREFIX}{key} is not a list of numbers ({e})") from None
-            if len(vals) != 3 or not all(map(math.isfinite, vals)) or (key == "std" and min(vals) <= 0):
-                raise fail(file, f"metadata {PREFIX}{key} must hold 3 numbers, all finite (std > 0)")
-            return vals  # type: ignore[return-value]
 
-        def integer(key: str, most: int | None = None) -> int:
+        def integer(key: str) -> int:
             try:
-                val = int(get(key))
+                return int(get(key))
             except ValueError:
                 raise fail(file, f"metadata {PREFIX}{key} is not an integer") from None
-            if val <= 0:
-                raise fail(file, f"metadata {PREFIX}{key} must be positive")
-            if most is not None and val > most:
-                raise fail(file, f"metadata {PREFIX}{key} is {val}; at most {most} pixels")
-            return val
 
         if get("format") != FORMAT_VERSION:
             raise fail(file, f"model card format {own['format']!r}; this nasdsl reads {FORMAT_VERSION}")
@@ -194,14 +197,13 @@ class ModelCard:
             raise fail(file, f"metadata {PREFIX}labels is not a JSON list") from None
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise fail(file, f"metadata {PREFIX}labels is not a list of strings")
-        interpolation = get("interpolation")
-        if interpolation not in INTERPOLATIONS:
-            raise fail(file, f"unknown interpolation {interpolation!r} (known: {', '.join(INTERPOLATIONS)})")
-        pre = Preprocess(image=integer("image_size", MAX_SIDE), resize=integer("resize", MAX_SIDE),
-                         mean=triple("mean"), std=triple("std"), interpolation=interpolation)
-        if pre.resize < pre.image:
-            raise fail(file, f"resize {pre.resize} is smaller than the crop {pre.image}")
+        pre = Preprocess(image=integer("image_size"), resize=integer("resize"), mean=numbers("mean"),  # type: ignore[arg-type]
+                         std=numbers("std"), interpolation=get("interpolation"))
+        if problem := pre.problem():
+            raise fail(file, f"metadata: {problem}")
         classes = integer("classes")
+        if classes <= 0:
+            raise fail(file, f"metadata {PREFIX}classes must be positive")
         if len(labels) != classes:
             raise fail(file, f"{len(labels)} labels for {classes} classes")
         return cls(network=get("network"), source=own.get("source", ""), classes=classes,
