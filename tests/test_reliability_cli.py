@@ -344,6 +344,36 @@ def test_a_weights_file_that_cannot_be_read_says_why_the_same_way_everywhere(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "junk.pt", "locked.pt"]
 
 
+def test_fmt_write_of_a_hard_linked_file_reaches_every_link(tmp_path):
+    """A file with other names is rewritten where it lies (its inode, owner and links kept); it was
+    replaced by a new file, and the other names kept the old text."""
+    untidy = CELL.replace("    b0 =", "  b0  =")
+    (tmp_path / "x.nas").write_text(untidy)
+    os.link(tmp_path / "x.nas", tmp_path / "y.nas")
+    inode = (tmp_path / "x.nas").stat().st_ino
+    assert run_cli("fmt", "--write", "x.nas", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "y.nas").read_text() == (tmp_path / "x.nas").read_text() != untidy
+    assert (tmp_path / "x.nas").stat().st_ino == inode
+    assert run_cli("fmt", "--check", "y.nas", cwd=tmp_path).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nas", "y.nas"]
+
+
+def test_fmt_write_of_a_hard_linked_file_that_fails_leaves_it_as_it_was(tmp_path):
+    import resource
+
+    compact = "cell c:normal{b0=id(h0)+id(h1)\nout=concat(b0)}\n"  # 47 bytes; formatted, 66
+    kept = _files(tmp_path, {"x.nas": compact})
+    os.link(tmp_path / "x.nas", tmp_path / "y.nas")
+    kept[tmp_path / "y.nas"] = kept[tmp_path / "x.nas"]
+    for limit in (len(compact) + 10, 16):  # EFBIG between the old size and the new, or below both
+        r = subprocess.run([sys.executable, "-m", "nasdsl.cli.dispatch", "fmt", "--write", "x.nas"], cwd=tmp_path,
+                           env=child_env(), capture_output=True, text=True, timeout=120,
+                           preexec_fn=lambda n=limit: resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)))
+        _refused_and_kept(r, kept, "x.nas: error: cannot write")
+        assert (tmp_path / "x.nas").stat().st_nlink == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nas", "y.nas"]
+
+
 def test_train_into_a_read_only_folder_is_refused_before_any_work(tmp_path, read_only):
     for out in ("ro/tr2", "ro"):
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 that is not UTF-8 is an error naming the line and column of the first bad byte (never a silent
 U+FFFD); a directory or a missing file is said as such. `-` reads standard input the same way.
 Writing them: outputs are checked before any work (never an input, never a read-only place), and a
-file rewritten in place is replaced whole or not at all."""
+file rewritten in place is written whole or not at all."""
 from __future__ import annotations
 
 import contextlib
@@ -145,10 +145,15 @@ def refuse_files_of_others(folder: str | Path, names: Iterable[str], flag: str =
 
 
 def replace_file(path: str | Path, data: bytes) -> None:
-    """Write `data` over the file `path` (through a link: over the file it names) atomically, its
-    permission bits kept: a write that fails (disk full, a size limit) leaves the file as it was."""
+    """Write `data` over the file `path` (through a link: over the file it names), whole or not at
+    all: a write that fails (disk full, a size limit) leaves the file as it was. A file of one name
+    is replaced by a new one with its permission bits; one with other names (hard links) is written
+    where it lies, so that every name reads the new text."""
     target = Path(os.path.realpath(path))
     try:
+        if target.stat().st_nlink > 1:
+            _write_in_place(target, data)
+            return
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as e:
         raise NasError(Diagnostic(f"cannot write: {e.strerror or e}", str(path))) from None
@@ -163,3 +168,27 @@ def replace_file(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise NasError(Diagnostic(f"cannot write: {e.strerror or e}", str(path))) from None
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    """Overwrite `target`'s own bytes with `data`. The room for them is taken first (fallocate): a full
+    disk or a size limit stops the write there, before a byte of the file changes (what the failed
+    attempt added is cut off again); within that room the write cannot run out of space. Unlike a
+    replacement, a kill during the one write of a few kilobytes can leave the file half written."""
+    fd = os.open(target, os.O_WRONLY)
+    try:
+        old = os.fstat(fd).st_size
+        if len(data) > old:
+            try:
+                os.posix_fallocate(fd, 0, len(data))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, old)
+                raise
+        view = memoryview(data)
+        while view:
+            view = view[os.pwrite(fd, view, len(data) - len(view)):]
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
