@@ -592,6 +592,15 @@ def _same_classes(a: Path, ta: dict, b: Path, tb: dict) -> None:
                        f"only in {b.name}/: {', '.join(only_b) or '-'}")
 
 
+SIZE_SAMPLE = 101  # training images whose median shorter side is a folder's own image size (odd: one median)
+
+
+def spread(items: list, n: int) -> list:
+    """Up to `n` of `items`, evenly spread over them (over the classes, in `_flatten`'s order: one odd
+    class of files would set a size taken from the first ones)."""
+    return items if len(items) <= n else [items[i * len(items) // n] for i in range(n)]
+
+
 def _flatten(tree: dict[str, list[Path]], index: dict[str, int]) -> tuple[list[Path], list[int]]:
     files, labels = [], []
     for name, fs in tree.items():
@@ -650,8 +659,7 @@ def _open_imagefolder(spec: str, root: Path, *, image: int | None, augment: str,
     index = {n: i for i, n in enumerate(names)}
     files, labels = _flatten(train_tree, index)
     if image is None:  # the data set's own size: the median shorter side of up to 101 training images
-        sample = files[::max(1, len(files) // 101)]  # spread over the classes (one odd file set it before)
-        image = int(np.median([min(_check_header(f)) for f in sample]))
+        image = int(np.median([min(_check_header(f)) for f in spread(files, SIZE_SAMPLE)]))
     rng = np.random.default_rng(split_seed)
     if val_tree is None:
         val = max(1, round(0.1 * len(files))) if val_size is None else val_size

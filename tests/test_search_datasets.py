@@ -20,6 +20,7 @@ from nasdsl_search.data import (
     InMemoryDataset,
     load_dataset,
     open_dataset,
+    spread,
 )
 
 
@@ -217,6 +218,14 @@ def test_cifar10_bundle_names_and_statistics(tmp_path):
     b = open_dataset(f"cifar10:{write_cifar(tmp_path / 'c')}", val_size=8)
     assert b.labels == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     assert b.mean == CIFAR10_MEAN and b.augment == "cifar" and len(b.test) == 20 and len(b.val) == 8
+
+
+def test_the_size_sample_is_up_to_101_images_spread_over_the_folder():
+    """It read every file up to 201 (a step of len // 101), and an even count's median could fall between."""
+    for n in (1, 100, 101, 102, 150, 201, 202, 10_000):
+        sample = spread(list(range(n)), 101)
+        assert len(sample) == min(n, 101) and sample == sorted(set(sample)) and sample[0] == 0
+        assert n <= 101 or sample[-1] >= n - n // 101 - 1  # reaches the last classes' files
 
 
 def test_a_folders_own_image_size_is_its_typical_image_not_the_first_file(tmp_path):
