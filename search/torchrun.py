@@ -3,7 +3,9 @@ done, where a C++ thread of torch's (it hosts the rendezvous store) could abort 
 called without an active exception", seen once after a stop. Stopped by a signal it exits 128 + the
 signal, without its SignalException traceback (the launcher says what stopped the run); when a
 rank fails, torchrun's report of it, without the traceback of torchrun's own code, and exit 1; when
-the ranks met a user mistake (which the launcher says once), exit 2 without a report."""
+the ranks met a user mistake (which the launcher says once), exit 2 without a report. Its pid goes
+to the ranks (train_cli.AGENT_ENV): a rank that finds another parent once its death signal is set
+ends, since this process died before the signal could be asked for."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +16,7 @@ from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.run import main
 
-from .train_cli import MISTAKE_ENV, mistakes_left
+from .train_cli import AGENT_ENV, MISTAKE_ENV, mistakes_left
 
 
 def _exit(code: int) -> None:
@@ -34,6 +36,7 @@ if __name__ == "__main__":
     # what the report or the launcher's stop line says
     logging.getLogger("torch.distributed.elastic.multiprocessing.api").setLevel(logging.CRITICAL)
     logging.getLogger("torch.distributed.elastic.agent.server.api").setLevel(logging.ERROR)
+    os.environ[AGENT_ENV] = str(os.getpid())  # the ranks' parent, for them to check once they can hear of its death
     try:
         main(sys.argv[1:])
     except SignalException as e:

@@ -62,6 +62,7 @@ LOADER_WORKERS = 4  # DataLoader processes of a streaming data set, unless --wor
 LAUNCHER_ENV = "NASDSL_TRAIN_LAUNCHER"  # set by --nproc for its torchrun: the launcher holds the run's lock
 # set by --nproc too: where a rank leaves a user mistake (PATH.RANK), for the launcher to say once
 MISTAKE_ENV = "NASDSL_TRAIN_MISTAKE"
+AGENT_ENV = "NASDSL_TRAIN_TORCHRUN"  # set by --nproc's torchrun (search/torchrun.py): its pid, the ranks' parent
 _PARSER: list[argparse.ArgumentParser] = []
 
 
@@ -520,6 +521,9 @@ def run(args: argparse.Namespace) -> int:
 
     if "TORCHELASTIC_RUN_ID" in os.environ:  # a rank under torchrun: it goes when torchrun goes
         death_signal(signal.SIGTERM)()
+        agent = os.environ.get(AGENT_ENV)
+        if agent and os.getppid() != int(agent):  # --nproc's torchrun died before the line above: nothing
+            os._exit(128 + signal.SIGTERM)  # will tell this rank, and nobody hosts its rendezvous; as if told
     check_device(args.device)
     _check_numbers(args)
     _check_outputs(args)

@@ -249,6 +249,36 @@ def test_a_collective_whose_peer_is_gone_is_told_apart_from_a_bug(text, gone):
     assert _peer_gone(RuntimeError(text)) is gone
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def test_ranks_whose_torchrun_died_before_they_could_hear_of_it_end(tmp_path):
+    """A rank asks for its parent-death signal once its imports are done (about a second); a torchrun
+    killed before that left the ranks running on, waiting for a rendezvous nobody hosted. Now a rank
+    checks that its torchrun is still its parent once the signal is set, and ends quietly if not."""
+    src = tmp_path / "small.nas"
+    src.write_text(NAS)
+    marker = new_marker()
+    p = nasdsl("train", str(src), *ARGS, "--epochs", "8", "--nproc", "2", "--out", str(tmp_path / "run"), marker=marker)
+    try:
+        def ranks_started() -> list[int]:  # torchrun's pid, once both its ranks exist
+            agents = [t for t in _children(p.pid) if b"nasdsl_search.torchrun" in cmdline(t)]
+            return agents if agents and len([c for c in _children(agents[0]) if b"train" in cmdline(c)]) == 2 else []
+
+        wait_for(ranks_started, 120, p, "torchrun's two ranks", poll=0.005)
+        torchrun = ranks_started()[0]
+        os.kill(torchrun, signal.SIGKILL)  # the ranks are still importing
+        p.communicate(timeout=60)
+        assert p.returncode == 137
+        assert wait_gone(marker, 20) == []
+    finally:
+        reap(marked(marker))
+
+
 @pytest.mark.slow
 def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     """Each signal goes to the launcher alone: SIGTERM and SIGINT are passed on to torchrun, which
