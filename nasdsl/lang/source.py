@@ -151,7 +151,7 @@ def replace_file(path: str | Path, data: bytes) -> None:
     where it lies, so that every name reads the new text."""
     target = Path(os.path.realpath(path))
     try:
-        if target.stat().st_nlink > 1:
+        if target.stat().st_nlink > 1 and hasattr(os, "posix_fallocate"):  # (not on macOS: replaced there)
             _write_in_place(target, data)
             return
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
