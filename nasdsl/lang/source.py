@@ -2,16 +2,19 @@
 that is not UTF-8 is an error naming the line and column of the first bad byte (never a silent
 U+FFFD); a directory or a missing file is said as such. `-` reads standard input the same way.
 Writing them: outputs are checked before any work (never an input, never a read-only place), and a
-file rewritten in place is written whole or not at all."""
+file rewritten is left as it was when the write fails."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -145,13 +148,13 @@ def refuse_files_of_others(folder: str | Path, names: Iterable[str], flag: str =
 
 
 def replace_file(path: str | Path, data: bytes) -> None:
-    """Write `data` over the file `path` (through a link: over the file it names), whole or not at
-    all: a write that fails (disk full, a size limit) leaves the file as it was. A file of one name
-    is replaced by a new one with its permission bits; one with other names (hard links) is written
-    where it lies, so that every name reads the new text."""
+    """Write `data` over the file `path` (through a link: over the file it names); a write that fails
+    (disk full, a size limit) leaves the file as it was. A file of one name is replaced by a new one
+    with its permission bits (atomic); one with other names (hard links) is written where it lies, so
+    that every name reads the new text (`_write_in_place`)."""
     target = Path(os.path.realpath(path))
     try:
-        if target.stat().st_nlink > 1 and hasattr(os, "posix_fallocate"):  # (not on macOS: replaced there)
+        if target.stat().st_nlink > 1:
             _write_in_place(target, data)
             return
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -171,24 +174,64 @@ def replace_file(path: str | Path, data: bytes) -> None:
 
 
 def _write_in_place(target: Path, data: bytes) -> None:
-    """Overwrite `target`'s own bytes with `data`. The room for them is taken first (fallocate): a full
-    disk or a size limit stops the write there, before a byte of the file changes (what the failed
-    attempt added is cut off again); within that room the write cannot run out of space. Unlike a
-    replacement, a kill during the one write of a few kilobytes can leave the file half written."""
-    fd = os.open(target, os.O_WRONLY)
+    """Overwrite `target`'s own bytes with `data`, with Ctrl-C, SIGTERM and SIGHUP held off until it is
+    done. The room is taken first where the file system can (fallocate), so a full disk or a size
+    limit usually stops it before a byte changes; a write that fails later puts the old bytes back
+    (as far as the failure lets it). A kill -9 in the middle of it can still leave the file half written."""
+    fd = os.open(target, os.O_RDWR)
     try:
-        old = os.fstat(fd).st_size
-        if len(data) > old:
+        old = _read_all(fd)
+        with _signals_held():
             try:
-                os.posix_fallocate(fd, 0, len(data))
+                if len(data) > len(old):
+                    _reserve(fd, len(data))
+                _write_all(fd, data)
+                os.ftruncate(fd, len(data))
+                os.fsync(fd)
             except OSError:
                 with contextlib.suppress(OSError):
-                    os.ftruncate(fd, old)
+                    _write_all(fd, old)
+                    os.ftruncate(fd, len(old))
+                    os.fsync(fd)
                 raise
-        view = memoryview(data)
-        while view:
-            view = view[os.pwrite(fd, view, len(data) - len(view)):]
-        os.ftruncate(fd, len(data))
-        os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks, at = [], 0
+    while chunk := os.pread(fd, 1 << 20, at):
+        chunks.append(chunk)
+        at += len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.pwrite(fd, view, len(data) - len(view)):]
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Take the room for `size` bytes, where the file system can; a file system without fallocate
+    (EOPNOTSUPP, EINVAL, ENOSYS; no posix_fallocate on macOS) leaves it to the write."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block ends (main thread, POSIX; elsewhere nothing)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
