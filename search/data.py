@@ -592,7 +592,7 @@ def _same_classes(a: Path, ta: dict, b: Path, tb: dict) -> None:
                        f"only in {b.name}/: {', '.join(only_b) or '-'}")
 
 
-SIZE_SAMPLE = 101  # training images whose median shorter side is a folder's own image size (odd: one median)
+SIZE_SAMPLE = 101  # training images whose median shorter side is a folder's own image size (odd: one median image)
 
 
 def spread(items: list, n: int) -> list:

@@ -522,7 +522,7 @@ def run(args: argparse.Namespace) -> int:
     if "TORCHELASTIC_RUN_ID" in os.environ:  # a rank under torchrun: it goes when torchrun goes
         death_signal(signal.SIGTERM)()
         agent = os.environ.get(AGENT_ENV)
-        if agent and os.getppid() != int(agent):  # --nproc's torchrun died before the line above: nothing
+        if agent and agent.isdigit() and os.getppid() != int(agent):  # --nproc's torchrun died before the line above: nothing
             os._exit(128 + signal.SIGTERM)  # will tell this rank, and nobody hosts its rendezvous; as if told
     check_device(args.device)
     _check_numbers(args)

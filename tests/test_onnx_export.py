@@ -70,6 +70,9 @@ def test_from_props_rejects_damaged_metadata():
         ("labels", "[1, 2]", "not a list of strings"),
         ("labels", "{", "not a JSON list"),
         ("mean", "[0.5]", "must hold 3 numbers"),
+        ("mean", "[true, 0.5, 0.5]", "not a list of numbers"),  # it read 1.0
+        ("mean", '"123"', "not a list of numbers"),  # it read (1.0, 2.0, 3.0)
+        ("mean", f"[1{'0' * 400}, 0.5, 0.5]", "must hold 3 numbers"),  # OverflowError, exit 3
         ("std", "[0.5, 0, 0.5]", "must hold 3 numbers"),
         ("image_size", "abc", "not an integer"),
         ("interpolation", "lanczos9", "unknown interpolation"),
@@ -86,6 +89,7 @@ def test_from_props_rejects_damaged_metadata():
 @pytest.mark.parametrize("change", [
     {}, {"image": 0}, {"image": 4096}, {"image": 4097}, {"resize": 31}, {"resize": 4096}, {"resize": 4097},
     {"mean": [0.5, 0.5]}, {"mean": [0.5, 0.5, float("inf")]}, {"std": [0.5, 0.5, -1.0]}, {"std": [1e-9] * 3},
+    {"mean": [10 ** 400, 0, 0]}, {"std": [1, 1, 1]},
     {"interpolation": "lanczos9"}, {"interpolation": "nearest"},
 ])
 def test_a_training_card_is_held_to_what_a_model_card_accepts(change):

@@ -75,11 +75,22 @@ class Preprocess:
         if not self.image <= self.resize <= MAX_SIDE:
             return f"resize {self.resize} is not a size from the crop's {self.image} to {MAX_SIDE} pixels"
         for name, values in (("mean", self.mean), ("std", self.std)):
-            if len(values) != 3 or not all(map(math.isfinite, values)) or (name == "std" and min(values) <= 0):
-                return f"{name} {list(values)} must hold 3 numbers, all finite (std > 0)"
+            if len(values) != 3 or not all(map(_is_finite, values)) or (name == "std" and min(values) <= 0):
+                return f"{name} must hold 3 numbers, all finite (std > 0)"
         if self.interpolation not in INTERPOLATIONS:
             return f"unknown interpolation {self.interpolation!r} (known: {', '.join(INTERPOLATIONS)})"
         return None
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def training_card_problem(card: dict) -> str | None:
@@ -90,7 +101,7 @@ def training_card_problem(card: dict) -> str | None:
         return isinstance(v, int) and not isinstance(v, bool)
 
     def numbers(v) -> bool:
-        return isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        return isinstance(v, (list, tuple)) and all(map(_is_number, v))
 
     labels, resize, interpolation = card["labels"], card.get("resize"), card.get("interpolation")
     resize = card["image"] if resize is None else resize  # optional: a card from before they were kept
@@ -179,9 +190,12 @@ class ModelCard:
 
         def numbers(key: str) -> tuple[float, ...]:
             try:
-                return tuple(float(v) for v in json.loads(get(key)))
-            except (ValueError, TypeError) as e:
-                raise fail(file, f"metadata {PREFIX}{key} is not a list of numbers ({e})") from None
+                values = json.loads(get(key))
+            except ValueError as e:
+                raise fail(file, f"metadata {PREFIX}{key} is not JSON ({e})") from None
+            if not (isinstance(values, list) and all(map(_is_number, values))):
+                raise fail(file, f"metadata {PREFIX}{key} is not a list of numbers")
+            return tuple(values)
 
         def integer(key: str) -> int:
             try:
