@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig  # noqa: E402
 from nasdsl_search.scheduler import rung_epochs  # noqa: E402
 from nasdsl_search.strategies import StrategyOptions  # noqa: E402
@@ -120,7 +121,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_epochs = SearchConfig().train.epochs  # the default proxy's full training
     ap.add_argument("--budget", type=int, help="child-epochs per run (default: 40 full trainings)")
-    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--seeds", type=int_list, default="0,1,2,3,4")
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=default_epochs,
@@ -140,7 +141,7 @@ def main() -> int:
     if "random" not in names or not any(name.endswith("+asha") for name in names):
         print("no target to check: --strategies needs random and at least one +asha strategy", file=sys.stderr)
         return 2
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = args.seeds
     options = StrategyOptions(batch=args.controller_batch, population=args.population)
     base = SearchConfig(reward=args.reward, options=options)
     if args.dataset:  # another data set than the default proxy's: its own default split unless given
@@ -164,7 +165,7 @@ def main() -> int:
             print(f"  {name:<12} seed {seed}: best {r['best']:.4f}  top-5 {r['top5']:.4f}  "
                   f"({r['spent']} child-epochs, {time.time() - t0:.0f} s so far)", file=sys.stderr, flush=True)
     print(f"\nbudget {args.budget} child-epochs per run on {base.dataset} ({args.reward}), {args.epochs} epochs a "
-          f"full child; asha rungs {list(rungs)}, eta {args.reduction}; seeds {args.seeds}; mean ± sd over seeds\n")
+          f"full child; asha rungs {list(rungs)}, eta {args.reduction}; seeds {','.join(map(str, seeds))}; mean ± sd over seeds\n")
     print("| strategy | best | top-5 mean | best at 1/4, 1/2, 3/4 of the budget | p (better than random) |")
     print("|---|---|---|---|---|")
     rnd = [r["best"] for r in results.get("random", [])]

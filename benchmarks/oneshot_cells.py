@@ -104,7 +104,7 @@ def main() -> int:
     if args.retrains < 2:
         ap.error("--retrains must be at least 2 (the paired test needs two)")
     base = replace(base, space=args.space, train=replace(base.train, epochs=args.child_epochs))
-    seeds = [int(x) for x in args.seeds.split(",")]
+    seeds = args.seeds
     out: dict = {"space": args.space, "trials": args.trials, "child_epochs": args.child_epochs,
                  "repeats": base.repeats, "retrains": args.retrains, "seeds": {}}
     for seed in seeds:

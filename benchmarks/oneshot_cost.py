@@ -33,6 +33,7 @@ import tempfile
 import time
 from dataclasses import replace
 
+from nasdsl.testing import int_list
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
 from nasdsl_search.space import to_nas
@@ -132,7 +133,7 @@ def add_comparison_args(ap: argparse.ArgumentParser, base: SearchConfig) -> None
     ap.add_argument("--controller-steps", type=int, default=5)
     ap.add_argument("--rank-samples", type=int, default=100)
     ap.add_argument("--child-epochs", type=int, default=base.train.epochs)
-    ap.add_argument("--seeds", default="0", help="comma-separated: one comparison per seed")
+    ap.add_argument("--seeds", type=int_list, default="0", help="comma-separated: one comparison per seed")
     ap.add_argument("--json", help="write the measured figures here")
 
 
@@ -153,7 +154,7 @@ def main() -> int:
     if args.dataset:
         base = replace(base, dataset=args.dataset, val_size=None)
     base = replace(base, space=args.space, train=replace(base.train, epochs=args.child_epochs))
-    seeds = [int(x) for x in args.seeds.split(",")]
+    seeds = args.seeds
     out: dict = {"space": args.space, "trials": args.trials, "dataset": base.dataset, "val_size": base.val_size,
                  "child_epochs": args.child_epochs, "repeats": base.repeats, "seeds": {}}
     for seed in seeds:

@@ -1,5 +1,5 @@
-"""Helpers for tests and benchmarks: weights that make a comparison of networks sensitive, and a
-small network that trains on digits in seconds."""
+"""Helpers for tests and benchmarks: weights that make a comparison of networks sensitive, a small
+network that trains on digits in seconds, and the scripts' argument of seeds."""
 from __future__ import annotations
 
 import torch
@@ -45,3 +45,9 @@ def randomize_bn(model: nn.Module, seed: int = 0, classifier_gain: float = 1.0) 
             elif isinstance(m, nn.Linear) and classifier_gain != 1.0:
                 m.weight.mul_(classifier_gain)
     return model
+
+
+def int_list(text: str) -> list[int]:
+    """argparse type of a comma-separated list of integers (`--seeds 0,1,2`): anything else is
+    argparse's one-line usage error, exit 2."""
+    return [int(s) for s in text.split(",")]

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.oneshot import OneShotConfig  # noqa: E402
 from nasdsl_search.space import load_space  # noqa: E402
 from nasdsl_search.strategies import StrategyOptions, make_strategy  # noqa: E402
@@ -51,7 +52,7 @@ def main() -> int:
     ap.add_argument("--space", default="nasnet", help="the space the comparison searched (the search's default)")
     ap.add_argument("--lrs", default=f"{ENAS_OPTIONS['lr']},{StrategyOptions().lr}",
                     help="controller learning rates: ENAS's, then NASNet's (the other controllers' default)")
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--seeds", type=int_list, default="0,1,2")
     ap.add_argument("--epochs", type=int, default=searched.epochs, help="supernet epochs of an enas search")
     ap.add_argument("--per-epoch", type=int, default=searched.controller_steps * ENAS_OPTIONS["batch"],
                     help="rewards a controller takes in an epoch (controller steps x its batch)")
@@ -67,7 +68,7 @@ def main() -> int:
           f"{args.per_epoch} an epoch; entropy at the start and after each epoch:")
     unmeasured = []
     for lr in (float(x) for x in args.lrs.split(",")):
-        for seed in (int(x) for x in args.seeds.split(",")):
+        for seed in args.seeds:
             curve = entropy_curve(space, lr, seed, args)
             print(f"  lr {lr:g} seed {seed}: " + " ".join(f"{h:.0f}" for h in curve)
                   + f"  (lowest {min(curve):.0f}, {min(curve) / curve[0]:.0%} of the start)", flush=True)

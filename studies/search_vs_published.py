@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasdsl.ir.cost import cost  # noqa: E402
 from nasdsl.lang.load import load_text  # noqa: E402
+from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults, is_oneshot  # noqa: E402
@@ -208,7 +209,7 @@ def mean_sd(xs: list[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="wall time of one search")
-    ap.add_argument("--search-seeds", default="0,1,2,3,4")
+    ap.add_argument("--search-seeds", type=int_list, default="0,1,2,3,4")
     ap.add_argument("--train-seeds", type=int, default=5)
     ap.add_argument("--strategies", default="random,ppo,evolution,evolution+asha,random-ws,enas",
                     help="the baseline, the default search, the comparison's best with and without ASHA, "
@@ -235,7 +236,7 @@ def main() -> int:
     proxy = proxy_network(base)  # the data set's image size and classes, as a search sees them
     bigger = replace(proxy, cells=args.bigger_cells, filters=args.bigger_filters)
     space = load_space(base.space)
-    seeds = [int(s) for s in args.search_seeds.split(",")]
+    seeds = args.search_seeds
     train_seeds = [10_000 + i for i in range(args.train_seeds)]
     t0 = time.time()
 
@@ -306,7 +307,7 @@ def main() -> int:
           f"val {base.val_size}, F {proxy.filters}, {proxy.cells} cell(s) per stage); bigger: {bigger.cells} cells per "
           f"stage, F {bigger.filters}; {len(train_seeds)} training seeds per cell; searches of {args.minutes:g} min "
           f"(one-shot ones: supernet at its defaults, {args.rank_samples} architectures ranked, picks trained in rank order to the budget), "
-          f"{args.workers} workers, seeds {args.search_seeds}; took {(time.time() - t0) / 60:.0f} min\n")
+          f"{args.workers} workers, seeds {','.join(map(str, seeds))}; took {(time.time() - t0) / 60:.0f} min\n")
     print("| cell | from | cost to find | params | mult-adds | reward (proxy) | reward (bigger) |")
     print("|---|---|---|---|---|---|---|")
     for label, source, found, texts in rows:
