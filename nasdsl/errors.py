@@ -48,6 +48,11 @@ class NasError(Exception):
         return "\n".join(d.render(prog) for d in self.diagnostics)
 
 
+def fail(where: object, message: str) -> NasError:
+    """A one-line user error about `where` (a file, or "nasdsl"), rendered `where: error: message`."""
+    return NasError(Diagnostic(message, file=str(where)))
+
+
 def print_error(e: NasError, debug: bool = False, prog: str | None = None) -> None:
     """A user mistake on stderr: its located message, after its traceback where `--debug` asks."""
     if debug:

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import fail
 from ..weights.files import non_finite, read_state_dict
 from .labels import default_labels, read_labels
-from .modelcard import ModelCard, Preprocess, default_preprocess, fail, save_model, training_card_problem
+from .modelcard import ModelCard, Preprocess, default_preprocess, save_model, training_card_problem
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_OPSET = 18

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NasError
-from .modelcard import ModelCard, Preprocess, fail, read_quantization
+from ..errors import NasError, fail
+from .modelcard import ModelCard, Preprocess, read_quantization
 
 PROVIDERS = ("auto", "cpu", "cuda")
 _ORT_NAMES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .modelcard import fail
+from ..errors import fail
 
 _DATA = Path(__file__).resolve().parent / "data"
 IMAGENET_FILE = _DATA / "imagenet1k_labels.txt"

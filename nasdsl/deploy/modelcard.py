@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Diagnostic, NasError
+from ..errors import fail
 
 PREFIX = "nasdsl."
 FORMAT_VERSION = "1"
@@ -28,11 +28,6 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 IMAGENET_CROP_PCT = 0.875
 MAX_SIDE = 4096  # largest crop or resize a card may ask for (a 4096-pixel shorter side is 17 MP and more)
 QUANTIZATION_KEY = PREFIX + "quantization"  # the record `quantize_int8` adds to a card
-
-
-def fail(where: object, message: str) -> NasError:
-    """A one-line user error about `where` (a file, or "nasdsl"), rendered `where: error: message`."""
-    return NasError(Diagnostic(message, file=str(where)))
 
 
 def save_model(proto, props: dict[str, str], doc: str, out, check: bool = False) -> Path:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .modelcard import QUANTIZATION_KEY, fail, save_model
+from ..errors import fail
+from .modelcard import QUANTIZATION_KEY, save_model
 
 MODES = ("int8",)
 METHODS = ("minmax", "entropy", "percentile")

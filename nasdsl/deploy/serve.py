@@ -374,7 +374,7 @@ def import_stack() -> None:
     """Raise a NasError naming the `[serve]` extra when Starlette, uvicorn or python-multipart is missing."""
     import importlib.util
 
-    from .modelcard import fail
+    from ..errors import fail
 
     for names in (("starlette",), ("uvicorn",), ("python_multipart", "multipart")):
         if not any(importlib.util.find_spec(n) for n in names):

@@ -10,12 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import Diagnostic, NasError
-
-
-def weights_error(path: str | Path, message: str) -> NasError:
-    """A user error about the weights file `path`, rendered `path: error: message`."""
-    return NasError(Diagnostic(message, file=str(path)))
+from ..errors import fail
 
 
 def _reason(e: Exception) -> str:
@@ -34,13 +29,13 @@ def read_file(path: str | Path) -> object:
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise weights_error(path, "no such weights file") from None
+        raise fail(path, "no such weights file") from None
     except IsADirectoryError:
-        raise weights_error(path, "is a directory, not a weights file") from None
+        raise fail(path, "is a directory, not a weights file") from None
     except PermissionError:
-        raise weights_error(path, "cannot read it: permission denied") from None
+        raise fail(path, "cannot read it: permission denied") from None
     except Exception as e:  # noqa: BLE001 (bytes that are not a torch.save file fail in many types; truncated: OSError)
-        raise weights_error(path, f"not a PyTorch state_dict file ({_reason(e)})") from None
+        raise fail(path, f"not a PyTorch state_dict file ({_reason(e)})") from None
 
 
 def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -53,7 +48,7 @@ def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         rest = {k: v for k, v in obj.items() if k != "state_dict"}
         obj = obj["state_dict"]
     if not is_state_dict(obj):
-        raise weights_error(path, "expected a dict of named tensors (a state_dict)")
+        raise fail(path, "expected a dict of named tensors (a state_dict)")
     return dict(obj), rest
 
 

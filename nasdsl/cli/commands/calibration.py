@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...deploy.infer import preprocess
-from ...deploy.modelcard import Preprocess, fail
+from ...deploy.modelcard import Preprocess
+from ...errors import fail
 
 
 def dataset_images(spec: str, pre: Preprocess, count: int, split: str = "train",

@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from ...deploy.modelcard import fail
+from ...errors import fail
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -16,8 +16,8 @@ import socket
 import sys
 
 from ...deploy.infer import PROVIDERS, quiet_image_warnings
-from ...deploy.modelcard import fail
 from ...deploy.serve_images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
+from ...errors import fail
 
 
 def configure(p: argparse.ArgumentParser) -> None:
