@@ -8,6 +8,8 @@
 - `die_with_parent(pid)`: called first thing in every worker process; the kernel kills the worker
   when its parent dies (Linux PR_SET_PDEATHSIG), and a watchdog thread does the same elsewhere
   (or if the parent was already gone), within a second, even after `kill -9` of the driver.
+  `tie_to_parent`: the death signal and the check that the parent is still there, for processes
+  that end in their own way (`nasdsl train`'s children and torchrun's ranks).
 - `Deadline`: a run's wall-time budget (`--minutes`), after which a driver starts nothing new.
 - `Guardian`: for processes that are not our children and set no death signal of
   their own in time (a local Ray cluster's raylet, its workers while they are still starting): they
@@ -164,12 +166,23 @@ def death_signal(sig: int) -> Callable[[], None]:
     return lambda: prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
+def tie_to_parent(parent: int, sig: int) -> Callable[[], bool]:
+    """What asks for `sig` when the parent dies (`death_signal`, looked up now) and then says whether
+    `parent` is still the parent: False when it died before the request, so that no signal will come
+    and the caller must end by itself."""
+    ask = death_signal(sig)
+
+    def tie() -> bool:
+        ask()
+        return os.getppid() == parent
+    return tie
+
+
 def die_with_parent(parent: int) -> None:
     """Make this process die when `parent` does (call it in a worker, right after it starts).
     The worker also ignores Ctrl-C: the driver decides when its workers stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    death_signal(signal.SIGKILL)()
-    if os.getppid() != parent:  # the parent died before the line above: nothing will tell us
+    if not tie_to_parent(parent, signal.SIGKILL)():
         os._exit(1)
 
     def watch() -> None:

@@ -41,7 +41,7 @@ from nasdsl.lang.load import Program, input_files
 from nasdsl.lang.source import check_folder, check_output, refuse_files_of_others, same_file
 
 from .data import absolute_spec, refuse_inside
-from .lifetime import Interrupted, death_signal, resume_command, stop_on_signals, stopped
+from .lifetime import Interrupted, death_signal, resume_command, stop_on_signals, stopped, tie_to_parent
 from .recipes import RECIPES
 from .runlock import LOCK_NAME, RunLock, lock_run_folder
 from .store import STORE_NAME
@@ -397,11 +397,10 @@ def _nproc_flag(nproc: int | None) -> str:
 
 def _dies_with_us() -> Callable[[], None]:
     """A preexec_fn: the child gets SIGTERM when this process dies, and exits if it is gone already."""
-    parent, set_death_signal = os.getpid(), death_signal(signal.SIGTERM)
+    tie = tie_to_parent(os.getpid(), signal.SIGTERM)
 
     def preexec() -> None:
-        set_death_signal()
-        if os.getppid() != parent:
+        if not tie():
             os._exit(1)
     return preexec
 
@@ -520,10 +519,12 @@ def run(args: argparse.Namespace) -> int:
     from .devices import check_device
 
     if "TORCHELASTIC_RUN_ID" in os.environ:  # a rank under torchrun: it goes when torchrun goes
-        death_signal(signal.SIGTERM)()
         agent = os.environ.get(AGENT_ENV)
-        if agent and agent.isdigit() and os.getppid() != int(agent):  # --nproc's torchrun died before the line above: nothing
-            os._exit(128 + signal.SIGTERM)  # will tell this rank, and nobody hosts its rendezvous; as if told
+        if agent and agent.isdigit():  # --nproc's torchrun: if it died before the request, nothing will tell
+            if not tie_to_parent(int(agent), signal.SIGTERM)():  # this rank, and nobody hosts its rendezvous
+                os._exit(128 + signal.SIGTERM)  # as if told
+        else:
+            death_signal(signal.SIGTERM)()
     check_device(args.device)
     _check_numbers(args)
     _check_outputs(args)
