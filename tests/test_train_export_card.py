@@ -99,6 +99,22 @@ def test_a_damaged_training_card_is_refused_before_anything_is_written(trained, 
     assert not model.exists()
 
 
+@pytest.mark.parametrize("card, words", [
+    ("not a card", "it is a str, not a mapping of image, mean, std, labels"),
+    ({"image": 16, "labels": ["a", "b"]}, "it lacks mean, std"),
+])
+def test_a_training_card_without_its_keys_is_refused_in_one_line(trained, tmp_path, capsys, card, words):
+    src, weights = trained
+    damaged = tmp_path / "damaged.pt"
+    torch.save({**torch.load(weights, weights_only=True), "card": card}, damaged)
+    capsys.readouterr()
+    model = tmp_path / "m.onnx"
+    assert main(["export", str(src), "--weights", str(damaged), "--exporter", "torchscript", "-o", str(model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"damaged.pt: error: its training card is damaged: {words}"), err
+    assert len(err.splitlines()) == 1 and not model.exists()
+
+
 def test_weights_keyed_by_other_than_names_are_not_a_state_dict(trained, tmp_path, capsys):
     src, _ = trained
     odd = tmp_path / "intkey.pt"

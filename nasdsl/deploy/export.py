@@ -126,8 +126,6 @@ def read_weights(path: str | Path) -> tuple[dict, dict | None]:
     `nasdsl convert-weights`) or a checkpoint with "state_dict" and "card" (`nasdsl train`)."""
     state, rest = read_state_dict(path)
     card = rest.get("card")
-    if card is not None and not (isinstance(card, dict) and {"image", "mean", "std", "labels"} <= card.keys()):
-        raise fail(path, "its training card lacks image, mean, std or labels")
     if card is not None and (problem := training_card_problem(card)):
         raise fail(path, f"its training card is damaged: {problem}")
     return state, card

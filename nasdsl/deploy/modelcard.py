@@ -88,10 +88,18 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def training_card_problem(card: dict) -> str | None:
+TRAINING_CARD_KEYS = ("image", "mean", "std", "labels")  # and optionally resize and interpolation
+
+
+def training_card_problem(card: object) -> str | None:
     """What is wrong with the card `nasdsl train` saves with its weights (image, labels, mean, std,
-    and optionally resize and interpolation): types here, bounds those of every card
+    and optionally resize and interpolation): keys and types here, bounds those of every card
     (`Preprocess.problem`); None if nothing."""
+    if not isinstance(card, dict):
+        return f"it is a {type(card).__name__}, not a mapping of {', '.join(TRAINING_CARD_KEYS)}"
+    if missing := [k for k in TRAINING_CARD_KEYS if k not in card]:
+        return f"it lacks {', '.join(missing)}"
+
     def size(v) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
