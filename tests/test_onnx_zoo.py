@@ -2,6 +2,8 @@
 on a zoo network and on a user's own .nas file."""
 from __future__ import annotations
 
+import json
+
 import onnx
 import pytest
 from onnx_helpers import run_blocked, write_images
@@ -73,6 +75,8 @@ def test_export_and_infer_cli_on_a_user_file(tmp_path, capsys):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].endswith("rgb.jpg:") and len(lines) == 3
+    labels = json.loads(props["nasdsl.labels"])
+    assert all(line.split()[1] in labels for line in lines[1:]), lines  # probability, a class of the card, [index]
 
 
 def test_export_cli_errors(tmp_path, capsys):
@@ -93,5 +97,5 @@ def test_export_cli_errors(tmp_path, capsys):
 
 
 def test_prepare_reads_the_network_spec():
-    with pytest.raises(NasError):
+    with pytest.raises(NasError, match=r"image size and classes must be positive \(got 224, 0\)"):
         prepare("nasnet_a_mobile", classes=0)

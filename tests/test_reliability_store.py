@@ -269,8 +269,13 @@ def test_a_store_in_a_folder_the_user_cannot_write_is_reported(made_run, shared_
 
 
 def test_a_live_wal_in_a_folder_the_user_cannot_write_is_read(made_run, shared_dir):
+    if os.geteuid() != 0:
+        pytest.skip("the reader is another user (nobody) only when the tests run as root; as its owner it may write")
     run = Path(shutil.copytree(made_run, shared_dir / "live"))
     run.chmod(0o755)  # the owner's driver writes here; the reader may not
+    probe = subprocess.run(NOBODY + [sys.executable, "-c", f"open({str(run / 'probe')!r}, 'x')"],
+                           capture_output=True, text=True)
+    assert probe.returncode != 0 and "PermissionError" in probe.stderr, probe
     writer = sqlite3.connect(run / "trials.sqlite", isolation_level=None)
     try:
         writer.execute("PRAGMA journal_mode=WAL")

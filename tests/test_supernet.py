@@ -104,6 +104,7 @@ def test_child_weights_copied_in_give_the_child(setup):
     space, net = setup
     x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(2))
     archs = [a for a in _archs(space, 50, seed=5) if _distinct(space, a)][:3]
+    assert len(archs) == 3
     for seed, arch in enumerate(archs):
         torch.manual_seed(seed)
         child = randomize_bn(_child(space, arch), seed=seed).eval()

@@ -86,15 +86,22 @@ def test_hardware_flags_are_checked_up_front(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_local_executor_puts_the_hardware_in_every_payload():
-    ex = make_executor("local", 1, device="cpu", amp=True)
+@pytest.mark.parametrize("device", ["cpu", "cuda:99"])
+def test_local_executor_puts_the_hardware_in_every_payload(device):
+    """The executor's device and amp reach the child, over what the payload says: on the CPU amp is
+    a no-op and the child trains; a device no machine here has fails the trial, naming it."""
+    ex = make_executor("local", 1, device=device, amp=True)
     try:
-        assert isinstance(ex, LocalExecutor) and ex.hardware == {"device": "cpu", "amp": True}
-        ex.submit({**PAYLOAD, "train": {"epochs": 1, "batch_size": 32}, "train_size": 64, "val_size": 50})
+        assert isinstance(ex, LocalExecutor) and ex.hardware == {"device": device, "amp": True}
+        ex.submit({**PAYLOAD, "train": {"epochs": 1, "batch_size": 32}, "train_size": 64, "val_size": 50,
+                   "device": "cpu", "amp": False})
         results = []
         while not results:
             results = ex.poll(1.0)
-        assert results[0]["status"] == "done", results[0]["error"]  # amp is a no-op on the CPU
+        if device == "cpu":
+            assert results[0]["status"] == "done", results[0]["error"]
+        else:
+            assert results[0]["status"] == "failed" and "--device cuda:99: " in results[0]["error"], results[0]
     finally:
         ex.shutdown()
 
