@@ -229,6 +229,8 @@ def open_dataset(spec: str, *, image: int | None = None, augment: str = "auto", 
         opts = {"image": image, "augment": augment, "val_size": val_size, "train_size": train_size,
                 "split_seed": split_seed, "in_memory": in_memory}
         _CACHE[key] = kind.open(spec, Path(arg).expanduser() if kind.needs_path else None, **opts)
+        if image is None:  # the same set as asked for at its own size (a run keeps that size: driver.with_own_image)
+            _CACHE.setdefault((spec, _CACHE[key].image, *key[2:]), _CACHE[key])
     return _CACHE[key]
 
 

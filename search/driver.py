@@ -196,6 +196,16 @@ def proxy_network(config: SearchConfig) -> ProxyNet:
     return replace(config.proxy, image=data.image, classes=data.classes)
 
 
+def with_own_image(config: SearchConfig, proxy: ProxyNet) -> SearchConfig:
+    """A new run's config with the data set's own image size (`image` None, taken from the data by
+    `proxy_network`) written in: the size is taken once, when the run is made, and kept, so images
+    added to a folder later, or a later nasdsl that samples a folder otherwise, do not change what
+    the run's later children, or a resumed run's, train at."""
+    if config.reward != "accuracy" or config.image is not None:
+        return config
+    return replace(config, image=proxy.image)
+
+
 @dataclass
 class RunSummary:
     folder: Path
@@ -249,8 +259,8 @@ class Search:
             refuse_run(self.folder, config.dataset)
             config.check()
             space = space_of(config)  # refuse a bad space before the run folder is made
-            self.config = config
-            self.proxy = self._proxy()  # and bad data too
+            self.proxy = proxy_network(config)  # and bad data too
+            self.config = config = with_own_image(config, self.proxy)
             if prepare is not None:  # the CLI starts its executor here: a cluster it cannot reach makes no folder
                 prepare()
             self._lock = lock_run_folder(self.folder)

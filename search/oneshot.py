@@ -40,7 +40,7 @@ from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
 from .best import write_best
-from .driver import SearchConfig, proxy_network, run_space, space_of
+from .driver import SearchConfig, proxy_network, run_space, space_of, with_own_image
 from .lifetime import Deadline, interruptible, resume_command, stopped
 from .oneshot_report import planned_picks
 from .progress import Progress
@@ -200,6 +200,7 @@ class OneShot:
             oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
             self.space = _searchable(config, space_of(config))  # before the run folder is made
+            config = with_own_image(config, proxy_network(config))  # and bad data too
             self.config, self.oneshot = config, oneshot
             self._lock = lock_run_folder(self.folder)
             self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict(),

@@ -279,6 +279,40 @@ def test_search_image_and_augment_define_the_children(tmp_path):
     assert e.value.code == 2
 
 
+@pytest.mark.parametrize("strategy", ["random", "random-ws"])
+def test_a_run_keeps_the_image_size_it_began_with(tmp_path, strategy):
+    """A folder's own size (the median shorter side of its images) is taken once, when the run is
+    made, and kept in the run: larger images added to the folder later change nothing for the
+    children of the resumed run (each child took the size from the folder itself)."""
+    from nasdsl_search import data
+    from nasdsl_search.driver import Search, SearchConfig
+    from nasdsl_search.oneshot import OneShot
+
+    root = write_folder(tmp_path / "pets", train=3, val=2, size=(12, 12), classes=("cat", "dog"))
+    run = tmp_path / "run"
+    config = SearchConfig(strategy=strategy, trials=1, dataset=f"imagefolder:{root}", val_size=4)
+    opened = OneShot(run, config) if strategy == "random-ws" else Search(run, config)
+    try:
+        assert opened.config.image == 12 and opened.proxy.image == 12
+    finally:
+        opened.close()
+    write_tree(root / "train", {"cat": 10, "dog": 10}, size=(20, 20), seed=7)  # names 0-9: 3 replaced, 7 more
+    data._CACHE.clear()  # a new process: the driver of the --resume
+    assert data.open_dataset(f"imagefolder:{root}").image == 20  # what the folder's own size is now
+    data._CACHE.clear()
+    opened = OneShot(run, resume=True) if strategy == "random-ws" else Search(run, resume=True)
+    try:
+        assert opened.config.image == 12 and opened.proxy.image == 12
+        assert opened.store.stored(SearchConfig.from_dict).image == 12
+        if strategy == "random":
+            payload = opened._payload({"id": 1, "nas": "", "seed": 0, "decisions": []}, threads=1)
+            assert payload["image"] == 12
+        else:
+            assert opened.data.image == 12 and tuple(opened.data.train[0][0].shape) == (3, 12, 12)
+    finally:
+        opened.close()
+
+
 @pytest.mark.parametrize("strategy", ["random", "enas"])
 def test_search_out_inside_the_data_set_is_refused(tmp_path, capsys, strategy):
     """--out inside an image folder would add a run folder to the data (a class of its own at the

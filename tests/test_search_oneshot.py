@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import torch
@@ -157,7 +158,8 @@ def test_supernet_sees_the_childrens_split_and_picks_train_as_children(tmp_path,
     try:
         pick = {"id": 1, "nas": "", "decisions": [], "seed": 5}
         payload = run._payload(pick)
-        assert payload == trial_payload(cfg, pick, 1, device="cpu") and payload["repeats"] == 2
+        assert run.config == replace(cfg, image=8)  # the data set's own size, kept in the run
+        assert payload == trial_payload(run.config, pick, 1, device="cpu") and payload["repeats"] == 2
         data = child_data(payload)
         assert (len(data.train.y), len(data.val.y)) == (300, 1497)
         assert torch.equal(run.v_x, data.val.x) and torch.equal(run.v_y, data.val.y)
