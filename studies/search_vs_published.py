@@ -35,8 +35,9 @@ minutes, then about 360 trainings); every search and training is cached in --out
 sittings, a strategy at a time (a search or training is reused only with the settings it ran
 with, the proxy's training settings included, and a search only while its strategy is as it was:
 CHANGED). studies/results/search_vs_published/ holds the searches and trainings measured so far:
-copy it to --out and they are reused, but for the searches of a strategy changed since (enas and
-the evolution searches: CHANGED).
+copy it to --out and they are reused, but for the searches of a strategy changed since
+(evolution+asha and evolution@80000, run before evolution's change in CHANGED; enas and plain
+evolution were run again after theirs).
 """
 from __future__ import annotations
 

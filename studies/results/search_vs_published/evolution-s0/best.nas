@@ -1,21 +1,21 @@
-# best of search run evolution-s0: trial 313, strategy evolution, reward 0.9516 (accuracy, digits)
-# decisions: 0 1 5 9 0 1 1 8 2 1 1 3 9 4 0 0 0 6 0 1 3 1 0 5 0 1 1 2 12 0 0 2 2 5 0 0 0 1 12 0 2 1 9 8 1 4 3 9 9 1
+# best of search run evolution-s0: trial 183, strategy evolution, reward 0.9449 (accuracy, digits)
+# decisions: 0 1 5 9 1 1 0 8 2 0 1 3 5 4 0 3 0 8 0 0 1 1 0 4 0 1 1 2 9 0 2 1 9 5 1 0 1 10 12 0 3 1 2 3 1 3 3 9 9 0
 
 cell best_normal : normal {
-    b0 = max3x3(h0) + conv3x3(h1)
-    b1 = concat(conv1x1(h1), conv1x7_7x1(h1))
-    b2 = conv3x3(h1) + avg3x3(b1)
-    b3 = concat(max5x5(h0), id(h0))
-    b4 = id(b1) + max3x3(h1)
+    b0 = concat(max3x3(h0), conv3x3(h1))
+    b1 = conv1x1(h1) + conv1x7_7x1(h0)
+    b2 = max3x3(h1) + avg3x3(b1)
+    b3 = conv1x1(b1) + id(h0)
+    b4 = id(h1) + avg3x3(h1)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = conv1x7_7x1(h1) + sep7x7(h1)
-    b1 = conv1x7_7x1(h0) + max3x3(b0)
-    b2 = conv1x3_3x1(h0) + sep7x7(h0)
-    b3 = concat(conv3x3(b0), conv1x1(h1))
-    b4 = concat(conv3x3(b2), conv3x3(b1))
+    b0 = conv1x7_7x1(h1) + conv3x3(h1)
+    b1 = concat(conv3x3(b0), max3x3(h1))
+    b2 = sep3x3(h0) + sep7x7(h1)
+    b3 = concat(conv1x7_7x1(b1), dil3x3(h1))
+    b4 = conv3x3(b1) + conv3x3(b1)
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run evolution-s2: trial 202, strategy evolution, reward 0.9429 (accuracy, digits)
-# decisions: 0 1 10 3 1 1 1 3 7 0 1 1 6 11 0 1 0 6 0 0 4 1 9 9 0 1 0 0 9 1 1 1 12 9 1 1 1 2 1 1 0 3 8 10 0 3 1 5 5 1
+# best of search run evolution-s2: trial 243, strategy evolution, reward 0.9479 (accuracy, digits)
+# decisions: 1 1 1 5 1 2 2 4 4 0 0 1 6 10 1 2 2 3 4 1 0 0 5 5 1 0 1 6 2 0 1 0 0 12 1 1 1 8 1 1 4 0 2 7 1 3 4 2 11 0
 
 cell best_normal : normal {
-    b0 = concat(sep3x3(h0), dil3x3(h1))
-    b1 = dil3x3(h1) + max7x7(h1)
-    b2 = max5x5(h1) + sep5x5(h1)
-    b3 = max5x5(h1) + id(h0)
-    b4 = conv3x3(b2) + conv3x3(h1)
+    b0 = concat(conv1x3_3x1(h1), max3x3(h1))
+    b1 = avg3x3(b0) + avg3x3(b0)
+    b2 = concat(max5x5(h0), sep3x3(h1))
+    b3 = concat(dil3x3(b0), avg3x3(b0))
+    b4 = concat(max3x3(h0), max3x3(h0))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = concat(id(h1), conv3x3(h0))
-    b1 = concat(sep7x7(h1), conv3x3(h1))
-    b2 = concat(conv1x7_7x1(h1), conv1x3_3x1(h1))
-    b3 = conv1x1(h0) + sep3x3(b1)
-    b4 = concat(max3x3(b1), max3x3(h1))
+    b0 = max5x5(h0) + conv1x7_7x1(h1)
+    b1 = concat(id(h1), sep7x7(h0))
+    b2 = concat(conv1x1(h1), conv1x3_3x1(h1))
+    b3 = concat(conv1x7_7x1(b2), max7x7(h0))
+    b4 = conv1x7_7x1(b1) + sep5x5(b2)
     out = concat(unused)
 }
 

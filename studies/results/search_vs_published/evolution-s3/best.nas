@@ -1,21 +1,21 @@
-# best of search run evolution-s3: trial 138, strategy evolution, reward 0.9532 (accuracy, digits)
-# decisions: 0 0 3 10 0 0 1 3 4 1 1 1 9 10 0 2 1 0 5 0 1 0 2 6 0 0 1 4 4 1 1 0 9 11 1 0 0 5 5 1 3 1 1 2 1 3 1 8 5 0
+# best of search run evolution-s3: trial 240, strategy evolution, reward 0.9469 (accuracy, digits)
+# decisions: 0 1 0 1 1 1 1 2 7 0 1 1 4 9 0 4 0 10 6 0 0 4 1 9 0 1 0 0 6 1 1 1 0 2 0 1 3 5 9 1 0 4 3 1 1 4 1 2 5 0
 
 cell best_normal : normal {
-    b0 = dil3x3(h0) + sep3x3(h0)
-    b1 = concat(dil3x3(h0), avg3x3(h1))
-    b2 = conv3x3(h1) + sep3x3(h1)
-    b3 = id(b0) + max3x3(h1)
-    b4 = conv1x7_7x1(h1) + max5x5(h0)
+    b0 = concat(id(h0), conv1x3_3x1(h1))
+    b1 = conv1x7_7x1(h1) + max7x7(h1)
+    b2 = avg3x3(h1) + conv3x3(h1)
+    b3 = sep3x3(b2) + max5x5(h0)
+    b4 = conv1x3_3x1(h0) + conv3x3(b2)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = concat(avg3x3(h0), avg3x3(h1))
-    b1 = concat(conv3x3(h1), sep5x5(h0))
-    b2 = concat(max3x3(h0), max3x3(h0))
-    b3 = concat(conv1x3_3x1(b1), conv1x7_7x1(h1))
-    b4 = conv1x1(b1) + max3x3(h1)
+    b0 = concat(id(h1), max5x5(h0))
+    b1 = id(h1) + conv1x7_7x1(h1)
+    b2 = concat(max3x3(h1), conv3x3(b1))
+    b3 = concat(dil3x3(h0), conv1x3_3x1(b2))
+    b4 = conv1x7_7x1(b2) + max3x3(h1)
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run evolution-s4: trial 316, strategy evolution, reward 0.9506 (accuracy, digits)
-# decisions: 0 1 4 2 0 0 0 9 5 0 3 2 4 5 1 2 2 3 12 1 2 1 4 7 0 1 0 2 0 0 0 2 7 8 0 1 1 5 10 1 4 1 10 4 1 2 4 2 0 0
+# best of search run evolution-s4: trial 240, strategy evolution, reward 0.9512 (accuracy, digits)
+# decisions: 1 1 3 5 0 2 0 0 2 0 1 2 3 12 1 1 3 5 4 1 1 3 6 2 0 1 1 0 10 0 1 0 3 12 1 1 0 5 4 0 0 4 7 10 1 3 4 3 9 1
 
 cell best_normal : normal {
-    b0 = avg3x3(h0) + conv1x7_7x1(h1)
-    b1 = conv3x3(h0) + max3x3(h0)
-    b2 = concat(avg3x3(b1), max3x3(b0))
-    b3 = concat(dil3x3(b0), sep7x7(b0))
-    b4 = avg3x3(b0) + max7x7(h1)
+    b0 = dil3x3(h1) + max3x3(h1)
+    b1 = id(b0) + conv1x7_7x1(h0)
+    b2 = concat(dil3x3(h1), sep7x7(b0))
+    b3 = concat(max3x3(h1), avg3x3(b1))
+    b4 = max5x5(h1) + conv1x7_7x1(b1)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = conv1x7_7x1(h1) + id(h0)
-    b1 = max7x7(h0) + conv1x1(b0)
-    b2 = concat(max3x3(h1), sep3x3(h1))
-    b3 = concat(sep3x3(b2), avg3x3(h1))
-    b4 = conv1x7_7x1(b0) + id(b2)
+    b0 = id(h1) + sep3x3(h1)
+    b1 = concat(dil3x3(h1), sep7x7(h0))
+    b2 = max3x3(h1) + avg3x3(h0)
+    b3 = concat(max7x7(h0), sep3x3(b2))
+    b4 = concat(dil3x3(b1), conv3x3(b2))
     out = concat(unused)
 }
 
