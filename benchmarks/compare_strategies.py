@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasdsl.testing import int_list  # noqa: E402
-from nasdsl_search.driver import Search, SearchConfig, with_own_image  # noqa: E402
+from nasdsl_search.driver import Search, SearchConfig, proxy_network, with_own_image  # noqa: E402
 from nasdsl_search.scheduler import rung_epochs  # noqa: E402
 from nasdsl_search.strategies import StrategyOptions  # noqa: E402
 
@@ -55,8 +55,8 @@ def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], 
     --epochs, ...) is refused: resuming it would measure the old settings under the new labels."""
     resume = (folder / "trials.sqlite").exists()
     s = Search(folder, None if resume else cfg, resume=resume)
-    made = [json.dumps(c.to_dict(), sort_keys=True) for c in (cfg, with_own_image(cfg, s.proxy))]  # the image
-    if resume and json.dumps(s.config.to_dict(), sort_keys=True) not in made:  # size kept since 2026-12-07, or not
+    made = [json.dumps(c.to_dict(), sort_keys=True) for c in (cfg, with_own_image(cfg, proxy_network(cfg)))]
+    if resume and json.dumps(s.config.to_dict(), sort_keys=True) not in made:  # the data's own size kept, or not (before 2026-12-07)
         s.close()
         raise SystemExit(f"{folder}: holds a run made with other settings than these; give another --out")
     s.run("local", workers=workers, progress=False)

@@ -16,6 +16,7 @@ from typing import Any
 
 from nasdsl.cli.dispatch import FLAG_BOUNDS, check_bound
 from nasdsl.errors import NasError
+from nasdsl.lang.spec import MAX_IMAGE
 
 from .best import TRANSFER_NAMES, TRANSFERS, transfer_settings, write_best
 from .executors import default_threads, make_executor
@@ -203,6 +204,9 @@ def with_own_image(config: SearchConfig, proxy: ProxyNet) -> SearchConfig:
     the run's later children, or a resumed run's, train at."""
     if config.reward != "accuracy" or config.image is not None:
         return config
+    if proxy.image > MAX_IMAGE:  # a folder of photos: every child would fail to compile
+        raise NasError(f"{config.dataset}: its images' own size is {proxy.image} pixels, more than the {MAX_IMAGE} "
+                       f"a network takes; give --image N (at most {MAX_IMAGE}) to resize them")
     return replace(config, image=proxy.image)
 
 

@@ -200,7 +200,7 @@ class OneShot:
             oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
             self.space = _searchable(config, space_of(config))  # before the run folder is made
-            config = with_own_image(config, proxy_network(config))  # and bad data too
+            config = with_own_image(config, proxy_network(config))  # bad data, too, before the folder is made
             self.config, self.oneshot = config, oneshot
             self._lock = lock_run_folder(self.folder)
             self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict(),

@@ -31,7 +31,7 @@ def test_second_driver_is_refused_then_takes_over_a_dead_holder(tmp_path):
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert r.stderr.strip().splitlines() == [f"nasdsl search: error: {run} already holds a search run; "
                                                  "continue it with --resume or choose another --out"], r.stderr
-        assert finished(run) >= before and first.poll() is None  # the holder's run goes on, its trials kept
+        wait_for(lambda: finished(run) > before, 60, first, "the holder's run to go on")  # its trials kept
 
         running = json.loads(run_cli("report", str(run), "--format", "json", "--no-html").stdout)
         assert running["counts"].get("interrupted", 0) == 0  # the driver is alive: its trials are running

@@ -36,14 +36,26 @@ from references import require
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
+LONG_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "1.0"}  # a stop almost surely finds trials in flight (see _running)
 
 
-def _start(run: Path, *extra: str, workers: int = 2):
+def _start(run: Path, *extra: str, workers: int = 2, env: dict = SLOW_TRIALS):
     marker = new_marker()
-    proc = cli(*SEARCH, "--out", str(run), "--workers", str(workers), *extra, marker=marker, env=SLOW_TRIALS)
+    proc = cli(*SEARCH, "--out", str(run), "--workers", str(workers), *extra, marker=marker, env=env)
     # the driver, its workers and the resource tracker are up, and trials are finishing
     wait_for(lambda: finished(run) >= 2 and len(marked(marker)) >= workers + 1, 180, proc, "trials to finish")
     return proc, marker
+
+
+def _running(run: Path) -> int:
+    """Trials in flight. Between a poll that returned both workers' results and the next proposal
+    there are none for a few milliseconds: with 1 s trials, a stop sent as soon as one is seen here
+    lands in that gap about once in a thousand."""
+    con = sqlite3.connect(run / "trials.sqlite")
+    try:
+        return con.execute("SELECT COUNT(*) FROM trials WHERE status = 'running'").fetchone()[0]
+    finally:
+        con.close()
 
 
 def _left_in_flight(run: Path, sig: signal.Signals) -> list[str]:
@@ -58,8 +70,9 @@ def _left_in_flight(run: Path, sig: signal.Signals) -> list[str]:
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
 def test_signal_stops_workers_and_says_how_to_resume(tmp_path, sig, code):
     run = tmp_path / "run"
-    proc, marker = _start(run)
+    proc, marker = _start(run, env=LONG_TRIALS)
     try:
+        wait_for(lambda: _running(run) > 0, 30, proc, "a trial in flight", poll=0.005)
         os.kill(proc.pid, sig)  # the driver alone, not its process group
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == code, err
@@ -226,14 +239,14 @@ def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighu
     if pid == 0:
         as_in_a_terminal()
         os.execvpe(sys.executable, [sys.executable, "-m", "nasdsl.cli.dispatch", *SEARCH[:-1], "--out", str(run),
-                                    "--workers", "2"], {**child_env(SLOW_TRIALS), MARKER: marker})
+                                    "--workers", "2"], {**child_env(LONG_TRIALS), MARKER: marker})
     try:
         def ready() -> bool:
             with contextlib.suppress(OSError):
                 while select.select([fd], [], [], 0)[0] and os.read(fd, 65536):
                     pass  # the bar, drained so that it never blocks
-            return finished(run) >= 2
-        wait_for(ready, 180, what="trials to finish")
+            return finished(run) >= 2 and _running(run) > 0
+        wait_for(ready, 180, what="trials to finish", poll=0.005)
         os.close(fd)
         status = None
 

@@ -282,8 +282,8 @@ def test_search_image_and_augment_define_the_children(tmp_path):
 @pytest.mark.parametrize("strategy", ["random", "random-ws"])
 def test_a_run_keeps_the_image_size_it_began_with(tmp_path, strategy):
     """A folder's own size (the median shorter side of its images) is taken once, when the run is
-    made, and kept in the run: larger images added to the folder later change nothing for the
-    children of the resumed run (each child took the size from the folder itself)."""
+    made, and kept in the run: larger images added to the folder later do not change the size the
+    children of the resumed run train at (each child took the size from the folder itself)."""
     from nasdsl_search import data
     from nasdsl_search.driver import Search, SearchConfig
     from nasdsl_search.oneshot import OneShot
@@ -311,6 +311,20 @@ def test_a_run_keeps_the_image_size_it_began_with(tmp_path, strategy):
             assert opened.data.image == 12 and tuple(opened.data.train[0][0].shape) == (3, 12, 12)
     finally:
         opened.close()
+
+
+@pytest.mark.parametrize("strategy", ["random", "random-ws"])
+def test_a_folder_of_images_larger_than_a_network_takes_asks_for_image(tmp_path, capsys, strategy):
+    """Photos of 1100 px without --image: one line naming the data set and the flag, and no run folder
+    (every child failed to compile; a run folder kept a size no --resume could take)."""
+    root = write_folder(tmp_path / "photos", train=1, val=1, size=(1100, 1100), classes=("cat", "dog"))
+    out = tmp_path / "run"
+    assert main(["search", "--dataset", f"imagefolder:{root}", "--strategy", strategy, "--val-size", "2",
+                 "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"nasdsl search: error: imagefolder:{root}: its images' own size is 1100 pixels, more than the "
+                   "1024 a network takes; give --image N (at most 1024) to resize them"), err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("strategy", ["random", "enas"])
