@@ -55,10 +55,11 @@ def run_one(folder: Path, cfg: SearchConfig, workers: int) -> tuple[list[dict], 
     --epochs, ...) is refused: resuming it would measure the old settings under the new labels."""
     resume = (folder / "trials.sqlite").exists()
     s = Search(folder, None if resume else cfg, resume=resume)
-    made = [json.dumps(c.to_dict(), sort_keys=True) for c in (cfg, with_own_image(cfg, proxy_network(cfg)))]
-    if resume and json.dumps(s.config.to_dict(), sort_keys=True) not in made:  # the data's own size kept, or not (before 2026-12-07)
-        s.close()
-        raise SystemExit(f"{folder}: holds a run made with other settings than these; give another --out")
+    if resume:  # made with the data's own size kept in its config, or (before 2026-12-07) not
+        made = [json.dumps(c.to_dict(), sort_keys=True) for c in (cfg, with_own_image(cfg, proxy_network(cfg)))]
+        if json.dumps(s.config.to_dict(), sort_keys=True) not in made:
+            s.close()
+            raise SystemExit(f"{folder}: holds a run made with other settings than these; give another --out")
     s.run("local", workers=workers, progress=False)
     trials, rungs = s.store.trials(), s.store.rungs()
     s.close()
