@@ -191,6 +191,7 @@ class OneShot:
                 raise NasError(f"{self.folder}: no one-shot run to resume here")
             self.config, self.oneshot = saved, saved_os
             self.space = _searchable(saved, run_space(self.store, saved))
+            self.proxy = proxy_network(saved)
             if threads is not None:
                 self.oneshot = replace(self.oneshot, threads=threads)
         else:
@@ -200,7 +201,8 @@ class OneShot:
             oneshot = oneshot or OneShotConfig.for_strategy(config.strategy)
             oneshot.check()
             self.space = _searchable(config, space_of(config))  # before the run folder is made
-            config = with_own_image(config, proxy_network(config))  # bad data, too, before the folder is made
+            self.proxy = proxy_network(config)  # bad data, too, before the folder is made
+            config = with_own_image(config, self.proxy)
             self.config, self.oneshot = config, oneshot
             self._lock = lock_run_folder(self.folder)
             self.store = Store.create(self.folder, {"config": config.to_dict(), "oneshot": oneshot.to_dict(),
@@ -213,7 +215,6 @@ class OneShot:
         # the data set and split the run's children train and are scored on (their payloads' data
         # settings); the supernet trains on the training images and scores on the held-out ones
         self.data = child_data(data_settings(self.config))
-        self.proxy = proxy_network(self.config)
         torch.manual_seed(self.config.seed)
         # channels_last, as children train (measured on the enas-space supernet, one CPU thread:
         # a training step 1.17x, a shared-weight score 1.73x faster)
