@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RAY = Path(os.environ.get("NASDSL_RAY_CLI", "/work/main/.venv-test/bin/ray"))
+# the ray CLI of the environment the tests run in (its nodes then import this checkout's nasdsl)
+RAY = Path(os.environ.get("NASDSL_RAY_CLI") or Path(sys.executable).with_name("ray"))
 if not RAY.exists():
-
-    RAY = Path(shutil.which("ray") or Path(sys.executable).with_name("ray"))
+    RAY = Path(shutil.which("ray") or RAY)
 
 
 def free_ports(n: int, host: str = "") -> list[int]:
