@@ -243,10 +243,11 @@ class RayExecutor(Executor):
             try:
                 if address:
                     ray.init(address=address, runtime_env=env, logging_level="ERROR", log_to_driver=False)
-                else:  # a cluster of our own: its processes go when this one does, even after kill -9
+                else:  # a cluster of our own: its processes go when this one does, even after kill -9;
+                    # "local", or Ray joins the cluster in $RAY_ADDRESS or the last one `ray start` made here
                     self._guardian = Guardian()
                     with _environ(REAP_TOKEN, self._guardian.token):
-                        ray.init(num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False,
+                        ray.init(address="local", num_cpus=max(1, math.ceil(workers * cpus)), include_dashboard=False,
                                  runtime_env=env, logging_level="ERROR", log_to_driver=False)
             except SystemExit as e:  # ray.init's own SIGTERM handler (sys.exit) ran before ours was back
                 if e.code != signal.SIGTERM:

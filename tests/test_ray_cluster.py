@@ -105,6 +105,21 @@ def test_trials_land_on_both_nodes_and_the_report_says_where(cluster, tmp_path):
     store.close()
 
 
+def test_without_address_a_search_starts_its_own_cluster_beside_a_running_one(cluster, tmp_path):
+    """README: without --address, --executor ray starts a private local cluster. Ray's own default
+    joins the cluster in $RAY_ADDRESS instead (and refused this search's CPU count there)."""
+    out = tmp_path / "own"
+    r = run_cli(*SYNTHETIC, "--trials", "2", "--workers", "1", "--out", str(out),
+                env={**cluster.env, "RAY_ADDRESS": cluster.address}, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    store = Store(out, create=False)
+    described = store.config("cluster")
+    assert described["started_here"] and described["gcs"] != cluster.address
+    assert store.counts()["done"] == 2
+    assert not {t["node"] for t in store.trials()} & {n["id"] for n in cluster.alive_nodes()}
+    store.close()
+
+
 def test_cpus_per_trial_is_honoured_and_impossible_requests_fail_fast(cluster, tmp_path):
     """2 CPUs per trial: only the 2-CPU head can take one, and never two at once."""
     out, err = driver(cluster, out=str(tmp_path / "two"), trials=4, sleep=1.0, workers=3, cpus=2).communicate(

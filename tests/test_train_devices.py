@@ -125,7 +125,7 @@ def test_ray_tasks_ask_for_the_given_resources(tmp_path):
     """A local Ray cluster declaring one GPU: children asking for half a GPU and one CPU each are
     scheduled and finish (on the CPU: there is no real GPU behind the declared one here)."""
     ray = require("ray")
-    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
     try:
         ex = make_executor("ray", 2, device="auto", gpus_per_trial=0.5, cpus_per_trial=1)
