@@ -168,9 +168,11 @@ def test_the_lane_thread_uses_the_callers_intra_op_threads():
     torch.set_num_threads(1), and its idle team slowed the caller's parallel work afterwards (2x at
     batch 1 in benchmarks/bench_eager.py's rows after the lanes row)."""
     maps = Path("/proc/self/maps")
-    libs = sorted({w for w in maps.read_text().split() if "libgomp" in w or "libiomp" in w}) if maps.exists() else []
+    torch_dir = str(Path(torch.__file__).parent)  # torch's own runtime: scikit-learn loads another libgomp
+    words = set(maps.read_text().split()) if maps.exists() else set()
+    libs = sorted(w for w in words if w.startswith(torch_dir) and ("libgomp" in w or "libiomp" in w))
     if not libs:
-        pytest.skip("torch here runs no OpenMP runtime this test can ask (Linux libgomp/libiomp)")
+        pytest.skip("torch here runs no OpenMP runtime of its own that this test can ask (Linux libgomp/libiomp)")
     omp = ctypes.CDLL(libs[0])
     _, laned = _pair("nasnet_a_cifar", SMALL, "cse")
     lanes = next(m.lanes for m in laned.modules() if hasattr(m, "h1_side"))

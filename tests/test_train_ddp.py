@@ -297,7 +297,8 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
     src.write_text(NAS)
     run = tmp_path / "run"
     marker = new_marker()
-    command = ["train", str(src), *ARGS, "--epochs", "8", "--nproc", "2", "--out", str(run)]
+    epochs = 24  # each of the five stops below costs an epoch or more: the run must outlast them
+    command = ["train", str(src), *ARGS, "--epochs", str(epochs), "--nproc", "2", "--out", str(run)]
     try:
         for sig, whom in ((signal.SIGTERM, "launcher"), (signal.SIGINT, "launcher"), (signal.SIGKILL, "torchrun"),
                           (signal.SIGKILL, "rank"), (signal.SIGKILL, "launcher")):
@@ -333,6 +334,6 @@ def test_the_launcher_takes_torchrun_and_its_ranks_with_it(tmp_path):
         r = run_cli("train", "--resume", "--out", str(run), "--nproc", "1", "--threads", "1", timeout=300)  # one now
         assert r.returncode == 0, r.stderr
         logs = [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
-        assert logs == list(range(1, 9))
+        assert logs == list(range(1, epochs + 1))
     finally:
         reap(marked(marker))
