@@ -267,7 +267,7 @@ def test_idle_connections_are_closed_after_the_header_deadline(model, tmp_path):
             assert client.get("/health").status_code == 200
             time.sleep(0.3)
             assert client.get("/health").status_code == 200
-            time.sleep(1.5)  # its idle connection is closed meanwhile; the next request reconnects
+            time.sleep(2.5)  # its idle connection is closed meanwhile (at 1 s); the next request reconnects
             assert client.get("/health").status_code == 200
     finally:
         s.stop()
