@@ -22,5 +22,5 @@ fi
 NASDSL_NNI_PYTHON=$(bash scripts/nni_env.sh 2>/dev/null | tail -n 1) \
   || echo "test.sh: could not create the NNI reference environment; the DARTS reference tests will fail" >&2
 export NASDSL_NNI_PYTHON NASDSL_REQUIRE_REFERENCES=1
-# one worker per core (pytest-xdist); tests/conftest.py says how they share the machine
-exec .venv-test/bin/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder "$@"
+# one worker per logical core (pytest-xdist); tests/conftest.py says how they share the machine
+exec .venv-test/bin/python -m pytest -q -n logical --dist loadfile --no-loadscope-reorder "$@"

@@ -1,5 +1,5 @@
 """How the suite shares the machine when it runs on pytest-xdist workers (scripts/test.sh:
-`-n auto --dist loadfile --no-loadscope-reorder`). On one process these hooks change nothing.
+`-n logical --dist loadfile --no-loadscope-reorder`). On one process these hooks change nothing.
 
 - A test file is one unit of work (loadfile), so its module fixtures (a Ray cluster, a server, an NNI
   run) are made once, on one worker. Tests that start Ray clusters may run beside each other: every
