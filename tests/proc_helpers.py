@@ -139,6 +139,13 @@ def finished(run: Path) -> int:
     return store_count(run, "SELECT COUNT(*) FROM trials WHERE status != 'running'")
 
 
+def in_flight(run: Path) -> list[str | None]:
+    """The errors of the run folder's trials in flight ([] before the store exists). Between a poll
+    that returned every worker's result and the next proposal there are none for a few milliseconds:
+    a stop meant to find one waits until one is seen here."""
+    return [e for (e,) in store_rows(run, "SELECT error FROM trials WHERE status = 'running'")]
+
+
 def supernet_epochs(run: Path) -> list[int]:
     """The supernet epochs a one-shot run folder has checkpointed."""
     return [r[0] for r in store_rows(run, "SELECT epoch FROM oneshot_epochs ORDER BY epoch")]

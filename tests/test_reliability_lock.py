@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 
-from proc_helpers import cli, finished, marked, new_marker, reap, run_cli, store_count, wait_for, wait_gone
+from proc_helpers import cli, finished, in_flight, marked, new_marker, reap, run_cli, wait_for, wait_gone
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--quiet"]
 SLOW = {"NASDSL_SYNTHETIC_SLEEP": "0.3"}
@@ -36,9 +36,7 @@ def test_second_driver_is_refused_then_takes_over_a_dead_holder(tmp_path):
         running = json.loads(run_cli("report", str(run), "--format", "json", "--no-html").stdout)
         assert running["counts"].get("interrupted", 0) == 0  # the driver is alive: its trials are running
 
-        # killed with a trial in flight (between two trials there is none for a few milliseconds)
-        wait_for(lambda: store_count(run, "SELECT COUNT(*) FROM trials WHERE status = 'running'"), 60, first,
-                 "a trial in flight", poll=0.01)
+        wait_for(lambda: in_flight(run), 60, first, "a trial in flight", poll=0.01)  # killed with one in flight
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         assert wait_gone(marker, 30) == []

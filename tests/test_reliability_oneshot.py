@@ -10,6 +10,7 @@ from pathlib import Path
 
 from proc_helpers import (
     cli,
+    in_flight,
     marked,
     new_marker,
     reap,
@@ -65,13 +66,12 @@ def test_sighup_during_a_stand_alone_pick_marks_it_and_resume_runs_it_again(tmp_
     proc = cli(*TINY, "--supernet-epochs", "1", "--top-k", "2", "--epochs", "3", "--out", str(run), marker=marker,
                env=ENV)
     try:
-        wait_for(lambda: store_rows(run, "SELECT id FROM trials WHERE status = 'running'"), 120, proc,
-                 "a pick to be training stand-alone")
+        wait_for(lambda: in_flight(run), 120, proc, "a pick to be training stand-alone")
         _stop(proc, marker, signal.SIGHUP, 129, run)
     finally:
         reap(marked(marker))
-    running = store_rows(run, "SELECT error FROM trials WHERE status = 'running'")
-    assert running and all("interrupted by SIGHUP" in e for (e,) in running)
+    running = in_flight(run)
+    assert running and all("interrupted by SIGHUP" in e for e in running)
     r = run_cli("search", "--resume", "--out", str(run), "--quiet")
     assert r.returncode == 0, r.stderr
     assert store_rows(run, "SELECT status FROM trials") == [("done",), ("done",)]

@@ -25,6 +25,7 @@ from proc_helpers import (
     cli,
     cmdline,
     finished,
+    in_flight,
     marked,
     new_marker,
     reap,
@@ -36,7 +37,9 @@ from references import require
 
 SEARCH = ["search", "--reward", "synthetic", "--strategy", "random", "--trials", "100000", "--quiet"]
 SLOW_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "0.2"}  # synthetic reward, each trial sleeps 0.2 s in its worker
-LONG_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "1.0"}  # a stop almost surely finds trials in flight (see _in_flight)
+# a stop sent as soon as a trial is in flight (in_flight) lands in the milliseconds between two 1 s
+# trials about once in a thousand
+LONG_TRIALS = {"NASDSL_SYNTHETIC_SLEEP": "1.0"}
 
 
 def _start(run: Path, *extra: str, workers: int = 2, env: dict = SLOW_TRIALS):
@@ -47,20 +50,9 @@ def _start(run: Path, *extra: str, workers: int = 2, env: dict = SLOW_TRIALS):
     return proc, marker
 
 
-def _in_flight(run: Path) -> list[str | None]:
-    """The errors of the trials in flight. Between a poll that returned both workers' results and the
-    next proposal there are none for a few milliseconds: with 1 s trials, a stop sent as soon as one
-    is seen here lands in that gap about once in a thousand."""
-    con = sqlite3.connect(run / "trials.sqlite")
-    try:
-        return [e for (e,) in con.execute("SELECT error FROM trials WHERE status = 'running'")]
-    finally:
-        con.close()
-
-
 def _left_in_flight(run: Path, sig: signal.Signals) -> list[str]:
     """The errors of the trials the stop left in flight (two workers were busy): each names `sig`."""
-    errors = _in_flight(run)
+    errors = in_flight(run)
     assert errors and all(f"interrupted by {sig.name}" in (e or "") for e in errors), errors
     return errors
 
@@ -70,7 +62,7 @@ def test_signal_stops_workers_and_says_how_to_resume(tmp_path, sig, code):
     run = tmp_path / "run"
     proc, marker = _start(run, env=LONG_TRIALS)
     try:
-        wait_for(lambda: _in_flight(run), 30, proc, "a trial in flight", poll=0.005)
+        wait_for(lambda: in_flight(run), 30, proc, "a trial in flight", poll=0.005)
         os.kill(proc.pid, sig)  # the driver alone, not its process group
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == code, err
@@ -181,9 +173,7 @@ def test_a_ray_search_stops_on_sigterm_and_sighup_as_a_local_one_does(tmp_path, 
         assert wait_gone(marker, 30) == []
     finally:
         reap(marked(marker))
-    con = sqlite3.connect(run / "trials.sqlite")
-    errors = [e for (e,) in con.execute("SELECT error FROM trials WHERE status = 'running'")]
-    con.close()
+    errors = in_flight(run)
     assert all(f"interrupted by {sig.name}" in e for e in errors), errors  # (none, if it came between two trials)
 
 
@@ -243,7 +233,7 @@ def test_a_terminal_that_closes_under_the_progress_bar_stops_the_search_as_sighu
             with contextlib.suppress(OSError):
                 while select.select([fd], [], [], 0)[0] and os.read(fd, 65536):
                     pass  # the bar, drained so that it never blocks
-            return finished(run) >= 2 and bool(_in_flight(run))
+            return finished(run) >= 2 and bool(in_flight(run))
         wait_for(ready, 180, what="trials to finish", poll=0.005)
         os.close(fd)
         status = None
