@@ -35,9 +35,8 @@ minutes, then about 360 trainings); every search and training is cached in --out
 sittings, a strategy at a time (a search or training is reused only with the settings it ran
 with, the proxy's training settings included, and a search only while its strategy is as it was:
 CHANGED). studies/results/search_vs_published/ holds the searches and trainings measured so far:
-copy it to --out and they are reused, but for the searches of a strategy changed since
-(evolution+asha and evolution@80000, run before evolution's change in CHANGED; enas and plain
-evolution were run again after theirs).
+copy it to --out and they are reused (every strategy's searches were run again after its change
+in CHANGED: enas on 2026-12-06, evolution, evolution+asha and evolution@80000 on 2026-12-07).
 """
 from __future__ import annotations
 

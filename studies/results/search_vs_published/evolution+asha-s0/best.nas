@@ -1,21 +1,21 @@
-# best of search run evolution+asha-s0: trial 352, strategy evolution, reward 0.9499 (accuracy, digits)
-# decisions: 1 0 6 2 0 1 1 0 4 0 0 0 8 9 0 1 4 2 7 0 2 1 0 2 0 0 0 11 1 0 1 0 7 6 0 0 3 11 7 0 4 1 2 5 1 4 1 1 6 0
+# best of search run evolution+asha-s0: trial 166, strategy evolution, reward 0.9432 (accuracy, digits)
+# decisions: 0 1 0 1 0 0 2 0 4 1 1 1 12 9 1 1 0 6 7 1 3 1 5 6 0 0 1 11 2 1 0 0 2 7 1 3 3 12 10 1 1 1 7 3 0 3 0 3 10 1
 
 cell best_normal : normal {
-    b0 = max5x5(h1) + conv1x7_7x1(h0)
-    b1 = id(h1) + avg3x3(h1)
-    b2 = conv1x1(h0) + conv3x3(h0)
-    b3 = conv1x7_7x1(h1) + max7x7(b2)
-    b4 = id(b0) + conv1x7_7x1(h1)
+    b0 = id(h0) + conv1x3_3x1(h1)
+    b1 = concat(id(h0), avg3x3(b0))
+    b2 = concat(sep7x7(h1), conv3x3(h1))
+    b3 = concat(max5x5(h1), max7x7(h0))
+    b4 = max3x3(b1) + max5x5(h1)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = sep5x5(h0) + conv1x3_3x1(h0)
-    b1 = max7x7(h1) + max5x5(h0)
-    b2 = sep5x5(h0) + max7x7(b1)
-    b3 = concat(conv1x7_7x1(b2), max3x3(h1))
-    b4 = conv1x3_3x1(b2) + max5x5(h1)
+    b0 = concat(sep5x5(h0), conv1x7_7x1(h1))
+    b1 = concat(conv1x7_7x1(h0), max7x7(h0))
+    b2 = concat(sep7x7(b1), sep3x3(b1))
+    b3 = max7x7(h1) + dil3x3(h1)
+    b4 = concat(dil3x3(b1), sep3x3(h0))
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run evolution+asha-s2: trial 216, strategy evolution, reward 0.9429 (accuracy, digits)
-# decisions: 1 1 1 0 0 1 2 1 5 1 2 2 4 10 0 1 1 2 1 1 1 0 4 7 1 0 0 7 1 1 0 0 0 7 1 0 1 1 1 1 2 4 2 4 0 5 2 0 3 0
+# best of search run evolution+asha-s2: trial 270, strategy evolution, reward 0.9429 (accuracy, digits)
+# decisions: 1 1 1 0 1 1 2 1 5 1 2 0 4 10 0 1 1 2 1 1 1 0 4 7 1 0 0 2 1 1 1 1 0 7 1 0 2 1 4 1 1 4 2 4 0 5 2 0 3 1
 
 cell best_normal : normal {
-    b0 = conv1x3_3x1(h1) + id(h1)
+    b0 = concat(conv1x3_3x1(h1), id(h1))
     b1 = concat(conv1x3_3x1(h1), max3x3(b0))
-    b2 = avg3x3(b0) + sep3x3(b0)
+    b2 = avg3x3(b0) + sep3x3(h0)
     b3 = concat(conv1x7_7x1(h1), conv1x3_3x1(h1))
     b4 = concat(avg3x3(h1), max7x7(h0))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = concat(max7x7(h0), conv1x3_3x1(h0))
-    b1 = concat(id(h0), max7x7(h0))
-    b2 = concat(conv1x3_3x1(h0), conv1x3_3x1(h1))
-    b3 = conv1x7_7x1(b0) + avg3x3(b2)
-    b4 = id(b3) + dil3x3(b0)
+    b0 = concat(conv1x7_7x1(h0), conv1x3_3x1(h0))
+    b1 = concat(id(h1), max7x7(h1))
+    b2 = concat(conv1x3_3x1(h0), avg3x3(b0))
+    b3 = conv1x7_7x1(h1) + avg3x3(b2)
+    b4 = concat(id(b3), dil3x3(b0))
     out = concat(unused)
 }
 

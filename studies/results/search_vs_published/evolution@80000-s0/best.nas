@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s0: trial 522, strategy evolution, reward 0.9482 (accuracy, digits)
-# decisions: 1 0 1 0 1 0 1 0 8 0 1 3 6 2 0 4 1 0 12 1 4 2 4 1 0 0 1 5 5 0 1 2 5 0 0 2 0 5 9 0 0 1 10 0 0 1 1 6 8 0
+# best of search run evolution@80000-s0: trial 203, strategy evolution, reward 0.9385 (accuracy, digits)
+# decisions: 1 1 10 5 0 1 0 12 0 0 1 3 9 6 0 0 1 0 3 1 2 5 5 4 0 0 0 4 5 0 1 0 5 6 0 0 3 6 0 0 1 2 2 11 0 5 0 6 5 0
 
 cell best_normal : normal {
-    b0 = concat(conv1x3_3x1(h1), id(h0))
-    b1 = id(h0) + conv1x1(h1)
-    b2 = max5x5(h1) + conv1x7_7x1(b1)
-    b3 = concat(id(b2), sep7x7(h1))
-    b4 = avg3x3(b2) + conv1x3_3x1(b0)
+    b0 = sep3x3(h1) + max3x3(h1)
+    b1 = sep7x7(h1) + id(h0)
+    b2 = conv3x3(h1) + max5x5(b1)
+    b3 = concat(id(h0), dil3x3(h1))
+    b4 = max3x3(b0) + avg3x3(b3)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max3x3(h0) + max3x3(h1)
-    b1 = max3x3(h1) + id(b0)
-    b2 = max3x3(b0) + conv3x3(h0)
-    b3 = sep3x3(h0) + id(h1)
-    b4 = max5x5(h1) + conv1x1(h1)
+    b0 = avg3x3(h0) + max3x3(h0)
+    b1 = max3x3(h1) + max5x5(h0)
+    b2 = max5x5(h0) + id(b1)
+    b3 = conv1x7_7x1(h1) + sep5x5(b0)
+    b4 = max5x5(b3) + max3x3(h0)
     out = concat(unused)
 }
 

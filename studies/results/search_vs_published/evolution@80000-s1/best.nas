@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s1: trial 324, strategy evolution, reward 0.9446 (accuracy, digits)
-# decisions: 1 1 2 7 0 0 0 5 12 0 0 1 11 11 0 1 1 4 4 0 0 3 0 0 1 1 1 10 10 1 1 0 11 5 1 1 0 7 4 0 1 0 7 8 1 1 0 7 6 0
+# best of search run evolution@80000-s1: trial 187, strategy evolution, reward 0.9359 (accuracy, digits)
+# decisions: 1 0 9 7 0 0 1 5 1 0 1 0 3 11 0 4 1 0 7 0 0 3 0 6 0 1 0 10 10 0 0 0 10 5 1 1 0 7 0 0 0 0 7 8 1 1 0 0 8 0
 
 cell best_normal : normal {
-    b0 = conv1x7_7x1(h1) + max7x7(h1)
-    b1 = max3x3(h0) + sep7x7(h0)
-    b2 = sep5x5(h0) + sep5x5(h1)
-    b3 = avg3x3(h1) + avg3x3(h1)
-    b4 = concat(id(h0), id(b1))
+    b0 = conv3x3(h1) + max7x7(h0)
+    b1 = max3x3(h0) + conv1x3_3x1(h1)
+    b2 = dil3x3(h1) + sep5x5(h0)
+    b3 = id(b2) + max7x7(h1)
+    b4 = id(h0) + max5x5(b1)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = concat(sep3x3(h1), sep3x3(h1))
-    b1 = concat(sep5x5(h1), max3x3(h0))
-    b2 = max7x7(h1) + avg3x3(h0)
-    b3 = concat(max7x7(h1), conv1x1(h0))
-    b4 = max7x7(h1) + max5x5(h0)
+    b0 = sep3x3(h1) + sep3x3(h0)
+    b1 = concat(sep3x3(h0), max3x3(h0))
+    b2 = max7x7(h1) + id(h0)
+    b3 = concat(max7x7(h0), conv1x1(h0))
+    b4 = id(h1) + conv1x1(h0)
     out = concat(unused)
 }
 
@@ -34,7 +34,7 @@ network best_mobile {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 4 @ 704
+    cells = 4 @ 528
     image = 224
     classes = 1000
     stem_multiplier = 1
@@ -48,7 +48,7 @@ network best_large {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 6 @ 2688
+    cells = 6 @ 2016
     image = 331
     classes = 1000
     stem_multiplier = 3

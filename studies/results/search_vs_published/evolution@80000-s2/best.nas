@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s2: trial 421, strategy evolution, reward 0.9492 (accuracy, digits)
-# decisions: 0 1 6 0 0 1 2 2 8 1 3 2 7 0 0 0 1 10 6 1 2 2 4 0 1 1 1 5 6 0 2 0 0 12 0 3 1 0 7 0 4 1 12 9 0 2 2 10 1 1
+# best of search run evolution@80000-s2: trial 217, strategy evolution, reward 0.9436 (accuracy, digits)
+# decisions: 1 0 1 0 1 1 2 6 4 0 0 1 7 12 0 0 1 6 0 0 1 1 8 9 1 0 1 6 11 0 1 2 6 12 1 2 1 7 5 1 0 1 11 5 0 0 1 7 7 1
 
 cell best_normal : normal {
-    b0 = max5x5(h0) + id(h1)
-    b1 = concat(conv1x7_7x1(h1), conv1x1(b0))
-    b2 = max7x7(b1) + id(b0)
-    b3 = concat(sep3x3(h0), max5x5(h1))
-    b4 = concat(avg3x3(b0), id(b0))
+    b0 = concat(conv1x3_3x1(h1), id(h0))
+    b1 = max5x5(h1) + avg3x3(b0)
+    b2 = max7x7(h0) + sep7x7(h1)
+    b3 = max5x5(h0) + id(h1)
+    b4 = concat(conv1x1(h1), conv3x3(h1))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = max3x3(h1) + max5x5(h1)
-    b1 = id(b0) + sep7x7(h0)
-    b2 = id(b1) + max7x7(h1)
-    b3 = sep7x7(b2) + conv3x3(h1)
-    b4 = concat(sep3x3(b0), conv1x3_3x1(b0))
+    b0 = max5x5(h0) + sep5x5(h1)
+    b1 = concat(max5x5(h1), sep7x7(b0))
+    b2 = concat(max7x7(b0), max3x3(h1))
+    b3 = sep5x5(h0) + max3x3(h1)
+    b4 = concat(max7x7(h0), max7x7(h1))
     out = concat(unused)
 }
 
@@ -34,7 +34,7 @@ network best_mobile {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 4 @ 528
+    cells = 4 @ 704
     image = 224
     classes = 1000
     stem_multiplier = 1
@@ -48,7 +48,7 @@ network best_large {
     normal = best_normal
     reduction = best_reduction
     stem = imagenet
-    cells = 6 @ 2016
+    cells = 6 @ 2688
     image = 331
     classes = 1000
     stem_multiplier = 3

@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s3: trial 409, strategy evolution, reward 0.9449 (accuracy, digits)
-# decisions: 1 1 2 0 0 2 1 7 6 1 2 0 0 6 0 1 1 5 8 1 1 1 0 6 0 1 1 9 11 0 1 0 5 7 0 0 2 8 4 0 2 0 1 5 0 2 5 5 4 0
+# best of search run evolution@80000-s3: trial 174, strategy evolution, reward 0.9429 (accuracy, digits)
+# decisions: 1 1 4 0 1 1 2 10 4 1 1 0 6 6 1 0 0 12 3 0 0 0 5 8 1 1 1 4 6 1 1 1 12 6 0 1 1 5 7 0 0 0 5 4 1 1 4 11 9 1
 
 cell best_normal : normal {
-    b0 = conv1x7_7x1(h1) + id(h1)
-    b1 = concat(max7x7(b0), max5x5(h1))
-    b2 = id(b0) + max5x5(h0)
-    b3 = concat(max3x3(h1), conv1x1(h1))
-    b4 = id(h1) + max5x5(h1)
+    b0 = concat(avg3x3(h1), id(h1))
+    b1 = concat(sep3x3(h1), avg3x3(b0))
+    b2 = concat(max5x5(h1), max5x5(h0))
+    b3 = sep7x7(h0) + dil3x3(h0)
+    b4 = concat(max3x3(h0), conv1x1(h0))
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = conv3x3(h1) + sep5x5(h1)
-    b1 = max3x3(h1) + max7x7(h0)
-    b2 = conv1x1(h0) + avg3x3(b0)
-    b3 = conv1x3_3x1(b0) + max3x3(h0)
-    b4 = max3x3(b0) + avg3x3(b3)
+    b0 = concat(avg3x3(h1), max5x5(h1))
+    b1 = sep7x7(h1) + max5x5(h1)
+    b2 = max3x3(h1) + max7x7(h1)
+    b3 = concat(max3x3(h0), avg3x3(h0))
+    b4 = concat(sep5x5(h1), conv3x3(b2))
     out = concat(unused)
 }
 

@@ -1,21 +1,21 @@
-# best of search run evolution@80000-s4: trial 350, strategy evolution, reward 0.9405 (accuracy, digits)
-# decisions: 0 1 5 3 0 1 1 5 8 0 3 1 9 4 0 1 3 5 12 1 0 4 6 6 1 0 0 0 0 0 2 0 12 7 0 0 2 7 0 0 4 1 11 1 1 3 1 6 6 1
+# best of search run evolution@80000-s4: trial 316, strategy evolution, reward 0.9442 (accuracy, digits)
+# decisions: 1 1 5 3 0 1 2 0 7 0 3 2 9 4 1 2 2 5 4 0 0 0 4 6 0 1 1 0 12 0 0 0 4 7 0 1 2 7 0 0 4 3 11 9 1 4 1 0 9 0
 
 cell best_normal : normal {
-    b0 = max3x3(h0) + dil3x3(h1)
-    b1 = max3x3(h1) + conv1x1(h1)
-    b2 = conv3x3(b1) + avg3x3(h1)
-    b3 = concat(max3x3(h1), sep7x7(b1))
-    b4 = concat(max5x5(h0), max5x5(b2))
+    b0 = max3x3(h1) + dil3x3(h1)
+    b1 = id(h1) + max7x7(b0)
+    b2 = concat(conv3x3(b1), avg3x3(b0))
+    b3 = max3x3(b0) + avg3x3(b0)
+    b4 = avg3x3(h0) + max5x5(h0)
     out = concat(unused)
 }
 
 cell best_reduction : reduction {
-    b0 = id(h0) + id(h0)
-    b1 = sep7x7(b0) + max7x7(h0)
-    b2 = max7x7(h0) + id(b0)
-    b3 = concat(sep5x5(b2), conv1x3_3x1(h1))
-    b4 = concat(max5x5(b1), max5x5(h1))
+    b0 = id(h1) + sep7x7(h1)
+    b1 = avg3x3(h0) + max7x7(h0)
+    b2 = max7x7(h1) + id(b0)
+    b3 = concat(sep5x5(b2), conv3x3(b1))
+    b4 = id(b2) + conv3x3(h1)
     out = concat(unused)
 }
 
