@@ -94,6 +94,21 @@ def finish_request(s: socket.socket, body: bytes, hold: int = 1) -> tuple[int, d
     return read_response(s)
 
 
+def paced_request(port: int, body: bytes, chunk: int, interval: float) -> tuple[int, dict, float]:
+    """POST `body` as a raw image, `chunk` bytes every `interval` seconds, stopping early when the
+    server answers; (status, JSON body, seconds from the first body byte to the answer)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall((f"POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: image/png\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())
+    start = time.monotonic()
+    for i in range(0, len(body), chunk):
+        if i and select.select([s], [], [], interval)[0]:  # answered before the body was all sent
+            break
+        s.sendall(body[i:i + chunk])
+    status, _, answer = read_response(s)
+    return status, answer, time.monotonic() - start
+
+
 def read_keep_alive_response(s: socket.socket) -> int:
     """Read one whole response (Content-Length framed) from a keep-alive socket; returns its status."""
     data = b""

@@ -22,6 +22,7 @@ from serve_helpers import (
     ServeProcess,
     finish_request,
     held_request,
+    paced_request,
     read_keep_alive_response,
     read_response,
     release,
@@ -356,6 +357,7 @@ def _accepts(port: int) -> bool:
     (["{model}", "--max-batch", "0"], "--max-batch must be at least 1"),
     (["{model}", "--port", "70000"], "nasdsl serve: error: --port must be at most 65535"),
     (["{model}", "--max-wait-ms", "inf"], "--max-wait-ms must be a finite number"),  # held a lone request forever
+    (["{model}", "--min-upload-rate", "-1"], "--min-upload-rate must be at least 0, got -1"),
     (["{model}", "--host", ""], "--host: an empty argument"),
     (["{model}", "--port", "{busy}"], "cannot listen on"),
 ])
@@ -396,6 +398,30 @@ def test_damaged_cards_are_refused_before_listening(model, images, tmp_path, cap
     image.write_bytes(images["gray.png"])
     assert main(["infer", str(damaged), str(image)]) == 2  # the same check for `infer`
     assert capsys.readouterr().err == err
+
+
+def test_a_slow_body_has_a_second_more_per_min_upload_rate_bytes(model, images, tmp_path):
+    """--read-timeout 0.5 and --min-upload-rate 5000: a body may take 0.5 s plus 1 s per 5000 bytes
+    in. One sent at 10 kB/s arrives (in about 1.1 s); one trickling in at 400 B/s is answered 408 once
+    it falls behind (at about 0.56 s); with --min-upload-rate 0 the first one is 408 at 0.5 s."""
+    body = images["tall.png"]
+    assert len(body) > 10_000
+    s = ServeProcess(model, "--read-timeout", "0.5", "--min-upload-rate", "5000", log=tmp_path / "serve.log")
+    try:
+        status, answer, took = paced_request(s.port, body, chunk=1000, interval=0.1)
+        assert status == 200 and answer["top"] and took > 0.5, (status, answer, took)
+        status, answer, took = paced_request(s.port, body, chunk=100, interval=0.25)
+        assert status == 408 and took < 5, (status, answer, took)
+        assert answer["error"].startswith("body not received in time (") and f"of {len(body)} bytes in" in answer["error"]
+        assert answer["error"].endswith("a body may take 0.5 s plus 1 s per 5000 bytes)")
+    finally:
+        s.stop()
+    s = ServeProcess(model, "--read-timeout", "0.5", "--min-upload-rate", "0", log=tmp_path / "serve0.log")
+    try:
+        status, answer, _ = paced_request(s.port, body, chunk=1000, interval=0.1)
+        assert (status, answer) == (408, {"error": "body not received within 0.5 s"})
+    finally:
+        s.stop()
 
 
 def test_a_request_that_leaves_unqueued_does_not_hold_the_batch(model, images, tmp_path):

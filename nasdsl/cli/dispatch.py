@@ -67,6 +67,7 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "port": (0, 65535, False), "max_batch": (1, 4096, False), "max_queue": (1, 10**6, False),
     "max_body": (1, 2**40, False), "max_pixels": (1, 10**10, False), "min_side": (1, 10**5, False),
     "decode_threads": (1, 1024, False), "max_wait_ms": (0, 60_000, False), "read_timeout": (0, 86_400, True),
+    "min_upload_rate": (0, 2**40, False),
 }
 
 

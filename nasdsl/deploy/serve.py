@@ -50,6 +50,7 @@ class ServeConfig:
     max_queue: int = 64
     max_body: int = 10_000_000
     read_timeout: float = 30.0  # seconds to receive a body (a stalled client must not hold its place)
+    min_upload_rate: float = 20_000.0  # bytes/s: each one more second for a body (0: read_timeout is all)
     decode_threads: int = 2
     limits: ImageLimits = field(default_factory=ImageLimits)
 
@@ -91,7 +92,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
     info = card_json(clf, model_path, quantization)
     info["serving"] = {"max_batch": config.max_batch, "max_wait_ms": config.max_wait_ms,
                        "max_queue": config.max_queue, "max_body": config.max_body,
-                       "read_timeout_s": config.read_timeout,
+                       "read_timeout_s": config.read_timeout, "min_upload_rate": config.min_upload_rate,
                        "max_pixels": config.limits.max_pixels, "min_side": config.limits.min_side}
     pre = clf.card.preprocess
     decoders = ThreadPoolExecutor(max(1, config.decode_threads), thread_name_prefix="nasdsl-decode")
@@ -114,7 +115,10 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         return min(top, clf.card.classes)
 
     async def read_body(request: Request) -> bytes:
-        limit = config.max_body
+        """The body, within `max_body` and in time: `read_timeout` seconds, plus one more for every
+        `min_upload_rate` bytes received (a large image on a slow link arrives; a body that stalls, or
+        trickles in slower than that, is answered 408 and frees its place)."""
+        limit, timeout, rate = config.max_body, config.read_timeout, config.min_upload_rate
         declared = request.headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
@@ -122,11 +126,23 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
             if int(declared) > limit:
                 raise RequestError(413, f"body of {int(declared)} bytes is above the limit of {limit} bytes")
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise RequestError(413, f"body is above the limit of {limit} bytes")
-            chunks.append(chunk)
+        start = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(timeout) as deadline:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise RequestError(413, f"body is above the limit of {limit} bytes")
+                    chunks.append(chunk)
+                    if rate:
+                        deadline.reschedule(start + timeout + size / rate)
+        except TimeoutError:
+            if not rate:
+                raise RequestError(408, f"body not received within {timeout:g} s") from None
+            took = asyncio.get_running_loop().time() - start
+            got = f"{size} of {int(declared)}" if declared is not None else str(size)
+            raise RequestError(408, f"body not received in time ({got} bytes in {took:.1f} s; a body may take "
+                                    f"{timeout:g} s plus 1 s per {rate:g} bytes)") from None
         return b"".join(chunks)
 
     async def file_part(request: Request, body: bytes) -> bytes:
@@ -170,10 +186,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         queued = False
         try:
             try:
-                async with asyncio.timeout(config.read_timeout):
-                    body = await read_body(request)
-            except TimeoutError:
-                raise RequestError(408, f"body not received within {config.read_timeout:g} s") from None
+                body = await read_body(request)
             except ClientDisconnect:
                 raise RequestError(400, "the client disconnected before sending its body") from None
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):

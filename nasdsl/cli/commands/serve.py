@@ -37,6 +37,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--read-timeout", type=float, default=30.0,
                    help="seconds a client may take to send its body before a 408, and a connection to send "
                         "its request headers before it is closed (default 30)")
+    p.add_argument("--min-upload-rate", type=float, default=20_000.0, metavar="BYTES_PER_S",
+                   help="a body may take --read-timeout seconds plus one more per this many bytes received, "
+                        "so a large image on a slow link arrives (default 20000; 0: --read-timeout is the limit)")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                    help=f"largest image, in pixels, before and after resizing (default {DEFAULT_MAX_PIXELS:,})")
     p.add_argument("--min-side", type=int, default=DEFAULT_MIN_SIDE,
@@ -125,6 +128,7 @@ def _prepare(args):
     clf.predict(np.zeros((1, 3, size, size), np.float32), 1)  # warm up; broken (NaN) weights fail here, not per request
     config = ServeConfig(max_batch=max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
                          max_body=args.max_body, read_timeout=args.read_timeout,
+                         min_upload_rate=args.min_upload_rate,
                          decode_threads=args.decode_threads,
                          limits=ImageLimits(max_pixels=args.max_pixels, min_side=args.min_side))
     sock = _bind(args.host, args.port)
