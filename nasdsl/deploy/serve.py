@@ -49,8 +49,8 @@ class ServeConfig:
     max_wait_ms: float = 5.0
     max_queue: int = 64
     max_body: int = 10_000_000
-    read_timeout: float = 30.0  # seconds to receive a body (a stalled client must not hold its place)
-    min_upload_rate: float = 20_000.0  # bytes/s: each one more second for a body (0: read_timeout is all)
+    read_timeout: float = 30.0  # seconds to receive a body (a stalled client must not hold its place),
+    min_upload_rate: float = 20_000.0  # plus one more per this many bytes received (0: none more)
     decode_threads: int = 2
     limits: ImageLimits = field(default_factory=ImageLimits)
 
