@@ -45,6 +45,7 @@ from compare_strategies import asha_trials  # noqa: E402
 
 from nasdsl_search.driver import SearchConfig  # noqa: E402
 from nasdsl_search.scheduler import Asha, rung_epochs  # noqa: E402
+from nasdsl_search.trial import reaches  # noqa: E402
 
 DEFAULT = (SearchConfig().reduction, SearchConfig().min_epochs)  # (eta, min epochs) of `nasdsl search`
 SETTINGS = tuple(dict.fromkeys((DEFAULT, (2, 1), (3, 1), (4, 1), (2, 2), (3, 2))))  # for comparison
@@ -78,7 +79,7 @@ def replay(curves: list[list[float]], order: list[int], budget: int, eta: int, m
         asha.report(tid, rung, accuracy)
         for t in asha.to_settle():
             asha.settle(t)
-        if rung == asha.top and accuracy >= target:
+        if rung == asha.top and reaches(accuracy, target):
             return spent, True
 
 

@@ -37,6 +37,7 @@ from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network, with_own_image  # noqa: E402
 from nasdsl_search.scheduler import rung_epochs  # noqa: E402
 from nasdsl_search.strategies import StrategyOptions  # noqa: E402
+from nasdsl_search.trial import reaches  # noqa: E402
 
 STRATEGIES = ("ppo", "reinforce", "random", "evolution", "random+asha")
 
@@ -100,7 +101,7 @@ def summary(points: list[tuple], budget: int) -> dict:
 
 def to_reach(points: list[tuple], target: float) -> tuple[float, float]:
     """(child-epochs, wall seconds) spent when a full-training reward first reached `target`."""
-    return next(((spent, wall) for spent, r, wall in points if r is not None and r >= target), (math.inf, math.inf))
+    return next(((spent, wall) for spent, r, wall in points if reaches(r, target)), (math.inf, math.inf))
 
 
 def mean_sd(xs: list[float]) -> str:

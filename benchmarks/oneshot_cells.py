@@ -72,7 +72,7 @@ def measure(args, base: SearchConfig, seed: int) -> dict:
         t0 = time.time()
         cfg, _, picks = ranked_picks(base, strategy, args)
         supernet_s = time.time() - t0
-        _, rewards = train_picks(cfg, picks, seed, None, t0, budget, len(picks))
+        _, rewards, _ = train_picks(cfg, picks, seed, None, t0, budget, len(picks))
         wall = time.time() - t0
         done = [(r, i) for i, r in enumerate(rewards) if r is not None]
         nas, decisions = picks[max(done)[1] if done else 0]
