@@ -97,9 +97,7 @@ def finish_request(s: socket.socket, body: bytes, hold: int = 1) -> tuple[int, d
 def paced_request(port: int, body: bytes, chunk: int, interval: float) -> tuple[int, dict, float]:
     """POST `body` as a raw image, `chunk` bytes every `interval` seconds, stopping early when the
     server answers; (status, JSON body, seconds from the first body byte to the answer)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall((f"POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: image/png\r\n"
-               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())
+    s = held_request(port, body, hold=len(body))  # the headers alone
     start = time.monotonic()
     for i in range(0, len(body), chunk):
         if i and select.select([s], [], [], interval)[0]:  # answered before the body was all sent

@@ -126,7 +126,8 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
             if int(declared) > limit:
                 raise RequestError(413, f"body of {int(declared)} bytes is above the limit of {limit} bytes")
         chunks, size = [], 0
-        start = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         try:
             async with asyncio.timeout(timeout) as deadline:
                 async for chunk in request.stream():
@@ -139,7 +140,7 @@ def create_app(clf: Classifier, model_path: str | Path, config: ServeConfig, qua
         except TimeoutError:
             if not rate:
                 raise RequestError(408, f"body not received within {timeout:g} s") from None
-            took = asyncio.get_running_loop().time() - start
+            took = loop.time() - start
             got = f"{size} of {int(declared)}" if declared is not None else str(size)
             raise RequestError(408, f"body not received in time ({got} bytes in {took:.1f} s; a body may take "
                                     f"{timeout:g} s plus 1 s per {rate:g} bytes)") from None
