@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from compare_strategies import asha_trials  # noqa: E402
 
 from nasdsl_search.driver import SearchConfig  # noqa: E402
+from nasdsl_search.rewards import reaches  # noqa: E402
 from nasdsl_search.scheduler import Asha, rung_epochs  # noqa: E402
-from nasdsl_search.trial import reaches  # noqa: E402
 
 DEFAULT = (SearchConfig().reduction, SearchConfig().min_epochs)  # (eta, min epochs) of `nasdsl search`
 SETTINGS = tuple(dict.fromkeys((DEFAULT, (2, 1), (3, 1), (4, 1), (2, 2), (3, 2))))  # for comparison

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network, with_own_image  # noqa: E402
+from nasdsl_search.rewards import mann_whitney_greater, reaches  # noqa: E402
 from nasdsl_search.scheduler import rung_epochs  # noqa: E402
 from nasdsl_search.strategies import StrategyOptions  # noqa: E402
-from nasdsl_search.trial import reaches  # noqa: E402
 
 STRATEGIES = ("ppo", "reinforce", "random", "evolution", "random+asha")
 
@@ -111,13 +111,6 @@ def mean_sd(xs: list[float]) -> str:
         return "—"
     text = f"{statistics.fmean(got):.4f} ± {statistics.stdev(got) if len(got) > 1 else 0.0:.4f}"
     return text if len(got) == len(xs) else f"{text} ({len(got)} of {len(xs)} seeds)"
-
-
-def mann_whitney_greater(x: list[float], y: list[float]) -> float:
-    """One-sided p-value that x tends to be larger than y."""
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(x, y, alternative="greater").pvalue)
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ trained twice, the reward the mean).
    the very cell that scored R*, and whether it, or the next, reaches R* again is down to training
    noise. It is a reference, not a contender: its misses do not fail the script.
 A pick reaches R* when its reward is at least R*, rewards a last bit apart being equal
-(`trial.reaches`). Target (issue 12): a cell reaching R* in at most T / 10. With several `--seeds` each seed is one
+(`rewards.reaches`). Target (issue 12): a cell reaching R* in at most T / 10. With several `--seeds` each seed is one
 such comparison (its own baseline, supernets and picks), and a summary line per strategy gives how
 many seeds met the target and the median time to R* over T. Exit 1 when a strategy misses it on
 any seed.
@@ -37,8 +37,9 @@ from dataclasses import replace
 from nasdsl.testing import int_list
 from nasdsl_search.driver import Search, SearchConfig
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.rewards import reaches
 from nasdsl_search.space import to_nas
-from nasdsl_search.trial import reaches, run_trial, trial_payload
+from nasdsl_search.trial import run_trial, trial_payload
 
 HINDSIGHT = "hindsight"  # not a strategy: the multi-trial's own children, retrained best-first
 HINDSIGHT_SEEDS = 100_000  # its retrainings' seeds are seed + this + i: none of the multi-trial's

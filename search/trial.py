@@ -127,14 +127,6 @@ def _reward(payload: dict[str, Any]) -> tuple[float, int | None]:
 
 
 REPEAT_SEED_STRIDE = 1_000_003  # replicate k of a child trains with seed + k * this
-# A reward is the mean of its replicates' accuracies: two children with the same count of correct
-# images can get rewards a last bit apart, (a + b) / 2 rounding by how the count splits between a and b
-REWARD_TIE = 1e-9
-
-
-def reaches(reward: float | None, target: float) -> bool:
-    """Whether `reward` is at least `target`, rewards within REWARD_TIE of each other being equal."""
-    return reward is not None and reward >= target - REWARD_TIE
 
 
 def _train_child(payload: dict[str, Any]) -> tuple[float, int]:

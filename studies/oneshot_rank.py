@@ -25,10 +25,9 @@ import tempfile
 import time
 from dataclasses import replace
 
-from scipy.stats import kendalltau
-
 from nasdsl_search.driver import SearchConfig
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults
+from nasdsl_search.rewards import canonical, kendall_tau
 from nasdsl_search.space import load_space, to_nas
 from nasdsl_search.trial import run_trial, trial_payload
 
@@ -38,14 +37,14 @@ RETRAIN_SEEDS = 100_000  # --retrain's children train with seed + this: none of 
 
 def _span(values: list[float | None]) -> str:
     done = [v for v in values if v is not None]
-    return f"{min(done):.3f}-{max(done):.3f} ({len(set(done))} distinct)" if done else "none finished"
+    return f"{min(done):.3f}-{max(done):.3f} ({len(set(map(canonical, done)))} distinct)" if done else "none finished"
 
 
 def _tau(x: list[float | None], y: list[float | None]) -> tuple[float, float, int]:
     """Kendall tau-b and its p-value over the pairs where both were measured, and how many."""
     pairs = [(a, b) for a, b in zip(x, y) if a is not None and b is not None]
-    tau, p_value = kendalltau([p[0] for p in pairs], [p[1] for p in pairs])
-    return float(tau), float(p_value), len(pairs)
+    tau, p_value = kendall_tau([p[0] for p in pairs], [p[1] for p in pairs])
+    return tau, p_value, len(pairs)
 
 
 def _standalone(cfg: SearchConfig, space, proxy, archs: list[tuple[int, ...]], seed0: int,

@@ -58,6 +58,7 @@ from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults, is_oneshot  # noqa: E402
+from nasdsl_search.rewards import kendall_tau, mann_whitney_greater  # noqa: E402
 from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
 from nasdsl_search.store import Store  # noqa: E402
 from nasdsl_search.trial import run_trial, training_digest, training_key, trial_payload  # noqa: E402
@@ -142,10 +143,8 @@ def ranking_evidence(spec: str, seed: int, picks: list) -> str:
     """Did the shared weights rank the picks? Kendall tau of shared-weight accuracy against
     stand-alone reward over the picks trained, the first 20 picks' mean reward against the rest's,
     and where in the ranking the best one was."""
-    from scipy.stats import kendalltau
-
     ranks, shared, rewards = zip(*picks)
-    tau, p = kendalltau(shared, rewards)
+    tau, p = kendall_tau(shared, rewards)
     best = max(range(len(picks)), key=lambda i: rewards[i])
     first = (f"mean reward of the first 20 {statistics.fmean(rewards[:20]):.4f}, of the rest "
              f"{statistics.fmean(rewards[20:]):.4f}" if len(picks) > 20 else "no picks past the first 20")
@@ -188,12 +187,6 @@ def parse_spec(spec: str) -> tuple[str, str, int | None]:
     head, _, budget = spec.partition("@")
     strategy, _, sched = head.partition("+")
     return strategy, sched, int(budget) if budget else None
-
-
-def mann_whitney_greater(x: list[float], y: list[float]) -> float:
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(x, y, alternative="greater").pvalue)
 
 
 def mann_whitney_less(x: list[float], y: list[float]) -> float:

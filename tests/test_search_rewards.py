@@ -1,0 +1,51 @@
+"""Rewards that tie: a 2-replicate reward is (a + b) / 2, and the same count of correct images gives
+two floats a last bit apart by how it splits between the trainings. Whatever compares, ranks or
+counts rewards treats those two as one value."""
+import pytest
+
+from nasdsl_search.rewards import canonical, kendall_tau, mann_whitney_greater, reaches
+
+N, COUNT = 1497, 2859  # 2,859 correct of 2 x 1,497 (seen in oneshot_cost, 2026-12-07)
+
+
+def _one_count_two_floats() -> tuple[float, float]:
+    means = {(i / N + (COUNT - i) / N) / 2 for i in range(COUNT - N, N + 1)}
+    assert len(means) == 2  # the premise: the same count, rewards a last bit apart
+    low, high = sorted(means)
+    assert low < high
+    return low, high
+
+
+def test_rewards_from_the_same_count_of_correct_images_reach_each_other():
+    low, high = _one_count_two_floats()
+    assert reaches(low, high) and reaches(high, low)
+    assert not reaches((COUNT - 1) / (2 * N), low)  # one correct image fewer does not reach it
+    assert not reaches(None, low)
+
+
+def test_canonical_makes_one_float_of_a_count_and_keeps_counts_apart():
+    low, high = _one_count_two_floats()
+    assert canonical(low) == canonical(high)
+    assert canonical((COUNT - 1) / (2 * N)) < canonical(low) < canonical((COUNT + 1) / (2 * N))
+
+
+def test_the_rank_tests_see_a_last_bit_tie_as_a_tie():
+    """Five rewards each way, the same counts on both sides, one side a last bit higher: as floats
+    the higher side wins every pair (p = 0.004); as counts the two samples are the same (p = 0.5+)."""
+    from scipy.stats import kendalltau, mannwhitneyu
+
+    low, high = _one_count_two_floats()
+    x, y = [high] * 5, [low] * 5
+    assert mannwhitneyu(x, y, alternative="greater").pvalue < 0.01  # what the bare test says
+    assert mann_whitney_greater(x, y) > 0.5
+    shared = [0.1, 0.2, 0.3, 0.4]
+    rewards = [low, high, low, high]
+    assert kendalltau(shared, rewards).statistic > 0.4  # a bit's worth of "correlation"
+    tau, _ = kendall_tau(shared, rewards)
+    assert tau != tau  # all rewards tie: tau-b is undefined (nan), as scipy gives for a constant
+
+
+def test_the_rank_tests_still_see_real_differences():
+    assert mann_whitney_greater([0.95, 0.96, 0.97, 0.98], [0.90, 0.91, 0.92, 0.93]) == pytest.approx(1 / 70)
+    tau, p = kendall_tau([1, 2, 3, 4, 5], [0.90, 0.91, 0.92, 0.93, 0.94])
+    assert tau == pytest.approx(1.0) and p < 0.05
