@@ -96,7 +96,8 @@ def measure(args, base: SearchConfig, seed: int) -> dict:
     per_child = args.child_epochs * base.repeats  # child-epochs of one stand-alone child
     out: dict = {}
     target, ranked, multi_s = multi_trial(base, args.trials)
-    out["multi"] = {"wall_s": multi_s, "best": target, "child_epochs": args.trials * per_child}
+    out["multi"] = {"wall_s": multi_s, "best": target, "child_epochs": args.trials * per_child,
+                    "rewards": [t["reward"] for t in sorted(ranked, key=lambda t: t["id"])]}  # finished ones, as drawn
     print(f"seed {seed}: multi-trial random: {args.trials} trials, best {target:.4f}, {multi_s:.0f} s "
           f"({multi_s / args.trials:.1f} s a child), {args.trials * per_child} child-epochs", flush=True)
     for strategy in args.strategies.split(","):
