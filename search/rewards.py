@@ -1,13 +1,22 @@
-"""How rewards compare. A reward is the mean of its replicates' held-out accuracies, so the same
-count of correct images can give two floats a last bit apart: (a + b) / 2 rounds by how the count
-splits between a and b (2,859 of 2 x 1,497 correct is 0.9549098196392785 or ...786). Whatever asks
-"as good as", ranks rewards or counts distinct ones goes through here and sees one value."""
+"""What a reward is and how rewards compare. A reward is the fraction of held-out images a child
+classifies correctly over its replicate trainings (`mean_accuracy`: one division, so one count of
+correct images is one float). Rewards trained before 2026-12-07 were the mean of the replicates'
+accuracies, (a + b) / 2, which rounds by how a count splits between a and b (2,859 of 2 x 1,497
+correct is 0.9549098196392785 or ...786): whatever asks "as good as", ranks rewards or counts
+distinct ones goes through here (`reaches`, `canonical`, the rank tests) and sees those as one value."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 DIGITS = 9  # canonical() rounds rewards to 1e-9
 REWARD_TIE = 10.0 ** -DIGITS  # far below one image (3.3e-4 on the default proxy), far above a last bit
+
+
+def mean_accuracy(accuracies: Sequence[float], images: int) -> float:
+    """The reward of replicates that each scored `images` held-out images: their correct answers over
+    all their images, one division, so one count is one float (a single replicate's accuracy as it is)."""
+    correct = sum(round(a * images) for a in accuracies)
+    return correct / (len(accuracies) * images)
 
 
 def canonical(reward: float) -> float:

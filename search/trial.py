@@ -28,6 +28,7 @@ from typing import Any
 from nasdsl.errors import NasError
 
 from .devices import free_cuda_memory
+from .rewards import mean_accuracy
 
 
 def data_settings(config: Any) -> dict[str, Any]:
@@ -132,8 +133,8 @@ REPEAT_SEED_STRIDE = 1_000_003  # replicate k of a child trains with seed + k * 
 def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
     """Build the child, train it, return (held-out accuracy, parameters). With payload "repeats" K
     (default 1) the child is trained K times from different seeds and the reward is the mean of their
-    accuracies: less seed noise in the reward, at K times the cost (`benchmarks/proxy_signal.py`
-    measures what it buys). A rung job of an early-stopped run (payload "until_epoch", "checkpoint")
+    accuracies, as one fraction (`rewards.mean_accuracy`): less seed noise in the reward, at K times
+    the cost (`benchmarks/proxy_signal.py` measures what it buys). A rung job of an early-stopped run (payload "until_epoch", "checkpoint")
     trains on from the trial's checkpoints (if any) to `until_epoch`, saving the trainer's state after
     every epoch; the schedule runs over train["epochs"] (the top rung), so a trial promoted through
     every rung trains exactly as one trained to the top in one go. Children train in channels_last
@@ -144,7 +145,7 @@ def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
     torch.set_num_threads(int(payload.get("threads", 1)))
     data = child_data(payload)
     runs = [_train_replicate(payload, data, k) for k in range(int(payload.get("repeats", 1)))]
-    return sum(r for r, _ in runs) / len(runs), runs[0][1]
+    return mean_accuracy([r for r, _ in runs], len(data.val)), runs[0][1]
 
 
 def _train_replicate(payload: dict[str, Any], data, k: int) -> tuple[float, int]:

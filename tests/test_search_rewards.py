@@ -3,7 +3,7 @@ two floats a last bit apart by how it splits between the trainings. Whatever com
 counts rewards treats those two as one value."""
 import pytest
 
-from nasdsl_search.rewards import canonical, kendall_tau, mann_whitney_greater, reaches
+from nasdsl_search.rewards import canonical, kendall_tau, mann_whitney_greater, mean_accuracy, reaches
 
 N, COUNT = 1497, 2859  # 2,859 correct of 2 x 1,497 (seen in oneshot_cost, 2026-12-07)
 
@@ -49,3 +49,12 @@ def test_the_rank_tests_still_see_real_differences():
     assert mann_whitney_greater([0.95, 0.96, 0.97, 0.98], [0.90, 0.91, 0.92, 0.93]) == pytest.approx(1 / 70)
     tau, p = kendall_tau([1, 2, 3, 4, 5], [0.90, 0.91, 0.92, 0.93, 0.94])
     assert tau == pytest.approx(1.0) and p < 0.05
+
+
+def test_a_reward_is_one_float_per_count_of_correct_images():
+    """Every split of 2,859 correct answers between two trainings of 1,497 images gives the same
+    reward, the count over all images; one training's reward is its accuracy, bit for bit."""
+    splits = {mean_accuracy([i / N, (COUNT - i) / N], N) for i in range(COUNT - N, N + 1)}
+    assert splits == {COUNT / (2 * N)}
+    assert mean_accuracy([1234 / N], N) == 1234 / N
+    assert mean_accuracy([1.0, 0.0, 0.5], 2) == 0.5
