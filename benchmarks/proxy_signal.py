@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasdsl_search.driver import SearchConfig, proxy_network  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.rewards import spearman  # noqa: E402
 from nasdsl_search.space import load_space, to_nas  # noqa: E402
 from nasdsl_search.trial import run_trial, training_digest, trial_payload  # noqa: E402
 
@@ -92,30 +93,6 @@ def config_of(overrides: dict) -> SearchConfig:
 def default_candidate() -> str:
     """The candidate whose settings are SearchConfig's defaults."""
     return next(name for name, o in CANDIDATES.items() if config_of(o) == SearchConfig())
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    """Spearman's rank correlation (average ranks for ties)."""
-    def ranks(v: list[float]) -> list[float]:
-        order = sorted(range(len(v)), key=lambda i: v[i])
-        r = [0.0] * len(v)
-        i = 0
-        while i < len(v):
-            j = i
-            while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
-                j += 1
-            for k in range(i, j + 1):
-                r[order[k]] = (i + j) / 2 + 1
-            i = j + 1
-        return r
-
-    if len(a) < 3:
-        return float("nan")
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    var = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
-    return cov / var if var else float("nan")
 
 
 def cells(n: int, seed: int = 0) -> list[tuple[int, ...]]:

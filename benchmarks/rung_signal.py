@@ -31,10 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proxy_signal import cells, payload, spearman  # noqa: E402
+from proxy_signal import cells, payload  # noqa: E402
 
 from nasdsl_search.driver import SearchConfig  # noqa: E402
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
+from nasdsl_search.rewards import spearman  # noqa: E402
 from nasdsl_search.trial import run_trial  # noqa: E402
 
 

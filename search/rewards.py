@@ -36,6 +36,16 @@ def mann_whitney_greater(x: Sequence[float], y: Sequence[float]) -> float:
     return float(mannwhitneyu([canonical(v) for v in x], [canonical(v) for v in y], alternative="greater").pvalue)
 
 
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation of two reward lists (average ranks for ties); nan under 3 pairs
+    or where one list is constant."""
+    from scipy.stats import spearmanr
+
+    if len(x) < 3:
+        return float("nan")
+    return float(spearmanr([canonical(v) for v in x], [canonical(v) for v in y]).statistic)
+
+
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     """Kendall tau-b of two score lists (say shared-weight accuracy and reward) and its p-value."""
     from scipy.stats import kendalltau

@@ -3,7 +3,14 @@ two floats a last bit apart by how it splits between the trainings. Whatever com
 counts rewards treats those two as one value."""
 import pytest
 
-from nasdsl_search.rewards import canonical, kendall_tau, mann_whitney_greater, mean_accuracy, reaches
+from nasdsl_search.rewards import (
+    canonical,
+    kendall_tau,
+    mann_whitney_greater,
+    mean_accuracy,
+    reaches,
+    spearman,
+)
 
 N, COUNT = 1497, 2859  # 2,859 correct of 2 x 1,497 (seen in oneshot_cost, 2026-12-07)
 
@@ -43,12 +50,16 @@ def test_the_rank_tests_see_a_last_bit_tie_as_a_tie():
     assert kendalltau(shared, rewards).statistic > 0.4  # a bit's worth of "correlation"
     tau, _ = kendall_tau(shared, rewards)
     assert tau != tau  # all rewards tie: tau-b is undefined (nan), as scipy gives for a constant
+    assert spearman(shared, [low, high, high, low + 1 / N]) == spearman(shared, [high, low, high, low + 1 / N])
 
 
 def test_the_rank_tests_still_see_real_differences():
     assert mann_whitney_greater([0.95, 0.96, 0.97, 0.98], [0.90, 0.91, 0.92, 0.93]) == pytest.approx(1 / 70)
     tau, p = kendall_tau([1, 2, 3, 4, 5], [0.90, 0.91, 0.92, 0.93, 0.94])
     assert tau == pytest.approx(1.0) and p < 0.05
+    assert spearman([1, 2, 3, 4], [0.1, 0.3, 0.2, 0.4]) == pytest.approx(0.8)  # 1 - 6 * 2 / (4 * 15)
+    assert spearman([1, 2, 3], [0.5, 0.5, 0.7]) == pytest.approx(3 ** 0.5 / 2)  # average ranks for a tie
+    assert spearman([1, 2], [0.1, 0.2]) != spearman([1, 2], [0.1, 0.2])  # under 3 pairs: nan
 
 
 def test_a_reward_is_one_float_per_count_of_correct_images():
