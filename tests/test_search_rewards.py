@@ -1,6 +1,6 @@
-"""Rewards that tie: a 2-replicate reward is (a + b) / 2, and the same count of correct images gives
-two floats a last bit apart by how it splits between the trainings. Whatever compares, ranks or
-counts rewards treats those two as one value."""
+"""Rewards that tie. A 2-replicate reward was (a + b) / 2, and the same count of correct images gave
+two floats a last bit apart by how it split between the trainings (rewards stored then still do):
+a reward is now one fraction, and whatever compares, ranks or counts rewards sees the two as one."""
 import pytest
 
 from nasdsl_search.rewards import (
