@@ -134,12 +134,12 @@ def _train_child(payload: dict[str, Any]) -> tuple[float, int]:
     """Build the child, train it, return (held-out accuracy, parameters). With payload "repeats" K
     (default 1) the child is trained K times from different seeds and the reward is the mean of their
     accuracies, as one fraction (`rewards.mean_accuracy`): less seed noise in the reward, at K times
-    the cost (`benchmarks/proxy_signal.py` measures what it buys). A rung job of an early-stopped run (payload "until_epoch", "checkpoint")
-    trains on from the trial's checkpoints (if any) to `until_epoch`, saving the trainer's state after
-    every epoch; the schedule runs over train["epochs"] (the top rung), so a trial promoted through
-    every rung trains exactly as one trained to the top in one go. Children train in channels_last
-    memory format unless the payload says "channels_last": false (`benchmarks/bench_search.py
-    --child-formats` times both)."""
+    the cost (`benchmarks/proxy_signal.py` measures what it buys). A rung job of an early-stopped
+    run (payload "until_epoch", "checkpoint") trains on from the trial's checkpoints (if any) to
+    `until_epoch`, saving the trainer's state after every epoch; the schedule runs over
+    train["epochs"] (the top rung), so a trial promoted through every rung trains exactly as one
+    trained to the top in one go. Children train in channels_last memory format unless the payload
+    says "channels_last": false (`benchmarks/bench_search.py --child-formats` times both)."""
     import torch
 
     torch.set_num_threads(int(payload.get("threads", 1)))
