@@ -76,6 +76,7 @@ class OneShotConfig:
     top_k: int = 3  # picks trained stand-alone (darts: the derived cell)
     arch_lr: float = 3e-4  # darts: Adam, betas (0.5, 0.999)
     arch_weight_decay: float = 1e-3
+    arch_warmup: int = 0  # darts: first epochs train the weights alone, the mixture at its start (PC-DARTS: 15 of 50)
     threads: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +99,9 @@ class OneShotConfig:
         if self.lr_min > self.lr:
             raise NasError(f"--supernet-lr-min {self.lr_min:g} is above --supernet-lr {self.lr:g}: the cosine "
                            "would climb; give a lower --supernet-lr-min")
+        if self.arch_warmup >= self.epochs:
+            raise NasError(f"--arch-warmup {self.arch_warmup} leaves none of the {self.epochs} --supernet-epochs "
+                           "to train the architecture weights; give a smaller --arch-warmup")
         if self.top_k > self.rank_samples:
             raise NasError(f"--top-k {self.top_k} is more than the --rank-samples {self.rank_samples} "
                            "architectures it picks from")
@@ -334,14 +338,16 @@ class OneShot:
         losses, accs, scored = [], [], []
         if kind == "darts":
             arch_batches = self._batches(len(self.a_y))
+            warm = self.epoch < self.oneshot.arch_warmup  # the weights alone this epoch
+            alphas = self.strategy.alphas
             for i, idx in enumerate(self._batches(len(self.w_y))):
-                ax, ay = self._xy(self.a_x, self.a_y, arch_batches[i % len(arch_batches)])
-                self._train_mode()
-                alphas = self.strategy.alphas
-                loss = F.cross_entropy(self.net(ax, alphas=alphas), ay)
-                self.strategy.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.strategy.optimizer.step()
+                if not warm:
+                    ax, ay = self._xy(self.a_x, self.a_y, arch_batches[i % len(arch_batches)])
+                    self._train_mode()
+                    loss = F.cross_entropy(self.net(ax, alphas=alphas), ay)
+                    self.strategy.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.strategy.optimizer.step()
                 xb, yb = self._xy(self.w_x, self.w_y, idx)
                 detached = {k: [a.detach() for a in v] for k, v in alphas.items()}
                 loss, acc = self._weight_step(xb, yb, total, alphas=detached)
@@ -512,7 +518,7 @@ def _rng_list(state: tuple) -> list:
 FLAGS = {"supernet_epochs": "epochs", "supernet_lr": "lr", "supernet_lr_min": "lr_min",
          "controller_steps": "controller_steps",
          "rank_samples": "rank_samples", "eval_images": "eval_images", "top_k": "top_k", "arch_lr": "arch_lr",
-         "arch_weight_decay": "arch_weight_decay"}
+         "arch_weight_decay": "arch_weight_decay", "arch_warmup": "arch_warmup"}
 
 
 def configure(parser) -> None:
@@ -532,6 +538,8 @@ def configure(parser) -> None:
     g.add_argument("--top-k", type=int, help=f"picks trained stand-alone at the end (default {d.top_k}; darts: 1)")
     g.add_argument("--arch-lr", type=float, help=f"darts: Adam lr of the architecture logits (default {d.arch_lr})")
     g.add_argument("--arch-weight-decay", type=float, help=f"darts (default {d.arch_weight_decay})")
+    g.add_argument("--arch-warmup", type=int, help=f"darts: first supernet epochs that train the weights alone, "
+                   f"against the collapse to parameter-free ops (default {d.arch_warmup}, as DARTS; PC-DARTS 15 of 50)")
 
 
 def open_cli(args, config: SearchConfig | None, run_flags: dict[str, tuple[str | None, str]]) -> OneShot:

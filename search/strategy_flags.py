@@ -34,6 +34,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("supernet_epochs", "supernet_lr", "supernet_lr_min", "eval_images"), ONE_SHOT),
     "top_k": ("random-ws", "enas"), "rank_samples": ("random-ws", "enas"),  # darts trains its one derived cell
     "controller_steps": ("enas",), "arch_lr": ("darts",), "arch_weight_decay": ("darts",),
+    "arch_warmup": ("darts",),
 }
 
 

@@ -1,9 +1,10 @@
 """DARTS, first order, on its own space: the derived cell, its stand-alone reward, and whether it
 collapsed to parameter-free ops (the known failure: Zela et al., ICLR 2020; DARTS+; P-DARTS).
 
-For each `EPOCHS:ARCH_LR` in --settings and each seed in --seeds, `nasdsl search --strategy darts
---space darts` runs as the CLI runs it (`OneShot.run`: the supernet with its architecture weights,
-the derived cell, that cell trained stand-alone as the run's trial). Printed per run:
+For each `EPOCHS:ARCH_LR[:WARMUP]` in --settings and each seed in --seeds, `nasdsl search
+--strategy darts --space darts --supernet-epochs EPOCHS --arch-lr ARCH_LR --arch-warmup WARMUP`
+runs as the CLI runs it (`OneShot.run`: the supernet with its architecture weights, the derived
+cell, that cell trained stand-alone as the run's trial). Printed per run:
   - the derived normal and reduction cells, and how many of each cell's 8 edges hold a
     parameter-free op (id, max3x3, avg3x3; `none` is never derived);
   - how far the architecture weights got from uniform: per edge the largest softmax weight
@@ -23,7 +24,7 @@ No target: the table is the result, whichever way it comes out. Exits 1 only whe
 failed. Every search and training is kept in --json, so a stopped run continues where it stopped
 (an entry is reused only with the settings it ran with).
 
-    python studies/darts_cell.py [--settings 10:3e-4,50:3e-4,50:3e-3] [--seeds 0,1,2,3,4]
+    python studies/darts_cell.py [--settings 10:3e-4,50:3e-4,50:3e-3,20:3e-4:10,50:3e-4:15] [--seeds 0,1,2,3,4]
         [--train-seeds 2] [--random 20] [--json studies/results/darts_cell.json]
 """
 from __future__ import annotations
@@ -55,9 +56,15 @@ PUBLISHED = {"DARTS V1": ("darts_v1_normal", "darts_v1_reduce"), "DARTS V2": ("d
 TRAIN_SEED0 = 500_000  # the --train-seeds trainings use seeds from here: none of the searches' own
 
 
-def setting_list(text: str) -> list[tuple[int, float]]:
-    """argparse type of --settings: comma-separated EPOCHS:ARCH_LR."""
-    return [(int(e), float(lr)) for e, lr in (s.split(":") for s in text.split(","))]
+def setting_list(text: str) -> list[tuple[int, float, int]]:
+    """argparse type of --settings: comma-separated EPOCHS:ARCH_LR[:WARMUP] (WARMUP default 0)."""
+    out = []
+    for s in text.split(","):
+        e, lr, *warm = s.split(":")
+        if len(warm) > 1:
+            raise ValueError(s)
+        out.append((int(e), float(lr), int(warm[0]) if warm else 0))
+    return out
 
 
 def parameter_free(ops: list[str]) -> int:
@@ -127,8 +134,9 @@ def fmt(x: float | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--settings", type=setting_list, default="10:3e-4,50:3e-4,50:3e-3",
-                    help="comma-separated EPOCHS:ARCH_LR (supernet epochs, DARTS's Adam lr on the architecture weights)")
+    ap.add_argument("--settings", type=setting_list, default="10:3e-4,50:3e-4,50:3e-3,20:3e-4:10,50:3e-4:15",
+                    help="comma-separated EPOCHS:ARCH_LR[:WARMUP] (supernet epochs, DARTS's Adam lr on the "
+                         "architecture weights, --arch-warmup epochs)")
     ap.add_argument("--seeds", type=int_list, default="0,1,2,3,4", help="search seeds")
     ap.add_argument("--train-seeds", type=int, default=2, help="trainings of every cell, derived and reference")
     ap.add_argument("--random", type=int, default=20, help="random architectures of the space as the reference")
@@ -173,12 +181,13 @@ def main() -> int:
           f"{statistics.median(done):.4f}, best {max(done):.4f}, worst {min(done):.4f}", flush=True)
 
     failed = any(r is None for rs in out["cells"].values() for r in rs)
-    for epochs, arch_lr in args.settings:
-        oc = OneShotConfig.for_strategy("darts", epochs=epochs, arch_lr=arch_lr)
-        print(f"\ndarts, {epochs} supernet epochs, architecture lr {arch_lr:g}:", flush=True)
+    for epochs, arch_lr, warmup in args.settings:
+        oc = OneShotConfig.for_strategy("darts", epochs=epochs, arch_lr=arch_lr, arch_warmup=warmup)
+        warm = f", the first {warmup} the weights alone" if warmup else ""
+        print(f"\ndarts, {epochs} supernet epochs{warm}, architecture lr {arch_lr:g}:", flush=True)
         derived_means = []
         for seed in args.seeds:
-            name = f"{epochs}:{arch_lr:g} seed {seed}"
+            name = f"{epochs}:{arch_lr:g}{f':{warmup}' if warmup else ''} seed {seed}"
             if name not in out["searches"]:
                 t = time.time()
                 out["searches"][name] = search(replace(cfg, seed=seed), oc)

@@ -309,6 +309,31 @@ def test_a_resumed_supernet_is_bitwise_the_uninterrupted_one(tmp_path, old_forma
     assert _bitwise_equal(_resumed_from_epoch_1(tmp_path / "part"), want)
 
 
+def test_darts_warmup_trains_the_weights_alone_then_the_architecture_too(tmp_path):
+    # --arch-warmup 1 of 2 epochs: after the first the architecture logits are their initial draw to
+    # the bit while the shared weights have trained; the second epoch moves them (PC-DARTS's warm-up)
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from nasdsl_search.driver import SearchConfig
+    from nasdsl_search.oneshot import OneShot, OneShotConfig
+
+    cfg = SearchConfig(strategy="darts", space="darts", train_size=128, val_size=64)
+    cfg = replace(cfg, proxy=replace(cfg.proxy, filters=4), train=replace(cfg.train, batch_size=32))
+    run = OneShot(tmp_path / "run", cfg, OneShotConfig.for_strategy("darts", epochs=2, arch_warmup=1))
+    try:
+        first = [a.detach().clone() for a in run.strategy.parameters()]
+        net = {k: v.clone() for k, v in run.net.state_dict().items()}
+        run.train_supernet(deadline=SimpleNamespace(passed=lambda: run.epoch >= 1))
+        assert all(torch.equal(a, b) for a, b in zip(run.strategy.parameters(), first, strict=True))
+        assert any(not torch.equal(v, net[k]) for k, v in run.net.state_dict().items())
+        run.train_supernet()
+        assert run.epoch == 2
+        assert all(not torch.equal(a, b) for a, b in zip(run.strategy.parameters(), first, strict=True))
+    finally:
+        run.close()
+
+
 @pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt])
 def test_epochs_between_checkpoints_after_a_stop_in_the_third_epoch(tmp_path, stop):
     # checkpoints spaced out (after the first epoch and the last only), the run stopped in its third
@@ -421,6 +446,10 @@ def test_the_supernet_cosine_ends_at_darts_floor_for_darts_and_at_zero_otherwise
      "--top-k 5 is more than the --rank-samples 2 architectures it picks from"),
     (["--strategy", "darts", "--space", "darts", "--supernet-lr", "0.0005"],  # darts's own floor, 0.001
      "--supernet-lr-min 0.001 is above --supernet-lr 0.0005: the cosine would climb"),
+    (["--strategy", "darts", "--space", "darts", "--arch-warmup", "10"],  # of the default 10 epochs
+     "--arch-warmup 10 leaves none of the 10 --supernet-epochs to train the architecture weights"),
+    (["--strategy", "darts", "--space", "darts", "--arch-warmup", "-1"], "--arch-warmup must be at least 0, got -1"),
+    (["--strategy", "random-ws", "--arch-warmup", "2"], "--arch-warmup is for --strategy darts only"),
 ])
 def test_bad_one_shot_values_are_one_line_before_any_folder(tmp_path, capsys, flags, message):
     """nan/inf/1e9 supernet lr ran a NaN supernet to 'success' (and report then failed, exit 3); a

@@ -19,7 +19,7 @@ min_epochs, max_epochs, reduction, cells, filters, stem_multiplier, epochs, batc
 weight_decay, controller_lr, entropy_weight, baseline_decay, controller_batch, lstm_units, init_range,
 tanh_constant, op_tanh_reduce, ppo_epochs, ppo_clip, population, sample_size, failed_reward; the
 one-shot ones supernet_epochs, supernet_lr, supernet_lr_min, controller_steps, rank_samples,
-eval_images, top_k, arch_lr, arch_weight_decay; and device, amp, gpus_per_trial, cpus_per_trial.
+eval_images, top_k, arch_lr, arch_weight_decay, arch_warmup; and device, amp, gpus_per_trial, cpus_per_trial.
 They are checked as the command line checks them: a setting the run's strategy would ignore
 (`trials` or `workers` with enas, `top_k` with ppo) is refused (search/strategy_flags.py). The
 search package (`nasdsl_search`) is imported only when this function is called.

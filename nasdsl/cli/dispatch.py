@@ -60,7 +60,7 @@ FLAG_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "minutes": (0, 10**7, True), "repeats": (1, 100, False), "split_seed": (0, 2**32 - 1, False),
     "grad_clip": (0, 1e6, False), "rmsprop_decay": (0, 1, False), "rmsprop_eps": (0, 1e3, True),
     "supernet_epochs": (1, 10**5, False), "supernet_lr": (0, 1e3, True), "supernet_lr_min": (0, 1e3, False),
-    "arch_lr": (0, 1e3, True),
+    "arch_lr": (0, 1e3, True), "arch_warmup": (0, 10**5, False),
     "arch_weight_decay": (0, 1, False), "controller_steps": (0, 10**6, False), "rank_samples": (1, 10**5, False),
     "eval_images": (1, 10**9, False), "top_k": (1, 10**5, False),
     # serve: a batch waits at most a minute (inf would hold a lone request until the next one came)

@@ -1,7 +1,8 @@
 """DARTS (Liu et al., 2019), first order: architecture logits per edge (block, input state) and op,
 trained with Adam (lr 3e-4, betas (0.5, 0.999), weight decay 1e-3) on one half of the training split
-while the supernet's weights train on the other half (search/oneshot.py). The discrete cell: per
-block the two strongest incoming edges, each edge's strongest op, `none` excluded from both."""
+while the supernet's weights train on the other half (search/oneshot.py; with --arch-warmup the
+first epochs train the weights alone, as PC-DARTS does). The discrete cell: per block the two
+strongest incoming edges, each edge's strongest op, `none` excluded from both."""
 from __future__ import annotations
 
 import io
