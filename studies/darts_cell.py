@@ -53,7 +53,7 @@ from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
 SPACE = "darts"
 PARAMETER_FREE = {"identity", "zero", "avg", "max"}  # op families that hold no weights (at stride 1)
 PUBLISHED = {"DARTS V1": ("darts_v1_normal", "darts_v1_reduce"), "DARTS V2": ("darts_v2_normal", "darts_v2_reduce")}
-TRAIN_SEED0 = 500_000  # the --train-seeds trainings use seeds from here: none of the searches' own
+TRAIN_SEED0 = 500_000  # the --train-seeds trainings' seeds start here, apart from the searches' own
 
 
 def setting_list(text: str) -> list[tuple[int, float, int]]:
