@@ -201,6 +201,14 @@ def proxy_settings(proxy: ProxyNet, skeleton: str = "nasnet") -> dict[str, objec
             "classes": proxy.classes, "stem_multiplier": proxy.stem_multiplier}
 
 
+def zoo_cells_nas(normal: str, reduction: str, proxy: ProxyNet = DEFAULT_PROXY, skeleton: str = "nasnet") -> str:
+    """Two cells of the zoo (the same one twice for a cell of kind `any`) in the proxy network of
+    `skeleton`, as a .nas file: their imports, then the network."""
+    imports = [f"import {normal}"] + ([f"import {reduction}"] if reduction != normal else [])
+    return "\n".join(imports) + "\n\n" + network_text(PROXY_NETWORK, normal, reduction,
+                                                      proxy_settings(proxy, skeleton)) + "\n"
+
+
 def to_nas(space: Space, decisions: tuple[int, ...] | list[int], proxy: ProxyNet = DEFAULT_PROXY) -> str:
     """The architecture as a .nas file: the normal cell, the reduction cell and the proxy network."""
     ds = space.check(decisions)

@@ -47,7 +47,7 @@ from nasdsl.testing import int_list  # noqa: E402
 from nasdsl_search.driver import SearchConfig  # noqa: E402
 from nasdsl_search.oneshot import OneShot, OneShotConfig  # noqa: E402
 from nasdsl_search.rewards import mann_whitney_greater  # noqa: E402
-from nasdsl_search.space import PROXY_NETWORK, cell_blocks, load_space, network_text, proxy_settings, to_nas  # noqa: E402
+from nasdsl_search.space import cell_blocks, load_space, to_nas, zoo_cells_nas  # noqa: E402
 from nasdsl_search.trial import run_trial, trial_payload  # noqa: E402
 
 SPACE = "darts"
@@ -78,11 +78,6 @@ def derived_ops(space, decisions: tuple[int, ...], cell: str) -> list[str]:
 def published_ops(cell: str) -> list[str]:
     program = nasdsl.load_text(f"import {cell}\n")
     return [b.op for block in program.cells[cell].blocks for b in block.branches]
-
-
-def published_text(normal: str, reduction: str, proxy) -> str:
-    return (f"import {normal}\nimport {reduction}\n\n"
-            + network_text(PROXY_NETWORK, normal, reduction, proxy_settings(proxy, "darts")) + "\n")
 
 
 def weights_summary(space, weights: dict) -> dict:
@@ -167,7 +162,7 @@ def main() -> int:
           f"({cfg.repeats} trainings of {cfg.train.epochs} epochs each)", flush=True)
     print("\nreferences:")
     for label, (normal, reduction) in PUBLISHED.items():
-        r = trained(label, published_text(normal, reduction, proxy))
+        r = trained(label, zoo_cells_nas(normal, reduction, proxy, "darts"))
         print(f"  {label:8s} reward {fmt(mean(r))} ({', '.join(map(fmt, r))}); parameter-free edges: normal "
               f"{parameter_free(published_ops(normal))} of 8, reduction {parameter_free(published_ops(reduction))} of 8",
               flush=True)

@@ -59,7 +59,7 @@ from nasdsl_search.driver import Search, SearchConfig, proxy_network  # noqa: E4
 from nasdsl_search.lifetime import die_with_parent, worker_context  # noqa: E402
 from nasdsl_search.oneshot import OneShot, OneShotConfig, enas_defaults, is_oneshot  # noqa: E402
 from nasdsl_search.rewards import kendall_tau, mann_whitney_greater  # noqa: E402
-from nasdsl_search.space import PROXY_NETWORK, ProxyNet, load_space, network_text, proxy_settings, to_nas  # noqa: E402
+from nasdsl_search.space import PROXY_NETWORK, load_space, to_nas, zoo_cells_nas  # noqa: E402
 from nasdsl_search.store import Store  # noqa: E402
 from nasdsl_search.trial import run_trial, training_digest, training_key, trial_payload  # noqa: E402
 
@@ -80,12 +80,6 @@ CHANGED = {
     "enas": "ENAS's tanh bound on the controller's logits (2026-12-06)",
     "evolution": "tournaments drawn with replacement (2026-12-06)",
 }
-
-
-def published_text(normal: str, reduction: str, proxy: ProxyNet) -> str:
-    imports = [f"import {normal}"] + ([f"import {reduction}"] if reduction != normal else [])
-    return "\n".join(imports) + "\n\n" + network_text(PROXY_NETWORK, normal, reduction,
-                                                      proxy_settings(proxy, "nasnet")) + "\n"
 
 
 def payload(cfg: SearchConfig, nas: str, seed: int) -> dict:
@@ -234,8 +228,8 @@ def main() -> int:
     t0 = time.time()
 
     # 1. the searches (one at a time: each has the machine to itself for its budget)
-    rows = [(label, "published", found, {"proxy": published_text(normal, reduction, proxy),  # (label, source,
-                                         "bigger": published_text(normal, reduction, bigger)})  # cost, texts)
+    rows = [(label, "published", found, {"proxy": zoo_cells_nas(normal, reduction, proxy),  # (label, source,
+                                         "bigger": zoo_cells_nas(normal, reduction, bigger)})  # cost, texts)
             for label, normal, reduction, found in PUBLISHED]
     proxy_key = proxy_settings_of(base)
     evidence = []  # one line per one-shot search: how well its shared weights ranked its picks
