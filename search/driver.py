@@ -20,7 +20,7 @@ from nasdsl.lang.spec import MAX_IMAGE
 
 from .best import TRANSFER_NAMES, TRANSFERS, transfer_settings, write_best
 from .executors import default_threads, make_executor
-from .lifetime import Deadline, interruptible
+from .lifetime import Deadline, held, interruptible, stop_point
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
 from .scheduler import SCHEDULERS, Asha, rung_epochs
@@ -389,17 +389,20 @@ class Search:
         self._deadline = Deadline(minutes)
         threads = threads or default_threads(workers)
         bar = Progress(self.config.trials, enabled=progress)
-        ex = make_executor(executor, workers, address)
-        try:
-            if self.config.scheduler == "asha":
-                self._loop_asha(ex, workers, threads, bar)
-            else:
-                self._loop(ex, workers, threads, bar)
-        finally:
-            ex.shutdown()
-            bar.close()
-        self.write_best()
-        top, c = self.store.best(1), self.store.counts()
+        # a stop signal is taken between two steps of the loop (stop_point), never in the middle of one:
+        # not inside the pool's or a queue's locks, nor in the pool's shutdown (a thread left waiting)
+        with held():
+            ex = make_executor(executor, workers, address)
+            try:
+                if self.config.scheduler == "asha":
+                    self._loop_asha(ex, workers, threads, bar)
+                else:
+                    self._loop(ex, workers, threads, bar)
+            finally:
+                ex.shutdown()
+                bar.close()
+            self.write_best()
+            top, c = self.store.best(1), self.store.counts()
         return RunSummary(self.folder, c, top[0]["reward"] if top else None, top[0]["id"] if top else None,
                           time.time() - start, c["done"] + c["failed"] >= self.config.trials)
 
@@ -411,6 +414,7 @@ class Search:
             inflight[t["id"]] = t
             ex.submit(self._payload(t, threads))
         while True:
+            stop_point()
             while ex.running < workers and sum(self.store.counts().values()) < self.config.trials \
                     and not self._deadline.passed():
                 trial, needs_run = self._propose()
@@ -479,6 +483,7 @@ class Search:
         for tid, rung in sorted(asha.jobs.items()):  # in flight when killed: on from their last checkpoint
             ex.submit(self._rung_payload(trials[tid], threads, rung))
         while True:
+            stop_point()
             while ex.running < workers and not self._deadline.passed():
                 job = asha.next_job()
                 if job is None:
@@ -522,9 +527,10 @@ class Search:
         return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
-        if getattr(self, "store", None) is not None:
-            self.store.close()
-            self.store = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        with held():  # a stop signal waits until the store and the run folder are let go
+            if getattr(self, "store", None) is not None:
+                self.store.close()
+                self.store = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None

@@ -3,6 +3,11 @@
 - `stop_on_signals()`: inside it SIGTERM and SIGHUP raise `Interrupted` like SIGINT raises
   KeyboardInterrupt, so the driver's cleanup runs (stop proposing, stop the workers, mark the
   trials in flight interrupted) and the command exits 128 + the signal number.
+- `held()`: a block a stop signal does not break into (a store transaction; the multi-trial loop,
+  which takes it between two steps at `stop_point()`): the signal is raised when the block ends.
+  Anywhere else it can land mid-way through a library's bookkeeping (a lock acquired and never
+  released; threading.Condition.wait failing with "release unlocked lock"), so an error that comes up
+  after a stop signal is reported as that stop (`as_stop`).
 - `interruptible`: a driver's `run` method (multi-trial or one-shot) under `stop_on_signals`,
   marking its store's trials in flight; `stopped()`: what the command then prints and exits with.
 - `die_with_parent(pid)`: called first thing in every worker process; the kernel kills the worker
@@ -51,6 +56,9 @@ class Interrupted(KeyboardInterrupt):
 _handling = False  # stop_on_signals is active: a nested one leaves the outer handler in place
 _installed: dict[int, Callable] = {}  # signal -> the handler stop_on_signals put there, while it is active
 _received: list[int] = []  # the signal that stopped the command (a library may pass ours on as a plain KeyboardInterrupt)
+_holding = 0  # how many held() blocks the main thread is in
+_deferred: list[int] = []  # a stop signal that came during held(), raised when the block ends
+_taken: list[int] = []  # not empty once the stop has reached the command's own code (as_stop, stopped)
 
 
 @contextlib.contextmanager
@@ -59,7 +67,10 @@ def stop_on_signals() -> Iterator[None]:
     already); a second signal during the cleanup is ignored. A signal this process was started
     ignoring stays ignored (`nohup` ignores SIGHUP, a shell's background job SIGINT). Outside the
     main thread (where Python cannot catch signals), or inside another stop_on_signals (a command
-    that covers opening its run as well as running it), this does nothing."""
+    that covers opening its run as well as running it), this does nothing.
+    A stop that never reached the command's code (the handler's exception swallowed where Python
+    ignores exceptions: a finalizer run by the garbage collector) is raised at the next
+    `stop_point()`, or when the block ends."""
     global _handling
     if threading.current_thread() is not threading.main_thread() or _handling:
         yield
@@ -71,6 +82,9 @@ def stop_on_signals() -> Iterator[None]:
             return
         state["raised"] = True
         _received.append(signum)
+        if _holding:
+            _deferred.append(signum)
+            return
         raise Interrupted(signum)
 
     sigs = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -83,14 +97,64 @@ def stop_on_signals() -> Iterator[None]:
         signal.signal(s, handler)
         _installed[s] = handler
     _handling = True
-    _received.clear()
+    for kept in (_received, _deferred, _taken):
+        kept.clear()
     try:
         yield
+        if _received and not _taken:  # swallowed on its way
+            raise Interrupted(_received[0])
+    except Exception as e:  # an error the stop caused (a KeyboardInterrupt is the stop itself)
+        stop = as_stop(e)
+        if stop is None:
+            raise
+        raise stop from e
     finally:
         _handling = False
         _installed.clear()
         for s, h in before.items():
             signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """A stop signal that comes inside the block is raised when the block ends (with what the block
+    raised as its context), so that the block is never left half done: a store transaction is
+    committed or rolled back, never left open. Main thread only (where the handler runs). The stop
+    waits for the block: keep it short, or call `stop_point()` in it where its work is whole."""
+    global _holding
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _holding += 1
+    try:
+        yield
+    finally:
+        _holding -= 1
+        if not _holding and _deferred:
+            raise Interrupted(_deferred.pop())
+
+
+def stop_point() -> None:
+    """Where a held() block takes a stop signal that came during it (the work before is whole), and
+    where any loop of a driver takes one that was swallowed on its way (see stop_on_signals)."""
+    if _handling and _received:
+        _deferred.clear()
+        raise Interrupted(_received[0])
+
+
+def as_stop(e: BaseException) -> KeyboardInterrupt | None:
+    """`e` as the stop it belongs to: `e` itself for a KeyboardInterrupt (Interrupted included); for
+    any other error once a stop signal has come in stop_on_signals, an Interrupted for that signal
+    (the handler's exception, raised mid-way through a library's bookkeeping, can come out as
+    another error: threading.Condition.wait's "release unlocked lock"); None for a plain error."""
+    if isinstance(e, KeyboardInterrupt):
+        stop = e
+    elif isinstance(e, Exception) and _handling and _received:
+        stop = Interrupted(_received[0])
+    else:
+        return None
+    _taken.append(_signum(stop))
+    return stop
 
 
 def reclaim_signals() -> None:
@@ -122,9 +186,14 @@ def interruptible(run):
         with stop_on_signals():
             try:
                 return run(self, *args, **kwargs)
-            except KeyboardInterrupt as e:
-                self.store.mark_interrupted(f"interrupted by {signal_name(e)}; --resume runs it again")
-                raise
+            except BaseException as e:
+                stop = as_stop(e)
+                if stop is None:
+                    raise
+                self.store.mark_interrupted(f"interrupted by {signal_name(stop)}; --resume runs it again")
+                if stop is e:
+                    raise
+                raise stop from e
     return wrapper
 
 
@@ -138,6 +207,7 @@ def stopped(e: KeyboardInterrupt, folder: str | Path | None, kept: str, command:
     """Say on stderr what stopped the run, what was kept, how to continue (`folder`: the run folder
     `nasdsl COMMAND --resume` continues, None when there is none yet; `flags`: more of that command
     line); the exit status (128 + signal)."""
+    _taken.append(_signum(e))
     resume = f" Continue with:\n  {resume_command(folder, command, flags)}" if folder is not None else ""
     with contextlib.suppress(OSError):  # the terminal that closed (SIGHUP) takes no more lines
         print(f"\nstopped by {signal_name(e)}; {kept}.{resume}", file=sys.stderr)

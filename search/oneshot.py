@@ -41,7 +41,7 @@ from nasdsl.errors import NasError
 from . import oneshot_store as os_store
 from .best import write_best
 from .driver import SearchConfig, proxy_network, run_space, space_of, with_own_image
-from .lifetime import Deadline, interruptible, resume_command, stopped
+from .lifetime import Deadline, held, interruptible, resume_command, stop_point, stopped
 from .oneshot_report import planned_picks
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
@@ -420,6 +420,7 @@ class OneShot:
         cost, since = 0.0, 0.0  # the last checkpoint's seconds; epoch seconds since it
         best = None
         while self.epoch < self.oneshot.epochs and not deadline.passed():
+            stop_point()
             t = time.time()
             info, scored = self._epoch()
             self.epoch += 1
@@ -473,6 +474,7 @@ class OneShot:
             self._finish(t, run_trial(self._payload(t)))
         state = dump_state(self.strategy.state_dict())
         for i, a in enumerate(picks):
+            stop_point()
             if deadline.passed():
                 return
             if a["decisions"] in done or a["decisions"] in {tuple(t["decisions"]) for t in self.store.trials()}:
@@ -499,12 +501,13 @@ class OneShot:
         return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        with held():  # a stop signal waits until the store and the run folder are let go
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 def _rng_list(state: tuple) -> list:

@@ -21,6 +21,7 @@ from nasdsl.errors import NasError
 from nasdsl.lang.source import refuse_files_of_others
 
 from .data import refuse_inside
+from .lifetime import held
 
 STORE_NAME = "trials.sqlite"
 RUN_FILES = ("best.nas", "report.html")  # what a run writes into its folder beside the store
@@ -282,13 +283,16 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        """One write transaction; a stop signal that comes meanwhile waits for its COMMIT or ROLLBACK
+        (lifetime.held): a transaction left open would lose its writes and refuse the next one."""
+        with held():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # -- run configuration
     def set_config(self, config: dict[str, Any], key: str = "config") -> None:

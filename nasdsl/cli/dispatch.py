@@ -13,6 +13,7 @@ import errno
 import importlib
 import math
 import os
+import signal
 import sys
 import traceback
 
@@ -174,11 +175,13 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
         args.debug = debug
         return int(module.run(args) or 0)
     except NasError as e:
-        print_error(e, debug, prog)
+        _quietly(print_error, e, debug, prog)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # what a command does not handle itself; a stop signal's carries its number
+        signum = getattr(e, "signum", signal.SIGINT)
+        _quietly(print, "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}",
+                 file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:  # a write around sys.stdout (streams.py): the reader is gone, nothing more to say
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -188,7 +191,7 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
             return _internal_error(e, prog, debug)
         name = str(e.filename)
         shown = name if len(name) <= 80 else name[:77] + "..."
-        print_error(NasError(Diagnostic(os.strerror(e.errno).lower(), shown)), debug, prog)
+        _quietly(print_error, NasError(Diagnostic(os.strerror(e.errno).lower(), shown)), debug, prog)
         return 2
     except Exception as e:  # noqa: BLE001 - the one place where an unexpected error becomes a line
         return _internal_error(e, prog, debug)
@@ -196,11 +199,18 @@ def _run(name: str, rest: list[str], debug: bool) -> int:
 
 def _internal_error(e: Exception, prog: str, debug: bool) -> int:
     if debug:
-        traceback.print_exc()
+        _quietly(traceback.print_exc)
     what = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-    print(f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
-          file=sys.stderr)
+    _quietly(print, f"{prog}: internal error: {what}" + ("" if debug else " (rerun with --debug for the traceback)"),
+             file=sys.stderr)
     return 3
+
+
+def _quietly(say, *args, **kwargs) -> None:
+    """Say why the command ends; a terminal that is gone (closed: EIO) takes no more lines, and the exit
+    status must still be the one that says why."""
+    with contextlib.suppress(OSError):
+        say(*args, **kwargs)
 
 
 if __name__ == "__main__":
