@@ -527,10 +527,16 @@ class Search:
         return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
-        with held():  # a stop signal waits until the store and the run folder are let go
-            if getattr(self, "store", None) is not None:
-                self.store.close()
-                self.store = None
-            if self._lock is not None:
-                self._lock.release()
-                self._lock = None
+        close_run(self)
+
+
+def close_run(run: Any) -> None:
+    """Close a run's store and let go of its folder's lock (a Search, a OneShot: each has `store` and
+    `_lock`, None when not taken); a stop signal waits until both are let go."""
+    with held():
+        if getattr(run, "store", None) is not None:
+            run.store.close()
+            run.store = None
+        if run._lock is not None:
+            run._lock.release()
+            run._lock = None

@@ -146,7 +146,8 @@ def as_stop(e: BaseException) -> KeyboardInterrupt | None:
     """`e` as the stop it belongs to: `e` itself for a KeyboardInterrupt (Interrupted included); for
     any other error once a stop signal has come in stop_on_signals, an Interrupted for that signal
     (the handler's exception, raised mid-way through a library's bookkeeping, can come out as
-    another error: threading.Condition.wait's "release unlocked lock"); None for a plain error."""
+    another error: threading.Condition.wait's "release unlocked lock"); None for a plain error.
+    A stop returned here has reached the command's code (stop_on_signals raises it no more)."""
     if isinstance(e, KeyboardInterrupt):
         stop = e
     elif isinstance(e, Exception) and _handling and _received:

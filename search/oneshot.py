@@ -40,8 +40,8 @@ from nasdsl.errors import NasError
 
 from . import oneshot_store as os_store
 from .best import write_best
-from .driver import SearchConfig, proxy_network, run_space, space_of, with_own_image
-from .lifetime import Deadline, held, interruptible, resume_command, stop_point, stopped
+from .driver import SearchConfig, close_run, proxy_network, run_space, space_of, with_own_image
+from .lifetime import Deadline, interruptible, resume_command, stop_point, stopped
 from .oneshot_report import planned_picks
 from .progress import Progress
 from .runlock import check_run_folder, lock_run_folder
@@ -501,13 +501,7 @@ class OneShot:
         return write_best(self.folder, self.store, self.space, self.proxy, self.config)
 
     def close(self) -> None:
-        with held():  # a stop signal waits until the store and the run folder are let go
-            if self.store is not None:
-                self.store.close()
-                self.store = None
-            if self._lock is not None:
-                self._lock.release()
-                self._lock = None
+        close_run(self)
 
 
 def _rng_list(state: tuple) -> list:
